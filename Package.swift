@@ -1,0 +1,116 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Rebind",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rebind", targets: ["rebind"]),
+        .library(name: "RebindApp", targets: ["RebindApp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Pure domain: events, the reason classifier, incidents and grouping. Foundation only.
+        .target(name: "RebindCore"),
+
+        // libcurl, through a shim that gives the variadic setopt typed wrappers.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // The HTTP client every outbound call goes through.
+        .target(
+            name: "RebindHTTP",
+            dependencies: [
+                "CCurl", "RebindCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // HMAC signatures (Standard Webhooks) and constant-time comparison.
+        .target(
+            name: "RebindCrypto",
+            dependencies: [
+                "RebindCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The embedded SQLite store.
+        .target(
+            name: "RebindSQLite",
+            dependencies: [
+                "RebindCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Mustache guidance templates and the exchange catalogue.
+        .target(
+            name: "RebindRendering",
+            dependencies: [
+                "RebindCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        // Hummingbird wiring, controllers, configuration, background services.
+        .target(
+            name: "RebindApp",
+            dependencies: [
+                "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindRendering",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "rebind",
+            dependencies: [
+                "RebindApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Real HTTP servers on loopback that stand in for the outside world in tests.
+        .target(
+            name: "RebindTestSupport",
+            dependencies: [
+                "RebindCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
+        .testTarget(name: "RebindCoreTests", dependencies: ["RebindCore"]),
+        .testTarget(name: "RebindHTTPTests", dependencies: ["RebindCore", "RebindHTTP", "RebindTestSupport"]),
+        .testTarget(name: "RebindCryptoTests", dependencies: ["RebindCrypto"]),
+        .testTarget(name: "RebindSQLiteTests", dependencies: ["RebindSQLite"]),
+        .testTarget(
+            name: "RebindRenderingTests",
+            dependencies: ["RebindRendering"]
+        ),
+        .testTarget(
+            name: "RebindAppTests",
+            dependencies: [
+                "RebindApp", "RebindTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import RebindCore
+import RebindRendering
+import RebindSQLite
+
+extension AppDependencies {
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case unsupportedDatabase(String)
+
+        public var description: String {
+            switch self {
+            case .unsupportedDatabase(let detail): detail
+            }
+        }
+    }
+
+    /// Production dependencies: the configured store, the templates and catalogue on disk.
+    public static func live(configuration: RebindConfiguration, logger: Logger) throws -> AppDependencies {
+        let renderer = try GuidanceRenderer.load(configuration: configuration)
+        let store: any EventStore
+        switch configuration.database {
+        case .sqlite(let path):
+            store = try SQLiteStore(
+                configuration: .init(path: path, synchronous: configuration.sqliteSynchronous, incidentPolicy: configuration.incidentPolicy))
+            logger.info("Store opened", metadata: ["store.kind": "sqlite", "store.path": "\(path)", "store.synchronous": "\(configuration.sqliteSynchronous.rawValue)"])
+        case .postgres:
+            throw Error.unsupportedDatabase(
+                "REBIND_DATABASE_URL: PostgreSQL is not available in this build yet; use sqlite://PATH")
+        }
+        if let path = configuration.masterKeyFile {
+            let (_, created) = try MasterKeyFile.loadOrCreate(path: path)
+            if created {
+                logger.warning(
+                    "REBIND_MASTER_KEY is not set: generated a master key into \(path) (mode 0600). Back it up: stored secrets cannot be read without it.")
+            }
+        }
+        return AppDependencies(store: store, renderer: renderer)
+    }
+}
+
+extension GuidanceRenderer {
+    /// The templates and catalogue from `REBIND_TEMPLATES_DIR`, with the configured wording.
+    public static func load(configuration: RebindConfiguration) throws -> GuidanceRenderer {
+        let directory = URL(fileURLWithPath: configuration.templatesDirectory, isDirectory: true)
+        return try GuidanceRenderer(templatesDirectory: directory)
+            .with(helpURL: configuration.helpURL, platformName: configuration.platformName)
+    }
+}

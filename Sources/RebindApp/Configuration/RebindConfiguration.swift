@@ -1,0 +1,236 @@
+import Foundation
+import Logging
+import RebindCore
+import RebindCrypto
+import RebindSQLite
+
+/// Everything the service reads from its environment (DESIGN §5). Loading validates it all,
+/// so a bad or missing value stops start-up with a message naming the variable.
+public struct RebindConfiguration: Sendable {
+    public enum Database: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: Secret)
+    }
+
+    public enum TelegramMode: String, Sendable {
+        case webhook, polling
+    }
+
+    public struct Telegram: Sendable {
+        public var botToken: Secret
+        public var webhookSecret: Secret?
+        public var mode: TelegramMode
+        public var apiURL: String
+    }
+
+    public struct Slack: Sendable {
+        public var botToken: Secret
+        public var signingSecret: Secret
+        public var apiURL: String
+    }
+
+    public struct Platform: Sendable {
+        public var url: String
+        public var secret: WebhookSecret
+    }
+
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    public var database = Database.sqlite(path: "rebind.sqlite")
+    public var sqliteSynchronous = SQLiteStore.Synchronous.normal
+    /// The 32-byte key-encryption key for stored secrets.
+    public var masterKey: Secret?
+    /// Where the generated master key lives when none is configured (SQLite only).
+    public var masterKeyFile: String?
+    public var eventsSecrets: [WebhookSecret] = []
+    public var platform: Platform?
+    public var telegram: Telegram?
+    public var slack: Slack?
+    public var binanceAPIURL = "https://api.binance.com"
+    public var okxAPIURL = "https://www.okx.com"
+    public var helpURL: String?
+    public var platformName: String?
+    public var templatesDirectory = "templates"
+    public var incidentPolicy = IncidentPolicy()
+    public var logLevel = Logger.Level.info
+
+    public init() {}
+
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        case missing(variable: String, reason: String)
+        case invalid(variable: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .missing(let variable, let reason): "\(variable) is required: \(reason)"
+            case .invalid(let variable, let reason): "\(variable) is not valid: \(reason)"
+            }
+        }
+    }
+
+    /// Reads the configuration from environment variables (with `.env` already merged in).
+    public static func load(from environment: [String: String]) throws(Error) -> RebindConfiguration {
+        var reader = Reader(environment: environment)
+        var configuration = RebindConfiguration()
+
+        configuration.httpHost = reader.string("REBIND_HTTP_HOST") ?? configuration.httpHost
+        configuration.httpPort = try reader.integer("REBIND_HTTP_PORT", in: 0...65535) ?? configuration.httpPort
+
+        let databaseURL = reader.string("REBIND_DATABASE_URL") ?? "sqlite://rebind.sqlite"
+        configuration.database = try parseDatabase(databaseURL)
+        if let synchronous = reader.string("REBIND_SQLITE_SYNCHRONOUS") {
+            guard let value = SQLiteStore.Synchronous(rawValue: synchronous.lowercased()) else {
+                throw .invalid(variable: "REBIND_SQLITE_SYNCHRONOUS", reason: "use normal or full")
+            }
+            configuration.sqliteSynchronous = value
+        }
+
+        if let key = reader.string("REBIND_MASTER_KEY") {
+            guard let bytes = Data(base64Encoded: key), bytes.count == 32 else {
+                throw .invalid(variable: "REBIND_MASTER_KEY", reason: "must be 32 bytes in base64 (openssl rand -base64 32)")
+            }
+            configuration.masterKey = Secret(key)
+        } else {
+            switch configuration.database {
+            case .sqlite(let path): configuration.masterKeyFile = path + ".masterkey"
+            case .postgres:
+                throw .missing(
+                    variable: "REBIND_MASTER_KEY",
+                    reason: "with PostgreSQL every replica must share one key; generate it with openssl rand -base64 32")
+            }
+        }
+
+        if let secrets = reader.string("REBIND_EVENTS_SECRET") {
+            do {
+                configuration.eventsSecrets = try WebhookSecret.list(secrets, variable: "REBIND_EVENTS_SECRET")
+            } catch {
+                throw .invalid(variable: "REBIND_EVENTS_SECRET", reason: error.description)
+            }
+        }
+
+        let platformURL = reader.string("REBIND_PLATFORM_URL")
+        let platformSecret = reader.string("REBIND_PLATFORM_SECRET")
+        if let platformURL {
+            try requireHTTPURL(platformURL, variable: "REBIND_PLATFORM_URL")
+            guard let platformSecret else {
+                throw .missing(variable: "REBIND_PLATFORM_SECRET", reason: "binding updates sent to REBIND_PLATFORM_URL must be signed")
+            }
+            do {
+                configuration.platform = Platform(
+                    url: platformURL, secret: try WebhookSecret(platformSecret, variable: "REBIND_PLATFORM_SECRET"))
+            } catch {
+                throw .invalid(variable: "REBIND_PLATFORM_SECRET", reason: error.description)
+            }
+        }
+
+        if let token = reader.string("REBIND_TELEGRAM_BOT_TOKEN") {
+            let modeText = reader.string("REBIND_TELEGRAM_MODE") ?? "webhook"
+            guard let mode = TelegramMode(rawValue: modeText) else {
+                throw .invalid(variable: "REBIND_TELEGRAM_MODE", reason: "use webhook or polling")
+            }
+            let webhookSecret = reader.string("REBIND_TELEGRAM_WEBHOOK_SECRET")
+            if mode == .webhook, webhookSecret == nil {
+                throw .missing(
+                    variable: "REBIND_TELEGRAM_WEBHOOK_SECRET",
+                    reason: "in webhook mode Telegram's calls are checked against it (or set REBIND_TELEGRAM_MODE=polling)")
+            }
+            let apiURL = reader.string("REBIND_TELEGRAM_API_URL") ?? "https://api.telegram.org"
+            try requireHTTPURL(apiURL, variable: "REBIND_TELEGRAM_API_URL")
+            configuration.telegram = Telegram(
+                botToken: Secret(token), webhookSecret: webhookSecret.map(Secret.init), mode: mode, apiURL: apiURL)
+        }
+
+        if let token = reader.string("REBIND_SLACK_BOT_TOKEN") {
+            guard let signingSecret = reader.string("REBIND_SLACK_SIGNING_SECRET") else {
+                throw .missing(variable: "REBIND_SLACK_SIGNING_SECRET", reason: "Slack's requests are verified with it")
+            }
+            let apiURL = reader.string("REBIND_SLACK_API_URL") ?? "https://slack.com/api"
+            try requireHTTPURL(apiURL, variable: "REBIND_SLACK_API_URL")
+            configuration.slack = Slack(botToken: Secret(token), signingSecret: Secret(signingSecret), apiURL: apiURL)
+        }
+
+        if let url = reader.string("REBIND_BINANCE_API_URL") {
+            try requireHTTPURL(url, variable: "REBIND_BINANCE_API_URL")
+            configuration.binanceAPIURL = url
+        }
+        if let url = reader.string("REBIND_OKX_API_URL") {
+            try requireHTTPURL(url, variable: "REBIND_OKX_API_URL")
+            configuration.okxAPIURL = url
+        }
+        if let url = reader.string("REBIND_HELP_URL") {
+            try requireHTTPURL(url, variable: "REBIND_HELP_URL")
+            configuration.helpURL = url
+        }
+        configuration.platformName = reader.string("REBIND_PLATFORM_NAME")
+        configuration.templatesDirectory = reader.string("REBIND_TEMPLATES_DIR") ?? configuration.templatesDirectory
+
+        var policy = IncidentPolicy()
+        policy.groupWait = try reader.seconds("REBIND_GROUP_WAIT_SECONDS") ?? policy.groupWait
+        policy.repeatInterval = try reader.seconds("REBIND_REPEAT_INTERVAL_SECONDS") ?? policy.repeatInterval
+        policy.maxReminders = try reader.integer("REBIND_MAX_REMINDERS", in: 0...100) ?? policy.maxReminders
+        configuration.incidentPolicy = policy
+
+        if let level = reader.string("REBIND_LOG_LEVEL") {
+            guard let value = Logger.Level(rawValue: level.lowercased()) else {
+                throw .invalid(variable: "REBIND_LOG_LEVEL", reason: "use trace, debug, info, notice, warning, error or critical")
+            }
+            configuration.logLevel = value
+        }
+        return configuration
+    }
+
+    /// Channels that are off, for the start-up log.
+    public var channelsOff: [String] {
+        (telegram == nil ? ["telegram"] : []) + (slack == nil ? ["slack"] : [])
+    }
+
+    static func parseDatabase(_ url: String) throws(Error) -> Database {
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else {
+                throw .invalid(variable: "REBIND_DATABASE_URL", reason: "sqlite:// needs a file path, e.g. sqlite://rebind.sqlite")
+            }
+            return .sqlite(path: path)
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return .postgres(url: Secret(url))
+        }
+        throw .invalid(variable: "REBIND_DATABASE_URL", reason: "use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB")
+    }
+
+    static func requireHTTPURL(_ value: String, variable: String) throws(Error) {
+        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            url.host != nil
+        else {
+            throw .invalid(variable: variable, reason: "must be an http:// or https:// URL")
+        }
+    }
+
+    struct Reader {
+        var environment: [String: String]
+
+        /// A set, non-blank value; blank counts as unset.
+        func string(_ name: String) -> String? {
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                return nil
+            }
+            return value
+        }
+
+        func integer(_ name: String, in range: ClosedRange<Int>) throws(Error) -> Int? {
+            guard let text = string(name) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw .invalid(variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+
+        func seconds(_ name: String) throws(Error) -> TimeInterval? {
+            guard let text = string(name) else { return nil }
+            guard let value = Double(text), value >= 0, value.isFinite else {
+                throw .invalid(variable: name, reason: "must be a number of seconds, 0 or more")
+            }
+            return value
+        }
+    }
+}

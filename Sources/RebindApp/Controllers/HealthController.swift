@@ -1,0 +1,30 @@
+import Hummingbird
+import Logging
+import RebindCore
+
+/// Liveness, readiness and metrics for operators. Bind the service to an internal address:
+/// these routes carry no authentication.
+struct HealthController: Sendable {
+    let dependencies: AppDependencies
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/healthz") { _, _ in
+            Response.json(status: .ok, ["status": "ok"])
+        }
+        router.get("/readyz") { _, context in
+            do {
+                try await dependencies.store.checkReady()
+                return Response.json(status: .ok, ["status": "ready"])
+            } catch {
+                context.logger.warning("Store not ready", metadata: ["error": "\(error)"])
+                return APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The store cannot be reached").response()
+            }
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition())))
+        }
+    }
+}

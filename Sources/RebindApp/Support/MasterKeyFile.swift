@@ -1,0 +1,48 @@
+import Foundation
+import RebindCore
+
+/// The key-encryption key kept beside the SQLite database when `REBIND_MASTER_KEY` is not
+/// set: created once with mode 0600, read on every later start.
+public enum MasterKeyFile {
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case unreadable(path: String, reason: String)
+        case malformed(path: String)
+        case tooOpen(path: String)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path, let reason): "Cannot read or create the master key file \(path): \(reason)"
+            case .malformed(let path): "The master key file \(path) does not hold a base64 32-byte key"
+            case .tooOpen(let path): "The master key file \(path) is readable by others; chmod 600 it"
+            }
+        }
+    }
+
+    /// Returns the key and whether it was created just now.
+    public static func loadOrCreate(path: String) throws(Error) -> (key: Secret, created: Bool) {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path) {
+            let text: String
+            let permissions: Int
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+                permissions = (try manager.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0o600
+            } catch {
+                throw .unreadable(path: path, reason: String(describing: error))
+            }
+            guard permissions & 0o077 == 0 else { throw .tooOpen(path: path) }
+            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let bytes = Data(base64Encoded: key), bytes.count == 32 else { throw .malformed(path: path) }
+            return (Secret(key), false)
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = generator.next() }
+        let key = Data(bytes).base64EncodedString()
+        // Created with 0600 from the start, so the key is never readable by others.
+        guard manager.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw .unreadable(path: path, reason: "the file could not be created")
+        }
+        return (Secret(key), true)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Turns the raw body of `POST /v1/events` into a validated `RobotEvent`, or says precisely
+/// which field is wrong.
+public struct EventDecoder: Sendable {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        case invalidJSON(String)
+        case invalidField(field: String, message: String)
+
+        public var field: String? {
+            if case .invalidField(let field, _) = self { return field }
+            return nil
+        }
+
+        public var description: String {
+            switch self {
+            case .invalidJSON(let detail): "The body is not valid JSON: \(detail)"
+            case .invalidField(let field, let message): "\(field): \(message)"
+            }
+        }
+    }
+
+    /// Exchanges the catalogue knows; an event naming any other is refused.
+    public var knownExchanges: Set<String>
+    public static let maxIdentifierLength = 256
+
+    public init(knownExchanges: Set<String>) {
+        self.knownExchanges = knownExchanges
+    }
+
+    public func decode(_ body: Data) throws(Error) -> RobotEvent {
+        let event: RobotEvent
+        do {
+            event = try Self.jsonDecoder.decode(RobotEvent.self, from: body)
+        } catch let error as DecodingError {
+            throw Self.describe(error)
+        } catch {
+            throw .invalidJSON(String(describing: error))
+        }
+        try validate(event)
+        return event
+    }
+
+    func validate(_ event: RobotEvent) throws(Error) {
+        try Self.requireIdentifier(event.user.id, field: "user.id")
+        try Self.requireIdentifier(event.account.id, field: "account.id")
+        if let slack = event.user.slack {
+            try Self.requireIdentifier(slack.teamId, field: "user.slack.team_id")
+            try Self.requireIdentifier(slack.userId, field: "user.slack.user_id")
+        }
+        if let locale = event.user.locale, locale.isEmpty || locale.count > 35 {
+            throw .invalidField(field: "user.locale", message: "must be a language tag such as \"en\"")
+        }
+        let exchange = event.account.exchange
+        guard knownExchanges.contains(exchange) else {
+            let known = knownExchanges.sorted().joined(separator: ", ")
+            throw .invalidField(field: "account.exchange", message: "unknown exchange \"\(exchange.prefix(40))\"; known: \(known)")
+        }
+        if event.type.reportsHalt {
+            guard let robot = event.robot else {
+                throw .invalidField(field: "robot", message: "is required for \(event.type.rawValue)")
+            }
+            try Self.requireIdentifier(robot.id, field: "robot.id")
+            guard !robot.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw .invalidField(field: "robot.name", message: "must not be empty")
+            }
+            guard let reason = event.reason else {
+                throw .invalidField(field: "reason", message: "is required for \(event.type.rawValue)")
+            }
+            guard !reason.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw .invalidField(field: "reason.text", message: "must not be empty")
+            }
+        } else if event.type == .robotResumed {
+            guard let robot = event.robot else {
+                throw .invalidField(field: "robot", message: "is required for robot.resumed")
+            }
+            try Self.requireIdentifier(robot.id, field: "robot.id")
+        }
+    }
+
+    static func requireIdentifier(_ value: String, field: String) throws(Error) {
+        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw .invalidField(field: field, message: "must not be empty")
+        }
+        if value.utf8.count > maxIdentifierLength {
+            throw .invalidField(field: field, message: "must be at most \(maxIdentifierLength) bytes")
+        }
+    }
+
+    static let jsonDecoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "must be an RFC 3339 time such as 2026-11-26T09:30:00Z")
+            }
+            return date
+        }
+        return decoder
+    }()
+
+    static func describe(_ error: DecodingError) -> Error {
+        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            let keys = codingPath + (last.map { [$0] } ?? [])
+            return keys.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
+                .joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .invalidField(field: path(context.codingPath, key), message: "is required")
+        case .valueNotFound(let type, let context):
+            return .invalidField(field: path(context.codingPath), message: "must not be null (expected \(typeName(type)))")
+        case .typeMismatch(let type, let context):
+            if context.codingPath.isEmpty {
+                return .invalidJSON("the body must be a JSON object")
+            }
+            return .invalidField(field: path(context.codingPath), message: "must be \(typeName(type))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return .invalidJSON(context.underlyingError.map { String(describing: $0) } ?? context.debugDescription)
+            }
+            let field = path(context.codingPath)
+            if field == "type" {
+                let known = EventType.allCases.map(\.rawValue).joined(separator: ", ")
+                return .invalidField(field: field, message: "unknown event type; known: \(known)")
+            }
+            return .invalidField(field: field, message: context.debugDescription)
+        @unknown default:
+            return .invalidJSON(String(describing: error))
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int64.Type, is Int.Type: "an integer"
+        case is Bool.Type: "a boolean"
+        case is Date.Type: "an RFC 3339 time string"
+        default: "an object"
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+// Explicit snake_case keys, so decoding errors name the field exactly as the sender wrote it.
+extension RobotEvent {
+    enum CodingKeys: String, CodingKey {
+        case type, user, account, robot, reason
+        case occurredAt = "occurred_at"
+    }
+}
+
+extension RobotEvent.User {
+    enum CodingKeys: String, CodingKey {
+        case id, locale, slack
+        case telegramChatId = "telegram_chat_id"
+    }
+}
+
+extension RobotEvent.SlackIdentity {
+    enum CodingKeys: String, CodingKey {
+        case teamId = "team_id"
+        case userId = "user_id"
+    }
+}
+
+extension RobotEvent.Account {
+    enum CodingKeys: String, CodingKey {
+        case id, exchange, label
+        case apiKeyHint = "api_key_hint"
+        case boundAt = "bound_at"
+    }
+}
+
+extension RobotEvent.Reason {
+    enum CodingKeys: String, CodingKey {
+        case text, code, message
+    }
+
+    /// Exchanges' codes are numbers (`-2015`, `50111`); platforms send them as strings or numbers.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        text = try container.decode(String.self, forKey: .text)
+        message = try container.decodeIfPresent(String.self, forKey: .message)
+        if let number = try? container.decodeIfPresent(Int64.self, forKey: .code) {
+            code = String(number)
+        } else {
+            code = try container.decodeIfPresent(String.self, forKey: .code)
+        }
+    }
+}

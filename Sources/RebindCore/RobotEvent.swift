@@ -1,0 +1,85 @@
+import Foundation
+
+/// One event from the trading platform, as validated from `POST /v1/events`.
+public struct RobotEvent: Codable, Sendable, Equatable {
+    public var type: EventType
+    public var occurredAt: Date
+    public var user: User
+    public var account: Account
+    public var robot: Robot?
+    public var reason: Reason?
+
+    public init(
+        type: EventType, occurredAt: Date, user: User, account: Account,
+        robot: Robot? = nil, reason: Reason? = nil
+    ) {
+        self.type = type
+        self.occurredAt = occurredAt
+        self.user = user
+        self.account = account
+        self.robot = robot
+        self.reason = reason
+    }
+
+    public struct User: Codable, Sendable, Equatable {
+        public var id: String
+        public var locale: String?
+        public var telegramChatId: Int64?
+        public var slack: SlackIdentity?
+
+        public init(id: String, locale: String? = nil, telegramChatId: Int64? = nil, slack: SlackIdentity? = nil) {
+            self.id = id
+            self.locale = locale
+            self.telegramChatId = telegramChatId
+            self.slack = slack
+        }
+    }
+
+    public struct SlackIdentity: Codable, Sendable, Equatable {
+        public var teamId: String
+        public var userId: String
+
+        public init(teamId: String, userId: String) {
+            self.teamId = teamId
+            self.userId = userId
+        }
+    }
+
+    public struct Account: Codable, Sendable, Equatable {
+        public var id: String
+        public var exchange: String
+        public var label: String?
+        public var apiKeyHint: String?
+        public var boundAt: Date?
+
+        public init(id: String, exchange: String, label: String? = nil, apiKeyHint: String? = nil, boundAt: Date? = nil) {
+            self.id = id
+            self.exchange = exchange
+            self.label = label
+            self.apiKeyHint = apiKeyHint
+            self.boundAt = boundAt
+        }
+    }
+
+    public struct Robot: Codable, Sendable, Equatable, Hashable {
+        public var id: String
+        public var name: String
+
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    public struct Reason: Codable, Sendable, Equatable {
+        public var text: String
+        public var code: String?
+        public var message: String?
+
+        public init(text: String, code: String? = nil, message: String? = nil) {
+            self.text = text
+            self.code = code
+            self.message = message
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Mustache
+import RebindCore
+
+/// Turns an incident into the chat message that tells the user what happened and what to do,
+/// from the Mustache templates and the exchange catalogue of a templates directory.
+///
+/// Layout of the directory (see `templates/README.md`):
+/// ```
+/// catalogue.json                       exchange facts and the platform's wording
+/// <locale>/<channel>/<cause>.mustache  one per cause; `<cause>.<exchange>.mustache` overrides it
+/// <locale>/<channel>/resolved.mustache the message once the incident is resolved
+/// <locale>/<channel>/_<part>.mustache  partials, included with {{> _part}}
+/// ```
+/// Telegram templates are HTML, and `{{name}}` escapes values with Mustache's HTML escaping.
+/// Slack templates are mrkdwn: values arrive already escaped for Slack (`Mrkdwn`), and the
+/// templates are rendered without Mustache's escaping, so quotes stay readable.
+public struct GuidanceRenderer: Sendable {
+    public var catalogue: ExchangeCatalogue
+    let templates: TemplateDirectory
+
+    public static let catalogueFileName = "catalogue.json"
+
+    /// Reads the catalogue and every template, and checks that each cause has a template for
+    /// each channel. Throws `Error` naming the file that is missing or broken.
+    public init(templatesDirectory: URL) throws(Error) {
+        let cataloguePath = templatesDirectory.appendingPathComponent(Self.catalogueFileName)
+        let data: Data
+        do {
+            data = try Data(contentsOf: cataloguePath)
+        } catch {
+            if FileManager().fileExists(atPath: cataloguePath.path) {
+                throw .unreadableFile(path: Self.catalogueFileName, reason: error.localizedDescription)
+            }
+            throw .missingFile(path: Self.catalogueFileName, directory: templatesDirectory.path)
+        }
+        do {
+            catalogue = try ExchangeCatalogue.decode(data)
+        } catch {
+            throw .invalidCatalogue(path: Self.catalogueFileName, reason: error.description)
+        }
+        templates = try TemplateDirectory.load(from: templatesDirectory, exchanges: catalogue.exchangeIDs.sorted())
+    }
+
+    /// The same renderer with the operator's wording (`REBIND_HELP_URL`, `REBIND_PLATFORM_NAME`).
+    /// A nil or blank value keeps the catalogue's.
+    public func with(helpURL: String?, platformName: String?) -> GuidanceRenderer {
+        var copy = self
+        if let helpURL = helpURL?.trimmingCharacters(in: .whitespacesAndNewlines), !helpURL.isEmpty {
+            copy.catalogue.helpURL = helpURL
+        }
+        if let platformName = platformName?.trimmingCharacters(in: .whitespacesAndNewlines), !platformName.isEmpty {
+            copy.catalogue.platformName = platformName
+        }
+        return copy
+    }
+
+    /// The longest text each channel accepts. Telegram allows 4,096 UTF-16 code units after
+    /// entity parsing; Slack a section block's 3,000 characters. Both are checked against the
+    /// UTF-16 length of the marked-up text, which is never shorter than what the user sees.
+    public static func characterLimit(for channel: Channel) -> Int {
+        switch channel {
+        case .telegram: 4_096
+        case .slack: 3_000
+        }
+    }
+
+    public static func format(for channel: Channel) -> RenderedMessage.Format {
+        switch channel {
+        case .telegram: .html
+        case .slack: .mrkdwn
+        }
+    }
+
+    /// Renders the incident's message for a channel. An unknown locale falls back to English.
+    /// A long robot list is shortened (names cut to 64 characters, then "…and K more") until
+    /// the text fits the channel's limit.
+    public func render(
+        _ incident: Incident, channel: Channel, locale: String = "en", kind: MessageKind = .guidance
+    ) throws(Error) -> RenderedMessage {
+        guard let exchange = catalogue.exchanges[incident.exchange] else {
+            throw .unknownExchange(incident.exchange, known: catalogue.exchangeIDs.sorted())
+        }
+        guard let found = templates.library(locale: locale, channel: channel) else {
+            // Unreachable: `TemplateDirectory.load` requires English for every channel.
+            throw .missingFile(path: "\(TemplateDirectory.defaultLocale)/\(channel.rawValue)", directory: templates.directory)
+        }
+        let (usedLocale, library) = found
+        let base = kind == .resolved ? "resolved" : incident.cause.rawValue
+        let specific = "\(base).\(incident.exchange)"
+        let name = library.names.contains(specific) ? specific : base
+        let context = MessageContext(
+            incident: incident, catalogue: catalogue, exchange: exchange, channel: channel, kind: kind)
+        let limit = Self.characterLimit(for: channel)
+
+        func attempt(_ listing: MessageContext.RobotListing) -> String {
+            Self.tidy(library.mustache.render(context.values(listing), withTemplate: name) ?? "")
+        }
+        func fits(_ text: String) -> Bool { text.utf16.count <= limit }
+        func message(_ text: String, shown: Int) -> RenderedMessage {
+            RenderedMessage(
+                text: text, format: Self.format(for: channel), locale: usedLocale,
+                omittedRobots: incident.robots.count - shown)
+        }
+
+        let count = incident.robots.count
+        let whole = attempt(.init(shown: count, nameLimit: nil))
+        if fits(whole) { return message(whole, shown: count) }
+        let shortNames = attempt(.init(shown: count, nameLimit: MessageContext.shortNameLimit))
+        if fits(shortNames) { return message(shortNames, shown: count) }
+
+        // The longest prefix of the robot list that still fits, found by bisection.
+        var low = 0
+        var high = count - 1
+        var best: (text: String, shown: Int)?
+        while low <= high {
+            let middle = (low + high) / 2
+            let text = attempt(.init(shown: middle, nameLimit: MessageContext.shortNameLimit))
+            if fits(text) {
+                best = (text, middle)
+                low = middle + 1
+            } else {
+                high = middle - 1
+            }
+        }
+        guard let best else {
+            let folded = attempt(.init(shown: 0, nameLimit: MessageContext.shortNameLimit))
+            throw .messageTooLong(
+                template: "\(usedLocale)/\(channel.rawValue)/\(name).\(TemplateDirectory.fileExtension)",
+                length: folded.utf16.count, limit: limit)
+        }
+        return message(best.text, shown: best.shown)
+    }
+
+    /// Templates stay readable with blank lines around sections; the message should not show
+    /// them. Trailing spaces go, runs of blank lines become one, and the ends are trimmed.
+    static func tidy(_ text: String) -> String {
+        var lines: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = line
+            while let last = line.last, last == " " || last == "\t" { line = line.dropLast() }
+            if line.isEmpty, lines.last?.isEmpty ?? true { continue }
+            lines.append(line)
+        }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.joined(separator: "\n")
+    }
+}

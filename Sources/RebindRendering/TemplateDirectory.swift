@@ -1,0 +1,187 @@
+import Foundation
+import Mustache
+import RebindCore
+
+/// The parsed templates of a templates directory: one Mustache library per locale and channel,
+/// laid out as `<locale>/<channel>/<name>.mustache`.
+///
+/// Everything is read, parsed and checked up front, so a broken or missing template stops
+/// start-up with its file name instead of producing an empty message later.
+struct TemplateDirectory: Sendable {
+    struct Key: Hashable, Sendable {
+        var locale: String
+        var channel: Channel
+    }
+
+    struct Library: Sendable {
+        var mustache: MustacheLibrary
+        var names: Set<String>
+    }
+
+    var directory: String
+    var libraries: [Key: Library]
+
+    static let defaultLocale = "en"
+    /// A template per cause, and the resolved message.
+    static let requiredTemplates = Cause.allCases.map(\.rawValue) + ["resolved"]
+    static let fileExtension = "mustache"
+    /// Slack values are escaped in Swift (see `Mrkdwn`), so Mustache must not escape them again.
+    static let slackPrologue = "{{% CONTENT_TYPE: TEXT }}\n"
+
+    static func load(from directory: URL, exchanges: [String]) throws(GuidanceRenderer.Error) -> TemplateDirectory {
+        let files = FileManager()
+        var locales = Set(subdirectories(of: directory, files: files))
+        locales.insert(defaultLocale)
+        var libraries: [Key: Library] = [:]
+        for locale in locales.sorted() {
+            for channel in Channel.allCases {
+                let relative = "\(locale)/\(channel.rawValue)"
+                let folder = directory.appendingPathComponent(locale).appendingPathComponent(channel.rawValue)
+                var isDirectory: ObjCBool = false
+                let exists = files.fileExists(atPath: folder.path, isDirectory: &isDirectory) && isDirectory.boolValue
+                // Another locale may cover only some channels; English is the fallback for all.
+                if !exists && locale != defaultLocale { continue }
+                let library = try loadLibrary(
+                    at: folder, relative: relative, channel: channel, exchanges: exchanges,
+                    root: directory, files: files)
+                libraries[Key(locale: locale, channel: channel)] = library
+            }
+        }
+        return TemplateDirectory(directory: directory.path, libraries: libraries)
+    }
+
+    /// The library for a locale, falling back from "pt-BR" to "pt" and then to English.
+    func library(locale: String, channel: Channel) -> (locale: String, library: Library)? {
+        let available = libraries.keys.filter { $0.channel == channel }.map(\.locale)
+        var candidates = [locale]
+        if let language = locale.split(whereSeparator: { $0 == "-" || $0 == "_" }).first {
+            candidates.append(String(language))
+        }
+        candidates.append(Self.defaultLocale)
+        for candidate in candidates {
+            if let match = available.first(where: { $0.caseInsensitiveCompare(candidate) == .orderedSame }),
+                let library = libraries[Key(locale: match, channel: channel)]
+            {
+                return (match, library)
+            }
+        }
+        return nil
+    }
+
+    // MARK: Loading
+
+    static func subdirectories(of directory: URL, files: FileManager) -> [String] {
+        let entries = (try? files.contentsOfDirectory(atPath: directory.path)) ?? []
+        return entries.filter { name in
+            var isDirectory: ObjCBool = false
+            return !name.hasPrefix(".")
+                && files.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                && isDirectory.boolValue
+        }
+    }
+
+    static func loadLibrary(
+        at folder: URL, relative: String, channel: Channel, exchanges: [String], root: URL, files: FileManager
+    ) throws(GuidanceRenderer.Error) -> Library {
+        let suffix = ".\(fileExtension)"
+        let fileNames = ((try? files.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
+            .sorted()
+        let names = Set(fileNames.map { String($0.dropLast(suffix.count)) })
+
+        // A template may be split per exchange (`key_expired.okx.mustache`); then every exchange
+        // of the catalogue needs its own file, or a shared one must exist.
+        for required in requiredTemplates where !names.contains(required) {
+            let perExchange = exchanges.allSatisfy { names.contains("\(required).\($0)") }
+            if !perExchange || exchanges.isEmpty {
+                throw .missingFile(path: "\(relative)/\(required)\(suffix)", directory: root.path)
+            }
+        }
+
+        var mustache = MustacheLibrary()
+        var sources: [String: String] = [:]
+        for fileName in fileNames {
+            let name = String(fileName.dropLast(suffix.count))
+            let path = "\(relative)/\(fileName)"
+            let source = try read(folder.appendingPathComponent(fileName), path: path)
+            try check(source, path: path, channel: channel)
+            let prologue = channel == .slack ? slackPrologue : ""
+            do {
+                mustache.register(try MustacheTemplate(string: prologue + source), named: name)
+            } catch let error as MustacheTemplate.ParserError {
+                throw .invalidTemplate(
+                    path: path, line: error.context.lineNumber - (prologue.isEmpty ? 0 : 1),
+                    column: error.context.columnNumber, reason: String(describing: error.error))
+            } catch {
+                throw .invalidTemplate(path: path, line: 0, column: 0, reason: String(describing: error))
+            }
+            sources[name] = source
+        }
+
+        // Mustache renders a missing partial as nothing; a typo must not silently drop a section.
+        for (name, source) in sources.sorted(by: { $0.key < $1.key }) {
+            for partial in partialNames(in: source) where !names.contains(partial) {
+                throw .missingPartial(path: "\(relative)/\(name)\(suffix)", partial: partial)
+            }
+        }
+        return Library(mustache: mustache, names: names)
+    }
+
+    static func read(_ file: URL, path: String) throws(GuidanceRenderer.Error) -> String {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw .unreadableFile(path: path, reason: error.localizedDescription)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .unreadableFile(path: path, reason: "it is not UTF-8 text")
+        }
+        return text.replacingOccurrences(of: "\r\n", with: "\n")
+    }
+
+    /// Refuses tags that would get a value past the channel's escaping.
+    static func check(_ source: String, path: String, channel: Channel) throws(GuidanceRenderer.Error) {
+        for sigil in tagSigils(in: source) {
+            switch sigil {
+            case "%":
+                throw .unsafeTag(path: path, tag: "{{%", reason: "the renderer chooses the escaping for each channel itself")
+            case "=":
+                throw .unsafeTag(path: path, tag: "{{=", reason: "changing the delimiters hides tags from the escaping check")
+            case "{", "&":
+                guard channel == .telegram else { continue }
+                throw .unsafeTag(
+                    path: path, tag: "{{\(sigil)",
+                    reason: "on Telegram every value must go through HTML escaping; write {{name}}")
+            default:
+                continue
+            }
+        }
+    }
+
+    /// The character right after each `{{`.
+    static func tagSigils(in source: String) -> [Character] {
+        var sigils: [Character] = []
+        var rest = source[...]
+        while let range = rest.range(of: "{{") {
+            rest = rest[range.upperBound...]
+            if let sigil = rest.first { sigils.append(sigil) }
+        }
+        return sigils
+    }
+
+    /// Names in `{{> name}}` and `{{< name}}`; dynamic partials (`{{>*name}}`) are left alone.
+    static func partialNames(in source: String) -> [String] {
+        var names: [String] = []
+        var rest = source[...]
+        while let range = rest.range(of: "{{") {
+            rest = rest[range.upperBound...]
+            guard let sigil = rest.first, sigil == ">" || sigil == "<" else { continue }
+            let afterSigil = rest.dropFirst().drop(while: \.isWhitespace)
+            guard afterSigil.first != "*" else { continue }
+            let name = afterSigil.prefix { !$0.isWhitespace && $0 != "}" }
+            if !name.isEmpty { names.append(String(name)) }
+        }
+        return names
+    }
+}

@@ -1,0 +1,71 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The schema, one SQL migration per step. A merged migration is never edited: a change
+    /// is a new step.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1_events_incidents") { db in
+            try db.execute(sql: """
+                CREATE TABLE inbox (
+                    webhook_id TEXT PRIMARY KEY NOT NULL,
+                    type TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    robot_id TEXT,
+                    cause TEXT,
+                    occurred_at REAL NOT NULL,
+                    received_at REAL NOT NULL,
+                    body BLOB NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    locale TEXT,
+                    telegram_chat_id INTEGER,
+                    slack_team_id TEXT,
+                    slack_user_id TEXT,
+                    updated_at REAL NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE bindings (
+                    account_id TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL,
+                    exchange TEXT NOT NULL,
+                    label TEXT,
+                    api_key_hint TEXT,
+                    bound_at REAL,
+                    updated_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX bindings_user ON bindings(user_id);
+
+                CREATE TABLE incidents (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    exchange TEXT NOT NULL,
+                    cause TEXT NOT NULL,
+                    robots TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    opened_at REAL NOT NULL,
+                    announce_at REAL NOT NULL,
+                    reminders_sent INTEGER NOT NULL DEFAULT 0,
+                    resolved_at REAL,
+                    resolution TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX incidents_open ON incidents(user_id, account_id) WHERE resolved_at IS NULL;
+
+                CREATE TABLE notices (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    incident_id TEXT NOT NULL REFERENCES incidents(id),
+                    kind TEXT NOT NULL,
+                    due_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending'
+                );
+                CREATE INDEX notices_pending ON notices(due_at) WHERE status = 'pending';
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import RebindCore
+
+/// The embedded store: one SQLite file in WAL mode. Every write that belongs together (an
+/// event, the incidents it changes, the notices it causes) commits in one transaction, and
+/// concurrent ingests share commits through `GroupCommit`.
+public final class SQLiteStore: EventStore {
+    public enum Synchronous: String, Sendable, CaseIterable {
+        /// Survives a crash of the process; the last commits may be lost if the machine
+        /// loses power (WAL is synced at checkpoints only).
+        case normal
+        /// Survives power loss: every commit is synced to disk before it is acknowledged.
+        case full
+    }
+
+    public struct Configuration: Sendable {
+        public var path: String
+        public var synchronous: Synchronous
+        public var incidentPolicy: IncidentPolicy
+
+        public init(path: String, synchronous: Synchronous = .normal, incidentPolicy: IncidentPolicy = IncidentPolicy()) {
+            self.path = path
+            self.synchronous = synchronous
+            self.incidentPolicy = incidentPolicy
+        }
+    }
+
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case cannotOpen(path: String, reason: String)
+        case corruptRow(table: String, detail: String)
+
+        public var description: String {
+            switch self {
+            case .cannotOpen(let path, let reason): "Cannot open the SQLite database at \(path): \(reason)"
+            case .corruptRow(let table, let detail): "A row of \(table) could not be read: \(detail)"
+            }
+        }
+    }
+
+    let pool: DatabasePool
+    let book: IncidentBook
+    private let committer: GroupCommit<IncomingEvent, IngestOutcome>
+
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    public init(configuration: Configuration) throws {
+        var config = GRDB.Configuration()
+        config.busyMode = .timeout(10)
+        let synchronous = configuration.synchronous.rawValue.uppercased()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let directory = URL(fileURLWithPath: configuration.path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            pool = try DatabasePool(path: configuration.path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw Error.cannotOpen(path: configuration.path, reason: String(describing: error))
+        }
+        book = IncidentBook(policy: configuration.incidentPolicy)
+        let pool = self.pool
+        let book = self.book
+        committer = GroupCommit { events in
+            try await pool.write { db in
+                events.map { event in
+                    // A savepoint per event: one event's failure does not undo its batch mates.
+                    var outcome: Result<IngestOutcome, any Swift.Error> = .failure(CancellationError())
+                    do {
+                        try db.inSavepoint {
+                            outcome = .success(try Self.ingest(event, book: book, in: db))
+                            return .commit
+                        }
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    return outcome
+                }
+            }
+        }
+    }
+
+    /// Applies pending migrations without opening for service, for `rebind migrate`.
+    public static func migrate(path: String) throws -> [String] {
+        let store = try SQLiteStore(configuration: Configuration(path: path))
+        return try store.pool.read { db in try migrator.appliedIdentifiers(db).sorted() }
+    }
+
+    public func ingest(_ event: IncomingEvent) async throws -> IngestOutcome {
+        try await committer.submit(event)
+    }
+
+    public func checkReady() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func containsEvent(id: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM inbox WHERE webhook_id = ?)", arguments: [id]) ?? false
+        }
+    }
+
+    public func eventCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM inbox") ?? 0 }
+    }
+
+    public func openIncidents(userID: String, accountID: String) async throws -> [Incident] {
+        try await pool.read { db in try Self.openIncidents(userID: userID, accountID: accountID, in: db) }
+    }
+
+    public func incident(id: String) async throws -> Incident? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM incidents WHERE id = ?", arguments: [id]).map(Self.incident(from:))
+        }
+    }
+
+    public func pendingNotices() async throws -> [PendingNotice] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM notices WHERE status = 'pending' ORDER BY due_at, id").map(Self.notice(from:))
+        }
+    }
+
+    public func binding(accountID: String) async throws -> Binding? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM bindings WHERE account_id = ?", arguments: [accountID]).map { row in
+                Binding(
+                    accountID: row["account_id"], userID: row["user_id"], exchange: row["exchange"],
+                    label: row["label"], apiKeyHint: row["api_key_hint"],
+                    boundAt: (row["bound_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+    }
+}

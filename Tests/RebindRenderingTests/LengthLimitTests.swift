@@ -1,0 +1,77 @@
+import Foundation
+import RebindCore
+import RebindRendering
+import Testing
+
+@Suite("Messages always fit the channel's length limit")
+struct LengthLimitTests {
+    let renderer: GuidanceRenderer
+
+    init() throws {
+        renderer = try Fixtures.renderer()
+    }
+
+    /// A 5,000-character name full of characters that grow when escaped or take two UTF-16
+    /// units, followed by 199 more robots.
+    static let crowd: [Incident.AffectedRobot] = {
+        let huge = String(String(repeating: "&<\"é👍x", count: 900).prefix(5_000))
+        let first = Incident.AffectedRobot(id: "rb_0", name: huge, state: .paused)
+        return [first] + (1..<200).map { Incident.AffectedRobot(id: "rb_\($0)", name: "Grid bot #\($0) <&>", state: .stopped) }
+    }()
+
+    @Test("A 5,000-character name and 200 robots still give a valid message within the limit",
+          arguments: Channel.allCases, MessageKind.allCases)
+    func crowdFits(_ channel: Channel, _ kind: MessageKind) throws {
+        for cause in Cause.allCases {
+            let incident = Fixtures.incident(cause: cause, exchange: "okx", robots: Self.crowd, resolution: kind == .resolved ? .robotsResumed : nil)
+            let message = try renderer.render(incident, channel: channel, kind: kind)
+            let limit = GuidanceRenderer.characterLimit(for: channel)
+            #expect(message.text.utf16.count <= limit, "\(cause) is \(message.text.utf16.count) long")
+            #expect(MarkupCheck.problems(message.text, for: message.format.rawValue) == [])
+            #expect(message.omittedRobots > 0)
+            #expect(message.omittedRobots < 200)
+            #expect(message.text.contains("…and \(message.omittedRobots) more"))
+            #expect(message.text.contains("Grid bot #1 "))
+            #expect(message.text.contains(Fixtures.helpURL))
+            if cause.isKeyRelated && kind != .resolved {
+                #expect(message.text.contains("Home → API Binding → Edit"))
+            }
+            // The huge name is cut to 64 characters before escaping, then ends in "…".
+            let escapedPrefix = channel == .telegram ? "&amp;&lt;&quot;é👍x" : "&amp;&lt;\"é👍x"
+            #expect(message.text.contains("• \(escapedPrefix)"))
+            #expect(message.text.contains("…  — paused") == false)
+            #expect(message.text.contains("… — paused"))
+        }
+    }
+
+    @Test("A single very long name is cut to 64 characters and the message keeps every robot")
+    func longNameCut() throws {
+        let name = String(repeating: "A", count: 5_000)
+        let incident = Fixtures.incident(cause: .keyExpired, robots: [.init(id: "rb_1", name: name, state: .paused)])
+        let message = try renderer.render(incident, channel: .telegram)
+        #expect(message.omittedRobots == 0)
+        #expect(message.text.contains("• \(String(repeating: "A", count: 64))… — paused"))
+        #expect(!message.text.contains(String(repeating: "A", count: 65)))
+    }
+
+    @Test("A list that fits is left whole, names included")
+    func fittingListUntouched() throws {
+        let name = String(repeating: "B", count: 150)
+        let incident = Fixtures.incident(cause: .keyExpired, robots: [.init(id: "rb_1", name: name, state: .paused)])
+        let message = try renderer.render(incident, channel: .telegram)
+        #expect(message.text.contains("• \(name) — paused"))
+    }
+
+    @Test("A very long reported reason is cut, never an entity")
+    func longReason() throws {
+        let reason = RobotEvent.Reason(
+            text: String(repeating: "&", count: 3_000), code: String(repeating: "<", count: 100),
+            message: String(repeating: "\"", count: 3_000))
+        for channel in Channel.allCases {
+            let message = try renderer.render(Fixtures.incident(cause: .unknown, reason: reason), channel: channel)
+            #expect(message.text.utf16.count <= GuidanceRenderer.characterLimit(for: channel))
+            #expect(MarkupCheck.problems(message.text, for: message.format.rawValue) == [])
+            #expect(message.omittedRobots == 0)
+        }
+    }
+}
