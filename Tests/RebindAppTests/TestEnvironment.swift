@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import RebindApp
+import RebindCore
+import RebindCrypto
+import RebindRendering
+import RebindSQLite
+import Synchronization
+
+/// A test clock that stands still until told to move.
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date) { current = Mutex(start) }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// The application wired as in production, on a temporary SQLite file, with the repo's real
+/// templates and a clock the test controls.
+struct TestEnvironment {
+    static let secretText = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let start = Date(timeIntervalSince1970: 1_795_685_400)
+    static var templatesDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("templates")
+    }
+
+    let clock = TestClock(start)
+    let secret: WebhookSecret
+    let configuration: RebindConfiguration
+    let dependencies: AppDependencies
+    let directory: URL
+
+    init(store: (any EventStore)? = nil, environment: [String: String] = [:]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-app-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        secret = try WebhookSecret(Self.secretText, variable: "TEST")
+        var variables = ["REBIND_EVENTS_SECRET": Self.secretText, "REBIND_HTTP_PORT": "0"]
+        variables.merge(environment) { $1 }
+        configuration = try RebindConfiguration.load(from: variables)
+        let renderer = try GuidanceRenderer(templatesDirectory: Self.templatesDirectory)
+        let eventStore = try store ?? SQLiteStore(configuration: .init(path: directory.appendingPathComponent("rebind.sqlite").path))
+        let clock = self.clock
+        dependencies = AppDependencies(store: eventStore, renderer: renderer, now: { clock.now })
+    }
+
+    var store: any EventStore { dependencies.store }
+
+    func application() -> some ApplicationProtocol {
+        var logger = Logger(label: "rebind-test")
+        logger.logLevel = .critical
+        return buildApplication(configuration: configuration, dependencies: dependencies, logger: logger)
+    }
+
+    /// Headers of a correctly signed event.
+    func signedHeaders(id: String, body: Data, at date: Date? = nil, contentType: String? = "application/json") -> HTTPFields {
+        let timestamp = Int64((date ?? clock.now).timeIntervalSince1970)
+        var headers: HTTPFields = [
+            HTTPField.Name("webhook-id")!: id,
+            HTTPField.Name("webhook-timestamp")!: String(timestamp),
+            HTTPField.Name("webhook-signature")!: StandardWebhooks.sign(id: id, timestamp: timestamp, body: body, secret: secret),
+        ]
+        if let contentType { headers[.contentType] = contentType }
+        return headers
+    }
+
+    static func event(
+        type: String = "robot.paused", user: String = "u_1001", account: String = "acc_42", exchange: String = "binance",
+        robot: String = "rb_7", text: String = "Pause: Invalid API key operation permission", code: String? = "-2015"
+    ) -> Data {
+        var object: [String: Any] = [
+            "type": type,
+            "occurred_at": "2026-11-26T09:30:00Z",
+            "user": ["id": user, "locale": "en", "telegram_chat_id": 123456789],
+            "account": ["id": account, "exchange": exchange, "label": "Main", "api_key_hint": "h8A", "bound_at": "2026-09-27T08:00:00Z"],
+            "robot": ["id": robot, "name": "BTC/USDT Grid \(robot)"],
+        ]
+        if type == "robot.paused" || type == "robot.stopped" {
+            var reason: [String: Any] = ["text": text]
+            if let code { reason["code"] = code }
+            object["reason"] = reason
+        }
+        // Sorted keys: the same event is the same bytes, as a platform's retry would be.
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    }
+}
+
+/// A store that is down.
+struct UnavailableStore: EventStore {
+    struct Down: Error {}
+    func ingest(_ event: IncomingEvent) async throws -> IngestOutcome { throw Down() }
+    func checkReady() async throws { throw Down() }
+    func containsEvent(id: String) async throws -> Bool { throw Down() }
+    func eventCount() async throws -> Int { throw Down() }
+    func openIncidents(userID: String, accountID: String) async throws -> [Incident] { throw Down() }
+    func incident(id: String) async throws -> Incident? { throw Down() }
+    func pendingNotices() async throws -> [PendingNotice] { throw Down() }
+    func binding(accountID: String) async throws -> Binding? { throw Down() }
+}
+
+extension TestResponse {
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
+    }
+
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    var errorField: String? { (json["error"] as? [String: Any])?["field"] as? String }
+}
