@@ -73,8 +73,9 @@ public struct GuidanceRenderer: Sendable {
     }
 
     /// Renders the incident's message for a channel. An unknown locale falls back to English.
-    /// A long robot list is shortened (names cut to 64 characters, then "…and K more") until
-    /// the text fits the channel's limit.
+    /// At most 20 robots are listed by name, the rest counted as "…and K more"; when the text
+    /// is still over the channel's limit, names are cut to 64 characters and then fewer robots
+    /// are listed until it fits.
     public func render(
         _ incident: Incident, channel: Channel, locale: String = "en", kind: MessageKind = .guidance
     ) throws(Error) -> RenderedMessage {
@@ -103,15 +104,15 @@ public struct GuidanceRenderer: Sendable {
                 omittedRobots: incident.robots.count - shown)
         }
 
-        let count = incident.robots.count
-        let whole = attempt(.init(shown: count, nameLimit: nil))
-        if fits(whole) { return message(whole, shown: count) }
-        let shortNames = attempt(.init(shown: count, nameLimit: MessageContext.shortNameLimit))
-        if fits(shortNames) { return message(shortNames, shown: count) }
+        let listed = min(incident.robots.count, MessageContext.maxListedRobots)
+        let whole = attempt(.init(shown: listed, nameLimit: nil))
+        if fits(whole) { return message(whole, shown: listed) }
+        let shortNames = attempt(.init(shown: listed, nameLimit: MessageContext.shortNameLimit))
+        if fits(shortNames) { return message(shortNames, shown: listed) }
 
         // The longest prefix of the robot list that still fits, found by bisection.
         var low = 0
-        var high = count - 1
+        var high = listed - 1
         var best: (text: String, shown: Int)?
         while low <= high {
             let middle = (low + high) / 2

@@ -22,6 +22,8 @@ struct MessageContext {
         var nameLimit: Int?
     }
 
+    /// More names than this make a wall of text; the rest are counted instead.
+    static let maxListedRobots = 20
     static let shortNameLimit = 64
     static let reasonTextLimit = 200
     static let reasonMessageLimit = 300

@@ -84,7 +84,7 @@ struct GuidanceRendererTests {
         let binance = try renderer.render(Fixtures.incident(cause: .keyExpired, exchange: "binance"), channel: channel).text
         let okx = try renderer.render(Fixtures.incident(cause: .keyExpired, exchange: "okx"), channel: channel).text
         #expect(binance.contains("valid for trading for 60 days"))
-        #expect(!binance.contains("30 days"))
+        #expect(!binance.contains("valid for trading for 30 days"))
         #expect(okx.contains("valid for trading for 30 days"))
         #expect(okx.contains("API Key and API SecretKey, plus the Passphrase"))
         #expect(binance.contains("Binance app → Profile → Account → API Management"))
@@ -109,8 +109,8 @@ struct GuidanceRendererTests {
         (RobotEvent.Reason(text: "Invest Control Limit (Insufficient Long Pending Investment)"), "funds or investment limit"),
         (RobotEvent.Reason(text: "Risk Control"), "risk settings"),
         (RobotEvent.Reason(text: "Pause: order failed", code: "-1021", message: "Timestamp for this request is outside of the recvWindow."), "clock"),
-        (RobotEvent.Reason(text: "Pause: order failed", code: "-2017", message: "API Keys are locked on this account."), "locked or restricted"),
-        (RobotEvent.Reason(text: "Pause: order failed", code: "50100", message: "API frozen, please contact customer service."), "locked or restricted"),
+        (RobotEvent.Reason(text: "Pause: order failed", code: "-2017", message: "API Keys are locked on this account."), "the account is locked or restricted"),
+        (RobotEvent.Reason(text: "Pause: order failed", code: "50100", message: "API frozen, please contact customer service."), "the account is locked or restricted"),
     ])
     func notKeyRelatedNamesCause(_ reason: RobotEvent.Reason, _ named: String) throws {
         for channel in Channel.allCases {

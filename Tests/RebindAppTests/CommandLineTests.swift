@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RebindApp
+import Testing
+
+/// Runs the real `rebind` executable, built next to the test bundle.
+struct RebindCommand {
+    struct Result {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    static var executable: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/rebind")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, input: String? = nil) async throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        process.currentDirectoryURL = directory ?? FileManager.default.temporaryDirectory
+        let output = Pipe()
+        let errors = Pipe()
+        let standardInput = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = standardInput
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+                if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
+                try standardInput.fileHandleForWriting.close()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        return Result(
+            status: status,
+            output: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            errors: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+}
+
+@Suite("Command line", .enabled(if: FileManager.default.isExecutableFile(atPath: RebindCommand.executable.path)))
+struct CommandLineTests {
+    @Test("events send signs a file's event, posts it and prints the answer; --id repeats are duplicates")
+    func eventsSend() async throws {
+        let env = try TestEnvironment()
+        let file = ExamplesTests.directory.appendingPathComponent("scenario2-permission-paused-binance.json").path
+        try await env.application().test(.live) { client in
+            let port = try #require(client.port)
+            // The service's clock is the test's; the command signs with the real time.
+            env.clock.advance(by: Date().timeIntervalSince(env.clock.now))
+            let environment = ["REBIND_EVENTS_SECRET": TestEnvironment.secretText]
+            let url = "http://127.0.0.1:\(port)/v1/events"
+            let first = try await RebindCommand.run(["events", "send", file, "--url", url, "--id", "msg_cli"], environment: environment)
+            #expect(first.status == 0, "\(first.errors)")
+            #expect(first.output.contains("HTTP 202"))
+            #expect(first.output.contains(#""cause":"permission_missing""#))
+            #expect(first.output.contains(#""duplicate":false"#))
+            let again = try await RebindCommand.run(["events", "send", file, "--url", url, "--id", "msg_cli"], environment: environment)
+            #expect(again.output.contains(#""duplicate":true"#))
+            let wrongSecret = try await RebindCommand.run(
+                ["events", "send", file, "--url", url], environment: ["REBIND_EVENTS_SECRET": "whsec_" + Data(repeating: 7, count: 24).base64EncodedString()])
+            #expect(wrongSecret.status != 0)
+            #expect(wrongSecret.output.contains("HTTP 401"))
+        }
+        #expect(try await env.store.eventCount() == 1)
+    }
+
+    @Test("events send without a secret says which variable is missing")
+    func eventsSendWithoutSecret() async throws {
+        let result = try await RebindCommand.run(["events", "send", "event.json"])
+        #expect(result.status != 0)
+        #expect(result.errors.contains("REBIND_EVENTS_SECRET"))
+    }
+
+    @Test("preview prints the cause and each channel's message")
+    func preview() async throws {
+        let file = ExamplesTests.directory.appendingPathComponent("scenario2-expired-stopped-okx.json").path
+        let result = try await RebindCommand.run(
+            ["preview", file], environment: ["REBIND_TEMPLATES_DIR": TestEnvironment.templatesDirectory.path])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.hasPrefix("cause: key_expired"))
+        #expect(result.output.contains("── telegram"))
+        #expect(result.output.contains("── slack"))
+        #expect(result.output.contains("ETH/USDT DCA"))
+    }
+
+    @Test("migrate creates the schema in the configured SQLite file")
+    func migrate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let result = try await RebindCommand.run(["migrate"], environment: ["REBIND_DATABASE_URL": "sqlite://db/rebind.sqlite"], directory: directory)
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("v1_events_incidents"))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("db/rebind.sqlite").path))
+    }
+
+    @Test("serve refuses to start on a missing required secret, naming it")
+    func serveMissingSecret() async throws {
+        let result = try await RebindCommand.run(["serve"], environment: ["REBIND_PLATFORM_URL": "http://127.0.0.1:9/x"])
+        #expect(result.status != 0)
+        #expect(result.errors.contains("REBIND_PLATFORM_SECRET is required"))
+    }
+}

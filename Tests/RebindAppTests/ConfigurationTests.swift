@@ -1,0 +1,107 @@
+import Foundation
+import RebindApp
+import RebindCore
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    func error(_ environment: [String: String]) -> String? {
+        do {
+            _ = try RebindConfiguration.load(from: environment)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test("With nothing set, the service runs on the embedded defaults with every channel off")
+    func defaults() throws {
+        let configuration = try RebindConfiguration.load(from: [:])
+        #expect(configuration.httpHost == "127.0.0.1")
+        #expect(configuration.httpPort == 8080)
+        #expect(configuration.database == .sqlite(path: "rebind.sqlite"))
+        #expect(configuration.masterKeyFile == "rebind.sqlite.masterkey")
+        #expect(configuration.eventsSecrets.isEmpty)
+        #expect(configuration.platform == nil)
+        #expect(configuration.channelsOff == ["telegram", "slack"])
+        #expect(configuration.incidentPolicy == IncidentPolicy(groupWait: 10, repeatInterval: 86400, maxReminders: 3))
+    }
+
+    @Test("A missing required secret stops start-up naming the variable")
+    func missingSecrets() {
+        #expect(error(["REBIND_PLATFORM_URL": "https://platform.example/rebind"])?.hasPrefix("REBIND_PLATFORM_SECRET is required") == true)
+        #expect(error(["REBIND_TELEGRAM_BOT_TOKEN": "123:abc"])?.hasPrefix("REBIND_TELEGRAM_WEBHOOK_SECRET is required") == true)
+        #expect(error(["REBIND_SLACK_BOT_TOKEN": "xoxb-1"])?.hasPrefix("REBIND_SLACK_SIGNING_SECRET is required") == true)
+        #expect(error(["REBIND_DATABASE_URL": "postgres://rebind@db/rebind"])?.hasPrefix("REBIND_MASTER_KEY is required") == true)
+    }
+
+    @Test("Invalid values are refused naming the variable, without echoing secrets")
+    func invalidValues() {
+        #expect(error(["REBIND_HTTP_PORT": "eighty"])?.hasPrefix("REBIND_HTTP_PORT is not valid") == true)
+        #expect(error(["REBIND_HTTP_PORT": "70000"])?.hasPrefix("REBIND_HTTP_PORT is not valid") == true)
+        #expect(error(["REBIND_DATABASE_URL": "mysql://x"])?.hasPrefix("REBIND_DATABASE_URL is not valid") == true)
+        #expect(error(["REBIND_MASTER_KEY": "c2hvcnQ="])?.hasPrefix("REBIND_MASTER_KEY is not valid") == true)
+        #expect(error(["REBIND_TELEGRAM_API_URL": "ftp://x", "REBIND_TELEGRAM_BOT_TOKEN": "1:a", "REBIND_TELEGRAM_WEBHOOK_SECRET": "s"])?
+            .hasPrefix("REBIND_TELEGRAM_API_URL is not valid") == true)
+        let leaked = error(["REBIND_EVENTS_SECRET": "whsec_super-secret-value!"])
+        #expect(leaked?.hasPrefix("REBIND_EVENTS_SECRET is not valid") == true)
+        #expect(leaked?.contains("super-secret-value") == false)
+        #expect(error(["REBIND_SQLITE_SYNCHRONOUS": "off"])?.hasPrefix("REBIND_SQLITE_SYNCHRONOUS is not valid") == true)
+        #expect(error(["REBIND_GROUP_WAIT_SECONDS": "-1"])?.hasPrefix("REBIND_GROUP_WAIT_SECONDS is not valid") == true)
+    }
+
+    @Test("Configured channels and wording are read")
+    func channels() throws {
+        let configuration = try RebindConfiguration.load(from: [
+            "REBIND_TELEGRAM_BOT_TOKEN": "123:abc", "REBIND_TELEGRAM_MODE": "polling",
+            "REBIND_SLACK_BOT_TOKEN": "xoxb-1", "REBIND_SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+            "REBIND_HELP_URL": "https://help.example/keys", "REBIND_PLATFORM_NAME": "Acme Bots",
+            "REBIND_GROUP_WAIT_SECONDS": "2.5", "REBIND_MAX_REMINDERS": "1",
+        ])
+        #expect(configuration.channelsOff.isEmpty)
+        #expect(configuration.telegram?.mode == .polling)
+        #expect(configuration.telegram?.apiURL == "https://api.telegram.org")
+        #expect(configuration.slack?.apiURL == "https://slack.com/api")
+        #expect(configuration.helpURL == "https://help.example/keys")
+        #expect(configuration.platformName == "Acme Bots")
+        #expect(configuration.incidentPolicy.groupWait == 2.5)
+        #expect(configuration.incidentPolicy.maxReminders == 1)
+        #expect(!"\(configuration.telegram!.botToken)".contains("abc"))
+    }
+
+    @Test(".env values apply unless the environment sets the same variable")
+    func dotEnv() throws {
+        let text = """
+            # comment
+            export REBIND_HTTP_PORT=9090
+            REBIND_PLATFORM_NAME="Acme Bots"   
+            REBIND_HTTP_HOST='0.0.0.0'
+            REBIND_HELP_URL=https://help.example/x # trailing comment
+
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-\(UUID().uuidString).env")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let merged = try DotEnv.merged(environment: ["REBIND_HTTP_PORT": "7070"], file: file.path)
+        #expect(merged["REBIND_HTTP_PORT"] == "7070")
+        #expect(merged["REBIND_PLATFORM_NAME"] == "Acme Bots")
+        #expect(merged["REBIND_HTTP_HOST"] == "0.0.0.0")
+        #expect(merged["REBIND_HELP_URL"] == "https://help.example/x")
+        #expect(throws: DotEnv.Error.self) { try DotEnv.parse("NOT A LINE") }
+        #expect(try DotEnv.merged(environment: ["A": "1"], file: "/nonexistent/.env") == ["A": "1"])
+    }
+
+    @Test("The generated master key file is private and stable")
+    func masterKeyFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-\(UUID().uuidString).masterkey").path
+        let first = try MasterKeyFile.loadOrCreate(path: path)
+        #expect(first.created)
+        let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        let second = try MasterKeyFile.loadOrCreate(path: path)
+        #expect(!second.created)
+        #expect(second.key == first.key)
+        #expect(Data(base64Encoded: second.key.value)?.count == 32)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect(throws: MasterKeyFile.Error.self) { try MasterKeyFile.loadOrCreate(path: path) }
+    }
+}
