@@ -135,8 +135,12 @@ final class CurlTransfer: @unchecked Sendable {
         try easy.setHeaderLines(lines)
     }
 
+    /// curl's milliseconds for a timeout. curl reads 0 as "no limit", which is what an
+    /// infinite timeout asks for; anything else unusable becomes the shortest limit.
     private static func milliseconds(_ interval: TimeInterval) -> Int {
-        max(1, Int((interval * 1000).rounded(.up)))
+        if interval == .infinity { return 0 }
+        guard interval.isFinite, interval > 0 else { return 1 }
+        return Int(min((interval * 1000).rounded(.up), Double(Int32.max)))
     }
 
     /// RFC 9110 `tchar`.

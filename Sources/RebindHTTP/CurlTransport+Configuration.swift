@@ -27,5 +27,20 @@ extension CurlTransport {
             self.maximumCachedConnections = maximumCachedConnections
             self.userAgent = userAgent
         }
+
+        func validate() throws(CurlTransport.Error) {
+            guard connectTimeout.isFinite, connectTimeout > 0 else {
+                throw .invalidConfiguration(field: "connectTimeout", reason: "must be a positive number of seconds")
+            }
+            guard timeout.isFinite, timeout > 0 else {
+                throw .invalidConfiguration(field: "timeout", reason: "must be a positive number of seconds")
+            }
+            guard maximumResponseBodySize >= 0 else {
+                throw .invalidConfiguration(field: "maximumResponseBodySize", reason: "must not be negative")
+            }
+            guard maximumCachedConnections >= 0 else {
+                throw .invalidConfiguration(field: "maximumCachedConnections", reason: "must not be negative")
+            }
+        }
     }
 }

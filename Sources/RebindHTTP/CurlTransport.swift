@@ -15,11 +15,18 @@ public final class CurlTransport: HTTPTransport {
     private let loop: CurlTransferLoop
     private let logger: Logger
 
+    /// Starts the transport's transfer thread. Throws `CurlTransport.Error` when the
+    /// configuration is unusable or libcurl can't be set up.
     public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "rebind.http.curl")) throws {
-        try CurlGlobal.ensureInitialised()
+        try configuration.validate()
+        do {
+            try CurlGlobal.ensureInitialised()
+            loop = try CurlTransferLoop(maximumCachedConnections: configuration.maximumCachedConnections)
+        } catch {
+            throw Error.curlUnavailable(reason: String(describing: error))
+        }
         self.configuration = configuration
         self.logger = logger
-        loop = try CurlTransferLoop(maximumCachedConnections: configuration.maximumCachedConnections)
         loop.start(name: "rebind.curl")
     }
 
@@ -52,6 +59,21 @@ public final class CurlTransport: HTTPTransport {
             metadata["http.duration"] = "\(ContinuousClock.now - started)"
             logger.debug("HTTP request failed", metadata: metadata)
             throw error
+        }
+    }
+
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        /// A configuration value is out of range; names the field.
+        case invalidConfiguration(field: String, reason: String)
+        case curlUnavailable(reason: String)
+
+        public var description: String {
+            switch self {
+            case .invalidConfiguration(let field, let reason):
+                "CurlTransport.Configuration.\(field) \(reason)"
+            case .curlUnavailable(let reason):
+                "libcurl could not be set up: \(reason)"
+            }
         }
     }
 }

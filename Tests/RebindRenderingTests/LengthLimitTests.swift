@@ -11,12 +11,17 @@ struct LengthLimitTests {
         renderer = try Fixtures.renderer()
     }
 
-    /// A 5,000-character name full of characters that grow when escaped or take two UTF-16
-    /// units, followed by 199 more robots.
+    /// Characters that grow when escaped or take two UTF-16 units.
+    static let bloat = "&<\"é👍x"
+
+    /// A 5,000-character name followed by 199 robots with long names, so that even cut names
+    /// overflow the limit and fewer robots must be listed.
     static let crowd: [Incident.AffectedRobot] = {
-        let huge = String(String(repeating: "&<\"é👍x", count: 900).prefix(5_000))
+        let huge = String(String(repeating: bloat, count: 900).prefix(5_000))
         let first = Incident.AffectedRobot(id: "rb_0", name: huge, state: .paused)
-        return [first] + (1..<200).map { Incident.AffectedRobot(id: "rb_\($0)", name: "Grid bot #\($0) <&>", state: .stopped) }
+        return [first] + (1..<200).map {
+            Incident.AffectedRobot(id: "rb_\($0)", name: "Grid bot #\($0) " + String(repeating: bloat, count: 50), state: .stopped)
+        }
     }()
 
     @Test("A 5,000-character name and 200 robots still give a valid message within the limit",
@@ -28,7 +33,7 @@ struct LengthLimitTests {
             let limit = GuidanceRenderer.characterLimit(for: channel)
             #expect(message.text.utf16.count <= limit, "\(cause) is \(message.text.utf16.count) long")
             #expect(MarkupCheck.problems(message.text, for: message.format.rawValue) == [])
-            #expect(message.omittedRobots > 0)
+            #expect(message.omittedRobots > 180)
             #expect(message.omittedRobots < 200)
             #expect(message.text.contains("…and \(message.omittedRobots) more"))
             #expect(message.text.contains("Grid bot #1 "))
@@ -42,6 +47,17 @@ struct LengthLimitTests {
             #expect(message.text.contains("…  — paused") == false)
             #expect(message.text.contains("… — paused"))
         }
+    }
+
+    @Test("Of 200 robots the first 20 are listed and the rest counted", arguments: Channel.allCases)
+    func manyShortNames(_ channel: Channel) throws {
+        let robots = (0..<200).map { Incident.AffectedRobot(id: "rb_\($0)", name: "Grid bot #\($0)", state: .paused) }
+        let message = try renderer.render(Fixtures.incident(cause: .keyDeleted, robots: robots), channel: channel)
+        #expect(message.omittedRobots == 180)
+        #expect(message.text.contains("• Grid bot #19 — paused"))
+        #expect(!message.text.contains("Grid bot #20 "))
+        #expect(message.text.contains("• …and 180 more"))
+        #expect(message.text.contains("200 robots"))
     }
 
     @Test("A single very long name is cut to 64 characters and the message keeps every robot")

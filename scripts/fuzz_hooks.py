@@ -1,0 +1,63 @@
+"""Schemathesis hooks for Rebind: sign every generated POST /v1/events correctly.
+
+Loaded through SCHEMATHESIS_HOOKS=fuzz_hooks (with this directory on PYTHONPATH). The secret
+comes from REBIND_EVENTS_SECRET, the one the server under test was started with. Each request
+gets a unique webhook-id, a fresh timestamp and a Standard Webhooks signature over the exact
+bytes that will be sent, so generated bodies get past the signature check and reach the
+decoder, the validation and the store instead of all stopping at 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import os
+import threading
+import time
+import uuid
+
+import requests
+import schemathesis
+
+_SECRET = os.environ.get("REBIND_EVENTS_SECRET", "").split()[0:1]
+_KEY = base64.b64decode(_SECRET[0].removeprefix("whsec_")) if _SECRET else b""
+_RUN = uuid.uuid4().hex[:12]
+_COUNTER = itertools.count()
+_LOCK = threading.Lock()
+
+
+def _body_bytes(case) -> bytes:
+    """The body exactly as the requests transport will send it."""
+    kwargs = case.as_transport_kwargs()
+    prepared = requests.Request(
+        method=kwargs["method"], url=kwargs["url"], headers=kwargs.get("headers"),
+        json=kwargs.get("json"), data=kwargs.get("data"), files=kwargs.get("files"),
+    ).prepare()
+    body = prepared.body
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else body.encode("utf-8")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if case.operation.method.upper() != "POST" or case.operation.path != "/v1/events":
+        return
+    if not _KEY:
+        raise RuntimeError("REBIND_EVENTS_SECRET is not set for the fuzz hooks")
+    with _LOCK:
+        number = next(_COUNTER)
+    webhook_id = f"msg_fuzz_{_RUN}_{number:07d}"
+    timestamp = str(int(time.time()))
+    body = _body_bytes(case)
+    mac = hmac.new(_KEY, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    headers = dict(case.headers or {})
+    for name in list(headers):
+        if name.lower() in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+            del headers[name]
+    headers["webhook-id"] = webhook_id
+    headers["webhook-timestamp"] = timestamp
+    headers["webhook-signature"] = "v1," + base64.b64encode(mac).decode()
+    case.headers = headers
