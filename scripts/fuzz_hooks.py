@@ -3,7 +3,7 @@
 Loaded through SCHEMATHESIS_HOOKS=fuzz_hooks (with this directory on PYTHONPATH). The secret
 comes from REBIND_EVENTS_SECRET, the one the server under test was started with. Each request
 gets a unique webhook-id, a fresh timestamp and a Standard Webhooks signature over the exact
-bytes that will be sent, so generated bodies get past the signature check and reach the
+bytes that will be sent (in place of whatever values were generated for those headers), so generated bodies get past the signature check and reach the
 decoder, the validation and the store instead of all stopping at 401.
 """
 
@@ -53,11 +53,14 @@ def before_call(context, case, kwargs):
     timestamp = str(int(time.time()))
     body = _body_bytes(case)
     mac = hmac.new(_KEY, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    headers = dict(case.headers or {})
-    for name in list(headers):
-        if name.lower() in ("webhook-id", "webhook-timestamp", "webhook-signature"):
-            del headers[name]
-    headers["webhook-id"] = webhook_id
-    headers["webhook-timestamp"] = timestamp
-    headers["webhook-signature"] = "v1," + base64.b64encode(mac).decode()
+    signed = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
+    # Replace the generated values, but leave out a header the case deliberately omits
+    # (schemathesis's missing-header cases): that request must still be refused with 401.
+    headers = {}
+    for name, value in (case.headers or {}).items():
+        headers[name] = signed.get(name.lower(), value)
     case.headers = headers
