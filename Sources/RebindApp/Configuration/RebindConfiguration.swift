@@ -70,7 +70,7 @@ public struct RebindConfiguration: Sendable {
 
     /// Reads the configuration from environment variables (with `.env` already merged in).
     public static func load(from environment: [String: String]) throws(Error) -> RebindConfiguration {
-        var reader = Reader(environment: environment)
+        let reader = Reader(environment: environment)
         var configuration = RebindConfiguration()
 
         configuration.httpHost = reader.string("REBIND_HTTP_HOST") ?? configuration.httpHost
