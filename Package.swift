@@ -47,6 +47,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Exchange key checks (Binance, OKX): request signing, the exchanges' answers, the verdict.
+        .target(
+            name: "RebindExchanges",
+            dependencies: [
+                "RebindCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The embedded SQLite store.
         .target(
             name: "RebindSQLite",
@@ -79,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "rebind",
             dependencies: [
-                "RebindApp",
+                "RebindApp", "RebindExchanges",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -89,6 +98,7 @@ let package = Package(
             name: "RebindTestSupport",
             dependencies: [
                 "RebindCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -100,6 +110,10 @@ let package = Package(
         .testTarget(name: "RebindHTTPTests", dependencies: ["RebindCore", "RebindHTTP", "RebindTestSupport"]),
         .testTarget(name: "RebindCryptoTests", dependencies: ["RebindCrypto"]),
         .testTarget(name: "RebindSQLiteTests", dependencies: ["RebindSQLite"]),
+        .testTarget(
+            name: "RebindExchangesTests",
+            dependencies: ["RebindCore", "RebindExchanges", "RebindHTTP", "RebindTestSupport"]
+        ),
         .testTarget(
             name: "RebindRenderingTests",
             dependencies: ["RebindRendering"]

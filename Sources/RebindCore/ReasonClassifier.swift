@@ -24,6 +24,17 @@ public struct ReasonClassifier: Sendable {
         return .unknown
     }
 
+    /// The cause an exchange's own error names, read from its code and message, as a live
+    /// key check gets them. Nil when they decide nothing: Binance `-2015`, or a code and
+    /// message outside the reference table.
+    public func exchangeCause(code: String, message: String?, exchange: String) -> Cause? {
+        let code = Self.normalizedCode(code)
+        if !code.isEmpty, let cause = codeCause(code, message: message, exchange: exchange) {
+            return cause
+        }
+        return message.flatMap(Self.messageCause)
+    }
+
     // MARK: Exchange codes
 
     func codeCause(_ code: String, message: String?, exchange: String) -> Cause? {

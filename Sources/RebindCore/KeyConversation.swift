@@ -1,0 +1,213 @@
+import Foundation
+
+/// The guided key update, as a state machine: inputs in (what the user sent, what the exchange
+/// and the platform answered, time passing), actions out (what to say, which message to delete,
+/// what to check and apply). It performs nothing itself, so Telegram and Slack share it and
+/// tests drive it without a network.
+public struct KeyConversation: Sendable, Equatable {
+    /// The account whose key is being replaced.
+    public struct Target: Sendable, Equatable, Codable {
+        public var userID: String
+        public var accountID: String
+        public var exchange: String
+        public var label: String?
+        /// The robots waiting on this key, for the binding update.
+        public var robotIDs: [String]
+        public var needsFutures: Bool
+
+        public init(userID: String, accountID: String, exchange: String, label: String? = nil, robotIDs: [String] = [], needsFutures: Bool = false) {
+            self.userID = userID
+            self.accountID = accountID
+            self.exchange = exchange
+            self.label = label
+            self.robotIDs = robotIDs
+            self.needsFutures = needsFutures
+        }
+    }
+
+    public enum Step: Sendable, Equatable {
+        case awaitingKey
+        case awaitingSecret(apiKey: String)
+        case awaitingPassphrase(apiKey: String, apiSecret: Secret)
+        /// The exchange is checking the key.
+        case checking(ExchangeCredentials)
+        /// The key passed; the platform (or the local store) is taking it.
+        case applying(ExchangeCredentials)
+        case finished
+    }
+
+    public enum Input: Sendable, Equatable {
+        /// Text the user sent; `messageID` lets the chat delete it.
+        case text(String, messageID: Int64?)
+        case cancel
+        /// Time passed; ends the conversation once it has been idle too long.
+        case tick
+        case checked(KeyVerdict)
+        case checkFailed(KeyCheckError)
+        /// Too many failed checks for this account lately; no check was made.
+        case checkLimited(retryAfter: Date)
+        /// The platform accepted the binding update, or it was stored locally (standalone).
+        case applied(standalone: Bool)
+        /// The platform refused the binding update for good.
+        case applyRefused
+    }
+
+    public enum Action: Sendable, Equatable {
+        case reply(Reply)
+        /// Delete the user's message: it held, or may have held, a secret.
+        case deleteMessage(Int64)
+        case checkKey(ExchangeCredentials, KeyCheckContext)
+        case applyBinding(ExchangeCredentials, KeyVerdict)
+        /// Count a failed check against the account's hourly limit.
+        case recordFailedCheck
+    }
+
+    public enum Reply: Sendable, Equatable {
+        case askKey(exchange: String, label: String?)
+        case askSecret(keyHint: String)
+        case askPassphrase
+        case badPaste(CredentialFormat.Error)
+        case checking(exchange: String)
+        case stillWorking
+        case keyRefused(cause: Cause, warnings: [String])
+        case checkUnavailable(reason: String)
+        case tooManyAttempts(retryAfter: Date)
+        case keyAccepted(keyHint: String, warnings: [String])
+        case applied(standalone: Bool)
+        case finishOnWeb
+        case cancelled
+        case expired
+    }
+
+    /// A conversation idle this long ends and forgets what it collected.
+    public static let idleLimit: TimeInterval = 600
+
+    public let chat: ChatAddress
+    public let target: Target
+    public private(set) var step: Step
+    public private(set) var lastActivityAt: Date
+
+    public var isFinished: Bool { step == .finished }
+
+    /// Starts a conversation and says what to ask first.
+    public static func start(chat: ChatAddress, target: Target, now: Date) -> (KeyConversation, [Action]) {
+        let conversation = KeyConversation(chat: chat, target: target, step: .awaitingKey, lastActivityAt: now)
+        return (conversation, [.reply(.askKey(exchange: target.exchange, label: target.label))])
+    }
+
+    /// Restores a persisted conversation.
+    public init(chat: ChatAddress, target: Target, step: Step, lastActivityAt: Date) {
+        self.chat = chat
+        self.target = target
+        self.step = step
+        self.lastActivityAt = lastActivityAt
+    }
+
+    var format: CredentialFormat { CredentialFormat(exchange: target.exchange) }
+
+    public mutating func handle(_ input: Input, now: Date) -> [Action] {
+        guard !isFinished else { return [] }
+        if case .tick = input {
+            guard now.timeIntervalSince(lastActivityAt) >= Self.idleLimit, isCollecting else { return [] }
+            return finish(with: .expired)
+        }
+        switch input {
+        case .text(let text, let messageID):
+            lastActivityAt = now
+            return received(text, messageID: messageID)
+        case .cancel:
+            return finish(with: .cancelled)
+        case .checked(let verdict):
+            guard case .checking(let credentials) = step else { return [] }
+            lastActivityAt = now
+            if verdict.usable {
+                step = .applying(credentials)
+                return [
+                    .reply(.keyAccepted(keyHint: credentials.keyHint, warnings: verdict.warnings)),
+                    .applyBinding(credentials, verdict),
+                ]
+            }
+            // Refused: what was collected is discarded; the user starts again with a new key.
+            step = .awaitingKey
+            return [
+                .recordFailedCheck,
+                .reply(.keyRefused(cause: verdict.cause ?? .unknown, warnings: verdict.warnings)),
+                .reply(.askKey(exchange: target.exchange, label: target.label)),
+            ]
+        case .checkFailed(let error):
+            guard case .checking = step else { return [] }
+            return finish(with: .checkUnavailable(reason: error.userMessage))
+        case .checkLimited(let retryAfter):
+            guard case .checking = step else { return [] }
+            return finish(with: .tooManyAttempts(retryAfter: retryAfter))
+        case .applied(let standalone):
+            guard case .applying = step else { return [] }
+            return finish(with: .applied(standalone: standalone))
+        case .applyRefused:
+            guard case .applying = step else { return [] }
+            return finish(with: .finishOnWeb)
+        case .tick:
+            return []
+        }
+    }
+
+    /// Whether the conversation is waiting on the user (and so can go idle).
+    var isCollecting: Bool {
+        switch step {
+        case .awaitingKey, .awaitingSecret, .awaitingPassphrase: true
+        case .checking, .applying, .finished: false
+        }
+    }
+
+    mutating func received(_ text: String, messageID: Int64?) -> [Action] {
+        // Every message during the flow may hold a secret (a secret pasted where the key was
+        // asked for, too), so each is deleted as soon as it is read.
+        let delete: [Action] = messageID.map { [.deleteMessage($0)] } ?? []
+        switch step {
+        case .awaitingKey:
+            do {
+                let key = try format.apiKey(text)
+                step = .awaitingSecret(apiKey: key)
+                return delete + [.reply(.askSecret(keyHint: ExchangeCredentials(apiKey: key, apiSecret: Secret("")).keyHint))]
+            } catch {
+                return delete + [.reply(.badPaste(error))]
+            }
+        case .awaitingSecret(let key):
+            do {
+                let secret = try format.apiSecret(text, apiKey: key)
+                if format.needsPassphrase {
+                    step = .awaitingPassphrase(apiKey: key, apiSecret: secret)
+                    return delete + [.reply(.askPassphrase)]
+                }
+                return delete + check(ExchangeCredentials(apiKey: key, apiSecret: secret))
+            } catch {
+                return delete + [.reply(.badPaste(error))]
+            }
+        case .awaitingPassphrase(let key, let secret):
+            do {
+                let passphrase = try format.passphrase(text, apiKey: key, apiSecret: secret)
+                return delete + check(ExchangeCredentials(apiKey: key, apiSecret: secret, passphrase: passphrase))
+            } catch {
+                return delete + [.reply(.badPaste(error))]
+            }
+        case .checking, .applying:
+            return delete + [.reply(.stillWorking)]
+        case .finished:
+            return []
+        }
+    }
+
+    mutating func check(_ credentials: ExchangeCredentials) -> [Action] {
+        step = .checking(credentials)
+        return [
+            .reply(.checking(exchange: target.exchange)),
+            .checkKey(credentials, KeyCheckContext(needsFutures: target.needsFutures)),
+        ]
+    }
+
+    mutating func finish(with reply: Reply) -> [Action] {
+        // Forget the collected key, secret and passphrase.
+        step = .finished
+        return [.reply(reply)]
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import RebindCore
+import Testing
+
+@Suite("Guided key update")
+struct KeyConversationTests {
+    static let binanceKey = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+    static let binanceSecret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+    static let okxKey = "5f1d8a3c-0b7e-4c2a-9d61-3e8f2b7a4c10"
+    static let okxSecret = "22582BD0CFF14C41EDBF1AB98506286D"
+    let start = Date(timeIntervalSince1970: 1_795_685_400)
+    let chat = ChatAddress(channel: .telegram, id: "123456789")
+
+    func conversation(exchange: String = "binance", futures: Bool = false) -> (KeyConversation, [KeyConversation.Action]) {
+        KeyConversation.start(
+            chat: chat,
+            target: .init(userID: "u_1001", accountID: "acc_42", exchange: exchange, label: "Main", robotIDs: ["rb_7"], needsFutures: futures),
+            now: start)
+    }
+
+    func replies(_ actions: [KeyConversation.Action]) -> [KeyConversation.Reply] {
+        actions.compactMap { if case .reply(let reply) = $0 { reply } else { nil } }
+    }
+
+    @Test("Binance: key, then secret, each message deleted, then the exchange check")
+    func binanceFlow() throws {
+        var (flow, first) = conversation(futures: true)
+        #expect(first == [.reply(.askKey(exchange: "binance", label: "Main"))])
+
+        let afterKey = flow.handle(.text("  \(Self.binanceKey)\u{200B}\n", messageID: 10), now: start)
+        #expect(afterKey == [.deleteMessage(10), .reply(.askSecret(keyHint: "Eh8A"))])
+
+        let afterSecret = flow.handle(.text(Self.binanceSecret, messageID: 11), now: start)
+        let credentials = ExchangeCredentials(apiKey: Self.binanceKey, apiSecret: Secret(Self.binanceSecret))
+        #expect(afterSecret == [
+            .deleteMessage(11), .reply(.checking(exchange: "binance")),
+            .checkKey(credentials, KeyCheckContext(needsFutures: true)),
+        ])
+
+        let verdict = KeyVerdict(cause: nil, canTrade: true)
+        let accepted = flow.handle(.checked(verdict), now: start)
+        #expect(accepted == [.reply(.keyAccepted(keyHint: "Eh8A", warnings: [])), .applyBinding(credentials, verdict)])
+        #expect(flow.handle(.applied(standalone: false), now: start) == [.reply(.applied(standalone: false))])
+        #expect(flow.isFinished)
+    }
+
+    @Test("OKX asks for the passphrase third")
+    func okxFlow() throws {
+        var (flow, _) = conversation(exchange: "okx")
+        _ = flow.handle(.text(Self.okxKey, messageID: 1), now: start)
+        #expect(flow.handle(.text(Self.okxSecret, messageID: 2), now: start) == [.deleteMessage(2), .reply(.askPassphrase)])
+        let actions = flow.handle(.text("my passphrase 1", messageID: 3), now: start)
+        let expected = ExchangeCredentials(apiKey: Self.okxKey, apiSecret: Secret(Self.okxSecret), passphrase: Secret("my passphrase 1"))
+        #expect(actions.contains(.checkKey(expected, KeyCheckContext())))
+        #expect(actions.first == .deleteMessage(3))
+    }
+
+    @Test("A bad paste is deleted and asked for again, precisely")
+    func badPaste() {
+        var (flow, _) = conversation(exchange: "okx")
+        // The secret pasted where the key was asked for.
+        let actions = flow.handle(.text(Self.okxSecret, messageID: 5), now: start)
+        #expect(actions == [.deleteMessage(5), .reply(.badPaste(.looksLikeSecret))])
+        #expect(flow.step == .awaitingKey)
+        _ = flow.handle(.text(Self.okxKey, messageID: 6), now: start)
+        _ = flow.handle(.text(Self.okxSecret, messageID: 7), now: start)
+        let short = flow.handle(.text("short", messageID: 8), now: start)
+        #expect(short == [.deleteMessage(8), .reply(.badPaste(.passphraseLength(actual: 5)))])
+    }
+
+    @Test("A refused key is counted, explained, and the flow asks for a new key")
+    func refused() {
+        var (flow, _) = conversation()
+        _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
+        _ = flow.handle(.text(Self.binanceSecret, messageID: 2), now: start)
+        let verdict = KeyVerdict(cause: .permissionMissing, canTrade: true, canWithdraw: true, warnings: ["Turn withdrawals off"])
+        let actions = flow.handle(.checked(verdict), now: start)
+        #expect(actions == [
+            .recordFailedCheck, .reply(.keyRefused(cause: .permissionMissing, warnings: ["Turn withdrawals off"])),
+            .reply(.askKey(exchange: "binance", label: "Main")),
+        ])
+        #expect(flow.step == .awaitingKey)
+    }
+
+    @Test("An exchange that cannot be asked ends the flow with the reason")
+    func unavailable() {
+        var (flow, _) = conversation()
+        _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
+        _ = flow.handle(.text(Self.binanceSecret, messageID: 2), now: start)
+        let error = KeyCheckError.busy(exchange: "Binance", status: 503)
+        #expect(replies(flow.handle(.checkFailed(error), now: start)) == [.checkUnavailable(reason: error.userMessage)])
+        #expect(flow.isFinished)
+    }
+
+    @Test("Messages sent while the check runs are deleted and answered with a wait")
+    func whileChecking() {
+        var (flow, _) = conversation()
+        _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
+        _ = flow.handle(.text(Self.binanceSecret, messageID: 2), now: start)
+        #expect(flow.handle(.text("hello?", messageID: 3), now: start) == [.deleteMessage(3), .reply(.stillWorking)])
+    }
+
+    @Test("Cancel ends the flow and forgets what it collected")
+    func cancel() {
+        var (flow, _) = conversation()
+        _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
+        #expect(flow.handle(.cancel, now: start) == [.reply(.cancelled)])
+        #expect(flow.step == .finished)
+        #expect(flow.handle(.text(Self.binanceSecret, messageID: 2), now: start).isEmpty)
+    }
+
+    @Test("Ten idle minutes end the flow; activity restarts the clock")
+    func idle() {
+        var (flow, _) = conversation()
+        #expect(flow.handle(.tick, now: start.addingTimeInterval(599)).isEmpty)
+        _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start.addingTimeInterval(300))
+        #expect(flow.handle(.tick, now: start.addingTimeInterval(899)).isEmpty)
+        #expect(flow.handle(.tick, now: start.addingTimeInterval(900)) == [.reply(.expired)])
+        #expect(flow.step == .finished)
+    }
+
+    @Test("A permanent refusal by the platform sends the user to the web")
+    func applyRefused() {
+        var (flow, _) = conversation()
+        _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
+        _ = flow.handle(.text(Self.binanceSecret, messageID: 2), now: start)
+        _ = flow.handle(.checked(KeyVerdict(cause: nil, canTrade: true)), now: start)
+        #expect(flow.handle(.applyRefused, now: start) == [.reply(.finishOnWeb)])
+    }
+
+    @Test("Too many failed checks stop the flow until the hour has passed")
+    func limited() {
+        let limit = FailedCheckLimit()
+        let failures = (0..<5).map { start.addingTimeInterval(Double($0) * 60) }
+        #expect(limit.nextAllowed(failures: Array(failures.prefix(4)), now: start.addingTimeInterval(300)) == nil)
+        #expect(limit.nextAllowed(failures: failures, now: start.addingTimeInterval(300)) == start.addingTimeInterval(3600))
+        #expect(limit.nextAllowed(failures: failures, now: start.addingTimeInterval(3600)) == nil)
+    }
+}
