@@ -56,6 +56,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The Telegram Bot API: typed updates and methods, the client, the ChatMessenger adapter.
+        .target(
+            name: "RebindTelegram",
+            dependencies: [
+                "RebindCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The trading platform: signed binding updates (Standard Webhooks) to REBIND_PLATFORM_URL.
+        .target(
+            name: "RebindPlatform",
+            dependencies: [
+                "RebindCore", "RebindCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The embedded SQLite store.
         .target(
             name: "RebindSQLite",
@@ -76,9 +92,12 @@ let package = Package(
         .target(
             name: "RebindApp",
             dependencies: [
-                "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindRendering",
+                "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindRendering", "RebindTelegram",
+                "RebindExchanges", "RebindPlatform",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -88,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "rebind",
             dependencies: [
-                "RebindApp", "RebindExchanges",
+                "RebindApp", "RebindExchanges", "RebindTelegram",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,7 +116,7 @@ let package = Package(
         .target(
             name: "RebindTestSupport",
             dependencies: [
-                "RebindCore",
+                "RebindCore", "RebindTelegram",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -113,6 +132,20 @@ let package = Package(
         .testTarget(
             name: "RebindExchangesTests",
             dependencies: ["RebindCore", "RebindExchanges", "RebindHTTP", "RebindTestSupport"]
+        ),
+        .testTarget(
+            name: "RebindPlatformTests",
+            dependencies: [
+                "RebindCore", "RebindCrypto", "RebindPlatform", "RebindHTTP", "RebindTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RebindTelegramTests",
+            dependencies: [
+                "RebindTelegram", "RebindHTTP", "RebindTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RebindRenderingTests",

@@ -178,9 +178,12 @@ class Server:
     def kill(self) -> None:
         with self.lock:
             proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
         if proc is not None:
+            # The whole process group (its own session), so a wrapper's children go too.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             proc.wait(timeout=30)
 
     def crashed(self) -> int | None:
@@ -201,10 +204,10 @@ class Tally:
 
 class Sender(threading.Thread):
     def __init__(self, port: int, signer: Signer, work: EventSource, tally: Tally,
-                 stop_at: float, request_timeout: float):
+                 stop_at: float, request_timeout: float, abort: threading.Event):
         super().__init__(daemon=True)
         self.port, self.signer, self.work, self.tally = port, signer, work, tally
-        self.stop_at, self.request_timeout = stop_at, request_timeout
+        self.stop_at, self.request_timeout, self.abort = stop_at, request_timeout, abort
         self.conn: http.client.HTTPConnection | None = None
 
     def post(self, webhook_id: str, body: bytes) -> tuple[int, dict]:
@@ -224,10 +227,10 @@ class Sender(threading.Thread):
             self.conn = None
 
     def run(self) -> None:
-        while time.monotonic() < self.stop_at and (item := self.work.next()) is not None:
+        while time.monotonic() < self.stop_at and not self.abort.is_set() and (item := self.work.next()) is not None:
             webhook_id, body = item
             while True:
-                if time.monotonic() > self.stop_at:
+                if time.monotonic() > self.stop_at or self.abort.is_set():
                     with self.tally.lock:
                         self.tally.unanswered += 1
                     break
@@ -261,6 +264,7 @@ class Killer(threading.Thread):
     def __init__(self, server: Server, rng: random.Random, low: float, high: float, done: threading.Event):
         super().__init__(daemon=True)
         self.server, self.rng, self.low, self.high, self.done = server, rng, low, high, done
+        self.abort = threading.Event()  # set when the server cannot be brought back: senders give up
         self.kills = 0
         self.crash: str | None = None
         self.error: BaseException | None = None
@@ -275,12 +279,14 @@ class Killer(threading.Thread):
                 status = self.server.crashed()
                 if status is not None:
                     self.crash = f"rebind exited by itself with status {status}"
+                    self.abort.set()
                     return
                 self.server.kill()
                 self.kills += 1
                 self.server.start()
         except BaseException as error:  # reported by the main thread
             self.error = error
+            self.abort.set()
 
 
 def verify(port: int, signer: Signer, acknowledged: dict[str, bytes], connections: int) -> list[str]:
@@ -292,12 +298,17 @@ def verify(port: int, signer: Signer, acknowledged: dict[str, bytes], connection
     def check(chunk: list[tuple[str, bytes]]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for webhook_id, body in chunk:
-            conn.request("POST", "/v1/events", body=body, headers=signer.headers(webhook_id, body))
-            response = conn.getresponse()
-            answer = json.loads(response.read())
-            if response.status != 202 or answer.get("duplicate") is not True:
+            try:
+                conn.request("POST", "/v1/events", body=body, headers=signer.headers(webhook_id, body))
+                response = conn.getresponse()
+                status, answer = response.status, json.loads(response.read())
+            except (*NO_ANSWER, ValueError) as error:
+                # Not checked is not proven stored: count it against the run.
+                conn.close()
+                status, answer = None, f"{type(error).__name__}: {error}"
+            if status != 202 or not isinstance(answer, dict) or answer.get("duplicate") is not True:
                 with lock:
-                    lost.append(f"{webhook_id}: HTTP {response.status} {answer}")
+                    lost.append(f"{webhook_id}: HTTP {status} {answer}")
         conn.close()
 
     threads = [threading.Thread(target=check, args=(items[i::connections],)) for i in range(connections)]
@@ -317,7 +328,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=int(os.environ.get("CRASH_SAFETY_SEED", "1")))
     parser.add_argument("--kill-min", type=float, default=0.2, help="shortest pause between kills, seconds")
     parser.add_argument("--kill-max", type=float, default=1.0, help="longest pause between kills, seconds")
-    parser.add_argument("--min-kills", type=int, default=3)
+    parser.add_argument("--min-kills", type=int, default=5)
     parser.add_argument("--synchronous", choices=["normal", "full"], default="normal")
     parser.add_argument("--time-limit", type=float, default=180.0, help="give up sending after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -348,7 +359,7 @@ def main() -> int:
         server.start()
         killer.start()
         stop_at = time.monotonic() + args.time_limit
-        senders = [Sender(server.port, signer, source, tally, stop_at, 10.0)
+        senders = [Sender(server.port, signer, source, tally, stop_at, 10.0, killer.abort)
                    for i in range(args.connections)]
         for sender in senders:
             sender.start()
@@ -394,7 +405,8 @@ def main() -> int:
     if tally.unexpected:
         failures.append(f"{len(tally.unexpected)} unexpected answers, first: {tally.unexpected[0]}")
     if tally.unanswered:
-        failures.append(f"{tally.unanswered} events never answered within {args.time_limit:.0f} s")
+        failures.append(f"{tally.unanswered} events left unanswered when sending stopped "
+                        f"({'server lost' if killer.abort.is_set() else f'--time-limit {args.time_limit:.0f} s'})")
     if killer.kills < args.min_kills:
         failures.append(f"only {killer.kills} kills (need at least {args.min_kills}); use more --events or shorter --kill-max")
     if acknowledged == 0:

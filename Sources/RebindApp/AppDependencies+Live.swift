@@ -18,7 +18,7 @@ extension AppDependencies {
     /// Production dependencies: the configured store, the templates and catalogue on disk.
     public static func live(configuration: RebindConfiguration, logger: Logger) throws -> AppDependencies {
         let renderer = try GuidanceRenderer.load(configuration: configuration)
-        let store: any EventStore
+        let store: SQLiteStore
         switch configuration.database {
         case .sqlite(let path):
             store = try SQLiteStore(
@@ -28,14 +28,17 @@ extension AppDependencies {
             throw Error.unsupportedDatabase(
                 "REBIND_DATABASE_URL: PostgreSQL is not available in this build yet; use sqlite://PATH")
         }
+        var masterKey = configuration.masterKey
         if let path = configuration.masterKeyFile {
-            let (_, created) = try MasterKeyFile.loadOrCreate(path: path)
+            let (key, created) = try MasterKeyFile.loadOrCreate(path: path)
+            masterKey = key
             if created {
                 logger.warning(
                     "REBIND_MASTER_KEY is not set: generated a master key into \(path) (mode 0600). Back it up: stored secrets cannot be read without it.")
             }
         }
-        return AppDependencies(store: store, renderer: renderer)
+        let chat = try masterKey.flatMap { try ChatDependencies.live(configuration: configuration, store: store, masterKey: $0, logger: logger) }
+        return AppDependencies(store: store, renderer: renderer, chat: chat)
     }
 }
 

@@ -9,12 +9,18 @@ public struct AppDependencies: Sendable {
     public var store: any EventStore
     public var renderer: GuidanceRenderer
     public var metrics: RebindMetrics
+    /// The chat side; nil when no chat channel is configured.
+    public var chat: ChatDependencies?
     public var catalogue: ExchangeCatalogue { renderer.catalogue }
 
     /// The wall clock; tests inject a fixed or stepping one.
     public var now: @Sendable () -> Date
 
-    public init(store: any EventStore, renderer: GuidanceRenderer, metrics: RebindMetrics = RebindMetrics(), now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        store: any EventStore, renderer: GuidanceRenderer, metrics: RebindMetrics = RebindMetrics(), chat: ChatDependencies? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.chat = chat
         self.store = store
         self.renderer = renderer
         self.metrics = metrics

@@ -1,6 +1,8 @@
 import Hummingbird
 import Logging
 import RebindCore
+import RebindCrypto
+import ServiceLifecycle
 
 /// Builds the application from its configuration and dependencies. The executable calls it
 /// with live dependencies; tests call it with fakes.
@@ -12,8 +14,13 @@ public func buildApplication(
     HealthController(dependencies: dependencies).addRoutes(to: router)
     EventsController(secrets: configuration.eventsSecrets, dependencies: dependencies).addRoutes(to: router)
 
+    var services: [any Service] = []
+    if let chat = dependencies.chat, let telegram = configuration.telegram {
+        services = chatServices(chat, telegram: telegram, configuration: configuration, dependencies: dependencies, router: router, logger: logger)
+    }
+
     if configuration.eventsSecrets.isEmpty {
-        logger.warning("REBIND_EVENTS_SECRET is not set: POST /v1/events refuses every request")
+        logger.warning("REBIND_EVENTS_SECRET is not set: POST /v1/events and /v1/links refuse every request")
     }
     let off = configuration.channelsOff
     if !off.isEmpty {
@@ -21,9 +28,47 @@ public func buildApplication(
             "Chat channels off: \(off.joined(separator: ", ")). Set REBIND_TELEGRAM_BOT_TOKEN or REBIND_SLACK_BOT_TOKEN to turn one on.",
             metadata: ["chat.off": "\(off.joined(separator: ","))"])
     }
+    if configuration.slack != nil {
+        logger.warning("Slack is configured but this build does not deliver to Slack yet; its messages wait in the outbox")
+    }
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "rebind"),
+        services: services,
         logger: logger)
+}
+
+/// The Telegram routes and the background services that deliver and converse.
+func chatServices(
+    _ chat: ChatDependencies, telegram: RebindConfiguration.Telegram, configuration: RebindConfiguration,
+    dependencies: AppDependencies, router: Router<BasicRequestContext>, logger: Logger
+) -> [any Service] {
+    let now = dependencies.now
+    let username = BotUsername(configured: configuration.telegramBotUsername, client: chat.telegram)
+    LinksController(
+        verifier: StandardWebhooks(secrets: configuration.eventsSecrets), store: chat.store,
+        botUsername: { await username.value() }, now: now
+    ).addRoutes(to: router)
+    if let secret = telegram.webhookSecret {
+        TelegramWebhookController(secret: secret, store: chat.store, wakeup: chat.updatesWakeup, now: now).addRoutes(to: router)
+    }
+    let bot = ChatBot(
+        store: chat.store, events: dependencies.store, telegram: chat.telegram, messenger: chat.messenger,
+        verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
+        now: now, logger: logger)
+    var services: [any Service] = [
+        UpdateProcessor(store: chat.store, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait, logger: logger),
+        NoticeDispatcher(
+            events: dependencies.store, store: chat.store, messenger: chat.messenger, renderer: dependencies.renderer,
+            policy: configuration.incidentPolicy, retry: chat.retry, metrics: dependencies.metrics, wakeup: chat.noticesWakeup,
+            idleWait: chat.idleWait, now: now, logger: logger, pacer: chat.pacer),
+    ]
+    if telegram.mode == .polling {
+        services.append(TelegramPoller(client: chat.telegram, store: chat.store, wakeup: chat.updatesWakeup, now: now, logger: logger))
+    }
+    if chat.publisher == nil {
+        logger.notice("REBIND_PLATFORM_URL is not set: standalone mode, new keys are kept encrypted in Rebind's store")
+    }
+    return services
 }

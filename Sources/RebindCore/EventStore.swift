@@ -59,14 +59,20 @@ public struct Binding: Sendable, Equatable {
     public var label: String?
     public var apiKeyHint: String?
     public var boundAt: Date?
+    /// When the exchange withdraws trading from the key, when it said so at the last check.
+    public var tradingExpiresAt: Date?
 
-    public init(accountID: String, userID: String, exchange: String, label: String? = nil, apiKeyHint: String? = nil, boundAt: Date? = nil) {
+    public init(
+        accountID: String, userID: String, exchange: String, label: String? = nil, apiKeyHint: String? = nil,
+        boundAt: Date? = nil, tradingExpiresAt: Date? = nil
+    ) {
         self.accountID = accountID
         self.userID = userID
         self.exchange = exchange
         self.label = label
         self.apiKeyHint = apiKeyHint
         self.boundAt = boundAt
+        self.tradingExpiresAt = tradingExpiresAt
     }
 }
 

@@ -13,6 +13,20 @@ extension RobotEvent.User {
         case id, locale, slack
         case telegramChatId = "telegram_chat_id"
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        locale = try container.decodeIfPresent(String.self, forKey: .locale)
+        slack = try container.decodeIfPresent(RobotEvent.SlackIdentity.self, forKey: .slack)
+        // A chat id too large for 64 bits, or with a fraction, is a wrong field, not bad JSON.
+        do {
+            telegramChatId = try container.decodeIfPresent(Int64.self, forKey: .telegramChatId)
+        } catch {
+            throw DecodingError.typeMismatch(
+                Int64.self, .init(codingPath: container.codingPath + [CodingKeys.telegramChatId], debugDescription: "not a 64-bit integer"))
+        }
+    }
 }
 
 extension RobotEvent.SlackIdentity {

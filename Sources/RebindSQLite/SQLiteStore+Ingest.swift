@@ -102,16 +102,17 @@ extension SQLiteStore {
     }
 
     static func enqueue(_ notice: IncidentNotice, now: Date, in db: Database) throws {
-        let (kind, dueAt): (String, Date) =
+        // Recovery (updates, resolutions) goes before first announcements, and those before reminders.
+        let (kind, dueAt, priority): (String, Date, Int) =
             switch notice {
-            case .announce(_, let at): ("announce", at)
-            case .update: ("update", now)
-            case .resolve: ("resolve", now)
-            case .withdraw: ("withdraw", now)
+            case .announce(_, let at): ("announce", at, 1)
+            case .update: ("update", now, 0)
+            case .resolve: ("resolve", now, 0)
+            case .withdraw: ("withdraw", now, 0)
             }
         try db.cachedStatement(sql: """
-            INSERT INTO notices (incident_id, kind, due_at, created_at) VALUES (?, ?, ?, ?)
-            """).execute(arguments: [notice.incidentID, kind, dueAt.timeIntervalSince1970, now.timeIntervalSince1970])
+            INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [notice.incidentID, kind, dueAt.timeIntervalSince1970, now.timeIntervalSince1970, priority])
     }
 
     // MARK: Rows
@@ -143,6 +144,7 @@ extension SQLiteStore {
         case "update": notice = .update(incidentID: incidentID)
         case "resolve": notice = .resolve(incidentID: incidentID)
         case "withdraw": notice = .withdraw(incidentID: incidentID)
+        case "reminder": notice = .announce(incidentID: incidentID, at: dueAt)
         default: throw Error.corruptRow(table: "notices", detail: "unknown kind \(kind)")
         }
         return PendingNotice(id: row["id"], notice: notice, dueAt: dueAt)

@@ -66,6 +66,67 @@ extension SQLiteStore {
                 CREATE INDEX notices_pending ON notices(due_at) WHERE status = 'pending';
                 """)
         }
+        migrator.registerMigration("v2_chats_conversations_delivery") { db in
+            try db.execute(sql: """
+                CREATE TABLE links (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL,
+                    used_by TEXT
+                ) WITHOUT ROWID;
+
+                CREATE TABLE chats (
+                    address TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL,
+                    linked_at REAL NOT NULL,
+                    blocked_at REAL
+                ) WITHOUT ROWID;
+                CREATE INDEX chats_user ON chats(user_id);
+
+                CREATE TABLE updates (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    channel TEXT NOT NULL,
+                    external_id TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    received_at REAL NOT NULL,
+                    processed_at REAL,
+                    UNIQUE (channel, external_id)
+                );
+                CREATE INDEX updates_pending ON updates(id) WHERE processed_at IS NULL;
+
+                CREATE TABLE conversations (
+                    address TEXT PRIMARY KEY NOT NULL,
+                    key_id TEXT NOT NULL,
+                    sealed BLOB NOT NULL,
+                    active_at REAL NOT NULL
+                ) WITHOUT ROWID;
+
+                ALTER TABLE notices ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE notices ADD COLUMN first_attempt_at REAL;
+                ALTER TABLE notices ADD COLUMN last_error TEXT;
+                ALTER TABLE notices ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+
+                CREATE TABLE incident_messages (
+                    incident_id TEXT NOT NULL REFERENCES incidents(id),
+                    address TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    PRIMARY KEY (incident_id, address)
+                ) WITHOUT ROWID;
+
+                ALTER TABLE bindings ADD COLUMN credentials_key_id TEXT;
+                ALTER TABLE bindings ADD COLUMN credentials BLOB;
+                ALTER TABLE bindings ADD COLUMN trading_expires_at REAL;
+                ALTER TABLE bindings ADD COLUMN checked_at REAL;
+
+                CREATE TABLE check_failures (
+                    account_id TEXT NOT NULL,
+                    failed_at REAL NOT NULL
+                );
+                CREATE INDEX check_failures_account ON check_failures(account_id, failed_at);
+                """)
+        }
         return migrator
     }
 }

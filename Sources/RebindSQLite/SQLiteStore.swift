@@ -56,6 +56,9 @@ public final class SQLiteStore: EventStore {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             pool = try DatabasePool(path: configuration.path, configuration: config)
             try Self.migrator.migrate(pool)
+            // GRDB puts the writer in WAL mode with synchronous=NORMAL after
+            // prepareDatabase runs, so the durability setting is applied here, on the writer.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         } catch {
             throw Error.cannotOpen(path: configuration.path, reason: String(describing: error))
         }
@@ -89,6 +92,11 @@ public final class SQLiteStore: EventStore {
 
     public func ingest(_ event: IncomingEvent) async throws -> IngestOutcome {
         try await committer.submit(event)
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (1 normal, 2 full), for tests and doctor.
+    public func synchronousLevel() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func checkReady() async throws {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -203,6 +206,55 @@ struct EventsEndpointTests {
                 #expect(text.contains(#"rebind_events_rejected_total{reason="missing_header"} 1"#))
                 #expect(text.contains(#"rebind_http_request_duration_seconds_bucket{route="/v1/events",method="POST",status="202""#))
             }
+        }
+    }
+}
+
+/// Sends raw bytes over TCP and returns the response's status line, for requests no HTTP
+/// client library will produce (a chunked body without Content-Length).
+enum RawHTTP {
+    static func statusLine(port: Int, request: [UInt8]) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var sent = 0
+        while sent < request.count {
+            let written = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            // The server may answer 413 and close before reading everything.
+            if written <= 0 { break }
+            sent += written
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { throw POSIXError(.ECONNRESET) }
+        let text = String(decoding: buffer[..<count], as: UTF8.self)
+        return String(text.prefix { $0 != "\r" })
+    }
+}
+
+@Suite("POST /v1/events, chunked")
+struct ChunkedBodyTests {
+    @Test("A chunked body that grows past 64 KiB gets 413")
+    func chunkedOversized() async throws {
+        let env = try TestEnvironment()
+        try await env.application().test(.live) { client in
+            let port = try #require(client.port)
+            let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 8192)
+            var request = Array("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+            for _ in 0..<9 {
+                request += Array("2000\r\n".utf8) + chunk + Array("\r\n".utf8)
+            }
+            request += Array("0\r\n\r\n".utf8)
+            let status = try RawHTTP.statusLine(port: port, request: request)
+            #expect(status.hasPrefix("HTTP/1.1 413"), "\(status)")
         }
     }
 }

@@ -85,6 +85,11 @@ struct EventDecoderTests {
         #expect(field(of: try body { $0.removeValue(forKey: "reason") }) == "reason")
         #expect(field(of: try body { $0["reason"] = ["code": "1"] }) == "reason.text")
         #expect(field(of: try body { $0["user"] = ["id": String(repeating: "u", count: 300)] }) == "user.id")
+        for chatID in ["9223372036854775808", "1e30", "1.5"] {
+            let text = String(decoding: try body { $0["user"] = ["id": "u"] }, as: UTF8.self)
+                .replacingOccurrences(of: #""id":"u""#, with: #""id":"u","telegram_chat_id":\#(chatID)"#)
+            #expect(field(of: Data(text.utf8)) == "user.telegram_chat_id", "\(chatID)")
+        }
     }
 
     @Test("An unknown exchange's error lists the known ones")

@@ -137,3 +137,40 @@ struct KeyConversationTests {
         #expect(limit.nextAllowed(failures: failures, now: start.addingTimeInterval(3600)) == nil)
     }
 }
+
+@Suite("Guided key update, persisted")
+struct KeyConversationSnapshotTests {
+    @Test("A conversation restored from its snapshot continues where it was, at every step")
+    func roundTrip() throws {
+        let start = Date(timeIntervalSince1970: 1_795_685_400)
+        var (flow, _) = KeyConversation.start(
+            chat: ChatAddress(channel: .telegram, id: "1"),
+            target: .init(userID: "u", accountID: "a", exchange: "okx", robotIDs: ["rb_7"]), now: start)
+        let inputs: [KeyConversation.Input] = [
+            .text(KeyConversationTests.okxKey, messageID: 1), .text(KeyConversationTests.okxSecret, messageID: 2),
+            .text("passphrase-1", messageID: 3), .checked(KeyVerdict(cause: nil, canTrade: true)),
+        ]
+        for input in inputs {
+            let restored = try KeyConversation(snapshot: try flow.snapshot())
+            #expect(restored == flow)
+            _ = flow.handle(input, now: start)
+        }
+        #expect(try KeyConversation(snapshot: try flow.snapshot()) == flow)
+    }
+}
+
+@Suite("Chat commands")
+struct ChatCommandTests {
+    @Test("Commands are read with arguments and bot names; other text is not a command")
+    func parse() {
+        #expect(ChatCommand.parse("/start abc_123") == .start(token: "abc_123"))
+        #expect(ChatCommand.parse("/start") == .start(token: nil))
+        #expect(ChatCommand.parse("/update@RebindBot acc_42") == .update(account: "acc_42"))
+        #expect(ChatCommand.parse(" /UPDATE ") == .update(account: nil))
+        #expect(ChatCommand.parse("/status") == .status)
+        #expect(ChatCommand.parse("/cancel") == .cancel)
+        #expect(ChatCommand.parse("/help") == .help)
+        #expect(ChatCommand.parse("/unknown") == nil)
+        #expect(ChatCommand.parse("vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A") == nil)
+    }
+}

@@ -91,11 +91,20 @@ struct SQLiteStoreTests {
         #expect(try await reopened.ingest(incoming("e1")).isDuplicate)
     }
 
+    @Test("The durability setting reaches the connection that commits")
+    func synchronous() async throws {
+        #expect(try await store.synchronousLevel() == 1)
+        let full = try SQLiteStore(configuration: .init(path: directory.appendingPathComponent("full.sqlite").path, synchronous: .full))
+        #expect(try await full.synchronousLevel() == 2)
+        _ = try await full.ingest(incoming("e1"))
+        #expect(try await full.synchronousLevel() == 2)
+    }
+
     @Test("A database that cannot be opened gives an error naming its path")
     func unopenable() throws {
         let blocker = directory.appendingPathComponent("file")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: blocker.path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: blocker.path, contents: Data()))
         do {
             _ = try SQLiteStore(configuration: .init(path: blocker.appendingPathComponent("db.sqlite").path))
             Issue.record("expected an error")

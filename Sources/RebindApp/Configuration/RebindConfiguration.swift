@@ -52,6 +52,10 @@ public struct RebindConfiguration: Sendable {
     public var platformName: String?
     public var templatesDirectory = "templates"
     public var incidentPolicy = IncidentPolicy()
+    /// Messages per second across all Telegram chats (Telegram allows about 30).
+    public var telegramRate = 25.0
+    /// The bot's @username for link URLs; asked of Telegram (getMe) when unset.
+    public var telegramBotUsername: String?
     public var logLevel = Logger.Level.info
 
     public init() {}
@@ -169,6 +173,12 @@ public struct RebindConfiguration: Sendable {
         policy.repeatInterval = try reader.seconds("REBIND_REPEAT_INTERVAL_SECONDS") ?? policy.repeatInterval
         policy.maxReminders = try reader.integer("REBIND_MAX_REMINDERS", in: 0...100) ?? policy.maxReminders
         configuration.incidentPolicy = policy
+
+        if let rate = try reader.seconds("REBIND_TELEGRAM_RATE") {
+            guard rate > 0 else { throw .invalid(variable: "REBIND_TELEGRAM_RATE", reason: "must be more than 0 messages per second") }
+            configuration.telegramRate = rate
+        }
+        configuration.telegramBotUsername = reader.string("REBIND_TELEGRAM_BOT_USERNAME")
 
         if let level = reader.string("REBIND_LOG_LEVEL") {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The checks every signed JSON endpoint makes before anything else: size, then media type.
 enum IncomingBody {
@@ -15,6 +16,9 @@ enum IncomingBody {
             var buffer = try await request.body.collect(upTo: limit)
             return buffer.readData(length: buffer.readableBytes) ?? Data()
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw tooLarge
+        } catch is NIOTooManyBytesError {
+            // A chunked body (no Content-Length) that grew past the limit.
             throw tooLarge
         } catch {
             throw APIError(status: .badRequest, code: "body_unreadable", message: "The body could not be read")

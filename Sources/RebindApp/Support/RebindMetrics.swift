@@ -40,6 +40,10 @@ public struct RebindMetrics: Sendable {
         ).recordNanoseconds(nanoseconds)
     }
 
+    public func noticeDeadLettered(channel: Channel) {
+        Counter(label: "rebind_notices_dead_lettered_total", dimensions: [("channel", channel.rawValue)], factory: factory).increment()
+    }
+
     /// The Prometheus text exposition.
     public func exposition() -> String {
         registry.emitToString()

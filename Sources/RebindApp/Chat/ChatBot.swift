@@ -1,0 +1,317 @@
+import Crypto
+import Foundation
+import Logging
+import RebindCore
+import RebindCrypto
+import RebindRendering
+import RebindTelegram
+
+/// Answers what users send the bot: commands, button taps and the pasted key, secret and
+/// passphrase of the guided key update. It performs the conversation's actions: replies,
+/// deletions, the exchange check, storing the key sealed, and the binding update.
+struct ChatBot: Sendable {
+    let store: any ChatStore
+    let events: any EventStore
+    let telegram: TelegramClient
+    let messenger: any ChatMessenger
+    let verifiers: [String: any KeyVerifier]
+    let publisher: (any BindingPublisher)?
+    let envelope: SecretEnvelope
+    let catalogue: ExchangeCatalogue
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let checkLimit = FailedCheckLimit()
+
+    var replies: ChatReplies { ChatReplies(catalogue: catalogue) }
+
+    // MARK: Updates
+
+    func handle(_ update: TelegramUpdate) async throws {
+        if let query = update.callbackQuery {
+            try await handle(query)
+            return
+        }
+        guard let message = update.message, let text = message.text, message.chat.type == "private" else { return }
+        let chat = ChatAddress(channel: .telegram, id: String(message.chat.id))
+        if let command = ChatCommand.parse(text) {
+            try await handle(command, in: chat)
+            return
+        }
+        guard var conversation = try await loadConversation(chat) else {
+            // Not in a key flow: whatever this is, it may be a pasted secret, so it goes.
+            try await deleteQuietly(String(message.messageID), in: chat)
+            try await say("I only take keys during an update. Send /update to start one, or /help.", to: chat)
+            return
+        }
+        try await run(&conversation, .text(text, messageID: message.messageID))
+    }
+
+    func handle(_ query: TelegramCallbackQuery) async throws {
+        let data = query.data ?? ""
+        var answer: String?
+        if let chatID = query.message?.chat.id {
+            let chat = ChatAddress(channel: .telegram, id: String(chatID))
+            if data.hasPrefix("u:") {
+                try await startUpdate(in: chat, reference: String(data.dropFirst(2)))
+            } else if data.hasPrefix("l:") {
+                answer = "OK, I'll remind you later."
+            }
+        }
+        // Always answered, or the user's client keeps spinning.
+        do {
+            try await telegram.answerCallbackQuery(TelegramAnswerCallbackQuery(callbackQueryID: query.id, text: answer))
+        } catch {
+            logger.debug("Callback query not answered", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func handle(_ command: ChatCommand, in chat: ChatAddress) async throws {
+        switch command {
+        case .start(let token?):
+            if let userID = try await store.redeemLink(tokenHash: Self.hash(token), chat: chat, now: now()) {
+                logger.info("Chat linked", metadata: ["chat.platform": "telegram", "user.id": "\(userID)"])
+                try await say("✅ Linked. I'll message you here when a robot needs a new API key.\n\n" + replies.help, to: chat)
+            } else {
+                try await say("This link is unknown, used or expired. Ask \(ChatReplies.escape(catalogue.platformName)) for a new one.", to: chat)
+            }
+        case .start(nil), .help:
+            try await say(replies.help, to: chat)
+        case .update(let account):
+            try await startUpdate(in: chat, reference: account)
+        case .status:
+            try await status(in: chat)
+        case .cancel:
+            if var conversation = try await loadConversation(chat) {
+                try await run(&conversation, .cancel)
+            } else {
+                try await say("There is no key update to cancel.", to: chat)
+            }
+        }
+    }
+
+    // MARK: Commands
+
+    /// The accounts this chat's user may update: those with open key incidents, and bound ones.
+    func accounts(of userID: String) async throws -> [KeyConversation.Target] {
+        var targets: [String: KeyConversation.Target] = [:]
+        for binding in try await store.bindings(ofUser: userID) {
+            targets[binding.accountID] = .init(userID: userID, accountID: binding.accountID, exchange: binding.exchange, label: binding.label)
+        }
+        for incident in try await store.openIncidents(ofUser: userID) where incident.cause.isKeyRelated {
+            var target = targets[incident.accountID]
+                ?? .init(userID: userID, accountID: incident.accountID, exchange: incident.exchange)
+            for robot in incident.robots where robot.state != .resumed && !target.robotIDs.contains(robot.id) {
+                target.robotIDs.append(robot.id)
+            }
+            targets[incident.accountID] = target
+        }
+        return targets.values.sorted { $0.accountID < $1.accountID }
+    }
+
+    func startUpdate(in chat: ChatAddress, reference: String?) async throws {
+        guard let userID = try await store.userID(linkedTo: chat) else {
+            try await say("This chat is not linked to a \(ChatReplies.escape(catalogue.platformName)) account. Open the link from the platform first.", to: chat)
+            return
+        }
+        let candidates = try await accounts(of: userID)
+        let chosen: KeyConversation.Target?
+        if let reference, !reference.isEmpty {
+            chosen = candidates.first {
+                $0.accountID == reference || Self.reference(for: $0.accountID) == reference
+                    || $0.label?.caseInsensitiveCompare(reference) == .orderedSame
+            }
+        } else {
+            chosen = candidates.count == 1 ? candidates.first : nil
+        }
+        guard let target = chosen else {
+            if candidates.isEmpty {
+                try await say("I don't know of an account of yours to update yet.", to: chat)
+            } else {
+                let list = candidates.map { "• /update \(ChatReplies.escape($0.accountID))\($0.label.map { " (\(ChatReplies.escape($0)))" } ?? "")" }
+                try await say("Which account?\n" + list.joined(separator: "\n"), to: chat)
+            }
+            return
+        }
+        var (conversation, actions) = KeyConversation.start(chat: chat, target: target, now: now())
+        try await perform(actions, in: &conversation)
+    }
+
+    func status(in chat: ChatAddress) async throws {
+        guard let userID = try await store.userID(linkedTo: chat) else {
+            try await say("This chat is not linked to an account yet.", to: chat)
+            return
+        }
+        let bindings = try await store.bindings(ofUser: userID)
+        guard !bindings.isEmpty else {
+            try await say("No bound accounts yet.", to: chat)
+            return
+        }
+        let lines = bindings.map { binding -> String in
+            let exchange = catalogue.exchanges[binding.exchange]
+            let name = binding.label.map { "\(ChatReplies.escape($0)) (\(exchange?.name ?? binding.exchange))" } ?? (exchange?.name ?? binding.exchange)
+            let hint = binding.apiKeyHint.map { ", key …\(ChatReplies.escape($0))" } ?? ""
+            let expiry = binding.tradingExpiresAt
+                ?? binding.boundAt.flatMap { bound in exchange.map { bound.addingTimeInterval(Double($0.tradingValidityDays) * 86400) } }
+            let left = expiry.map { date -> String in
+                let days = Int((date.timeIntervalSince(now()) / 86400).rounded(.down))
+                return days >= 0 ? ": \(days) days left" : ": expired"
+            } ?? ""
+            return "• \(name)\(hint)\(left)"
+        }
+        try await say("Your accounts:\n" + lines.joined(separator: "\n"), to: chat)
+    }
+
+    // MARK: The conversation
+
+    func run(_ conversation: inout KeyConversation, _ input: KeyConversation.Input) async throws {
+        let actions = conversation.handle(input, now: now())
+        try await perform(actions, in: &conversation)
+    }
+
+    func perform(_ actions: [KeyConversation.Action], in conversation: inout KeyConversation) async throws {
+        var pending = actions[...]
+        while let action = pending.popFirst() {
+            var followUp: KeyConversation.Input?
+            switch action {
+            case .reply(let reply):
+                try await say(replies.text(for: reply), to: conversation.chat)
+            case .deleteMessage(let id):
+                try await deleteQuietly(String(id), in: conversation.chat)
+            case .recordFailedCheck:
+                try await store.recordFailedCheck(accountID: conversation.target.accountID, now: now())
+            case .checkKey(let credentials, let context):
+                // Saved first: a restart during the check finds the flow where it was.
+                try await save(conversation)
+                followUp = try await check(credentials, context: context, target: conversation.target)
+            case .applyBinding(let credentials, let verdict):
+                try await save(conversation)
+                followUp = try await apply(credentials, verdict: verdict, target: conversation.target)
+            }
+            if let followUp {
+                pending.append(contentsOf: conversation.handle(followUp, now: now()))
+            }
+        }
+        try await save(conversation)
+    }
+
+    func check(_ credentials: ExchangeCredentials, context: KeyCheckContext, target: KeyConversation.Target) async throws -> KeyConversation.Input {
+        let failures = try await store.failedChecks(accountID: target.accountID, since: now().addingTimeInterval(-checkLimit.window))
+        if let next = checkLimit.nextAllowed(failures: failures, now: now()) {
+            return .checkLimited(retryAfter: next)
+        }
+        guard let verifier = verifiers[target.exchange] else {
+            return .checkFailed(.unreachable(exchange: target.exchange, reason: "no verifier for this exchange"))
+        }
+        do {
+            let verdict = try await verifier.verify(credentials, context: context)
+            logger.info(
+                "Key checked",
+                metadata: ["account.id": "\(target.accountID)", "key.cause": "\(verdict.cause?.rawValue ?? "usable")"])
+            return .checked(verdict)
+        } catch {
+            return .checkFailed(error)
+        }
+    }
+
+    func apply(_ credentials: ExchangeCredentials, verdict: KeyVerdict, target: KeyConversation.Target) async throws -> KeyConversation.Input {
+        let stored = try Self.credentialsJSON(credentials)
+        let sealed = try envelope.seal(Secret(stored), boundTo: "binding:\(target.accountID)")
+        try await store.saveCredentials(
+            accountID: target.accountID, userID: target.userID, exchange: target.exchange, keyHint: credentials.keyHint,
+            sealed: SealedData(keyID: sealed.keyID, data: sealed.combined), verdict: verdict, now: now())
+        guard let publisher else { return .applied(standalone: true) }
+        let update = BindingUpdate(
+            occurredAt: now(), userID: target.userID, accountID: target.accountID, exchange: target.exchange,
+            credentials: credentials, verification: verdict, checkedAt: now(), robotIDs: target.robotIDs)
+        let id = "bind_" + Self.hash("\(target.accountID).\(now().timeIntervalSince1970)").prefix(24)
+        var delay: UInt64 = 500_000_000
+        for attempt in 1...4 {
+            do {
+                try await publisher.publish(update, id: id)
+                logger.info("Binding update delivered", metadata: ["account.id": "\(target.accountID)"])
+                return .applied(standalone: false)
+            } catch {
+                switch error {
+                case .refused:
+                    logger.warning("Binding update refused", metadata: ["account.id": "\(target.accountID)", "error": "\(error)"])
+                    return .applyRefused
+                case .retryable:
+                    logger.notice("Binding update not delivered", metadata: ["account.id": "\(target.accountID)", "attempt": "\(attempt)", "error": "\(error)"])
+                    if attempt < 4 {
+                        try await Task.sleep(nanoseconds: delay)
+                        delay *= 2
+                    }
+                }
+            }
+        }
+        return .applyRefused
+    }
+
+    // MARK: Persistence
+
+    func loadConversation(_ chat: ChatAddress) async throws -> KeyConversation? {
+        guard let sealed = try await store.conversation(chat: chat) else { return nil }
+        do {
+            let text = try envelope.open(SecretEnvelope.Sealed(keyID: sealed.keyID, combined: sealed.data), boundTo: "conversation:\(chat)")
+            return try KeyConversation(snapshot: Data(text.value.utf8))
+        } catch {
+            logger.warning("A stored conversation could not be opened; discarding it", metadata: ["chat": "\(chat)", "error": "\(error)"])
+            try await store.deleteConversation(chat: chat)
+            return nil
+        }
+    }
+
+    func save(_ conversation: KeyConversation) async throws {
+        if conversation.isFinished {
+            try await store.deleteConversation(chat: conversation.chat)
+            return
+        }
+        let snapshot = String(decoding: try conversation.snapshot(), as: UTF8.self)
+        let sealed = try envelope.seal(Secret(snapshot), boundTo: "conversation:\(conversation.chat)")
+        try await store.saveConversation(
+            SealedData(keyID: sealed.keyID, data: sealed.combined), chat: conversation.chat, activeAt: conversation.lastActivityAt)
+    }
+
+    /// Ends conversations idle past the limit, telling their users.
+    func expireIdleConversations() async throws {
+        for chat in try await store.conversationChats(idleSince: now().addingTimeInterval(-KeyConversation.idleLimit)) {
+            guard var conversation = try await loadConversation(chat) else { continue }
+            try await run(&conversation, .tick)
+        }
+    }
+
+    // MARK: Sending
+
+    func say(_ html: String, to chat: ChatAddress) async throws {
+        do {
+            _ = try await messenger.send(OutgoingMessage(text: html, format: .html), to: chat)
+        } catch {
+            logger.notice("Reply not delivered", metadata: ["chat": "\(chat)", "error": "\(error)"])
+        }
+    }
+
+    func deleteQuietly(_ messageID: String, in chat: ChatAddress) async throws {
+        do {
+            try await messenger.delete(messageID: messageID, in: chat)
+        } catch {
+            try await say("⚠️ I couldn't delete your message with the key. Please delete it yourself now.", to: chat)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func hash(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A short, fixed-length stand-in for an account id in button data (64 bytes at most).
+    static func reference(for accountID: String) -> String {
+        String(hash("account:\(accountID)").prefix(16))
+    }
+
+    static func credentialsJSON(_ credentials: ExchangeCredentials) throws -> String {
+        var object = ["api_key": credentials.apiKey, "api_secret": credentials.apiSecret.value]
+        if let passphrase = credentials.passphrase { object["passphrase"] = passphrase.value }
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}

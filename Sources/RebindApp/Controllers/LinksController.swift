@@ -1,0 +1,93 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import RebindCore
+import RebindCrypto
+
+/// `POST /v1/links`: the platform asks for a link that ties a user to a chat. Signed like
+/// events. The token is random, single use and valid for 24 hours; only its hash is stored.
+struct LinksController: Sendable {
+    static let validity: TimeInterval = 24 * 3600
+
+    let verifier: StandardWebhooks
+    let store: any ChatStore
+    let botUsername: @Sendable () async -> String?
+    let now: @Sendable () -> Date
+
+    struct Body: Decodable {
+        var userID: String
+        enum CodingKeys: String, CodingKey { case userID = "user_id" }
+    }
+
+    struct Created: Encodable {
+        var telegramURL: String?
+        var slackCommand: String
+        var expiresAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case telegramURL = "telegram_url"
+            case slackCommand = "slack_command"
+            case expiresAt = "expires_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(telegramURL, forKey: .telegramURL)
+            try container.encode(slackCommand, forKey: .slackCommand)
+            try container.encode(expiresAt, forKey: .expiresAt)
+        }
+    }
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.post("/v1/links") { request, context in
+            do throws(APIError) {
+                return Response.json(status: .created, try await create(request))
+            } catch {
+                context.logger.info("Link refused", metadata: ["error.code": "\(error.code)"])
+                return error.response()
+            }
+        }
+    }
+
+    func create(_ request: Request) async throws(APIError) -> Created {
+        let body = try await IncomingBody.collect(request, limit: EventsController.maxBodyBytes)
+        try IncomingBody.requireJSON(request)
+        do throws(StandardWebhooks.Error) {
+            try verifier.verify(
+                id: request.headers[.webhookID], timestamp: request.headers[.webhookTimestamp],
+                signature: request.headers[.webhookSignature], body: body, now: now())
+        } catch {
+            throw APIError(status: .unauthorized, code: error.reason, message: error.description)
+        }
+        let userID: String
+        do {
+            userID = try JSONDecoder().decode(Body.self, from: body).userID
+        } catch {
+            throw APIError(status: .badRequest, code: "invalid_field", message: "user_id is required", field: "user_id")
+        }
+        guard !userID.trimmingCharacters(in: .whitespaces).isEmpty, userID.utf8.count <= 256 else {
+            throw APIError(status: .badRequest, code: "invalid_field", message: "user_id must be 1 to 256 bytes", field: "user_id")
+        }
+        let token = Self.newToken()
+        let expiresAt = now().addingTimeInterval(Self.validity)
+        do {
+            try await store.createLink(tokenHash: ChatBot.hash(token), userID: userID, now: now(), expiresAt: expiresAt)
+        } catch {
+            throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The link could not be stored; retry later")
+        }
+        let username = await botUsername()
+        return Created(
+            telegramURL: username.map { "https://t.me/\($0)?start=\(token)" },
+            slackCommand: "/rebind link \(token)", expiresAt: Timestamp.format(expiresAt))
+    }
+
+    /// 32 random bytes as URL-safe base64: 43 characters of `A-Za-z0-9_-`, as Telegram's
+    /// `start` payload allows.
+    static func newToken() -> String {
+        let key = SymmetricKey(size: .bits256)
+        return key.withUnsafeBytes { Data($0) }.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}

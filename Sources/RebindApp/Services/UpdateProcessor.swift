@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import RebindCore
+import RebindTelegram
+import ServiceLifecycle
+
+/// Processes stored chat updates in order: the webhook and the poller only store them.
+struct UpdateProcessor: Service {
+    let store: any ChatStore
+    let bot: ChatBot
+    let wakeup: Wakeup
+    let idleWait: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var lastExpiry = ContinuousClock.now
+        while !Task.isCancelledOrShuttingDown {
+            let updates = try await store.pendingUpdates(limit: 50)
+            for update in updates {
+                await process(update)
+            }
+            if ContinuousClock.now - lastExpiry > .seconds(5) {
+                lastExpiry = ContinuousClock.now
+                do {
+                    try await bot.expireIdleConversations()
+                } catch {
+                    logger.error("Idle conversations not expired", metadata: ["error": "\(error)"])
+                }
+            }
+            if updates.isEmpty {
+                await wakeup.wait(timeout: idleWait)
+            }
+        }
+    }
+
+    func process(_ update: InboundUpdate) async {
+        do {
+            let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: update.payload)
+            try await bot.handle(decoded)
+        } catch {
+            // A bad update is logged and skipped: it must not block the ones behind it.
+            logger.error("Chat update not processed", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
+        }
+        do {
+            try await store.completeUpdate(id: update.id)
+        } catch {
+            logger.error("Chat update not marked processed", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
+        }
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool {
+        Task.isCancelled || Task.isShuttingDownGracefully
+    }
+}

@@ -1,0 +1,27 @@
+/// A command typed in a chat: `/start <token>`, `/update [account]`, `/status`, `/cancel`,
+/// `/help`. Telegram may append the bot's name (`/update@RebindBot`).
+public enum ChatCommand: Sendable, Equatable {
+    case start(token: String?)
+    case update(account: String?)
+    case status
+    case cancel
+    case help
+
+    /// The command in a message, or nil for ordinary text (such as a pasted key).
+    public static func parse(_ text: String) -> ChatCommand? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("/") else { return nil }
+        let parts = trimmed.split(maxSplits: 1, whereSeparator: \.isWhitespace)
+        guard let head = parts.first else { return nil }
+        let name = head.dropFirst().split(separator: "@", maxSplits: 1).first.map { String($0).lowercased() } ?? ""
+        let argument = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : nil
+        switch name {
+        case "start": return .start(token: argument)
+        case "update": return .update(account: argument)
+        case "status": return .status
+        case "cancel": return .cancel
+        case "help": return .help
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Bytes sealed by the secrets envelope, with the id of the key that sealed them. The core
+/// never sees plaintext of what is stored this way.
+public struct SealedData: Sendable, Equatable {
+    public var keyID: String
+    public var data: Data
+
+    public init(keyID: String, data: Data) {
+        self.keyID = keyID
+        self.data = data
+    }
+}
+
+/// A chat update (Telegram update, Slack event) stored before it is processed.
+public struct InboundUpdate: Sendable, Equatable {
+    public var id: Int64
+    public var channel: Channel
+    public var payload: Data
+    public var receivedAt: Date
+
+    public init(id: Int64, channel: Channel, payload: Data, receivedAt: Date) {
+        self.id = id
+        self.channel = channel
+        self.payload = payload
+        self.receivedAt = receivedAt
+    }
+}
+
+/// A notice waiting for delivery, with its retry state.
+public struct DueNotice: Sendable, Equatable {
+    public var id: Int64
+    public var notice: IncidentNotice
+    /// `reminder` notices re-send an incident; the rest follow `notice`.
+    public var isReminder: Bool
+    public var attempts: Int
+    public var firstAttemptAt: Date?
+
+    public init(id: Int64, notice: IncidentNotice, isReminder: Bool, attempts: Int, firstAttemptAt: Date?) {
+        self.id = id
+        self.notice = notice
+        self.isReminder = isReminder
+        self.attempts = attempts
+        self.firstAttemptAt = firstAttemptAt
+    }
+}
+
+/// Storage for the chat side: links between platform users and chats, inbound updates,
+/// conversations (sealed), notice delivery state and stored credentials (sealed).
+public protocol ChatStore: Sendable {
+    // Linking
+    func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws
+    /// Uses a link token once: links the chat to the token's user and makes the user's
+    /// waiting notices due now. Nil when the token is unknown, used or expired.
+    func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> String?
+    func userID(linkedTo chat: ChatAddress) async throws -> String?
+    func chats(ofUser userID: String) async throws -> [ChatAddress]
+    func markBlocked(_ chat: ChatAddress, now: Date) async throws
+
+    // Inbound updates: stored once (false for a duplicate), then processed in order.
+    func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool
+    func pendingUpdates(limit: Int) async throws -> [InboundUpdate]
+    func completeUpdate(id: Int64) async throws
+
+    // Conversations, sealed because they hold secrets while in progress.
+    func saveConversation(_ sealed: SealedData, chat: ChatAddress, activeAt: Date) async throws
+    func conversation(chat: ChatAddress) async throws -> SealedData?
+    func deleteConversation(chat: ChatAddress) async throws
+    func conversationChats(idleSince: Date) async throws -> [ChatAddress]
+
+    // Notices
+    func dueNotices(now: Date, limit: Int) async throws -> [DueNotice]
+    func completeNotice(id: Int64) async throws
+    /// Parks a notice until its user links a chat; linking makes it due again.
+    func parkNotice(id: Int64) async throws
+    func retryNotice(id: Int64, at: Date, attempts: Int, firstAttemptAt: Date, error: String) async throws
+    func deadLetterNotice(id: Int64, error: String, now: Date) async throws
+    func incidentMessageID(incidentID: String, chat: ChatAddress) async throws -> String?
+    func saveIncidentMessageID(_ messageID: String, incidentID: String, chat: ChatAddress) async throws
+    /// Queues the next reminder of every open, announced incident whose time has come.
+    func scheduleReminders(policy: IncidentPolicy, now: Date) async throws -> Int
+    func openIncidents(ofUser userID: String) async throws -> [Incident]
+
+    // Bindings and checks
+    func bindings(ofUser userID: String) async throws -> [Binding]
+    func saveCredentials(accountID: String, userID: String, exchange: String, keyHint: String, sealed: SealedData, verdict: KeyVerdict, now: Date) async throws
+    func recordFailedCheck(accountID: String, now: Date) async throws
+    func failedChecks(accountID: String, since: Date) async throws -> [Date]
+}

@@ -1,0 +1,330 @@
+import Foundation
+import GRDB
+import RebindCore
+
+extension SQLiteStore: ChatStore {
+    // MARK: Linking
+
+    public func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO links (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [tokenHash, userID, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> String? {
+        try await pool.write { db in
+            guard
+                let userID = try String.fetchOne(
+                    db,
+                    sql: "SELECT user_id FROM links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                    arguments: [tokenHash, now.timeIntervalSince1970])
+            else { return nil }
+            try db.execute(
+                sql: "UPDATE links SET used_at = ?, used_by = ? WHERE token_hash = ?",
+                arguments: [now.timeIntervalSince1970, chat.description, tokenHash])
+            try Self.link(chat, to: userID, now: now, in: db)
+            return userID
+        }
+    }
+
+    /// Links a chat to a user (a chat belongs to one user) and makes the user's waiting
+    /// notices due now.
+    static func link(_ chat: ChatAddress, to userID: String, now: Date, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO chats (address, user_id, linked_at) VALUES (?, ?, ?)
+                ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at, blocked_at = NULL
+                """,
+            arguments: [chat.description, userID, now.timeIntervalSince1970])
+        try db.execute(
+            sql: """
+                UPDATE notices SET due_at = min(due_at, ?)
+                WHERE status = 'waiting_for_chat' AND incident_id IN (SELECT id FROM incidents WHERE user_id = ?)
+                """,
+            arguments: [now.timeIntervalSince1970, userID])
+        try db.execute(
+            sql: """
+                UPDATE notices SET status = 'pending'
+                WHERE status = 'waiting_for_chat' AND incident_id IN (SELECT id FROM incidents WHERE user_id = ?)
+                """,
+            arguments: [userID])
+    }
+
+    public func userID(linkedTo chat: ChatAddress) async throws -> String? {
+        try await pool.read { db in
+            if let userID = try String.fetchOne(db, sql: "SELECT user_id FROM chats WHERE address = ?", arguments: [chat.description]) {
+                return userID
+            }
+            // A chat id the platform sent with an event identifies its user too.
+            guard chat.channel == .telegram, let chatID = Int64(chat.id) else { return nil }
+            return try String.fetchOne(db, sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1", arguments: [chatID])
+        }
+    }
+
+    public func chats(ofUser userID: String) async throws -> [ChatAddress] {
+        try await pool.read { db in try Self.chats(ofUser: userID, in: db) }
+    }
+
+    static func chats(ofUser userID: String, in db: Database) throws -> [ChatAddress] {
+        var addresses = try String.fetchAll(
+            db, sql: "SELECT address FROM chats WHERE user_id = ? AND blocked_at IS NULL ORDER BY linked_at", arguments: [userID]
+        ).compactMap(ChatAddress.init(storageKey:))
+        if let chatID = try Int64.fetchOne(db, sql: "SELECT telegram_chat_id FROM users WHERE id = ?", arguments: [userID]) {
+            let address = ChatAddress(channel: .telegram, id: String(chatID))
+            let blocked = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)", arguments: [address.description]) ?? false
+            if !blocked, !addresses.contains(address) { addresses.append(address) }
+        }
+        return addresses
+    }
+
+    public func markBlocked(_ chat: ChatAddress, now: Date) async throws {
+        try await pool.write { db in
+            let userID = try String.fetchOne(db, sql: "SELECT user_id FROM chats WHERE address = ?", arguments: [chat.description])
+                ?? (Int64(chat.id).flatMap { try? String.fetchOne(db, sql: "SELECT id FROM users WHERE telegram_chat_id = ?", arguments: [$0]) })
+                ?? ""
+            try db.execute(
+                sql: """
+                    INSERT INTO chats (address, user_id, linked_at, blocked_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (address) DO UPDATE SET blocked_at = excluded.blocked_at
+                    """,
+                arguments: [chat.description, userID, now.timeIntervalSince1970, now.timeIntervalSince1970])
+        }
+    }
+
+    // MARK: Inbound updates
+
+    public func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO updates (channel, external_id, payload, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [channel.rawValue, externalID, payload, now.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func pendingUpdates(limit: Int) async throws -> [InboundUpdate] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM updates WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]
+            ).compactMap { row in
+                guard let channel = Channel(rawValue: row["channel"]) else { return nil }
+                return InboundUpdate(id: row["id"], channel: channel, payload: row["payload"], receivedAt: Date(timeIntervalSince1970: row["received_at"]))
+            }
+        }
+    }
+
+    public func completeUpdate(id: Int64) async throws {
+        try await pool.write { db in
+            // The payload may hold a pasted secret: keep only the fact that it was processed.
+            try db.execute(sql: "UPDATE updates SET processed_at = ?, payload = x'' WHERE id = ?", arguments: [Date().timeIntervalSince1970, id])
+        }
+    }
+
+    // MARK: Conversations
+
+    public func saveConversation(_ sealed: SealedData, chat: ChatAddress, activeAt: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO conversations (address, key_id, sealed, active_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (address) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, active_at = excluded.active_at
+                    """,
+                arguments: [chat.description, sealed.keyID, sealed.data, activeAt.timeIntervalSince1970])
+        }
+    }
+
+    public func conversation(chat: ChatAddress) async throws -> SealedData? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM conversations WHERE address = ?", arguments: [chat.description]).map {
+                SealedData(keyID: $0["key_id"], data: $0["sealed"])
+            }
+        }
+    }
+
+    public func deleteConversation(chat: ChatAddress) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM conversations WHERE address = ?", arguments: [chat.description])
+        }
+    }
+
+    public func conversationChats(idleSince: Date) async throws -> [ChatAddress] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT address FROM conversations WHERE active_at <= ?", arguments: [idleSince.timeIntervalSince1970])
+                .compactMap(ChatAddress.init(storageKey:))
+        }
+    }
+
+    // MARK: Notices
+
+    public func dueNotices(now: Date, limit: Int) async throws -> [DueNotice] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM notices WHERE status = 'pending' AND due_at <= ? ORDER BY priority, due_at, id LIMIT ?",
+                arguments: [now.timeIntervalSince1970, limit]
+            ).map { row in
+                let pending = try Self.notice(from: row)
+                return DueNotice(
+                    id: pending.id, notice: pending.notice, isReminder: (row["kind"] as String) == "reminder",
+                    attempts: row["attempts"], firstAttemptAt: (row["first_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+    }
+
+    public func completeNotice(id: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE notices SET status = 'sent' WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Parks a notice until its user links a chat.
+    public func parkNotice(id: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE notices SET status = 'waiting_for_chat' WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func retryNotice(id: Int64, at: Date, attempts: Int, firstAttemptAt: Date, error: String) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE notices SET due_at = ?, attempts = ?, first_attempt_at = ?, last_error = ? WHERE id = ?",
+                arguments: [at.timeIntervalSince1970, attempts, firstAttemptAt.timeIntervalSince1970, error, id])
+        }
+    }
+
+    public func deadLetterNotice(id: Int64, error: String, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE notices SET status = 'dead', last_error = ? WHERE id = ?", arguments: [error, id])
+        }
+    }
+
+    public func incidentMessageID(incidentID: String, chat: ChatAddress) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT message_id FROM incident_messages WHERE incident_id = ? AND address = ?",
+                arguments: [incidentID, chat.description])
+        }
+    }
+
+    public func saveIncidentMessageID(_ messageID: String, incidentID: String, chat: ChatAddress) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO incident_messages (incident_id, address, message_id) VALUES (?, ?, ?)",
+                arguments: [incidentID, chat.description, messageID])
+        }
+    }
+
+    public func scheduleReminders(policy: IncidentPolicy, now: Date) async throws -> Int {
+        try await pool.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM incidents WHERE resolved_at IS NULL AND reminders_sent < ?
+                    AND EXISTS (SELECT 1 FROM incident_messages WHERE incident_id = incidents.id)
+                    """,
+                arguments: [policy.maxReminders])
+            var scheduled = 0
+            for row in rows {
+                var incident = try Self.incident(from: row)
+                guard let due = policy.nextReminder(for: incident), due <= now else { continue }
+                incident.remindersSent += 1
+                try Self.save(incident, in: db)
+                try db.execute(
+                    sql: "INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, 'reminder', ?, ?, 2)",
+                    arguments: [incident.id, now.timeIntervalSince1970, now.timeIntervalSince1970])
+                scheduled += 1
+            }
+            return scheduled
+        }
+    }
+
+    public func openIncidents(ofUser userID: String) async throws -> [Incident] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE user_id = ? AND resolved_at IS NULL ORDER BY opened_at", arguments: [userID])
+                .map(Self.incident(from:))
+        }
+    }
+
+    // MARK: Bindings and checks
+
+    public func bindings(ofUser userID: String) async throws -> [Binding] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM bindings WHERE user_id = ? ORDER BY account_id", arguments: [userID]).map(Self.binding(from:))
+        }
+    }
+
+    static func binding(from row: Row) -> Binding {
+        Binding(
+            accountID: row["account_id"], userID: row["user_id"], exchange: row["exchange"],
+            label: row["label"], apiKeyHint: row["api_key_hint"],
+            boundAt: (row["bound_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            tradingExpiresAt: (row["trading_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    public func saveCredentials(
+        accountID: String, userID: String, exchange: String, keyHint: String, sealed: SealedData, verdict: KeyVerdict, now: Date
+    ) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO bindings (account_id, user_id, exchange, api_key_hint, bound_at, updated_at,
+                                          credentials_key_id, credentials, trading_expires_at, checked_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (account_id) DO UPDATE SET
+                        api_key_hint = excluded.api_key_hint, bound_at = excluded.bound_at, updated_at = excluded.updated_at,
+                        credentials_key_id = excluded.credentials_key_id, credentials = excluded.credentials,
+                        trading_expires_at = excluded.trading_expires_at, checked_at = excluded.checked_at
+                    """,
+                arguments: [
+                    accountID, userID, exchange, keyHint, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                    sealed.keyID, sealed.data, verdict.tradingExpiresAt?.timeIntervalSince1970, now.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    /// Every stored credential, for `rebind keys rotate`.
+    public func sealedCredentials() async throws -> [(accountID: String, sealed: SealedData)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL").map {
+                (accountID: $0["account_id"], sealed: SealedData(keyID: $0["credentials_key_id"], data: $0["credentials"]))
+            }
+        }
+    }
+
+    public func replaceCredentials(accountID: String, sealed: SealedData) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE bindings SET credentials_key_id = ?, credentials = ? WHERE account_id = ?",
+                arguments: [sealed.keyID, sealed.data, accountID])
+        }
+    }
+
+    public func recordFailedCheck(accountID: String, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO check_failures (account_id, failed_at) VALUES (?, ?)", arguments: [accountID, now.timeIntervalSince1970])
+            try db.execute(
+                sql: "DELETE FROM check_failures WHERE account_id = ? AND failed_at < ?", arguments: [accountID, now.timeIntervalSince1970 - 86400])
+        }
+    }
+
+    public func failedChecks(accountID: String, since: Date) async throws -> [Date] {
+        try await pool.read { db in
+            try Double.fetchAll(
+                db, sql: "SELECT failed_at FROM check_failures WHERE account_id = ? AND failed_at >= ? ORDER BY failed_at",
+                arguments: [accountID, since.timeIntervalSince1970]
+            ).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+}
+
+extension ChatAddress {
+    /// Reads the `channel:id` form `description` writes.
+    init?(storageKey: String) {
+        guard let colon = storageKey.firstIndex(of: ":"), let channel = Channel(rawValue: String(storageKey[..<colon])) else { return nil }
+        self.init(channel: channel, id: String(storageKey[storageKey.index(after: colon)...]))
+    }
+}
