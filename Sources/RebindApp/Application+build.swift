@@ -51,21 +51,21 @@ func chatServices(
         botUsername: { await username.value() }, now: now
     ).addRoutes(to: router)
     if let secret = telegram.webhookSecret {
-        TelegramWebhookController(secret: secret, store: chat.store, wakeup: chat.updatesWakeup, now: now).addRoutes(to: router)
+        TelegramWebhookController(secret: secret, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now).addRoutes(to: router)
     }
     let bot = ChatBot(
         store: chat.store, events: dependencies.store, telegram: chat.telegram, messenger: chat.messenger,
         verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
         now: now, logger: logger)
     var services: [any Service] = [
-        UpdateProcessor(store: chat.store, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait, logger: logger),
+        UpdateProcessor(store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait, logger: logger),
         NoticeDispatcher(
             events: dependencies.store, store: chat.store, messenger: chat.messenger, renderer: dependencies.renderer,
             policy: configuration.incidentPolicy, retry: chat.retry, metrics: dependencies.metrics, wakeup: chat.noticesWakeup,
             idleWait: chat.idleWait, now: now, logger: logger, pacer: chat.pacer),
     ]
     if telegram.mode == .polling {
-        services.append(TelegramPoller(client: chat.telegram, store: chat.store, wakeup: chat.updatesWakeup, now: now, logger: logger))
+        services.append(TelegramPoller(client: chat.telegram, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger))
     }
     if chat.publisher == nil {
         logger.notice("REBIND_PLATFORM_URL is not set: standalone mode, new keys are kept encrypted in Rebind's store")

@@ -16,12 +16,15 @@ public struct SealedData: Sendable, Equatable {
 public struct InboundUpdate: Sendable, Equatable {
     public var id: Int64
     public var channel: Channel
+    /// The platform's id of the update (Telegram `update_id`, Slack `event_id`).
+    public var externalID: String
     public var payload: Data
     public var receivedAt: Date
 
-    public init(id: Int64, channel: Channel, payload: Data, receivedAt: Date) {
+    public init(id: Int64, channel: Channel, externalID: String, payload: Data, receivedAt: Date) {
         self.id = id
         self.channel = channel
+        self.externalID = externalID
         self.payload = payload
         self.receivedAt = receivedAt
     }

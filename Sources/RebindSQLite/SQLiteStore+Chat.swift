@@ -111,14 +111,16 @@ extension SQLiteStore: ChatStore {
                 db, sql: "SELECT * FROM updates WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]
             ).compactMap { row in
                 guard let channel = Channel(rawValue: row["channel"]) else { return nil }
-                return InboundUpdate(id: row["id"], channel: channel, payload: row["payload"], receivedAt: Date(timeIntervalSince1970: row["received_at"]))
+                return InboundUpdate(
+                    id: row["id"], channel: channel, externalID: row["external_id"], payload: row["payload"],
+                    receivedAt: Date(timeIntervalSince1970: row["received_at"]))
             }
         }
     }
 
     public func completeUpdate(id: Int64) async throws {
         try await pool.write { db in
-            // The payload may hold a pasted secret: keep only the fact that it was processed.
+            // Only the fact that it was processed is kept.
             try db.execute(sql: "UPDATE updates SET processed_at = ?, payload = x'' WHERE id = ?", arguments: [Date().timeIntervalSince1970, id])
         }
     }

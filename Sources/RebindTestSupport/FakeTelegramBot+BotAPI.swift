@@ -9,6 +9,7 @@ extension FakeTelegramBot {
         var body: Data
         var errorDescription: String?
         var retryAfter: Int?
+        var contentType = "application/json"
 
         /// `{"ok":true,"result":…}`, keys in Telegram's order.
         static func ok<Result: Codable & Sendable>(_ result: Result, description: String? = nil) -> Answer {
@@ -32,7 +33,7 @@ extension FakeTelegramBot {
             .error(429, "Too Many Requests: retry after \(retryAfter)", retryAfter: retryAfter)
         }
 
-        var reply: FakeReply { .json(status, body) }
+        var reply: FakeReply { .respond(status: status, headers: [("Content-Type", contentType)], body: body) }
     }
 
     static let encoder: JSONEncoder = {
@@ -78,10 +79,10 @@ extension FakeTelegramBot {
             case .malformedAnswer:
                 return finish(number, with: Answer(status: 200, body: Data(#"{"ok":true,"result":{"message_id":"#.utf8)))
             case .hang:
-                change { $0.calls[number - 1].outcome = .hung }
+                change { $0.settle(number, .hung) }
                 return .hang
             case .drop:
-                change { $0.calls[number - 1].outcome = .dropped }
+                change { $0.settle(number, .dropped) }
                 return .drop
             case .dropAfterApplying:
                 dropAfterwards = true
@@ -91,7 +92,7 @@ extension FakeTelegramBot {
             }
         }
         guard let answer, !dropAfterwards else {
-            change { $0.calls[number - 1].outcome = .dropped }
+            change { $0.settle(number, .dropped) }
             return .drop
         }
         return finish(number, with: answer)
@@ -99,9 +100,9 @@ extension FakeTelegramBot {
 
     private func finish(_ number: Int, with answer: Answer) -> FakeReply {
         change { state in
-            state.calls[number - 1].outcome = .answered(status: answer.status)
             state.calls[number - 1].errorDescription = answer.errorDescription
             state.calls[number - 1].retryAfter = answer.retryAfter
+            state.settle(number, .answered(status: answer.status))
         }
         return answer.reply
     }
@@ -128,8 +129,11 @@ extension FakeTelegramBot {
         case 504: "504 Gateway Time-out"
         default: "\(status) Error"
         }
-        let page = "<html>\r\n<head><title>\(title)</title></head>\r\n<body>\r\n<center><h1>\(title)</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-        return Answer(status: status, body: Data(page.utf8), errorDescription: title)
+        let page = [
+            "<html>", "<head><title>\(title)</title></head>", "<body>", "<center><h1>\(title)</h1></center>",
+            "<hr><center>nginx</center>", "</body>", "</html>", "",
+        ].joined(separator: "\r\n")
+        return Answer(status: status, body: Data(page.utf8), errorDescription: title, contentType: "text/html")
     }
 
     /// The call's parameters from its query, JSON body or form body; a 400 when unreadable.
@@ -198,7 +202,8 @@ extension FakeTelegramBot {
         }
         guard chat.messages[index].fromBot else { return .error(400, "Bad Request: message can't be edited") }
         if let retryAfter = admit(chatID: chatID, &state) { return .tooManyRequests(retryAfter: retryAfter) }
-        chat = state.chats[chatID] ?? chat
+        // `admit` updated the chat's bucket.
+        chat.bucket = state.chats[chatID]?.bucket
         let version: FakeTelegramServer.ChatMessage.Version
         switch Self.version(parameters) {
         case .success(let value): version = value
@@ -208,10 +213,7 @@ extension FakeTelegramBot {
         if message.current.text == version.text, message.current.sentText == version.sentText,
             message.current.replyMarkup == version.replyMarkup
         {
-            return .error(
-                400,
-                "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
-            )
+            return .error(400, Self.notModified)
         }
         message.history.append(message.current)
         message.current = version
@@ -221,6 +223,11 @@ extension FakeTelegramBot {
         state.chats[chatID] = chat
         return .ok(telegramMessage(message))
     }
+
+    static let notModified = """
+        Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a \
+        current content and reply markup of the message
+        """
 
     private func deleteMessage(_ parameters: Parameters, _ state: inout State) -> Answer {
         guard let chatID = parameters["chat_id"]?.integer, let messageID = parameters["message_id"]?.integer,

@@ -19,6 +19,9 @@ final class FakeTelegramBot: Sendable {
         var faults: [Server.FaultRule] = []
         var chats: [Int64: Chat] = [:]
         var calls: [Server.Call] = []
+        /// Calls no longer pending, by lowercased method, so waiting for calls costs no scan.
+        var settledCalls: [String: Int] = [:]
+        var settledTotal = 0
         var queue: [TelegramUpdate] = []
         var nextUpdateID: Int64 = 700_000_001
         var webhook: Server.Webhook?
@@ -137,5 +140,17 @@ final class FakeTelegramBot: Sendable {
             }
             continuation?.resume()
         }
+    }
+}
+
+extension FakeTelegramBot.State {
+    /// Records how call `number` (counting from 1) ended.
+    mutating func settle(_ number: Int, _ outcome: FakeTelegramServer.Call.Outcome) {
+        let index = number - 1
+        if calls[index].outcome == .pending {
+            settledCalls[calls[index].method.lowercased(), default: 0] += 1
+            settledTotal += 1
+        }
+        calls[index].outcome = outcome
     }
 }

@@ -167,13 +167,12 @@ public final class FakeTelegramServer: Sendable {
     /// without polling.
     public func waitForCalls(method: String? = nil, count: Int, timeout: Duration = .seconds(10)) async -> [Call] {
         let name = method?.lowercased()
-        func matching(_ state: FakeTelegramBot.State) -> [Call] {
-            state.calls.filter { call in
-                (name == nil || call.method.lowercased() == name) && call.outcome != .pending
-            }
+        _ = await bot.wait(until: .now + timeout) { state in
+            (name.map { state.settledCalls[$0] ?? 0 } ?? state.settledTotal) >= count
         }
-        _ = await bot.wait(until: .now + timeout) { matching($0).count >= count }
-        return bot.read { matching($0) }
+        return bot.read { state in
+            state.calls.filter { call in (name == nil || call.method.lowercased() == name) && call.outcome != .pending }
+        }
     }
 
     /// Waits until a `getUpdates` call is waiting for updates, or `timeout` passes; returns

@@ -13,10 +13,20 @@ import Synchronization
 /// A test clock that stands still until told to move.
 final class TestClock: Sendable {
     private let current: Mutex<Date>
+    /// When set, time also runs as the wall clock does, from the start given.
+    private let running: ContinuousClock.Instant?
 
-    init(_ start: Date) { current = Mutex(start) }
+    init(_ start: Date, running: Bool = false) {
+        current = Mutex(start)
+        self.running = running ? ContinuousClock.now : nil
+    }
 
-    var now: Date { current.withLock { $0 } }
+    var now: Date {
+        let base = current.withLock { $0 }
+        guard let running else { return base }
+        let elapsed = ContinuousClock.now - running
+        return base.addingTimeInterval(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
 
     func advance(by seconds: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
@@ -33,13 +43,18 @@ struct TestEnvironment {
             .appendingPathComponent("templates")
     }
 
-    let clock = TestClock(start)
+    let clock: TestClock
     let secret: WebhookSecret
     let configuration: RebindConfiguration
     let dependencies: AppDependencies
     let directory: URL
 
-    init(store: (any EventStore)? = nil, environment: [String: String] = [:]) throws {
+    init(
+        store: (any EventStore)? = nil, environment: [String: String] = [:],
+        chat: ((RebindConfiguration, SQLiteStore) throws -> ChatDependencies)? = nil
+    ) throws {
+        // Background services pace by the clock, so with them it runs.
+        clock = TestClock(Self.start, running: chat != nil)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-app-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         secret = try WebhookSecret(Self.secretText, variable: "TEST")
@@ -47,9 +62,11 @@ struct TestEnvironment {
         variables.merge(environment) { $1 }
         configuration = try RebindConfiguration.load(from: variables)
         let renderer = try GuidanceRenderer(templatesDirectory: Self.templatesDirectory)
-        let eventStore = try store ?? SQLiteStore(configuration: .init(path: directory.appendingPathComponent("rebind.sqlite").path))
+        let sqlite = try SQLiteStore(
+            configuration: .init(path: directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy))
         let clock = self.clock
-        dependencies = AppDependencies(store: eventStore, renderer: renderer, now: { clock.now })
+        dependencies = AppDependencies(
+            store: store ?? sqlite, renderer: renderer, chat: try chat?(configuration, sqlite), now: { clock.now })
     }
 
     var store: any EventStore { dependencies.store }

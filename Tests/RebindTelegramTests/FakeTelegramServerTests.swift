@@ -156,10 +156,13 @@ struct FakeTelegramServerTests {
         }
     }
 
-    @Test("an unknown method is 404 and a path without a token is 404")
+    @Test("a wrong token is 401 in Telegram's words; an unknown method or a path without a token is 404")
     func unknownMethod() async throws {
         try await FakeTelegramServer.withServer { fake in
             let transport = try testTransport()
+            let wrongToken = try await transport.send(HTTPRequest(method: "POST", url: "\(fake.baseURL)/bot1:nope/getMe"))
+            #expect(wrongToken.status == 401)
+            #expect(String(decoding: wrongToken.body, as: UTF8.self) == #"{"ok":false,"error_code":401,"description":"Unauthorized"}"#)
             let unknown = try await transport.send(HTTPRequest(method: "POST", url: "\(fake.baseURL)/bot\(fake.token.value)/sendSticker"))
             #expect(unknown.status == 404)
             #expect(jsonObject(unknown.body)?["description"] as? String == "Not Found")

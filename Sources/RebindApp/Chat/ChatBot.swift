@@ -48,21 +48,15 @@ struct ChatBot: Sendable {
 
     func handle(_ query: TelegramCallbackQuery) async throws {
         let data = query.data ?? ""
-        var answer: String?
-        if let chatID = query.message?.chat.id {
-            let chat = ChatAddress(channel: .telegram, id: String(chatID))
-            if data.hasPrefix("u:") {
-                try await startUpdate(in: chat, reference: String(data.dropFirst(2)))
-            } else if data.hasPrefix("l:") {
-                answer = "OK, I'll remind you later."
-            }
-        }
-        // Always answered, or the user's client keeps spinning.
+        // Answered first, or the user's client keeps spinning while the work is done.
         do {
-            try await telegram.answerCallbackQuery(TelegramAnswerCallbackQuery(callbackQueryID: query.id, text: answer))
+            let text = data.hasPrefix("l:") ? "OK, I'll remind you later." : nil
+            try await telegram.answerCallbackQuery(TelegramAnswerCallbackQuery(callbackQueryID: query.id, text: text))
         } catch {
             logger.debug("Callback query not answered", metadata: ["error": "\(error)"])
         }
+        guard let chatID = query.message?.chat.id, data.hasPrefix("u:") else { return }
+        try await startUpdate(in: ChatAddress(channel: .telegram, id: String(chatID)), reference: String(data.dropFirst(2)))
     }
 
     func handle(_ command: ChatCommand, in chat: ChatAddress) async throws {
@@ -282,11 +276,28 @@ struct ChatBot: Sendable {
 
     // MARK: Sending
 
+    /// Replies go out at once (the user is waiting), waiting out a 429 or a hiccup a few times.
     func say(_ html: String, to chat: ChatAddress) async throws {
-        do {
-            _ = try await messenger.send(OutgoingMessage(text: html, format: .html), to: chat)
-        } catch {
-            logger.notice("Reply not delivered", metadata: ["chat": "\(chat)", "error": "\(error)"])
+        let message = OutgoingMessage(text: html, format: .html)
+        for attempt in 1...4 {
+            do {
+                _ = try await messenger.send(message, to: chat)
+                return
+            } catch {
+                let wait: Double
+                switch error {
+                case .rateLimited(let seconds): wait = min(max(seconds, 0.05), 30)
+                case .transient: wait = 0.25 * Double(attempt)
+                case .blocked, .permanent:
+                    logger.notice("Reply not delivered", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                    return
+                }
+                guard attempt < 4 else {
+                    logger.error("Reply not delivered after retries", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                    return
+                }
+                try await Task.sleep(for: .seconds(wait))
+            }
         }
     }
 

@@ -11,6 +11,7 @@ import RebindCrypto
 struct TelegramWebhookController: Sendable {
     let secret: Secret
     let store: any ChatStore
+    let envelope: SecretEnvelope
     let wakeup: Wakeup
     let now: @Sendable () -> Date
 
@@ -44,7 +45,8 @@ struct TelegramWebhookController: Sendable {
             throw APIError(status: .badRequest, code: "invalid_field", message: "update_id must be an integer", field: "update_id")
         }
         do {
-            _ = try await store.recordUpdate(channel: .telegram, externalID: String(updateID), payload: body, now: now())
+            let sealed = try SealedUpdate.seal(body, channel: .telegram, externalID: String(updateID), envelope: envelope)
+            _ = try await store.recordUpdate(channel: .telegram, externalID: String(updateID), payload: sealed, now: now())
         } catch {
             // Telegram retries any non-2xx answer, so nothing is lost.
             throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The update could not be stored; retry later")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RebindCore
+import RebindCrypto
 import RebindTelegram
 import ServiceLifecycle
 
@@ -9,6 +10,7 @@ import ServiceLifecycle
 struct TelegramPoller: Service {
     let client: TelegramClient
     let store: any ChatStore
+    let envelope: SecretEnvelope
     let wakeup: Wakeup
     let now: @Sendable () -> Date
     let logger: Logger
@@ -20,8 +22,9 @@ struct TelegramPoller: Service {
             do {
                 let updates = try await client.getUpdates(TelegramGetUpdates(offset: offset, timeout: 50))
                 for update in updates {
-                    let payload = try JSONEncoder().encode(update)
-                    _ = try await store.recordUpdate(channel: .telegram, externalID: String(update.updateID), payload: payload, now: now())
+                    let externalID = String(update.updateID)
+                    let payload = try SealedUpdate.seal(JSONEncoder().encode(update), channel: .telegram, externalID: externalID, envelope: envelope)
+                    _ = try await store.recordUpdate(channel: .telegram, externalID: externalID, payload: payload, now: now())
                     offset = update.updateID + 1
                 }
                 if !updates.isEmpty { wakeup.poke() }

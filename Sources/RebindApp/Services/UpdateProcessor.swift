@@ -1,12 +1,14 @@
 import Foundation
 import Logging
 import RebindCore
+import RebindCrypto
 import RebindTelegram
 import ServiceLifecycle
 
 /// Processes stored chat updates in order: the webhook and the poller only store them.
 struct UpdateProcessor: Service {
     let store: any ChatStore
+    let envelope: SecretEnvelope
     let bot: ChatBot
     let wakeup: Wakeup
     let idleWait: Duration
@@ -35,7 +37,8 @@ struct UpdateProcessor: Service {
 
     func process(_ update: InboundUpdate) async {
         do {
-            let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: update.payload)
+            let payload = try SealedUpdate.open(update.payload, channel: update.channel, externalID: update.externalID, envelope: envelope)
+            let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: payload)
             try await bot.handle(decoded)
         } catch {
             // A bad update is logged and skipped: it must not block the ones behind it.

@@ -1,0 +1,29 @@
+import Foundation
+import RebindCore
+import RebindCrypto
+
+/// Chat updates are stored sealed: a message may hold a pasted secret, and the database must
+/// never hold one in the clear, not even until the update is processed.
+enum SealedUpdate {
+    struct Unreadable: Error, CustomStringConvertible {
+        var description: String { "A stored chat update could not be opened" }
+    }
+
+    static func seal(_ payload: Data, channel: Channel, externalID: String, envelope: SecretEnvelope) throws -> Data {
+        let sealed = try envelope.seal(Secret(String(decoding: payload, as: UTF8.self)), boundTo: context(channel, externalID))
+        // key id, a NUL, then nonce + ciphertext + tag.
+        return Data(sealed.keyID.utf8) + Data([0]) + sealed.combined
+    }
+
+    static func open(_ stored: Data, channel: Channel, externalID: String, envelope: SecretEnvelope) throws -> Data {
+        guard let separator = stored.firstIndex(of: 0) else { throw Unreadable() }
+        let keyID = String(decoding: stored[stored.startIndex..<separator], as: UTF8.self)
+        let combined = Data(stored[stored.index(after: separator)...])
+        let secret = try envelope.open(SecretEnvelope.Sealed(keyID: keyID, combined: combined), boundTo: context(channel, externalID))
+        return Data(secret.value.utf8)
+    }
+
+    static func context(_ channel: Channel, _ externalID: String) -> String {
+        "update:\(channel.rawValue):\(externalID)"
+    }
+}
