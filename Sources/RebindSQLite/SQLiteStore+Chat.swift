@@ -287,20 +287,41 @@ extension SQLiteStore: ChatStore {
         }
     }
 
-    /// Every stored credential, for `rebind keys rotate`.
+    /// Re-seals every stored secret (credentials, conversations, waiting chat updates) in one
+    /// transaction, for `rebind keys rotate`. `reseal` gets each value with the context it is
+    /// bound to. Returns how many were re-sealed.
+    public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, String) throws -> SealedData) async throws -> Int {
+        try await pool.write { db in
+            // Updates not yet processed hold sealed payloads too; processed ones hold nothing.
+            let waiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM updates WHERE processed_at IS NULL") ?? 0
+            if waiting > 0 {
+                throw Error.updatesWaiting(count: waiting)
+            }
+            var count = 0
+            for row in try Row.fetchAll(db, sql: "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL") {
+                let accountID: String = row["account_id"]
+                let sealed = try reseal(SealedData(keyID: row["credentials_key_id"], data: row["credentials"]), "binding:\(accountID)")
+                try db.execute(
+                    sql: "UPDATE bindings SET credentials_key_id = ?, credentials = ? WHERE account_id = ?",
+                    arguments: [sealed.keyID, sealed.data, accountID])
+                count += 1
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT address, key_id, sealed FROM conversations") {
+                let address: String = row["address"]
+                let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), "conversation:\(address)")
+                try db.execute(sql: "UPDATE conversations SET key_id = ?, sealed = ? WHERE address = ?", arguments: [sealed.keyID, sealed.data, address])
+                count += 1
+            }
+            return count
+        }
+    }
+
+    /// Every stored credential, sealed.
     public func sealedCredentials() async throws -> [(accountID: String, sealed: SealedData)] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL").map {
                 (accountID: $0["account_id"], sealed: SealedData(keyID: $0["credentials_key_id"], data: $0["credentials"]))
             }
-        }
-    }
-
-    public func replaceCredentials(accountID: String, sealed: SealedData) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE bindings SET credentials_key_id = ?, credentials = ? WHERE account_id = ?",
-                arguments: [sealed.keyID, sealed.data, accountID])
         }
     }
 

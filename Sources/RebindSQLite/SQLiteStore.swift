@@ -29,11 +29,14 @@ public final class SQLiteStore: EventStore {
     public enum Error: Swift.Error, CustomStringConvertible {
         case cannotOpen(path: String, reason: String)
         case corruptRow(table: String, detail: String)
+        case updatesWaiting(count: Int)
 
         public var description: String {
             switch self {
             case .cannotOpen(let path, let reason): "Cannot open the SQLite database at \(path): \(reason)"
             case .corruptRow(let table, let detail): "A row of \(table) could not be read: \(detail)"
+            case .updatesWaiting(let count):
+                "\(count) chat updates are still waiting; start the service to process them, stop it, then rotate"
             }
         }
     }

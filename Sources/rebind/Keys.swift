@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import RebindApp
+import RebindCore
+import RebindCrypto
+import RebindSQLite
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The master key that encrypts stored secrets.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-encrypt every stored secret under a new master key.",
+            discussion: """
+                Reads the new key (base64, 32 bytes) from standard input, never from a flag. The current key \
+                is REBIND_MASTER_KEY (or the generated key file). Stop the service first; afterwards set \
+                REBIND_MASTER_KEY to the new key (or replace the key file's content) and start it again.
+                """)
+
+        func run() async throws {
+            let configuration = try loadConfiguration()
+            guard case .sqlite(let path) = configuration.database else {
+                throw ValidationError("REBIND_DATABASE_URL: PostgreSQL is not available in this build yet; use sqlite://PATH")
+            }
+            let current: Secret
+            if let key = configuration.masterKey {
+                current = key
+            } else if let file = configuration.masterKeyFile, FileManager.default.fileExists(atPath: file) {
+                current = try MasterKeyFile.loadOrCreate(path: file).key
+            } else {
+                throw ValidationError("REBIND_MASTER_KEY is not set and no generated key file exists: nothing is encrypted yet")
+            }
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("Send the new key (openssl rand -base64 32) on standard input")
+            }
+            let oldKey = try SecretEnvelope.Key(base64: current, variable: "REBIND_MASTER_KEY")
+            let newKey = try SecretEnvelope.Key(base64: Secret(line), variable: "the new key on standard input")
+            let envelope = SecretEnvelope(current: newKey, previous: [oldKey])
+            let store = try SQLiteStore(configuration: .init(path: path))
+            let count = try await store.rotateSecrets { sealed, context in
+                let resealed = try envelope.reseal(SecretEnvelope.Sealed(keyID: sealed.keyID, combined: sealed.data), boundTo: context)
+                return SealedData(keyID: resealed.keyID, data: resealed.combined)
+            }
+            print("Re-encrypted \(count) stored secrets under key \(newKey.id).")
+            print("Now set REBIND_MASTER_KEY to the new key (or write it to \(configuration.masterKeyFile ?? "the key file")) and restart.")
+        }
+    }
+}
