@@ -61,13 +61,13 @@ public struct EventDecoder: Sendable {
                 throw .invalidField(field: "robot", message: "is required for \(event.type.rawValue)")
             }
             try Self.requireIdentifier(robot.id, field: "robot.id")
-            guard !robot.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard !robot.name.isBlank else {
                 throw .invalidField(field: "robot.name", message: "must not be empty")
             }
             guard let reason = event.reason else {
                 throw .invalidField(field: "reason", message: "is required for \(event.type.rawValue)")
             }
-            guard !reason.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard !reason.text.isBlank else {
                 throw .invalidField(field: "reason.text", message: "must not be empty")
             }
         } else if event.type == .robotResumed {
@@ -79,7 +79,7 @@ public struct EventDecoder: Sendable {
     }
 
     static func requireIdentifier(_ value: String, field: String) throws(Error) {
-        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if value.isBlank {
             throw .invalidField(field: field, message: "must not be empty")
         }
         if value.utf8.count > maxIdentifierLength {
@@ -142,4 +142,9 @@ public struct EventDecoder: Sendable {
         default: "an object"
         }
     }
+}
+
+extension String {
+    /// Empty or only whitespace. Cheaper than trimming, which goes through NSString.
+    var isBlank: Bool { allSatisfy(\.isWhitespace) }
 }

@@ -127,18 +127,33 @@ enum Phrase {
     }
 
     static func normalize(_ text: String) -> String {
-        var words: [String] = []
-        var current = ""
-        for scalar in text.lowercased().unicodeScalars {
-            if CharacterSet.alphanumerics.contains(scalar) {
-                current.unicodeScalars.append(scalar)
-            } else if !current.isEmpty {
-                words.append(current)
-                current = ""
+        var result = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in text.unicodeScalars {
+            let isWordCharacter: Bool
+            if scalar.isASCII {
+                let value = scalar.value
+                isWordCharacter = (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value)
+            } else {
+                isWordCharacter = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            }
+            guard isWordCharacter else {
+                pendingSpace = !result.isEmpty
+                continue
+            }
+            if pendingSpace {
+                result.append(" ")
+                pendingSpace = false
+            }
+            if scalar.isASCII, (0x41...0x5A).contains(scalar.value) {
+                result.append(Unicode.Scalar(UInt8(scalar.value + 0x20)))
+            } else if scalar.isASCII {
+                result.append(scalar)
+            } else {
+                result.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
             }
         }
-        if !current.isEmpty { words.append(current) }
-        return words.joined(separator: " ")
+        return String(result)
     }
 
     static func matches(_ phrase: String, _ pattern: Pattern) -> Bool {

@@ -150,13 +150,16 @@ extension SQLiteStore {
         return PendingNotice(id: row["id"], notice: notice, dueAt: dueAt)
     }
 
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
+
     static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+        String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String, table: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(text.utf8))
+            return try decoder.decode(type, from: Data(text.utf8))
         } catch {
             throw Error.corruptRow(table: table, detail: String(describing: error))
         }

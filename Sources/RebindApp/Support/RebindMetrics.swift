@@ -1,12 +1,16 @@
 import Metrics
 import Prometheus
 import RebindCore
+import Synchronization
 
 /// The service's Prometheus metrics. It owns its registry, so each application (and each
 /// test) counts on its own; nothing is bootstrapped globally.
-public struct RebindMetrics: Sendable {
+public final class RebindMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
+    /// Metric handles by label set, so the hot path does not rebuild them per request.
+    private let counters = Mutex<[String: Metrics.Counter]>([:])
+    private let timers = Mutex<[String: Metrics.Timer]>([:])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -19,29 +23,44 @@ public struct RebindMetrics: Sendable {
         self.factory = factory
     }
 
+    func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Metrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = counter
+            return counter
+        }
+    }
+
     public func eventAccepted(type: EventType, cause: Cause?, duplicate: Bool) {
-        Counter(
-            label: "rebind_events_total",
-            dimensions: [("type", type.rawValue), ("cause", cause?.rawValue ?? "none"), ("duplicate", String(duplicate))],
-            factory: factory
+        counter(
+            "rebind_events_total",
+            [("type", type.rawValue), ("cause", cause?.rawValue ?? "none"), ("duplicate", duplicate ? "true" : "false")]
         ).increment()
     }
 
     public func eventRejected(reason: String) {
-        Counter(label: "rebind_events_rejected_total", dimensions: [("reason", reason)], factory: factory).increment()
+        counter("rebind_events_rejected_total", [("reason", reason)]).increment()
     }
 
     public func requestCompleted(route: String, method: String, status: Int, duration: Duration) {
         let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        Timer(
-            label: "rebind_http_request_duration_seconds",
-            dimensions: [("route", route), ("method", method), ("status", String(status))],
-            factory: factory
-        ).recordNanoseconds(nanoseconds)
+        let key = "\(route)|\(method)|\(status)"
+        let timer = timers.withLock { cache in
+            if let timer = cache[key] { return timer }
+            let timer = Metrics.Timer(
+                label: "rebind_http_request_duration_seconds",
+                dimensions: [("route", route), ("method", method), ("status", String(status))],
+                factory: factory)
+            cache[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(nanoseconds)
     }
 
     public func noticeDeadLettered(channel: Channel) {
-        Counter(label: "rebind_notices_dead_lettered_total", dimensions: [("channel", channel.rawValue)], factory: factory).increment()
+        counter("rebind_notices_dead_lettered_total", [("channel", channel.rawValue)]).increment()
     }
 
     /// The Prometheus text exposition.
