@@ -69,10 +69,16 @@ trap 'exit 143' TERM INT
 PORT=$($PYTHON_FOR_HELPERS -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SECRET="whsec_$(head -c 24 /dev/urandom | base64)"
 export REBIND_EVENTS_SECRET="$SECRET"
+# Telegram on, so /v1/links and /v1/telegram/webhook exist; its API points at a closed
+# loopback port, so nothing leaves the machine and replies simply fail.
+export REBIND_TELEGRAM_WEBHOOK_SECRET="fuzz_$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+DEAD_PORT=$($PYTHON_FOR_HELPERS -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 REBIND_DATABASE_URL="sqlite://$WORK/rebind.sqlite" \
 REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$PORT" \
 REBIND_TEMPLATES_DIR="$ROOT/templates" REBIND_LOG_LEVEL=warning \
+REBIND_TELEGRAM_BOT_TOKEN="123456:fuzz" REBIND_TELEGRAM_API_URL="http://127.0.0.1:$DEAD_PORT" \
+REBIND_TELEGRAM_BOT_USERNAME=rebind_fuzz_bot \
     "$BINARY" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 

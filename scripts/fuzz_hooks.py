@@ -41,9 +41,22 @@ def _body_bytes(case) -> bytes:
     return body if isinstance(body, bytes) else body.encode("utf-8")
 
 
+_TELEGRAM_SECRET = os.environ.get("REBIND_TELEGRAM_WEBHOOK_SECRET", "")
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    if case.operation.method.upper() != "POST" or case.operation.path != "/v1/events":
+    if case.operation.method.upper() != "POST":
+        return
+    if case.operation.path == "/v1/telegram/webhook":
+        # Telegram's secret token, unless the case deliberately leaves the header out.
+        headers = dict(case.headers or {})
+        for name in list(headers):
+            if name.lower() == "x-telegram-bot-api-secret-token":
+                headers[name] = _TELEGRAM_SECRET
+        case.headers = headers
+        return
+    if case.operation.path not in ("/v1/events", "/v1/links"):
         return
     if not _KEY:
         raise RuntimeError("REBIND_EVENTS_SECRET is not set for the fuzz hooks")
