@@ -73,16 +73,7 @@ public final class FakeBinanceServer: Sendable {
         _ scenario: Scenario, now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakeBinanceServer) async throws -> Result
     ) async throws -> Result {
-        let fake = try await start(scenario, now: now)
-        let result: Result
-        do {
-            result = try await body(fake)
-        } catch {
-            try await fake.shutdown()
-            throw error
-        }
-        try await fake.shutdown()
-        return result
+        try await withShutdown(try await start(scenario, now: now), shutdown: { try await $0.shutdown() }, body)
     }
 
     /// `http://127.0.0.1:PORT`, for `REBIND_BINANCE_API_URL`.

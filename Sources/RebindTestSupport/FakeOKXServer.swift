@@ -69,16 +69,7 @@ public final class FakeOKXServer: Sendable {
         _ scenario: Scenario, now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakeOKXServer) async throws -> Result
     ) async throws -> Result {
-        let fake = try await start(scenario, now: now)
-        let result: Result
-        do {
-            result = try await body(fake)
-        } catch {
-            try await fake.shutdown()
-            throw error
-        }
-        try await fake.shutdown()
-        return result
+        try await withShutdown(try await start(scenario, now: now), shutdown: { try await $0.shutdown() }, body)
     }
 
     /// `http://127.0.0.1:PORT`, for `REBIND_OKX_API_URL`.

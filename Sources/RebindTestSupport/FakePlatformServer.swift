@@ -89,16 +89,7 @@ public final class FakePlatformServer: Sendable {
         secret: String, behaviour: Behaviour = .accept(), now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakePlatformServer) async throws -> Result
     ) async throws -> Result {
-        let fake = try await start(secret: secret, behaviour: behaviour, now: now)
-        let result: Result
-        do {
-            result = try await body(fake)
-        } catch {
-            try await fake.shutdown()
-            throw error
-        }
-        try await fake.shutdown()
-        return result
+        try await withShutdown(try await start(secret: secret, behaviour: behaviour, now: now), shutdown: { try await $0.shutdown() }, body)
     }
 
     /// `http://127.0.0.1:PORT/v1/api-bindings`, for `REBIND_PLATFORM_URL`.

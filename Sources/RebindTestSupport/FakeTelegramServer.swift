@@ -44,16 +44,7 @@ public final class FakeTelegramServer: Sendable {
     public static func withServer<Result: Sendable>(
         token: Secret = defaultToken, limits: Limits = Limits(), _ body: (FakeTelegramServer) async throws -> Result
     ) async throws -> Result {
-        let fake = try await start(token: token, limits: limits)
-        let result: Result
-        do {
-            result = try await body(fake)
-        } catch {
-            try await fake.shutdown()
-            throw error
-        }
-        try await fake.shutdown()
-        return result
+        try await withShutdown(try await start(token: token, limits: limits), shutdown: { try await $0.shutdown() }, body)
     }
 
     /// `http://127.0.0.1:PORT`, for `REBIND_TELEGRAM_API_URL`.

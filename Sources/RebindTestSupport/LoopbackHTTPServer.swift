@@ -68,16 +68,7 @@ public final class LoopbackHTTPServer: Sendable {
         handler: @escaping Handler,
         _ body: (LoopbackHTTPServer) async throws -> Result
     ) async throws -> Result {
-        let server = try await start(handler: handler)
-        let result: Result
-        do {
-            result = try await body(server)
-        } catch {
-            try await server.shutdown()
-            throw error
-        }
-        try await server.shutdown()
-        return result
+        try await withShutdown(try await start(handler: handler), shutdown: { try await $0.shutdown() }, body)
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
