@@ -58,7 +58,8 @@ func chatServices(
         verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
         now: now, logger: logger)
     var services: [any Service] = [
-        UpdateProcessor(store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait, logger: logger),
+        UpdateProcessor(store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait,
+            expiryInterval: chat.expiryInterval, logger: logger),
         NoticeDispatcher(
             events: dependencies.store, store: chat.store, messenger: chat.messenger, renderer: dependencies.renderer,
             policy: configuration.incidentPolicy, retry: chat.retry, metrics: dependencies.metrics, wakeup: chat.noticesWakeup,

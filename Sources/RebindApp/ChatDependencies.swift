@@ -20,12 +20,15 @@ public struct ChatDependencies: Sendable {
     public var retry: RetryPolicy
     /// How long background services sleep when idle (they are also woken by new work).
     public var idleWait: Duration
+    /// How often conversations idle past their limit are looked for and ended.
+    public var expiryInterval: Duration
     let updatesWakeup = Wakeup()
     let noticesWakeup = Wakeup()
 
     public init(
         store: any ChatStore, telegram: TelegramClient, verifiers: [String: any KeyVerifier], publisher: (any BindingPublisher)?,
-        envelope: SecretEnvelope, pacer: DeliveryPacer = DeliveryPacer(), retry: RetryPolicy = RetryPolicy(), idleWait: Duration = .milliseconds(250)
+        envelope: SecretEnvelope, pacer: DeliveryPacer = DeliveryPacer(), retry: RetryPolicy = RetryPolicy(), idleWait: Duration = .milliseconds(250),
+        expiryInterval: Duration = .seconds(5)
     ) {
         self.store = store
         self.telegram = telegram
@@ -36,6 +39,7 @@ public struct ChatDependencies: Sendable {
         self.pacer = pacer
         self.retry = retry
         self.idleWait = idleWait
+        self.expiryInterval = expiryInterval
     }
 
     /// Production wiring from the configuration, over one libcurl transport.

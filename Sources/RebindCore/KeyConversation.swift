@@ -42,6 +42,9 @@ public struct KeyConversation: Sendable, Equatable {
         case cancel
         /// Time passed; ends the conversation once it has been idle too long.
         case tick
+        /// The service restarted: a check (or the binding update after it) that a shutdown cut
+        /// short is run again.
+        case resume
         case checked(KeyVerdict)
         case checkFailed(KeyCheckError)
         /// Too many failed checks for this account lately; no check was made.
@@ -127,12 +130,25 @@ public struct KeyConversation: Sendable, Equatable {
                     .applyBinding(credentials, verdict),
                 ]
             }
-            // Refused: what was collected is discarded; the user starts again with a new key.
-            step = .awaitingKey
+            // Refused. A wrong passphrase or secret is asked for again (the key itself is
+            // fine, and the failed-check limit bounds guessing); otherwise what was collected is
+            // discarded and the user starts again with a new key.
+            let next: Reply
+            switch (verdict.cause, credentials.passphrase) {
+            case (.passphraseWrong?, .some):
+                step = .awaitingPassphrase(apiKey: credentials.apiKey, apiSecret: credentials.apiSecret)
+                next = .askPassphrase
+            case (.secretWrong?, _):
+                step = .awaitingSecret(apiKey: credentials.apiKey)
+                next = .askSecret(keyHint: credentials.keyHint)
+            default:
+                step = .awaitingKey
+                next = .askKey(exchange: target.exchange, label: target.label)
+            }
             return [
                 .recordFailedCheck,
                 .reply(.keyRefused(cause: verdict.cause ?? .unknown, warnings: verdict.warnings)),
-                .reply(.askKey(exchange: target.exchange, label: target.label)),
+                .reply(next),
             ]
         case .checkFailed(let error):
             guard case .checking = step else { return [] }
@@ -146,6 +162,14 @@ public struct KeyConversation: Sendable, Equatable {
         case .applyRefused:
             guard case .applying = step else { return [] }
             return finish(with: .finishOnWeb)
+        case .resume:
+            switch step {
+            case .checking(let credentials), .applying(let credentials):
+                // The verdict is not kept, so an interrupted binding update is checked again too.
+                return check(credentials)
+            case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .finished:
+                return []
+            }
         case .tick:
             return []
         }

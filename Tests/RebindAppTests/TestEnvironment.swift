@@ -49,21 +49,25 @@ struct TestEnvironment {
     let dependencies: AppDependencies
     let directory: URL
 
+    /// - Parameters:
+    ///   - clock: the clock to use (shared with fakes, or across a restart); by default one that
+    ///     stands still, or runs when there are chat dependencies.
+    ///   - directory: where the SQLite files are: another environment's, to restart on them.
     init(
-        store: (any EventStore)? = nil, environment: [String: String] = [:],
+        store: (any EventStore)? = nil, environment: [String: String] = [:], clock: TestClock? = nil, directory: URL? = nil,
         chat: ((RebindConfiguration, SQLiteStore) throws -> ChatDependencies)? = nil
     ) throws {
         // Background services pace by the clock, so with them it runs.
-        clock = TestClock(Self.start, running: chat != nil)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-app-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.clock = clock ?? TestClock(Self.start, running: chat != nil)
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rebind-app-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         secret = try WebhookSecret(Self.secretText, variable: "TEST")
         var variables = ["REBIND_EVENTS_SECRET": Self.secretText, "REBIND_HTTP_PORT": "0"]
         variables.merge(environment) { $1 }
         configuration = try RebindConfiguration.load(from: variables)
         let renderer = try GuidanceRenderer(templatesDirectory: Self.templatesDirectory)
         let sqlite = try SQLiteStore(
-            configuration: .init(path: directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy))
+            configuration: .init(path: self.directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy))
         let clock = self.clock
         dependencies = AppDependencies(
             store: store ?? sqlite, renderer: renderer, chat: try chat?(configuration, sqlite), now: { clock.now })
@@ -74,7 +78,11 @@ struct TestEnvironment {
     func application() -> some ApplicationProtocol {
         var logger = Logger(label: "rebind-test")
         logger.logLevel = .critical
-        return buildApplication(configuration: configuration, dependencies: dependencies, logger: logger)
+        return application(logger: logger)
+    }
+
+    func application(logger: Logger) -> some ApplicationProtocol {
+        buildApplication(configuration: configuration, dependencies: dependencies, logger: logger)
     }
 
     /// Headers of a correctly signed event.

@@ -96,7 +96,10 @@ struct FakePlatformServerTests {
     @Test("A signature more than 300 s old or ahead is refused with 401", arguments: [-301.0, 301.0])
     func staleTimestamp(offset: TimeInterval) async throws {
         try await FakePlatformServer.withServer(secret: secretText) { fake in
-            let response = try await post(Self.body(), headers: signed(Self.body(), at: Date().addingTimeInterval(offset)), to: fake)
+            // Whole seconds rounded away from now: truncating 301 s ahead to whole seconds could
+            // land within 300 s of the server's clock by the time the request arrives.
+            let stamp = (Date().timeIntervalSince1970 + offset).rounded(offset > 0 ? .up : .down)
+            let response = try await post(Self.body(), headers: signed(Self.body(), at: Date(timeIntervalSince1970: stamp)), to: fake)
             #expect(response.status == 401)
             #expect(fake.rejections().only?.reason == "webhook-timestamp is more than 300 seconds away")
         }

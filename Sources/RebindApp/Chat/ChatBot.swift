@@ -5,6 +5,7 @@ import RebindCore
 import RebindCrypto
 import RebindRendering
 import RebindTelegram
+import ServiceLifecycle
 
 /// Answers what users send the bot: commands, button taps and the pasted key, secret and
 /// passphrase of the guided key update. It performs the conversation's actions: replies,
@@ -55,8 +56,15 @@ struct ChatBot: Sendable {
         } catch {
             logger.debug("Callback query not answered", metadata: ["error": "\(error)"])
         }
-        guard let chatID = query.message?.chat.id, data.hasPrefix("u:") else { return }
-        try await startUpdate(in: ChatAddress(channel: .telegram, id: String(chatID)), reference: String(data.dropFirst(2)))
+        guard let chat = query.message?.chat, data.hasPrefix("u:") else { return }
+        let address = ChatAddress(channel: .telegram, id: String(chat.id))
+        // Pasted messages are read (and deleted) only in private chats: a flow started in a
+        // group would have its members paste secrets there, and leave them.
+        guard chat.isPrivate else {
+            try await say("🔒 I take API keys only in a private chat. Open a chat with me and send /update there.", to: address)
+            return
+        }
+        try await startUpdate(in: address, reference: String(data.dropFirst(2)))
     }
 
     func handle(_ command: ChatCommand, in chat: ChatAddress) async throws {
@@ -126,6 +134,11 @@ struct ChatBot: Sendable {
             }
             return
         }
+        // Past the failed-check limit, nothing is asked for: the user would paste secrets for nothing.
+        if let next = try await nextCheckAllowed(accountID: target.accountID) {
+            try await say(replies.text(for: .tooManyAttempts(retryAfter: next)), to: chat)
+            return
+        }
         var (conversation, actions) = KeyConversation.start(chat: chat, target: target, now: now())
         try await perform(actions, in: &conversation)
     }
@@ -146,10 +159,7 @@ struct ChatBot: Sendable {
             let hint = binding.apiKeyHint.map { ", key …\(ChatReplies.escape($0))" } ?? ""
             let expiry = binding.tradingExpiresAt
                 ?? binding.boundAt.flatMap { bound in exchange.map { bound.addingTimeInterval(Double($0.tradingValidityDays) * 86400) } }
-            let left = expiry.map { date -> String in
-                let days = Int((date.timeIntervalSince(now()) / 86400).rounded(.down))
-                return days >= 0 ? ": \(days) days left" : ": expired"
-            } ?? ""
+            let left = expiry.map { Self.daysLeft(until: $0, now: now()) } ?? ""
             return "• \(name)\(hint)\(left)"
         }
         try await say("Your accounts:\n" + lines.joined(separator: "\n"), to: chat)
@@ -159,6 +169,8 @@ struct ChatBot: Sendable {
 
     func run(_ conversation: inout KeyConversation, _ input: KeyConversation.Input) async throws {
         let actions = conversation.handle(input, now: now())
+        // Nothing happened (a tick before the limit): nothing to save either.
+        guard !actions.isEmpty else { return }
         try await perform(actions, in: &conversation)
     }
 
@@ -188,36 +200,72 @@ struct ChatBot: Sendable {
         try await save(conversation)
     }
 
+    /// When the account may be checked again; nil when it may now.
+    func nextCheckAllowed(accountID: String) async throws -> Date? {
+        let failures = try await store.failedChecks(accountID: accountID, since: now().addingTimeInterval(-checkLimit.window))
+        return checkLimit.nextAllowed(failures: failures, now: now())
+    }
+
+    /// Asks the exchange. A shutdown cancels the check rather than waiting for a slow exchange;
+    /// the conversation, saved as checking, is resumed at the next start.
     func check(_ credentials: ExchangeCredentials, context: KeyCheckContext, target: KeyConversation.Target) async throws -> KeyConversation.Input {
-        let failures = try await store.failedChecks(accountID: target.accountID, since: now().addingTimeInterval(-checkLimit.window))
-        if let next = checkLimit.nextAllowed(failures: failures, now: now()) {
+        if let next = try await nextCheckAllowed(accountID: target.accountID) {
             return .checkLimited(retryAfter: next)
         }
         guard let verifier = verifiers[target.exchange] else {
             return .checkFailed(.unreachable(exchange: target.exchange, reason: "no verifier for this exchange"))
         }
-        do {
-            let verdict = try await verifier.verify(credentials, context: context)
+        let outcome: Result<KeyVerdict, KeyCheckError> = await cancelWhenGracefulShutdown {
+            do throws(KeyCheckError) {
+                return .success(try await verifier.verify(credentials, context: context))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let verdict):
             logger.info(
                 "Key checked",
                 metadata: ["account.id": "\(target.accountID)", "key.cause": "\(verdict.cause?.rawValue ?? "usable")"])
             return .checked(verdict)
-        } catch {
+        case .failure(.cancelled):
+            throw CancellationError()
+        case .failure(let error):
+            logger.notice("Key not checked", metadata: ["account.id": "\(target.accountID)", "error": "\(error)"])
             return .checkFailed(error)
         }
     }
 
     func apply(_ credentials: ExchangeCredentials, verdict: KeyVerdict, target: KeyConversation.Target) async throws -> KeyConversation.Input {
-        let stored = try Self.credentialsJSON(credentials)
-        let sealed = try envelope.seal(Secret(stored), boundTo: "binding:\(target.accountID)")
-        try await store.saveCredentials(
-            accountID: target.accountID, userID: target.userID, exchange: target.exchange, keyHint: credentials.keyHint,
-            sealed: SealedData(keyID: sealed.keyID, data: sealed.combined), verdict: verdict, now: now())
-        guard let publisher else { return .applied(standalone: true) }
+        guard let publisher else {
+            try await storeBinding(credentials, verdict: verdict, target: target)
+            return .applied(standalone: true)
+        }
         let update = BindingUpdate(
             occurredAt: now(), userID: target.userID, accountID: target.accountID, exchange: target.exchange,
             credentials: credentials, verification: verdict, checkedAt: now(), robotIDs: target.robotIDs)
         let id = "bind_" + Self.hash("\(target.accountID).\(now().timeIntervalSince1970)").prefix(24)
+        // A shutdown cancels the retries; the conversation, saved as applying, is resumed at the next start.
+        let outcome = try await cancelWhenGracefulShutdown { [self] in
+            try await publish(update, id: id, to: publisher, target: target)
+        }
+        // Kept only once the platform has the key: a refused key must not show as bound in
+        // /status. Until then the sealed conversation holds it, so a restart loses nothing.
+        if case .applied = outcome {
+            try await storeBinding(credentials, verdict: verdict, target: target)
+        }
+        return outcome
+    }
+
+    /// The key, sealed and bound to its account, with what the check found (for /status).
+    func storeBinding(_ credentials: ExchangeCredentials, verdict: KeyVerdict, target: KeyConversation.Target) async throws {
+        let sealed = try envelope.seal(Secret(try Self.credentialsJSON(credentials)), boundTo: "binding:\(target.accountID)")
+        try await store.saveCredentials(
+            accountID: target.accountID, userID: target.userID, exchange: target.exchange, keyHint: credentials.keyHint,
+            sealed: SealedData(keyID: sealed.keyID, data: sealed.combined), verdict: verdict, now: now())
+    }
+
+    func publish(_ update: BindingUpdate, id: String, to publisher: any BindingPublisher, target: KeyConversation.Target) async throws -> KeyConversation.Input {
         var delay: UInt64 = 500_000_000
         for attempt in 1...4 {
             do {
@@ -238,6 +286,8 @@ struct ChatBot: Sendable {
                 }
             }
         }
+        // Cut short by a shutdown rather than refused: resumed at the next start.
+        try Task.checkCancellation()
         return .applyRefused
     }
 
@@ -264,6 +314,20 @@ struct ChatBot: Sendable {
         let sealed = try envelope.seal(Secret(snapshot), boundTo: "conversation:\(conversation.chat)")
         try await store.saveConversation(
             SealedData(keyID: sealed.keyID, data: sealed.combined), chat: conversation.chat, activeAt: conversation.lastActivityAt)
+    }
+
+    /// Picks up the checks and binding updates that a shutdown cut short.
+    func resumeInterruptedConversations() async throws {
+        for chat in try await store.conversationChats(idleSince: .distantFuture) {
+            guard var conversation = try await loadConversation(chat) else { continue }
+            switch conversation.step {
+            case .checking, .applying:
+                logger.info("Resuming an interrupted key check", metadata: ["chat": "\(chat)", "account.id": "\(conversation.target.accountID)"])
+                try await run(&conversation, .resume)
+            case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .finished:
+                continue
+            }
+        }
     }
 
     /// Ends conversations idle past the limit, telling their users.
@@ -310,6 +374,15 @@ struct ChatBot: Sendable {
     }
 
     // MARK: Helpers
+
+    /// ": 30 days left" for a key that expires within 29–30 days: a key bound just now shows
+    /// the catalogue's full validity, not one day less.
+    static func daysLeft(until expiry: Date, now: Date) -> String {
+        let remaining = expiry.timeIntervalSince(now)
+        guard remaining > 0 else { return ": expired" }
+        let days = Int((remaining / 86400).rounded(.up))
+        return days == 1 ? ": 1 day left" : ": \(days) days left"
+    }
 
     static func hash(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()

@@ -28,8 +28,8 @@ struct ChatReplies: Sendable {
         case .stillWorking:
             return "⏳ Still working on the key; one moment."
         case .keyRefused(let cause, let warnings):
+            // What to send next (a new key, or the secret or passphrase again) follows in its own reply.
             return "❌ \(Self.escape(Self.refusal(cause)))" + Self.list(warnings)
-                + "\nFix it on the exchange or create a new key, then send the new API Key here (or /cancel)."
         case .checkUnavailable(let reason):
             return "⚠️ \(Self.escape(reason))\nSend /update to try again."
         case .tooManyAttempts(let retryAfter):

@@ -12,16 +12,31 @@ struct UpdateProcessor: Service {
     let bot: ChatBot
     let wakeup: Wakeup
     let idleWait: Duration
+    /// How often idle conversations are looked for.
+    let expiryInterval: Duration
     let logger: Logger
 
     func run() async throws {
+        do {
+            try await bot.resumeInterruptedConversations()
+        } catch {
+            logger.error("Interrupted conversations not resumed", metadata: ["error": "\(error)"])
+        }
         var lastExpiry = ContinuousClock.now
         while !Task.isCancelledOrShuttingDown {
-            let updates = try await store.pendingUpdates(limit: 50)
+            let updates: [InboundUpdate]
+            do {
+                updates = try await store.pendingUpdates(limit: 50)
+            } catch {
+                // A store that is briefly unavailable must not stop the service (and the app with it).
+                logger.error("Chat updates not read", metadata: ["error": "\(error)"])
+                await wakeup.wait(timeout: idleWait)
+                continue
+            }
             for update in updates {
                 await process(update)
             }
-            if ContinuousClock.now - lastExpiry > .seconds(5) {
+            if ContinuousClock.now - lastExpiry >= expiryInterval {
                 lastExpiry = ContinuousClock.now
                 do {
                     try await bot.expireIdleConversations()
@@ -40,6 +55,10 @@ struct UpdateProcessor: Service {
             let payload = try SealedUpdate.open(update.payload, channel: update.channel, externalID: update.externalID, envelope: envelope)
             let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: payload)
             try await bot.handle(decoded)
+        } catch is CancellationError {
+            // A shutdown cut a key check short; the conversation, saved as it was, resumes at
+            // the next start.
+            logger.notice("Chat update interrupted by shutdown", metadata: ["update.id": "\(update.id)"])
         } catch {
             // A bad update is logged and skipped: it must not block the ones behind it.
             logger.error("Chat update not processed", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
