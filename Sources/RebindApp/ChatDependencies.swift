@@ -59,6 +59,6 @@ public struct ChatDependencies: Sendable {
         let envelope = SecretEnvelope(current: try SecretEnvelope.Key(base64: masterKey, variable: "REBIND_MASTER_KEY"))
         return ChatDependencies(
             store: store, telegram: client, verifiers: verifiers, publisher: publisher, envelope: envelope,
-            pacer: DeliveryPacer(perChatInterval: 1, globalRate: configuration.telegramRate))
+            pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: configuration.telegramRate))
     }
 }

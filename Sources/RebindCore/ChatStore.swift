@@ -48,6 +48,18 @@ public struct DueNotice: Sendable, Equatable {
     }
 }
 
+/// A chat an incident's notice goes to, with the message the incident already has there.
+public struct DeliveryTarget: Sendable, Equatable {
+    public var chat: ChatAddress
+    /// The incident's message in that chat (the latest, after a reminder); nil before the first.
+    public var messageID: String?
+
+    public init(chat: ChatAddress, messageID: String?) {
+        self.chat = chat
+        self.messageID = messageID
+    }
+}
+
 /// Storage for the chat side: links between platform users and chats, inbound updates,
 /// conversations (sealed), notice delivery state and stored credentials (sealed).
 public protocol ChatStore: Sendable {
@@ -73,7 +85,20 @@ public protocol ChatStore: Sendable {
 
     // Notices
     func dueNotices(now: Date, limit: Int) async throws -> [DueNotice]
+    /// Takes up to `limit` due notices for delivery, most urgent first (recovery, then first
+    /// messages, then reminders), and leases them until `leaseUntil`: another pass (or another
+    /// replica) does not take them meanwhile, and a sender that dies lets them fall due again.
+    func claimNotices(now: Date, limit: Int, leaseUntil: Date) async throws -> [DueNotice]
+    /// Makes a claimed notice due at `at` without counting an attempt (paced, held by a 429,
+    /// or handed back at shutdown).
+    func deferNotice(id: Int64, at: Date) async throws
     func completeNotice(id: Int64) async throws
+    /// Records the message a notice's send left in `chat` and marks the notice done, in one
+    /// transaction.
+    func completeNotice(id: Int64, sentMessageID: String, incidentID: String, chat: ChatAddress) async throws
+    /// The user's chats that can be written to, each with the incident's message there: what
+    /// a notice needs to decide between sending, editing and nothing, in one read.
+    func deliveryTargets(ofUser userID: String, incidentID: String) async throws -> [DeliveryTarget]
     /// Parks a notice until its user links a chat; linking makes it due again.
     func parkNotice(id: Int64) async throws
     func retryNotice(id: Int64, at: Date, attempts: Int, firstAttemptAt: Date, error: String) async throws

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Exponential backoff with full jitter, bounded in time: after `giveUpAfter` since the first
-/// attempt, a message is dead-lettered instead of retried.
+/// Exponential backoff with jitter, bounded in time: retries go on until `giveUpAfter` since
+/// the first attempt (the last one at that bound at the latest), then the message is
+/// dead-lettered.
 public struct RetryPolicy: Sendable, Equatable {
     public var initialDelay: TimeInterval
     public var maximumDelay: TimeInterval
@@ -16,11 +17,14 @@ public struct RetryPolicy: Sendable, Equatable {
     /// When to try again after `attempts` failures, or nil to give up.
     /// - Parameter jitter: a number in 0...1 (random in production, fixed in tests).
     public func nextAttempt(attempts: Int, firstAttemptAt: Date, now: Date, jitter: Double) -> Date? {
+        let deadline = firstAttemptAt.addingTimeInterval(giveUpAfter)
+        guard now < deadline else { return nil }
         let exponent = min(max(attempts - 1, 0), 30)
         let ceiling = min(maximumDelay, initialDelay * pow(2, Double(exponent)))
-        // Full jitter spreads a crowd of retries; half the ceiling is kept so progress is made.
+        // "Equal jitter": a random half spreads a crowd of retries (after an outage every
+        // message fails at once), the fixed half keeps the backoff growing.
         let delay = ceiling / 2 + ceiling / 2 * min(max(jitter, 0), 1)
-        let next = now.addingTimeInterval(delay)
-        return next.timeIntervalSince(firstAttemptAt) > giveUpAfter ? nil : next
+        // The last try is at the deadline rather than a backoff step short of it.
+        return min(now.addingTimeInterval(delay), deadline)
     }
 }

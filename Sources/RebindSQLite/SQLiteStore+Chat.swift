@@ -69,12 +69,13 @@ extension SQLiteStore: ChatStore {
 
     static func chats(ofUser userID: String, in db: Database) throws -> [ChatAddress] {
         var addresses = try String.fetchAll(
-            db, sql: "SELECT address FROM chats WHERE user_id = ? AND blocked_at IS NULL ORDER BY linked_at", arguments: [userID]
+            db.cachedStatement(sql: "SELECT address FROM chats WHERE user_id = ? AND blocked_at IS NULL ORDER BY linked_at"), arguments: [userID]
         ).compactMap(ChatAddress.init(storageKey:))
-        if let chatID = try Int64.fetchOne(db, sql: "SELECT telegram_chat_id FROM users WHERE id = ?", arguments: [userID]) {
+        if let chatID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT telegram_chat_id FROM users WHERE id = ?"), arguments: [userID]) {
             let address = ChatAddress(channel: .telegram, id: String(chatID))
             let blocked = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)", arguments: [address.description]) ?? false
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)"),
+                arguments: [address.description]) ?? false
             if !blocked, !addresses.contains(address) { addresses.append(address) }
         }
         return addresses
@@ -162,23 +163,68 @@ extension SQLiteStore: ChatStore {
     // MARK: Notices
 
     public func dueNotices(now: Date, limit: Int) async throws -> [DueNotice] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM notices WHERE status = 'pending' AND due_at <= ? ORDER BY priority, due_at, id LIMIT ?",
-                arguments: [now.timeIntervalSince1970, limit]
-            ).map { row in
-                let pending = try Self.notice(from: row)
-                return DueNotice(
-                    id: pending.id, notice: pending.notice, isReminder: (row["kind"] as String) == "reminder",
-                    attempts: row["attempts"], firstAttemptAt: (row["first_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        try await pool.read { db in try Self.dueNotices(now: now, limit: limit, in: db) }
+    }
+
+    static func dueNotices(now: Date, limit: Int, in db: Database) throws -> [DueNotice] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM notices WHERE status = 'pending' AND due_at <= ? ORDER BY priority, due_at, id LIMIT ?"),
+            arguments: [now.timeIntervalSince1970, limit]
+        ).map { row in
+            let pending = try Self.notice(from: row)
+            return DueNotice(
+                id: pending.id, notice: pending.notice, isReminder: (row["kind"] as String) == "reminder",
+                attempts: row["attempts"], firstAttemptAt: (row["first_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    /// The lease is the notice's `due_at` moved forward, so a claim needs no extra column and
+    /// an expired lease is simply a due notice. `kind = 'announce'` keeps its original time in
+    /// the `IncidentNotice` it was read as.
+    public func claimNotices(now: Date, limit: Int, leaseUntil: Date) async throws -> [DueNotice] {
+        // Most passes find nothing: look first, so an idle sender does not write.
+        let anyDue = try await pool.read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM notices WHERE status = 'pending' AND due_at <= ?)"),
+                arguments: [now.timeIntervalSince1970]) ?? false
+        }
+        guard anyDue else { return [] }
+        return try await pool.write { db in
+            let due = try Self.dueNotices(now: now, limit: limit, in: db)
+            let lease = try db.cachedStatement(sql: "UPDATE notices SET due_at = ? WHERE id = ?")
+            for notice in due {
+                try lease.execute(arguments: [leaseUntil.timeIntervalSince1970, notice.id])
             }
+            return due
+        }
+    }
+
+    public func deferNotice(id: Int64, at: Date) async throws {
+        try await pool.write { db in
+            try db.cachedStatement(sql: "UPDATE notices SET due_at = ? WHERE id = ? AND status = 'pending'")
+                .execute(arguments: [at.timeIntervalSince1970, id])
         }
     }
 
     public func completeNotice(id: Int64) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE notices SET status = 'sent' WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "UPDATE notices SET status = 'sent' WHERE id = ?").execute(arguments: [id])
+        }
+    }
+
+    public func completeNotice(id: Int64, sentMessageID: String, incidentID: String, chat: ChatAddress) async throws {
+        try await pool.write { db in
+            try Self.saveIncidentMessageID(sentMessageID, incidentID: incidentID, chat: chat, in: db)
+            try db.cachedStatement(sql: "UPDATE notices SET status = 'sent' WHERE id = ?").execute(arguments: [id])
+        }
+    }
+
+    public func deliveryTargets(ofUser userID: String, incidentID: String) async throws -> [DeliveryTarget] {
+        try await pool.read { db in
+            let messages = try db.cachedStatement(sql: "SELECT message_id FROM incident_messages WHERE incident_id = ? AND address = ?")
+            return try Self.chats(ofUser: userID, in: db).map { chat in
+                DeliveryTarget(chat: chat, messageID: try String.fetchOne(messages, arguments: [incidentID, chat.description]))
+            }
         }
     }
 
@@ -212,22 +258,30 @@ extension SQLiteStore: ChatStore {
     }
 
     public func saveIncidentMessageID(_ messageID: String, incidentID: String, chat: ChatAddress) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO incident_messages (incident_id, address, message_id) VALUES (?, ?, ?)",
-                arguments: [incidentID, chat.description, messageID])
-        }
+        try await pool.write { db in try Self.saveIncidentMessageID(messageID, incidentID: incidentID, chat: chat, in: db) }
+    }
+
+    static func saveIncidentMessageID(_ messageID: String, incidentID: String, chat: ChatAddress, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO incident_messages (incident_id, address, message_id) VALUES (?, ?, ?)")
+            .execute(arguments: [incidentID, chat.description, messageID])
     }
 
     public func scheduleReminders(policy: IncidentPolicy, now: Date) async throws -> Int {
-        try await pool.write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM incidents WHERE resolved_at IS NULL AND reminders_sent < ?
-                    AND EXISTS (SELECT 1 FROM incident_messages WHERE incident_id = incidents.id)
-                    """,
-                arguments: [policy.maxReminders])
+        guard policy.maxReminders > 0 else { return 0 }
+        // The due test is in SQL so that a pass over many open incidents (an exchange-wide
+        // purge leaves tens of thousands) reads only those whose reminder is due, not all.
+        let dueSQL = """
+            SELECT * FROM incidents
+            WHERE resolved_at IS NULL AND reminders_sent < ? AND announce_at + ? * (reminders_sent + 1) <= ?
+            AND EXISTS (SELECT 1 FROM incident_messages WHERE incident_id = incidents.id)
+            """
+        let arguments: StatementArguments = [policy.maxReminders, policy.repeatInterval, now.timeIntervalSince1970]
+        let anyDue = try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (\(dueSQL))", arguments: arguments) ?? false
+        }
+        guard anyDue else { return 0 }
+        return try await pool.write { db in
+            let rows = try Row.fetchAll(db, sql: dueSQL, arguments: arguments)
             var scheduled = 0
             for row in rows {
                 var incident = try Self.incident(from: row)

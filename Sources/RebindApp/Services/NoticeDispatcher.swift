@@ -7,6 +7,23 @@ import ServiceLifecycle
 /// Delivers incident notices from the durable outbox: the first message after the grouping
 /// wait, edits as the incident changes, the resolution, and reminders — paced per chat and
 /// overall, retried with backoff, dead-lettered when it keeps failing.
+///
+/// One loop claims due notices (most urgent first) and decides what each needs, in claim
+/// order, taking its pacer slot as it goes; a sender task per notice then waits for that slot
+/// and talks to the platform. So a slow or hanging chat holds one sender, not the outbox, and
+/// the rate is kept by the pacer's schedule rather than by one call finishing before the
+/// next. Notices of one incident are handled one at a time, in order: an edit never races
+/// the send whose message id it needs.
+///
+/// Delivery is at least once. A first message's id is recorded as soon as the platform
+/// answers, and a notice whose message is recorded is never sent again, so retries after a
+/// 429, a 5xx, a refused or dropped connection or a hang, and restarts with a full outbox,
+/// send each incident's message once per chat. What can repeat is a message the platform
+/// carried out while Rebind never saw the answer: the connection dropped after Telegram
+/// applied the call, the answer came after the client's timeout, or the process died (or the
+/// store failed) between the answer and recording it. Telegram has no idempotency key that
+/// would let a retry find the first copy, so that copy is sent again rather than risk none.
+/// (Edits are harmless to repeat: "message is not modified" counts as success.)
 struct NoticeDispatcher: Service {
     let events: any EventStore
     let store: any ChatStore
@@ -20,128 +37,293 @@ struct NoticeDispatcher: Service {
     let now: @Sendable () -> Date
     let logger: Logger
     var pacer: DeliveryPacer
+    /// Notices being sent at once, at most.
+    var maxInFlight = 256
+    /// How long a claimed notice stays taken; after a crash it falls due again then.
+    var lease: TimeInterval = 60
+    /// New notices are claimed only while the global schedule is booked less than this far
+    /// ahead, so urgent work arriving later is not queued behind a long line.
+    var horizon: Duration = .milliseconds(100)
+    /// A chat that is not ready for longer than this (a 429 hold) gives its notice back to
+    /// the outbox instead of keeping a sender waiting.
+    var longestSenderWait: Duration = .seconds(2)
+    /// How often reminders are looked for.
+    var reminderScan: Duration = .seconds(1)
 
     func run() async throws {
-        var pacer = self.pacer
-        while !Task.isCancelledOrShuttingDown {
-            do {
-                _ = try await store.scheduleReminders(policy: policy, now: now())
-                let due = try await store.dueNotices(now: now(), limit: 100)
-                for notice in due {
-                    await deliver(notice, pacer: &pacer)
+        let shared = Shared(pacer: pacer, maxInFlight: maxInFlight)
+        await withDiscardingTaskGroup { group in
+            var lastReminderScan: ContinuousClock.Instant?
+            var lastPrune = ContinuousClock.now
+            while !Task.isCancelledOrShuttingDown {
+                if lastReminderScan.map({ ContinuousClock.now - $0 >= reminderScan }) ?? true {
+                    lastReminderScan = ContinuousClock.now
+                    do {
+                        _ = try await store.scheduleReminders(policy: policy, now: now())
+                    } catch {
+                        logger.error("Reminders not scheduled", metadata: ["error": "\(error)"])
+                    }
                 }
-                pacer.prune(now: now())
-                if due.isEmpty { await wakeup.wait(timeout: idleWait) }
-            } catch {
-                logger.error("Outbox pass failed", metadata: ["error": "\(error)"])
-                await wakeup.wait(timeout: idleWait)
+                if ContinuousClock.now - lastPrune >= .seconds(5) {
+                    lastPrune = ContinuousClock.now
+                    shared.prune(now: lastPrune)
+                }
+
+                // Notices freed by their incident's previous one go first: they were claimed earlier.
+                var work = shared.takeReleased()
+                var mayHaveMore = false
+                let free = maxInFlight - shared.inFlight
+                let backlog = shared.backlog(now: .now)
+                if work.isEmpty, free > 0, backlog < horizon {
+                    let limit = max(1, min(free, Int(pacer.globalRate * horizon.seconds) + pacer.burst))
+                    do {
+                        let claimed = try await store.claimNotices(now: now(), limit: limit, leaseUntil: now().addingTimeInterval(lease))
+                        mayHaveMore = claimed.count == limit
+                        work = shared.admit(claimed)
+                    } catch {
+                        logger.error("Outbox not read", metadata: ["error": "\(error)"])
+                    }
+                }
+                for due in work {
+                    await dispatch(due, shared: shared, group: &group)
+                }
+
+                if !work.isEmpty || mayHaveMore || shared.hasReleased { continue }
+                if shared.inFlight >= maxInFlight {
+                    await wakeup.wait(timeout: idleWait)
+                } else if backlog >= horizon {
+                    await wakeup.wait(timeout: min(idleWait, backlog - horizon + .milliseconds(1)))
+                } else {
+                    await wakeup.wait(timeout: idleWait)
+                }
             }
+        }
+        // The senders are done; what was claimed but not started is handed back now rather
+        // than when its lease runs out.
+        for due in shared.drain() {
+            await handBack(due, at: now())
         }
     }
 
-    func deliver(_ due: DueNotice, pacer: inout DeliveryPacer) async {
+    // MARK: Deciding
+
+    /// What one notice needs in one chat.
+    enum Step: Sendable {
+        case send(OutgoingMessage)
+        case edit(messageID: String, OutgoingMessage)
+    }
+
+    /// Works out what the notice needs, takes its pacer slots and starts its sender; notices
+    /// that need nothing sent are settled here.
+    func dispatch(_ due: DueNotice, shared: Shared, group: inout DiscardingTaskGroup) async {
+        let plan: [(ChatAddress, Step)]
         do {
-            try await attempt(due, pacer: &pacer)
+            guard let steps = try await prepare(due) else {
+                finish(due, shared: shared, sender: false)
+                return
+            }
+            plan = steps
         } catch {
-            logger.error("Notice not delivered", metadata: ["notice.id": "\(due.id)", "error": "\(error)"])
+            await settleFailure(due, chat: nil, error: error, shared: shared)
+            finish(due, shared: shared, sender: false)
+            return
+        }
+        let instant = ContinuousClock.now
+        let slots = plan.map { shared.reserve($0.0, now: instant) }
+        shared.started()
+        group.addTask {
+            await send(due, plan: plan, slots: slots, shared: shared)
+            finish(due, shared: shared, sender: true)
         }
     }
 
-    func attempt(_ due: DueNotice, pacer: inout DeliveryPacer) async throws {
-        let incidentID = due.notice.incidentID
-        guard let incident = try await events.incident(id: incidentID) else {
-            try await store.completeNotice(id: due.id)
-            return
-        }
-        let chats = try await store.chats(ofUser: incident.userID).filter { $0.channel == messenger.channel }
-        if chats.isEmpty {
-            // Nobody to tell yet: first messages wait for the user to link a chat.
-            if case .announce = due.notice, incident.isOpen {
-                try await store.parkNotice(id: due.id)
-            } else {
-                try await store.completeNotice(id: due.id)
-            }
-            return
-        }
-        for chat in chats {
-            if let wait = pacer.earliest(for: chat, now: now()) {
-                try await store.retryNotice(
-                    id: due.id, at: wait, attempts: due.attempts, firstAttemptAt: due.firstAttemptAt ?? now(), error: "paced")
-                return
-            }
-            do {
-                let sent = try await send(due, incident: incident, to: chat)
-                if sent { pacer.record(chat, now: now()) }
-            } catch {
-                try await failed(due, chat: chat, error: error, pacer: &pacer, incident: incident)
-                return
-            }
-        }
-        try await store.completeNotice(id: due.id)
-    }
-
-    /// Sends or edits the incident's message in one chat. Returns whether a message went out.
-    func send(_ due: DueNotice, incident: Incident, to chat: ChatAddress) async throws(DeliveryError) -> Bool {
-        let messageID: String?
+    /// The steps to take per chat, or nil when the notice is settled without sending.
+    func prepare(_ due: DueNotice) async throws(DeliveryError) -> [(ChatAddress, Step)]? {
+        let incident: Incident
+        let targets: [DeliveryTarget]
         do {
-            messageID = try await store.incidentMessageID(incidentID: incident.id, chat: chat)
+            guard let found = try await events.incident(id: due.notice.incidentID) else {
+                try await store.completeNotice(id: due.id)
+                return nil
+            }
+            incident = found
+            targets = try await store.deliveryTargets(ofUser: incident.userID, incidentID: incident.id).filter { $0.chat.channel == messenger.channel }
+            if targets.isEmpty {
+                // Nobody to tell yet: first messages wait for the user to link a chat.
+                if case .announce = due.notice, incident.isOpen, !due.isReminder {
+                    try await store.parkNotice(id: due.id)
+                } else {
+                    try await store.completeNotice(id: due.id)
+                }
+                return nil
+            }
         } catch {
             throw .transient(reason: "store: \(error)")
         }
-        switch due.notice {
-        case .announce:
-            guard incident.isOpen else { return false }
-            // An announcement already sent (a retry after a crash) is not sent twice.
-            if messageID != nil, !due.isReminder { return false }
-            let message = try render(incident, kind: due.isReminder ? .reminder : .guidance)
-            let id = try await messenger.send(message, to: chat)
+
+        var plan: [(ChatAddress, Step)] = []
+        for target in targets {
+            switch due.notice {
+            case .announce:
+                // An announcement already sent (a retry after a crash) is not sent twice.
+                guard incident.isOpen, target.messageID == nil || due.isReminder else { continue }
+                plan.append((target.chat, .send(try render(incident, kind: due.isReminder ? .reminder : .guidance))))
+            case .update:
+                guard let messageID = target.messageID, incident.isOpen else { continue }
+                plan.append((target.chat, .edit(messageID: messageID, try render(incident, kind: .guidance))))
+            case .resolve:
+                guard let messageID = target.messageID else { continue }
+                plan.append((target.chat, .edit(messageID: messageID, try render(incident, kind: .resolved))))
+            case .withdraw:
+                continue
+            }
+        }
+        if plan.isEmpty {
             do {
-                try await store.saveIncidentMessageID(id, incidentID: incident.id, chat: chat)
+                try await store.completeNotice(id: due.id)
             } catch {
                 throw .transient(reason: "store: \(error)")
             }
-        case .update:
-            guard let messageID, incident.isOpen else { return false }
-            try await messenger.edit(messageID: messageID, in: chat, to: try render(incident, kind: .guidance))
-        case .resolve:
-            guard let messageID else { return false }
-            try await messenger.edit(messageID: messageID, in: chat, to: try render(incident, kind: .resolved))
-        case .withdraw:
-            return false
+            return nil
         }
-        return true
+        return plan
     }
 
-    func failed(_ due: DueNotice, chat: ChatAddress, error: DeliveryError, pacer: inout DeliveryPacer, incident: Incident) async throws {
+    // MARK: Sending
+
+    /// Takes each step at its slot; settles the notice when all went, or on the first failure.
+    func send(_ due: DueNotice, plan: [(ChatAddress, Step)], slots: [DeliveryPacer.Slot], shared: Shared) async {
+        for (index, ((chat, step), reserved)) in zip(plan, slots).enumerated() {
+            var slot = reserved
+            while true {
+                switch slot {
+                case .sendAt(let instant):
+                    try? await Task.sleep(until: instant, clock: .continuous)
+                case .chatBusyUntil(let ready):
+                    let wait = ready - .now
+                    if wait > longestSenderWait {
+                        await handBack(due, at: now().addingTimeInterval(wait.seconds))
+                        return
+                    }
+                    try? await Task.sleep(until: ready, clock: .continuous)
+                }
+                if Task.isCancelled {
+                    // Shutting down: hand it back rather than send late or lose the lease time.
+                    await handBack(due, at: now())
+                    return
+                }
+                guard case .chatBusyUntil = slot else { break }
+                slot = shared.reserve(chat, now: .now)
+            }
+
+            shared.sent(chat, at: .now)
+            let last = index == plan.count - 1
+            do {
+                try await take(step, due: due, chat: chat, last: last)
+            } catch {
+                await settleFailure(due, chat: chat, error: error, shared: shared)
+                return
+            }
+        }
+    }
+
+    /// Sends or edits. A new message's id is recorded at once, so a retry of this notice does
+    /// not send it again; the last step also marks the notice done, in the same write.
+    func take(_ step: Step, due: DueNotice, chat: ChatAddress, last: Bool) async throws(DeliveryError) {
+        let incidentID = due.notice.incidentID
+        switch step {
+        case .send(let message):
+            let messageID = try await messenger.send(message, to: chat)
+            await record(due) {
+                if last {
+                    try await store.completeNotice(id: due.id, sentMessageID: messageID, incidentID: incidentID, chat: chat)
+                } else {
+                    try await store.saveIncidentMessageID(messageID, incidentID: incidentID, chat: chat)
+                }
+            }
+        case .edit(let messageID, let message):
+            try await messenger.edit(messageID: messageID, in: chat, to: message)
+            if last {
+                await record(due) { try await store.completeNotice(id: due.id) }
+            }
+        }
+    }
+
+    /// Records what went out. If the store fails here the notice stays leased and falls due
+    /// again; a first message whose id was not recorded is then sent again (at least once).
+    func record(_ due: DueNotice, _ write: () async throws -> Void) async {
+        do {
+            try await write()
+        } catch {
+            logger.error("Notice sent but not recorded", metadata: ["notice.id": "\(due.id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Failures
+
+    func settleFailure(_ due: DueNotice, chat: ChatAddress?, error: DeliveryError, shared: Shared) async {
+        do {
+            try await failed(due, chat: chat, error: error, shared: shared)
+        } catch {
+            // Left leased: it falls due again when the lease ends.
+            logger.error("Notice failure not recorded", metadata: ["notice.id": "\(due.id)", "error": "\(error)"])
+        }
+    }
+
+    func failed(_ due: DueNotice, chat: ChatAddress?, error: DeliveryError, shared: Shared) async throws {
         let attempts = due.attempts + 1
         let first = due.firstAttemptAt ?? now()
         switch error {
         case .rateLimited(let seconds):
-            let until = now().addingTimeInterval(max(seconds, 1))
-            pacer.hold(chat, until: until)
-            try await store.retryNotice(id: due.id, at: until, attempts: due.attempts, firstAttemptAt: first, error: error.description)
+            let wait = max(seconds, 1)
+            if let chat { shared.hold(chat, until: .now + .seconds(wait)) }
+            logger.debug("Chat rate limited", metadata: ["notice.id": "\(due.id)", "retry_after": "\(seconds)"])
+            try await store.deferNotice(id: due.id, at: now().addingTimeInterval(wait))
         case .transient:
             if let next = retry.nextAttempt(attempts: attempts, firstAttemptAt: first, now: now(), jitter: Double.random(in: 0...1)) {
+                logger.debug("Notice will be retried", metadata: ["notice.id": "\(due.id)", "attempt": "\(attempts)", "error": "\(error)"])
                 try await store.retryNotice(id: due.id, at: next, attempts: attempts, firstAttemptAt: first, error: error.description)
             } else {
-                try await deadLetter(due, error: error, incident: incident)
+                try await deadLetter(due, error: error)
             }
         case .blocked:
-            logger.notice("Chat blocked the bot; no more messages go there", metadata: ["chat": "\(chat)", "user.id": "\(incident.userID)"])
-            try await store.markBlocked(chat, now: now())
-            try await store.retryNotice(id: due.id, at: now(), attempts: attempts, firstAttemptAt: first, error: error.description)
+            if let chat {
+                logger.notice("Chat blocked the bot; no more messages go there", metadata: ["chat": "\(chat)", "notice.id": "\(due.id)"])
+                try await store.markBlocked(chat, now: now())
+            }
+            // Due again at once: the user's other chats, if any, still get it.
+            try await store.deferNotice(id: due.id, at: now())
         case .permanent:
-            try await deadLetter(due, error: error, incident: incident)
+            try await deadLetter(due, error: error)
         }
     }
 
-    func deadLetter(_ due: DueNotice, error: DeliveryError, incident: Incident) async throws {
+    func deadLetter(_ due: DueNotice, error: DeliveryError) async throws {
         metrics.noticeDeadLettered(channel: messenger.channel)
+        let incident = try? await events.incident(id: due.notice.incidentID)
         logger.error(
             "Notice dead-lettered",
-            metadata: ["notice.id": "\(due.id)", "incident.id": "\(incident.id)", "incident.cause": "\(incident.cause.rawValue)", "error": "\(error)"])
+            metadata: [
+                "notice.id": "\(due.id)", "incident.id": "\(due.notice.incidentID)",
+                "incident.cause": "\(incident?.cause.rawValue ?? "unknown")", "user.id": "\(incident?.userID ?? "unknown")",
+                "notice.attempts": "\(due.attempts + 1)", "error": "\(error)",
+            ])
         try await store.deadLetterNotice(id: due.id, error: error.description, now: now())
     }
+
+    func handBack(_ due: DueNotice, at date: Date) async {
+        do {
+            try await store.deferNotice(id: due.id, at: date)
+        } catch {
+            logger.error("Notice not handed back", metadata: ["notice.id": "\(due.id)", "error": "\(error)"])
+        }
+    }
+
+    func finish(_ due: DueNotice, shared: Shared, sender: Bool) {
+        if shared.finish(due, sender: sender) { wakeup.poke() }
+    }
+
+    // MARK: Rendering
 
     func render(_ incident: Incident, kind: MessageKind) throws(DeliveryError) -> OutgoingMessage {
         let rendered: RenderedMessage
@@ -159,5 +341,12 @@ struct NoticeDispatcher: Service {
             buttons.append([.callback(title: "⏰ Remind me later", data: "l:" + ChatBot.reference(for: incident.id))])
         }
         return OutgoingMessage(text: rendered.text, format: messenger.channel == .telegram ? .html : .mrkdwn, buttons: buttons)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }

@@ -1,0 +1,119 @@
+import RebindCore
+import Synchronization
+
+extension NoticeDispatcher {
+    /// What the claiming loop and the sender tasks of one run share: the pacer, and which
+    /// notices are held in memory. An incident has at most one notice being worked on; the
+    /// others claimed meanwhile wait behind it and are released in order when it is done.
+    final class Shared: Sendable {
+        private struct Notices {
+            /// Notices in memory (being worked on or waiting), so a claim that sees one again
+            /// after its lease ran out does not start it twice.
+            var held: Set<Int64> = []
+            /// Incidents with a notice being worked on, and the notices waiting behind it.
+            var busy: [String: [DueNotice]] = [:]
+            /// Notices whose turn came, for the claiming loop to take first.
+            var released: [DueNotice] = []
+            var inFlight = 0
+        }
+
+        private let pacer: Mutex<DeliveryPacer>
+        private let notices = Mutex(Notices())
+        let maxInFlight: Int
+
+        init(pacer: DeliveryPacer, maxInFlight: Int) {
+            self.pacer = Mutex(pacer)
+            self.maxInFlight = maxInFlight
+        }
+
+        // MARK: Pacing
+
+        func reserve(_ chat: ChatAddress, now: ContinuousClock.Instant) -> DeliveryPacer.Slot {
+            pacer.withLock { $0.reserve(chat, now: now) }
+        }
+
+        func sent(_ chat: ChatAddress, at instant: ContinuousClock.Instant) {
+            pacer.withLock { $0.sent(chat, at: instant) }
+        }
+
+        func hold(_ chat: ChatAddress, until instant: ContinuousClock.Instant) {
+            pacer.withLock { $0.hold(chat, until: instant) }
+        }
+
+        func backlog(now: ContinuousClock.Instant) -> Duration {
+            pacer.withLock { $0.backlog(now: now) }
+        }
+
+        func prune(now: ContinuousClock.Instant) {
+            pacer.withLock { $0.prune(now: now) }
+        }
+
+        // MARK: Notices in memory
+
+        /// Takes freshly claimed notices: returns those to start now, in claim order. Notices
+        /// already held are skipped; those whose incident is busy wait behind it.
+        func admit(_ claimed: [DueNotice]) -> [DueNotice] {
+            notices.withLock { state in
+                var start: [DueNotice] = []
+                for due in claimed where state.held.insert(due.id).inserted {
+                    let incident = due.notice.incidentID
+                    if state.busy[incident] != nil {
+                        state.busy[incident]?.append(due)
+                    } else {
+                        state.busy[incident] = []
+                        start.append(due)
+                    }
+                }
+                return start
+            }
+        }
+
+        /// Notices whose incident became free, in the order they were claimed.
+        func takeReleased() -> [DueNotice] {
+            notices.withLock { state in
+                defer { state.released.removeAll() }
+                return state.released
+            }
+        }
+
+        var hasReleased: Bool { notices.withLock { !$0.released.isEmpty } }
+
+        var inFlight: Int { notices.withLock { $0.inFlight } }
+
+        /// Notices held but not being worked on (released, or waiting behind their
+        /// incident's), forgotten here: at shutdown they go back to the outbox.
+        func drain() -> [DueNotice] {
+            notices.withLock { state in
+                let left = state.released + state.busy.values.flatMap { $0 }
+                state.released.removeAll()
+                state.busy.removeAll()
+                for due in left { state.held.remove(due.id) }
+                return left
+            }
+        }
+
+        /// A sender task starts.
+        func started() {
+            notices.withLock { $0.inFlight += 1 }
+        }
+
+        /// The notice is settled (sent, retried later, parked, dead). Releases the next notice
+        /// of its incident. Returns whether the claiming loop should look again now: a notice
+        /// was released, or a sender slot freed up while all were taken.
+        func finish(_ due: DueNotice, sender: Bool) -> Bool {
+            notices.withLock { state in
+                state.held.remove(due.id)
+                let wasFull = sender && state.inFlight >= maxInFlight
+                if sender { state.inFlight -= 1 }
+                let incident = due.notice.incidentID
+                guard var waiting = state.busy[incident], !waiting.isEmpty else {
+                    state.busy[incident] = nil
+                    return wasFull
+                }
+                state.released.append(waiting.removeFirst())
+                state.busy[incident] = waiting
+                return true
+            }
+        }
+    }
+}
