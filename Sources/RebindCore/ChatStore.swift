@@ -60,6 +60,17 @@ public struct DeliveryTarget: Sendable, Equatable {
     }
 }
 
+/// What delivering an incident's notices needs: the incident as it is now and its targets.
+public struct DeliveryContext: Sendable, Equatable {
+    public var incident: Incident
+    public var targets: [DeliveryTarget]
+
+    public init(incident: Incident, targets: [DeliveryTarget]) {
+        self.incident = incident
+        self.targets = targets
+    }
+}
+
 /// Storage for the chat side: links between platform users and chats, inbound updates,
 /// conversations (sealed), notice delivery state and stored credentials (sealed).
 public protocol ChatStore: Sendable {
@@ -99,6 +110,9 @@ public protocol ChatStore: Sendable {
     /// The user's chats that can be written to, each with the incident's message there: what
     /// a notice needs to decide between sending, editing and nothing, in one read.
     func deliveryTargets(ofUser userID: String, incidentID: String) async throws -> [DeliveryTarget]
+    /// `deliveryTargets` with each incident, for many incidents in one read; an unknown
+    /// incident is left out.
+    func deliveryContexts(incidentIDs: [String]) async throws -> [String: DeliveryContext]
     /// Parks a notice until its user links a chat; linking makes it due again.
     func parkNotice(id: Int64) async throws
     func retryNotice(id: Int64, at: Date, attempts: Int, firstAttemptAt: Date, error: String) async throws

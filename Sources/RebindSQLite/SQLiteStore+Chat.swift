@@ -220,11 +220,27 @@ extension SQLiteStore: ChatStore {
     }
 
     public func deliveryTargets(ofUser userID: String, incidentID: String) async throws -> [DeliveryTarget] {
+        try await pool.read { db in try Self.deliveryTargets(ofUser: userID, incidentID: incidentID, in: db) }
+    }
+
+    static func deliveryTargets(ofUser userID: String, incidentID: String, in db: Database) throws -> [DeliveryTarget] {
+        let messages = try db.cachedStatement(sql: "SELECT message_id FROM incident_messages WHERE incident_id = ? AND address = ?")
+        return try chats(ofUser: userID, in: db).map { chat in
+            DeliveryTarget(chat: chat, messageID: try String.fetchOne(messages, arguments: [incidentID, chat.description]))
+        }
+    }
+
+    public func deliveryContexts(incidentIDs: [String]) async throws -> [String: DeliveryContext] {
         try await pool.read { db in
-            let messages = try db.cachedStatement(sql: "SELECT message_id FROM incident_messages WHERE incident_id = ? AND address = ?")
-            return try Self.chats(ofUser: userID, in: db).map { chat in
-                DeliveryTarget(chat: chat, messageID: try String.fetchOne(messages, arguments: [incidentID, chat.description]))
+            let select = try db.cachedStatement(sql: "SELECT * FROM incidents WHERE id = ?")
+            var contexts: [String: DeliveryContext] = [:]
+            for id in incidentIDs where contexts[id] == nil {
+                guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
+                let incident = try Self.incident(from: row)
+                contexts[id] = DeliveryContext(
+                    incident: incident, targets: try Self.deliveryTargets(ofUser: incident.userID, incidentID: id, in: db))
             }
+            return contexts
         }
     }
 

@@ -63,6 +63,10 @@ struct SQLiteNoticeClaimTests {
         try await store.completeNotice(id: due.id, sentMessageID: "77", incidentID: "p1", chat: chat(1))
         #expect(try await store.deliveryTargets(ofUser: "u_1", incidentID: "p1") == [DeliveryTarget(chat: chat(1), messageID: "77")])
         #expect(try await store.dueNotices(now: now.addingTimeInterval(99), limit: 10).isEmpty)
+        let contexts = try await store.deliveryContexts(incidentIDs: ["p1", "unknown", "p1"])
+        #expect(contexts.keys.sorted() == ["p1"])
+        #expect(contexts["p1"]?.incident.userID == "u_1")
+        #expect(contexts["p1"]?.targets == [DeliveryTarget(chat: chat(1), messageID: "77")])
         // A blocked chat is no target.
         try await store.markBlocked(chat(1), now: now)
         #expect(try await store.deliveryTargets(ofUser: "u_1", incidentID: "p1").isEmpty)

@@ -84,8 +84,17 @@ struct NoticeDispatcher: Service {
                         logger.error("Outbox not read", metadata: ["error": "\(error)"])
                     }
                 }
-                for due in work {
-                    await dispatch(due, shared: shared, group: &group)
+                if !work.isEmpty {
+                    // One read for the whole batch: the incidents as they are now, and where they go.
+                    let contexts: Result<[String: DeliveryContext], any Error>
+                    do {
+                        contexts = .success(try await store.deliveryContexts(incidentIDs: work.map(\.notice.incidentID)))
+                    } catch {
+                        contexts = .failure(error)
+                    }
+                    for due in work {
+                        await dispatch(due, context: contexts.map { $0[due.notice.incidentID] }, shared: shared, group: &group)
+                    }
                 }
 
                 if !work.isEmpty || mayHaveMore || shared.hasReleased { continue }
@@ -115,10 +124,12 @@ struct NoticeDispatcher: Service {
 
     /// Works out what the notice needs, takes its pacer slots and starts its sender; notices
     /// that need nothing sent are settled here.
-    func dispatch(_ due: DueNotice, shared: Shared, group: inout DiscardingTaskGroup) async {
+    func dispatch(
+        _ due: DueNotice, context: Result<DeliveryContext?, any Error>, shared: Shared, group: inout DiscardingTaskGroup
+    ) async {
         let plan: [(ChatAddress, Step)]
         do {
-            guard let steps = try await prepare(due) else {
+            guard let steps = try await prepare(due, context: context) else {
                 finish(due, shared: shared, sender: false)
                 return
             }
@@ -138,16 +149,16 @@ struct NoticeDispatcher: Service {
     }
 
     /// The steps to take per chat, or nil when the notice is settled without sending.
-    func prepare(_ due: DueNotice) async throws(DeliveryError) -> [(ChatAddress, Step)]? {
+    func prepare(_ due: DueNotice, context: Result<DeliveryContext?, any Error>) async throws(DeliveryError) -> [(ChatAddress, Step)]? {
         let incident: Incident
         let targets: [DeliveryTarget]
         do {
-            guard let found = try await events.incident(id: due.notice.incidentID) else {
+            guard let found = try context.get() else {
                 try await store.completeNotice(id: due.id)
                 return nil
             }
-            incident = found
-            targets = try await store.deliveryTargets(ofUser: incident.userID, incidentID: incident.id).filter { $0.chat.channel == messenger.channel }
+            incident = found.incident
+            targets = found.targets.filter { $0.chat.channel == messenger.channel }
             if targets.isEmpty {
                 // Nobody to tell yet: first messages wait for the user to link a chat.
                 if case .announce = due.notice, incident.isOpen, !due.isReminder {
