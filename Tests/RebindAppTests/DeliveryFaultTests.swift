@@ -408,8 +408,9 @@ struct DeliveryWorld {
         for call in messages {
             guard let chat = call.chatID else { continue }
             if let last = lastInChat[chat] {
-                // A little slack for the trip over loopback: the pacer times the sends, the fake their arrival.
-                #expect(call.receivedAt - last >= perChat - 0.05, "chat \(chat): \(call.receivedAt - last) s between two calls: \(messages.filter { $0.chatID == chat })")
+                // Slack for the trip over loopback on a loaded machine: the pacer times the sends, the fake their
+                // arrival, and one send can be delayed more than the next. Still far from a burst.
+                #expect(call.receivedAt - last >= perChat * 0.75, "chat \(chat): \(call.receivedAt - last) s between two calls: \(messages.filter { $0.chatID == chat })")
             }
             lastInChat[chat] = call.receivedAt
         }

@@ -177,7 +177,7 @@ struct BinanceKeyVerifierTests {
         let clock = ContinuousClock()
         let started = clock.now
         let result = try await verify(.hang, timeout: 0.5).verdict
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < .seconds(15), "a short timeout must win over the long default, even on a loaded machine")
         guard case .failure(.unreachable(let exchange, let reason)) = result else {
             Issue.record("expected unreachable, got \(result)")
             return

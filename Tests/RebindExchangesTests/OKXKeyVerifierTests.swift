@@ -171,7 +171,7 @@ struct OKXKeyVerifierTests {
         let clock = ContinuousClock()
         let started = clock.now
         let result = try await verify(.hang, timeout: 0.5).verdict
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < .seconds(15), "a short timeout must win over the long default, even on a loaded machine")
         guard case .failure(.unreachable(exchange: "OKX", let reason)) = result else {
             Issue.record("expected unreachable, got \(result)")
             return
