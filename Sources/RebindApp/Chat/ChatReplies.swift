@@ -1,5 +1,6 @@
 import Foundation
 import RebindCore
+import RebindRendering
 
 /// The bot's own sentences in the key flow and for commands, as Telegram HTML. Values that
 /// come from users or exchanges are escaped; no secret is ever passed in.
@@ -71,17 +72,7 @@ struct ChatReplies: Sendable {
     }
 
     static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
+        TelegramHTML.escape(text)
     }
 
     var help: String {
