@@ -60,6 +60,24 @@ public struct DeliveryTarget: Sendable, Equatable {
     }
 }
 
+/// A notice that was delivered, and the message its send left in a chat, if it sent one.
+public struct DeliveredNotice: Sendable, Equatable {
+    public var id: Int64
+    public var incidentID: String
+    /// The chat and the platform's id of the message sent there; nil for an edit.
+    public var sent: (chat: ChatAddress, messageID: String)?
+
+    public init(id: Int64, incidentID: String, sent: (chat: ChatAddress, messageID: String)?) {
+        self.id = id
+        self.incidentID = incidentID
+        self.sent = sent
+    }
+
+    public static func == (lhs: DeliveredNotice, rhs: DeliveredNotice) -> Bool {
+        lhs.id == rhs.id && lhs.incidentID == rhs.incidentID && lhs.sent?.chat == rhs.sent?.chat && lhs.sent?.messageID == rhs.sent?.messageID
+    }
+}
+
 /// What delivering an incident's notices needs: the incident as it is now and its targets.
 public struct DeliveryContext: Sendable, Equatable {
     public var incident: Incident
@@ -104,9 +122,9 @@ public protocol ChatStore: Sendable {
     /// or handed back at shutdown).
     func deferNotice(id: Int64, at: Date) async throws
     func completeNotice(id: Int64) async throws
-    /// Records the message a notice's send left in `chat` and marks the notice done, in one
-    /// transaction.
-    func completeNotice(id: Int64, sentMessageID: String, incidentID: String, chat: ChatAddress) async throws
+    /// Marks delivered notices done and records the messages they sent, in one transaction
+    /// for all (the sender commits many at once under load).
+    func completeNotices(_ delivered: [DeliveredNotice]) async throws
     /// The user's chats that can be written to, each with the incident's message there: what
     /// a notice needs to decide between sending, editing and nothing, in one read.
     func deliveryTargets(ofUser userID: String, incidentID: String) async throws -> [DeliveryTarget]

@@ -212,10 +212,15 @@ extension SQLiteStore: ChatStore {
         }
     }
 
-    public func completeNotice(id: Int64, sentMessageID: String, incidentID: String, chat: ChatAddress) async throws {
+    public func completeNotices(_ delivered: [DeliveredNotice]) async throws {
         try await pool.write { db in
-            try Self.saveIncidentMessageID(sentMessageID, incidentID: incidentID, chat: chat, in: db)
-            try db.cachedStatement(sql: "UPDATE notices SET status = 'sent' WHERE id = ?").execute(arguments: [id])
+            let complete = try db.cachedStatement(sql: "UPDATE notices SET status = 'sent' WHERE id = ?")
+            for notice in delivered {
+                if let sent = notice.sent {
+                    try Self.saveIncidentMessageID(sent.messageID, incidentID: notice.incidentID, chat: sent.chat, in: db)
+                }
+                try complete.execute(arguments: [notice.id])
+            }
         }
     }
 

@@ -31,9 +31,9 @@ struct SQLiteNoticeClaimTests {
         for user in 1...2 { _ = try await store.ingest(event("p\(user)", .robotPaused, user: "u_\(user)", at: now)) }
         let announced = try await store.claimNotices(now: now.addingTimeInterval(10), limit: 10, leaseUntil: now.addingTimeInterval(70))
         #expect(announced.count == 2)
-        for (user, due) in zip(1...2, announced) {
-            try await store.completeNotice(id: due.id, sentMessageID: "m\(user)", incidentID: due.notice.incidentID, chat: chat(user))
-        }
+        try await store.completeNotices(zip(1...2, announced).map { user, due in
+            DeliveredNotice(id: due.id, incidentID: due.notice.incidentID, sent: (chat(user), "m\(user)"))
+        })
         let later = now.addingTimeInterval(3610)
         _ = try await store.ingest(event("p3", .robotPaused, user: "u_3", at: later.addingTimeInterval(-10)))
         _ = try await store.ingest(event("r1", .robotResumed, user: "u_1", at: later))
@@ -60,7 +60,7 @@ struct SQLiteNoticeClaimTests {
         #expect(deferred.firstAttemptAt == now.addingTimeInterval(10))
 
         #expect(try await store.deliveryTargets(ofUser: "u_1", incidentID: "p1") == [DeliveryTarget(chat: chat(1), messageID: nil)])
-        try await store.completeNotice(id: due.id, sentMessageID: "77", incidentID: "p1", chat: chat(1))
+        try await store.completeNotices([DeliveredNotice(id: due.id, incidentID: "p1", sent: (chat(1), "77"))])
         #expect(try await store.deliveryTargets(ofUser: "u_1", incidentID: "p1") == [DeliveryTarget(chat: chat(1), messageID: "77")])
         #expect(try await store.dueNotices(now: now.addingTimeInterval(99), limit: 10).isEmpty)
         let contexts = try await store.deliveryContexts(incidentIDs: ["p1", "unknown", "p1"])

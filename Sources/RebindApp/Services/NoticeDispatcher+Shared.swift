@@ -20,10 +20,18 @@ extension NoticeDispatcher {
         private let pacer: Mutex<DeliveryPacer>
         private let notices = Mutex(Notices())
         let maxInFlight: Int
+        /// Records delivered notices; senders that finish together share one transaction.
+        let completions: GroupCommit<DeliveredNotice, Void>
 
-        init(pacer: DeliveryPacer, maxInFlight: Int) {
+        init(pacer: DeliveryPacer, maxInFlight: Int, store: any ChatStore) {
             self.pacer = Mutex(pacer)
             self.maxInFlight = maxInFlight
+            // Small batches: a long transaction would hold up every other writer (a chat
+            // update being stored waits behind it).
+            completions = GroupCommit(maxBatch: 32) { delivered in
+                try await store.completeNotices(delivered)
+                return delivered.map { _ in .success(()) }
+            }
         }
 
         // MARK: Pacing

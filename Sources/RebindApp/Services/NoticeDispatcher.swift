@@ -38,7 +38,7 @@ struct NoticeDispatcher: Service {
     let logger: Logger
     var pacer: DeliveryPacer
     /// Notices being sent at once, at most.
-    var maxInFlight = 256
+    var maxInFlight = 512
     /// How long a claimed notice stays taken; after a crash it falls due again then.
     var lease: TimeInterval = 60
     /// New notices are claimed only while the global schedule is booked less than this far
@@ -51,7 +51,7 @@ struct NoticeDispatcher: Service {
     var reminderScan: Duration = .seconds(1)
 
     func run() async throws {
-        let shared = Shared(pacer: pacer, maxInFlight: maxInFlight)
+        let shared = Shared(pacer: pacer, maxInFlight: maxInFlight, store: store)
         await withDiscardingTaskGroup { group in
             var lastReminderScan: ContinuousClock.Instant?
             var lastPrune = ContinuousClock.now
@@ -118,8 +118,20 @@ struct NoticeDispatcher: Service {
 
     /// What one notice needs in one chat.
     enum Step: Sendable {
-        case send(OutgoingMessage)
-        case edit(messageID: String, OutgoingMessage)
+        case send(MessageKind)
+        case edit(messageID: String, MessageKind)
+
+        var kind: MessageKind {
+            switch self {
+            case .send(let kind), .edit(_, let kind): kind
+            }
+        }
+    }
+
+    /// The incident as it was read and the steps it needs, chat by chat.
+    struct Plan: Sendable {
+        var incident: Incident
+        var steps: [(chat: ChatAddress, step: Step)]
     }
 
     /// Works out what the notice needs, takes its pacer slots and starts its sender; notices
@@ -127,20 +139,20 @@ struct NoticeDispatcher: Service {
     func dispatch(
         _ due: DueNotice, context: Result<DeliveryContext?, any Error>, shared: Shared, group: inout DiscardingTaskGroup
     ) async {
-        let plan: [(ChatAddress, Step)]
+        let plan: Plan
         do {
-            guard let steps = try await prepare(due, context: context) else {
+            guard let prepared = try await prepare(due, context: context) else {
                 finish(due, shared: shared, sender: false)
                 return
             }
-            plan = steps
+            plan = prepared
         } catch {
             await settleFailure(due, chat: nil, error: error, shared: shared)
             finish(due, shared: shared, sender: false)
             return
         }
         let instant = ContinuousClock.now
-        let slots = plan.map { shared.reserve($0.0, now: instant) }
+        let slots = plan.steps.map { shared.reserve($0.chat, now: instant) }
         shared.started()
         group.addTask {
             await send(due, plan: plan, slots: slots, shared: shared)
@@ -148,8 +160,9 @@ struct NoticeDispatcher: Service {
         }
     }
 
-    /// The steps to take per chat, or nil when the notice is settled without sending.
-    func prepare(_ due: DueNotice, context: Result<DeliveryContext?, any Error>) async throws(DeliveryError) -> [(ChatAddress, Step)]? {
+    /// The steps to take per chat, or nil when the notice is settled without sending. Cheap:
+    /// the claiming loop runs it for every notice in turn, and rendering is left to the senders.
+    func prepare(_ due: DueNotice, context: Result<DeliveryContext?, any Error>) async throws(DeliveryError) -> Plan? {
         let incident: Incident
         let targets: [DeliveryTarget]
         do {
@@ -172,24 +185,24 @@ struct NoticeDispatcher: Service {
             throw .transient(reason: "store: \(error)")
         }
 
-        var plan: [(ChatAddress, Step)] = []
+        var steps: [(chat: ChatAddress, step: Step)] = []
         for target in targets {
             switch due.notice {
             case .announce:
                 // An announcement already sent (a retry after a crash) is not sent twice.
                 guard incident.isOpen, target.messageID == nil || due.isReminder else { continue }
-                plan.append((target.chat, .send(try render(incident, kind: due.isReminder ? .reminder : .guidance))))
+                steps.append((target.chat, .send(due.isReminder ? .reminder : .guidance)))
             case .update:
                 guard let messageID = target.messageID, incident.isOpen else { continue }
-                plan.append((target.chat, .edit(messageID: messageID, try render(incident, kind: .guidance))))
+                steps.append((target.chat, .edit(messageID: messageID, .guidance)))
             case .resolve:
                 guard let messageID = target.messageID else { continue }
-                plan.append((target.chat, .edit(messageID: messageID, try render(incident, kind: .resolved))))
+                steps.append((target.chat, .edit(messageID: messageID, .resolved)))
             case .withdraw:
                 continue
             }
         }
-        if plan.isEmpty {
+        if steps.isEmpty {
             do {
                 try await store.completeNotice(id: due.id)
             } catch {
@@ -197,15 +210,21 @@ struct NoticeDispatcher: Service {
             }
             return nil
         }
-        return plan
+        return Plan(incident: incident, steps: steps)
     }
 
     // MARK: Sending
 
     /// Takes each step at its slot; settles the notice when all went, or on the first failure.
-    func send(_ due: DueNotice, plan: [(ChatAddress, Step)], slots: [DeliveryPacer.Slot], shared: Shared) async {
-        for (index, ((chat, step), reserved)) in zip(plan, slots).enumerated() {
-            var slot = reserved
+    func send(_ due: DueNotice, plan: Plan, slots: [DeliveryPacer.Slot], shared: Shared) async {
+        // Rendered here, on the senders, not in the claiming loop: it is most of the CPU a
+        // notice costs, and the loop must keep up with the rate. And at the slot rather than
+        // ahead of it, so the work is spread as evenly as the sends (a batch rendered at once
+        // would queue a chat's reply behind it).
+        var rendered: [MessageKind: OutgoingMessage] = [:]
+        for index in plan.steps.indices {
+            let (chat, step) = plan.steps[index]
+            var slot = slots[index]
             while true {
                 switch slot {
                 case .sendAt(let instant):
@@ -227,10 +246,17 @@ struct NoticeDispatcher: Service {
                 slot = shared.reserve(chat, now: .now)
             }
 
-            shared.sent(chat, at: .now)
-            let last = index == plan.count - 1
-            do {
-                try await take(step, due: due, chat: chat, last: last)
+            let last = index == plan.steps.count - 1
+            do throws(DeliveryError) {
+                let message: OutgoingMessage
+                if let done = rendered[step.kind] {
+                    message = done
+                } else {
+                    message = try render(plan.incident, kind: step.kind)
+                    rendered[step.kind] = message
+                }
+                shared.sent(chat, at: .now)
+                try await take(step, message: message, due: due, chat: chat, last: last, shared: shared)
             } catch {
                 await settleFailure(due, chat: chat, error: error, shared: shared)
                 return
@@ -239,23 +265,26 @@ struct NoticeDispatcher: Service {
     }
 
     /// Sends or edits. A new message's id is recorded at once, so a retry of this notice does
-    /// not send it again; the last step also marks the notice done, in the same write.
-    func take(_ step: Step, due: DueNotice, chat: ChatAddress, last: Bool) async throws(DeliveryError) {
+    /// not send it again; the last step also marks the notice done, in the same write (shared
+    /// with other senders' under load: a group commit).
+    func take(
+        _ step: Step, message: OutgoingMessage, due: DueNotice, chat: ChatAddress, last: Bool, shared: Shared
+    ) async throws(DeliveryError) {
         let incidentID = due.notice.incidentID
         switch step {
-        case .send(let message):
+        case .send:
             let messageID = try await messenger.send(message, to: chat)
             await record(due) {
                 if last {
-                    try await store.completeNotice(id: due.id, sentMessageID: messageID, incidentID: incidentID, chat: chat)
+                    try await shared.completions.submit(DeliveredNotice(id: due.id, incidentID: incidentID, sent: (chat, messageID)))
                 } else {
                     try await store.saveIncidentMessageID(messageID, incidentID: incidentID, chat: chat)
                 }
             }
-        case .edit(let messageID, let message):
+        case .edit(let messageID, _):
             try await messenger.edit(messageID: messageID, in: chat, to: message)
             if last {
-                await record(due) { try await store.completeNotice(id: due.id) }
+                await record(due) { try await shared.completions.submit(DeliveredNotice(id: due.id, incidentID: incidentID, sent: nil)) }
             }
         }
     }
