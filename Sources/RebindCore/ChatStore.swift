@@ -140,6 +140,8 @@ public protocol ChatStore: Sendable {
     /// Queues the next reminder of every open, announced incident whose time has come.
     func scheduleReminders(policy: IncidentPolicy, now: Date) async throws -> Int
     func openIncidents(ofUser userID: String) async throws -> [Incident]
+    /// Queues one reminder of an incident at a set time ("Remind me later").
+    func scheduleReminder(incidentID: String, at: Date, now: Date) async throws
 
     // Bindings and checks
     func bindings(ofUser userID: String) async throws -> [Binding]

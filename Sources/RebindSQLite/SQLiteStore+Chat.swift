@@ -318,6 +318,14 @@ extension SQLiteStore: ChatStore {
         }
     }
 
+    public func scheduleReminder(incidentID: String, at: Date, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, 'reminder', ?, ?, 2)",
+                arguments: [incidentID, at.timeIntervalSince1970, now.timeIntervalSince1970])
+        }
+    }
+
     public func openIncidents(ofUser userID: String) async throws -> [Incident] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE user_id = ? AND resolved_at IS NULL ORDER BY opened_at", arguments: [userID])

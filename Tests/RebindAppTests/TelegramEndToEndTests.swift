@@ -127,6 +127,30 @@ struct TelegramEndToEndTests {
         try await world.telegram.shutdown()
     }
 
+    @Test("Remind me later answers the tap and sends the guidance again an hour later")
+    func remindLater() async throws {
+        let world = try await Self.world()
+        let telegram = world.telegram
+        try await world.env.application().test(.live) { client in
+            _ = try await Self.sendEvent(TestEnvironment.event(), id: "msg_1", env: world.env, client: client)
+            _ = await telegram.waitForCalls(method: "sendMessage", count: 1)
+            let first = try #require(telegram.messages(inChat: Self.chatID).first)
+            let later = try #require(first.callbackData.first { $0.hasPrefix("l:") })
+            let status = try await Self.post(telegram.userTaps(chatID: Self.chatID, messageID: first.messageID, data: later), to: client)
+            #expect(status == .ok)
+            _ = await telegram.waitForCalls(method: "answerCallbackQuery", count: 1)
+            #expect(telegram.callbackAnswers().first?.text == "OK, I'll remind you in an hour.")
+            #expect(telegram.calls(method: "sendMessage").count == 1)
+
+            world.env.clock.advance(by: 3601)
+            _ = await telegram.waitForCalls(method: "sendMessage", count: 2)
+            let messages = telegram.messages(inChat: Self.chatID).filter(\.fromBot)
+            #expect(messages.count == 2)
+            #expect(messages.last?.text.contains("BTC/USDT Grid rb_7") == true)
+        }
+        try await world.telegram.shutdown()
+    }
+
     @Test("A stranger's chat cannot update someone else's account")
     func stranger() async throws {
         let world = try await Self.world()

@@ -49,9 +49,12 @@ struct ChatBot: Sendable {
 
     func handle(_ query: TelegramCallbackQuery) async throws {
         let data = query.data ?? ""
-        // Answered first, or the user's client keeps spinning while the work is done.
+        var text: String?
+        if data.hasPrefix("l:"), let chat = query.message?.chat {
+            text = try await snooze(reference: String(data.dropFirst(2)), in: ChatAddress(channel: .telegram, id: String(chat.id)))
+        }
+        // Answered before any slow work, or the user's client keeps spinning.
         do {
-            let text = data.hasPrefix("l:") ? "OK, I'll remind you later." : nil
             try await telegram.answerCallbackQuery(TelegramAnswerCallbackQuery(callbackQueryID: query.id, text: text))
         } catch {
             logger.debug("Callback query not answered", metadata: ["error": "\(error)"])
@@ -65,6 +68,19 @@ struct ChatBot: Sendable {
             return
         }
         try await startUpdate(in: address, reference: String(data.dropFirst(2)))
+    }
+
+    /// "Remind me later": the incident is sent again as a reminder after `snoozeInterval`.
+    static let snoozeInterval: TimeInterval = 3600
+
+    func snooze(reference: String, in chat: ChatAddress) async throws -> String {
+        guard let userID = try await store.userID(linkedTo: chat),
+            let incident = try await store.openIncidents(ofUser: userID).first(where: { Self.reference(for: $0.id) == reference })
+        else {
+            return "Nothing to remind you of: this is resolved already."
+        }
+        try await store.scheduleReminder(incidentID: incident.id, at: now().addingTimeInterval(Self.snoozeInterval), now: now())
+        return "OK, I'll remind you in an hour."
     }
 
     func handle(_ command: ChatCommand, in chat: ChatAddress) async throws {
