@@ -20,7 +20,7 @@ struct PlatformBindingPublisherTests {
 
     func publisher(
         url: String, secret: WebhookSecret? = nil, timeout: TimeInterval = 5, now: @escaping @Sendable () -> Date = { Date() },
-        log: CapturedLog = CapturedLog()
+        log: LogRecorder = LogRecorder()
     ) throws -> PlatformBindingPublisher {
         PlatformBindingPublisher(
             url: url, secret: secret ?? self.secret,
@@ -334,7 +334,7 @@ struct PlatformBindingPublisherTests {
 
     @Test("No credential value appears in any error description or log line, whatever the platform does")
     func noCredentialLeaks() async throws {
-        let log = CapturedLog()
+        let log = LogRecorder()
         let credentials = Fixture.okxCredentials
         // A platform that quotes back every value it refused.
         let quoting = "api_key \(credentials.apiKey), api_secret \(credentials.apiSecret.value), passphrase \(credentials.passphrase?.value ?? "")"

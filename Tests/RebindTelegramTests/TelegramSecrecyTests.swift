@@ -11,11 +11,11 @@ struct TelegramSecrecyTests {
 
     @Test("no failure's description, client error or delivery error, and no log line at any level, holds the token")
     func tokenNeverShows() async throws {
-        let logs = CapturedLogs()
+        let logs = LogRecorder()
         let token = FakeTelegramServer.defaultToken.value
         var descriptions: [String] = []
         try await FakeTelegramServer.withServer { fake in
-            let logger = logs.logger("test.telegram")
+            let logger = logs.logger(label: "test.telegram")
             let client = try TelegramClient(
                 baseURL: fake.baseURL, token: fake.token, transport: testTransport(timeout: 0.5, logger: logger), timeout: 0.5, logger: logger)
             let messenger = TelegramMessenger(client: client)
@@ -43,7 +43,7 @@ struct TelegramSecrecyTests {
             }
         }
         // Nothing listens any more: the connection is refused.
-        let logger = logs.logger("test.telegram")
+        let logger = logs.logger(label: "test.telegram")
         let client = try TelegramClient(
             baseURL: "http://127.0.0.1:\(try await LoopbackHTTPServer.unusedPort())", token: FakeTelegramServer.defaultToken,
             transport: testTransport(logger: logger), logger: logger)

@@ -3,20 +3,22 @@ import Synchronization
 
 /// Keeps every log line written through its loggers, at every level, so a test can search
 /// them: the message, the metadata, the error and the source, as one line each.
-final class LogRecorder: Sendable {
+public final class LogRecorder: Sendable {
+    public init() {}
+
     private let lines = Mutex<[String]>([])
 
     /// A logger at `.trace` that writes here.
-    func logger(label: String = "rebind-test") -> Logger {
+    public func logger(label: String = "rebind-test") -> Logger {
         var logger = Logger(label: label) { [self] _ in Handler(recorder: self) }
         logger.logLevel = .trace
         return logger
     }
 
-    var all: [String] { lines.withLock { $0 } }
+    public var all: [String] { lines.withLock { $0 } }
 
     /// The lines holding `text`.
-    func lines(containing text: String) -> [String] {
+    public func lines(containing text: String) -> [String] {
         all.filter { $0.contains(text) }
     }
 
