@@ -17,6 +17,11 @@ public func buildApplication(
     var services: [any Service] = []
     if let chat = dependencies.chat, let telegram = configuration.telegram {
         services = chatServices(chat, telegram: telegram, configuration: configuration, dependencies: dependencies, router: router, logger: logger)
+    } else if let store = dependencies.store as? any ChatStore {
+        // Links can be made before a chat channel is on: they wait to be used.
+        LinksController(
+            verifier: StandardWebhooks(secrets: configuration.eventsSecrets), store: store, botUsername: { nil }, now: dependencies.now
+        ).addRoutes(to: router)
     }
 
     if configuration.eventsSecrets.isEmpty {
@@ -53,18 +58,25 @@ func chatServices(
     if let secret = telegram.webhookSecret {
         TelegramWebhookController(secret: secret, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now).addRoutes(to: router)
     }
+    let pacer = SharedPacer(chat.pacer)
     let bot = ChatBot(
         store: chat.store, events: dependencies.store, telegram: chat.telegram, messenger: chat.messenger,
         verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
-        now: now, logger: logger)
+        now: now, logger: logger, pacer: pacer, locks: ChatLocks(), bindingWakeup: chat.bindingsWakeup)
     var services: [any Service] = [
         UpdateProcessor(store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait,
             expiryInterval: chat.expiryInterval, logger: logger),
         NoticeDispatcher(
             events: dependencies.store, store: chat.store, messenger: chat.messenger, renderer: dependencies.renderer,
             policy: configuration.incidentPolicy, retry: chat.retry, metrics: dependencies.metrics, wakeup: chat.noticesWakeup,
-            idleWait: chat.idleWait, now: now, logger: logger, pacer: chat.pacer),
+            idleWait: chat.idleWait, now: now, logger: logger, pacer: pacer),
     ]
+    if let publisher = chat.publisher {
+        services.append(
+            BindingDispatcher(
+                store: chat.store, publisher: publisher, bot: bot, envelope: chat.envelope, retry: chat.bindingRetry,
+                metrics: dependencies.metrics, wakeup: chat.bindingsWakeup, idleWait: chat.idleWait, now: now, logger: logger))
+    }
     if telegram.mode == .polling {
         services.append(TelegramPoller(client: chat.telegram, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger))
     }

@@ -18,16 +18,21 @@ public struct ChatDependencies: Sendable {
     public var envelope: SecretEnvelope
     public var pacer: DeliveryPacer
     public var retry: RetryPolicy
+    /// Retries of binding updates to the platform: shorter than for messages, since the user
+    /// is waiting on the answer.
+    public var bindingRetry: RetryPolicy
     /// How long background services sleep when idle (they are also woken by new work).
     public var idleWait: Duration
     /// How often conversations idle past their limit are looked for and ended.
     public var expiryInterval: Duration
     let updatesWakeup = Wakeup()
     let noticesWakeup = Wakeup()
+    let bindingsWakeup = Wakeup()
 
     public init(
         store: any ChatStore, telegram: TelegramClient, verifiers: [String: any KeyVerifier], publisher: (any BindingPublisher)?,
-        envelope: SecretEnvelope, pacer: DeliveryPacer = DeliveryPacer(), retry: RetryPolicy = RetryPolicy(), idleWait: Duration = .milliseconds(250),
+        envelope: SecretEnvelope, pacer: DeliveryPacer = DeliveryPacer(), retry: RetryPolicy = RetryPolicy(),
+        bindingRetry: RetryPolicy = RetryPolicy(initialDelay: 1, maximumDelay: 60, giveUpAfter: 900), idleWait: Duration = .milliseconds(250),
         expiryInterval: Duration = .seconds(5)
     ) {
         self.store = store
@@ -38,6 +43,7 @@ public struct ChatDependencies: Sendable {
         self.envelope = envelope
         self.pacer = pacer
         self.retry = retry
+        self.bindingRetry = bindingRetry
         self.idleWait = idleWait
         self.expiryInterval = expiryInterval
     }

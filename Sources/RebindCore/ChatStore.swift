@@ -89,6 +89,38 @@ public struct DeliveryContext: Sendable, Equatable {
     }
 }
 
+/// A binding update on its way to the platform: sealed, because it carries the new
+/// credentials. `id` is its `webhook-id`, the same on every attempt, so the platform can
+/// tell a retry from a new update.
+public struct QueuedBindingUpdate: Sendable, Equatable {
+    public var id: String
+    /// The chat whose conversation waits on it, and that is told how it ended.
+    public var chat: ChatAddress
+    public var accountID: String
+    public var sealed: SealedData
+    public var attempts: Int
+    public var firstAttemptAt: Date?
+
+    public init(id: String, chat: ChatAddress, accountID: String, sealed: SealedData, attempts: Int = 0, firstAttemptAt: Date? = nil) {
+        self.id = id
+        self.chat = chat
+        self.accountID = accountID
+        self.sealed = sealed
+        self.attempts = attempts
+        self.firstAttemptAt = firstAttemptAt
+    }
+}
+
+/// How a binding update left the outbox.
+public enum BindingUpdateEnd: String, Sendable, Equatable {
+    /// The platform took it (2xx).
+    case delivered
+    /// The platform refused it for good (a 4xx other than 408 and 429).
+    case refused
+    /// Retried until the time limit without an answer.
+    case deadLettered = "dead"
+}
+
 /// Storage for the chat side: links between platform users and chats, inbound updates,
 /// conversations (sealed), notice delivery state and stored credentials (sealed).
 public protocol ChatStore: Sendable {
@@ -103,7 +135,8 @@ public protocol ChatStore: Sendable {
 
     // Inbound updates: stored once (false for a duplicate), then processed in order.
     func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool
-    func pendingUpdates(limit: Int) async throws -> [InboundUpdate]
+    /// Unprocessed updates with an id above `afterID`, oldest first.
+    func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate]
     func completeUpdate(id: Int64) async throws
 
     // Conversations, sealed because they hold secrets while in progress.
@@ -143,9 +176,29 @@ public protocol ChatStore: Sendable {
     /// Queues one reminder of an incident at a set time ("Remind me later").
     func scheduleReminder(incidentID: String, at: Date, now: Date) async throws
 
+    // Binding updates to the platform (an outbox of their own: they carry credentials)
+    /// Queues a binding update and saves the conversation that waits on it, in one transaction:
+    /// a crash leaves both or neither. A second update with the same id is ignored.
+    func queueBindingUpdate(_ update: QueuedBindingUpdate, conversation: SealedData, activeAt: Date, now: Date) async throws
+    /// Takes up to `limit` due binding updates, oldest first, leased until `leaseUntil`.
+    func claimBindingUpdates(now: Date, limit: Int, leaseUntil: Date) async throws -> [QueuedBindingUpdate]
+    /// Makes a binding update due again at `at`; `attempts` counts the failures so far.
+    func retryBindingUpdate(id: String, at: Date, attempts: Int, firstAttemptAt: Date, error: String?) async throws
+    /// Ends a binding update and wipes its sealed credentials.
+    func endBindingUpdate(id: String, as end: BindingUpdateEnd, error: String?, now: Date) async throws
+    /// Whether a binding update from this chat is still on its way.
+    func hasPendingBindingUpdate(chat: ChatAddress) async throws -> Bool
+
     // Bindings and checks
     func bindings(ofUser userID: String) async throws -> [Binding]
     func saveCredentials(accountID: String, userID: String, exchange: String, keyHint: String, sealed: SealedData, verdict: KeyVerdict, now: Date) async throws
     func recordFailedCheck(accountID: String, now: Date) async throws
     func failedChecks(accountID: String, since: Date) async throws -> [Date]
+}
+
+extension ChatStore {
+    /// The oldest unprocessed updates.
+    public func pendingUpdates(limit: Int) async throws -> [InboundUpdate] {
+        try await pendingUpdates(after: 0, limit: limit)
+    }
 }

@@ -28,6 +28,8 @@ public struct DeliveryPacer: Sendable {
 
     /// When each recently written chat may get its next message.
     private var chatReady: [ChatAddress: Instant] = [:]
+    /// Chats the platform told to wait (429), and until when. Replies respect these too.
+    private var chatHeld: [ChatAddress: Instant] = [:]
     /// The theoretical time of the next slot on the global schedule.
     private var nextSlot: Instant?
 
@@ -54,6 +56,20 @@ public struct DeliveryPacer: Sendable {
         return .sendAt(slot)
     }
 
+    /// Reserves a slot for a reply to a user who is waiting on it: it goes now unless a 429
+    /// holds the chat, even inside the chat's interval (Telegram and Slack allow short bursts
+    /// in a conversation). It still takes its place on the global schedule, pushing later
+    /// slots back by one, so the global rate holds; and the chat's next notice waits a whole
+    /// interval after it.
+    public mutating func reserveReply(_ chat: ChatAddress, now: Instant) -> Slot {
+        if let held = chatHeld[chat], held > now {
+            return .chatBusyUntil(held)
+        }
+        nextSlot = max(nextSlot ?? now, now) + slotInterval
+        chatReady[chat] = max(chatReady[chat] ?? now, now + perChatInterval)
+        return .sendAt(now)
+    }
+
     /// The message to `chat` actually went at `instant`: the chat's next one waits a whole
     /// interval from then, even if the sender was late for its slot.
     public mutating func sent(_ chat: ChatAddress, at instant: Instant) {
@@ -63,6 +79,7 @@ public struct DeliveryPacer: Sendable {
     /// The platform said to wait: nothing goes to `chat` before `until`.
     public mutating func hold(_ chat: ChatAddress, until: Instant) {
         chatReady[chat] = max(chatReady[chat] ?? until, until)
+        chatHeld[chat] = max(chatHeld[chat] ?? until, until)
     }
 
     /// How far ahead of `now` the global schedule is booked beyond its burst; zero when a
@@ -77,6 +94,7 @@ public struct DeliveryPacer: Sendable {
     /// Forgets chats that are ready again, so memory stays bounded by recently written chats.
     public mutating func prune(now: Instant) {
         chatReady = chatReady.filter { $0.value > now }
+        chatHeld = chatHeld.filter { $0.value > now }
     }
 
     /// Chats remembered (for tests and metrics).

@@ -79,6 +79,8 @@ public struct KeyConversation: Sendable, Equatable {
         case applied(standalone: Bool)
         case finishOnWeb
         case cancelled
+        /// `/cancel` after the key went to the platform: it can't be called back.
+        case tooLateToCancel
         case expired
     }
 
@@ -119,6 +121,7 @@ public struct KeyConversation: Sendable, Equatable {
             lastActivityAt = now
             return received(text, messageID: messageID)
         case .cancel:
+            if case .applying = step { return [.reply(.tooLateToCancel)] }
             return finish(with: .cancelled)
         case .checked(let verdict):
             guard case .checking(let credentials) = step else { return [] }

@@ -106,10 +106,10 @@ extension SQLiteStore: ChatStore {
         }
     }
 
-    public func pendingUpdates(limit: Int) async throws -> [InboundUpdate] {
+    public func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM updates WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]
+                db, sql: "SELECT * FROM updates WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit]
             ).compactMap { row in
                 guard let channel = Channel(rawValue: row["channel"]) else { return nil }
                 return InboundUpdate(
@@ -370,7 +370,7 @@ extension SQLiteStore: ChatStore {
         }
     }
 
-    /// Re-seals every stored secret (credentials, conversations, waiting chat updates) in one
+    /// Re-seals every stored secret (credentials, binding updates on their way, conversations) in one
     /// transaction, for `rebind keys rotate`. `reseal` gets each value with the context it is
     /// bound to. Returns how many were re-sealed.
     public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, String) throws -> SealedData) async throws -> Int {
@@ -387,6 +387,12 @@ extension SQLiteStore: ChatStore {
                 try db.execute(
                     sql: "UPDATE bindings SET credentials_key_id = ?, credentials = ? WHERE account_id = ?",
                     arguments: [sealed.keyID, sealed.data, accountID])
+                count += 1
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, key_id, sealed FROM binding_updates WHERE status = 'pending'") {
+                let id: String = row["id"]
+                let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), "binding_update:\(id)")
+                try db.execute(sql: "UPDATE binding_updates SET key_id = ?, sealed = ? WHERE id = ?", arguments: [sealed.keyID, sealed.data, id])
                 count += 1
             }
             for row in try Row.fetchAll(db, sql: "SELECT address, key_id, sealed FROM conversations") {

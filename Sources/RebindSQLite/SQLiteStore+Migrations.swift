@@ -127,6 +127,26 @@ extension SQLiteStore {
                 CREATE INDEX check_failures_account ON check_failures(account_id, failed_at);
                 """)
         }
+        migrator.registerMigration("v3_binding_updates") { db in
+            try db.execute(sql: """
+                CREATE TABLE binding_updates (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    address TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    key_id TEXT NOT NULL,
+                    sealed BLOB NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending',
+                    due_at REAL NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    first_attempt_at REAL,
+                    last_error TEXT,
+                    created_at REAL NOT NULL,
+                    ended_at REAL
+                ) WITHOUT ROWID;
+                CREATE INDEX binding_updates_due ON binding_updates(due_at) WHERE status = 'pending';
+                CREATE INDEX binding_updates_chat ON binding_updates(address) WHERE status = 'pending';
+                """)
+        }
         return migrator
     }
 }

@@ -60,6 +60,21 @@ struct DeliveryPacerTests {
         #expect(slots == [.sendAt(later), .sendAt(later), .sendAt(later), .sendAt(later + .milliseconds(100)), .sendAt(later + .milliseconds(200))])
     }
 
+    @Test("A reply goes at once inside the chat's interval, but not through a 429 hold")
+    func replies() {
+        var pacer = DeliveryPacer(perChatInterval: .seconds(1), globalRate: 10, burst: 1)
+        #expect(pacer.reserve(alice, now: t0) == .sendAt(t0))
+        // The user is waiting: the reply does not wait out the notice's interval.
+        #expect(pacer.reserveReply(alice, now: t0 + .milliseconds(10)) == .sendAt(t0 + .milliseconds(10)))
+        // It took a global slot: the next notice to anyone goes one slot later than it would have.
+        #expect(pacer.reserve(bob, now: t0 + .milliseconds(10)) == .sendAt(t0 + .milliseconds(200)))
+        // And the chat's next notice waits a whole interval after the reply.
+        #expect(pacer.reserve(alice, now: t0 + .milliseconds(500)) == .chatBusyUntil(t0 + .milliseconds(1010)))
+        pacer.hold(alice, until: t0 + .seconds(30))
+        #expect(pacer.reserveReply(alice, now: t0 + .seconds(2)) == .chatBusyUntil(t0 + .seconds(30)))
+        #expect(pacer.reserveReply(alice, now: t0 + .seconds(30)) == .sendAt(t0 + .seconds(30)))
+    }
+
     @Test("A 429 holds that chat until retry_after, and only that chat")
     func hold() {
         var pacer = DeliveryPacer()

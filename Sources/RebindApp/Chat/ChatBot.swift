@@ -21,6 +21,11 @@ struct ChatBot: Sendable {
     let catalogue: ExchangeCatalogue
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Shared with the outbox, so replies and notices together keep Telegram's limits.
+    let pacer: SharedPacer
+    let locks: ChatLocks
+    /// Woken when a binding update is queued.
+    let bindingWakeup: Wakeup
     let checkLimit = FailedCheckLimit()
 
     var replies: ChatReplies { ChatReplies(catalogue: catalogue) }
@@ -28,6 +33,19 @@ struct ChatBot: Sendable {
     // MARK: Updates
 
     func handle(_ update: TelegramUpdate) async throws {
+        guard let chat = Self.chat(of: update) else {
+            try await handleHoldingLock(update)
+            return
+        }
+        try await locks.withLock(chat) { try await handleHoldingLock(update) }
+    }
+
+    /// The chat an update belongs to: its updates are handled one at a time, in order.
+    static func chat(of update: TelegramUpdate) -> ChatAddress? {
+        (update.callbackQuery?.message?.chat ?? update.message?.chat).map { ChatAddress(channel: .telegram, id: String($0.id)) }
+    }
+
+    private func handleHoldingLock(_ update: TelegramUpdate) async throws {
         if let query = update.callbackQuery {
             try await handle(query)
             return
@@ -206,8 +224,7 @@ struct ChatBot: Sendable {
                 try await save(conversation)
                 followUp = try await check(credentials, context: context, target: conversation.target)
             case .applyBinding(let credentials, let verdict):
-                try await save(conversation)
-                followUp = try await apply(credentials, verdict: verdict, target: conversation.target)
+                followUp = try await apply(credentials, verdict: verdict, conversation: conversation)
             }
             if let followUp {
                 pending.append(contentsOf: conversation.handle(followUp, now: now()))
@@ -252,25 +269,40 @@ struct ChatBot: Sendable {
         }
     }
 
-    func apply(_ credentials: ExchangeCredentials, verdict: KeyVerdict, target: KeyConversation.Target) async throws -> KeyConversation.Input {
-        guard let publisher else {
+    /// Standalone, the key is stored here and that is the end of it. Otherwise the binding
+    /// update goes into its outbox, in the same transaction as the conversation that waits on
+    /// it; the `BindingDispatcher` delivers it and answers through `settleBinding`.
+    func apply(_ credentials: ExchangeCredentials, verdict: KeyVerdict, conversation: KeyConversation) async throws -> KeyConversation.Input? {
+        let target = conversation.target
+        guard publisher != nil else {
             try await storeBinding(credentials, verdict: verdict, target: target)
             return .applied(standalone: true)
         }
         let update = BindingUpdate(
             occurredAt: now(), userID: target.userID, accountID: target.accountID, exchange: target.exchange,
             credentials: credentials, verification: verdict, checkedAt: now(), robotIDs: target.robotIDs)
-        let id = "bind_" + Self.hash("\(target.accountID).\(now().timeIntervalSince1970)").prefix(24)
-        // A shutdown cancels the retries; the conversation, saved as applying, is resumed at the next start.
-        let outcome = try await cancelWhenGracefulShutdown { [self] in
-            try await publish(update, id: id, to: publisher, target: target)
+        let id = "bind_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await store.queueBindingUpdate(
+            QueuedBindingUpdate(id: id, chat: conversation.chat, accountID: target.accountID, sealed: try BindingOrder(update).seal(id: id, envelope: envelope)),
+            conversation: try seal(conversation), activeAt: conversation.lastActivityAt, now: now())
+        bindingWakeup.poke()
+        return nil
+    }
+
+    /// The platform answered a binding update (or never did, within the retry limit): the
+    /// conversation waiting on it finishes. If it ended meanwhile (`/cancel`), the user is
+    /// still told how it went.
+    func settleBinding(_ queued: QueuedBindingUpdate, outcome: KeyConversation.Input) async throws {
+        try await locks.withLock(queued.chat) {
+            if var conversation = try await loadConversation(queued.chat), case .applying = conversation.step,
+                conversation.target.accountID == queued.accountID
+            {
+                try await run(&conversation, outcome)
+            } else {
+                let reply: KeyConversation.Reply = outcome == .applyRefused ? .finishOnWeb : .applied(standalone: false)
+                try await say(replies.text(for: reply), to: queued.chat)
+            }
         }
-        // Kept only once the platform has the key: a refused key must not show as bound in
-        // /status. Until then the sealed conversation holds it, so a restart loses nothing.
-        if case .applied = outcome {
-            try await storeBinding(credentials, verdict: verdict, target: target)
-        }
-        return outcome
     }
 
     /// The key, sealed and bound to its account, with what the check found (for /status).
@@ -279,32 +311,6 @@ struct ChatBot: Sendable {
         try await store.saveCredentials(
             accountID: target.accountID, userID: target.userID, exchange: target.exchange, keyHint: credentials.keyHint,
             sealed: SealedData(keyID: sealed.keyID, data: sealed.combined), verdict: verdict, now: now())
-    }
-
-    func publish(_ update: BindingUpdate, id: String, to publisher: any BindingPublisher, target: KeyConversation.Target) async throws -> KeyConversation.Input {
-        var delay: UInt64 = 500_000_000
-        for attempt in 1...4 {
-            do {
-                try await publisher.publish(update, id: id)
-                logger.info("Binding update delivered", metadata: ["account.id": "\(target.accountID)"])
-                return .applied(standalone: false)
-            } catch {
-                switch error {
-                case .refused:
-                    logger.warning("Binding update refused", metadata: ["account.id": "\(target.accountID)", "error": "\(error)"])
-                    return .applyRefused
-                case .retryable:
-                    logger.notice("Binding update not delivered", metadata: ["account.id": "\(target.accountID)", "attempt": "\(attempt)", "error": "\(error)"])
-                    if attempt < 4 {
-                        try await Task.sleep(nanoseconds: delay)
-                        delay *= 2
-                    }
-                }
-            }
-        }
-        // Cut short by a shutdown rather than refused: resumed at the next start.
-        try Task.checkCancellation()
-        return .applyRefused
     }
 
     // MARK: Persistence
@@ -326,22 +332,31 @@ struct ChatBot: Sendable {
             try await store.deleteConversation(chat: conversation.chat)
             return
         }
-        let snapshot = String(decoding: try conversation.snapshot(), as: UTF8.self)
-        let sealed = try envelope.seal(Secret(snapshot), boundTo: "conversation:\(conversation.chat)")
-        try await store.saveConversation(
-            SealedData(keyID: sealed.keyID, data: sealed.combined), chat: conversation.chat, activeAt: conversation.lastActivityAt)
+        try await store.saveConversation(try seal(conversation), chat: conversation.chat, activeAt: conversation.lastActivityAt)
     }
 
-    /// Picks up the checks and binding updates that a shutdown cut short.
+    func seal(_ conversation: KeyConversation) throws -> SealedData {
+        let snapshot = String(decoding: try conversation.snapshot(), as: UTF8.self)
+        let sealed = try envelope.seal(Secret(snapshot), boundTo: "conversation:\(conversation.chat)")
+        return SealedData(keyID: sealed.keyID, data: sealed.combined)
+    }
+
+    /// Picks up the checks that a shutdown cut short. A conversation waiting on a binding
+    /// update still in its outbox is left to the dispatcher; one whose update is gone (from
+    /// before the outbox) is checked again.
     func resumeInterruptedConversations() async throws {
         for chat in try await store.conversationChats(idleSince: .distantFuture) {
-            guard var conversation = try await loadConversation(chat) else { continue }
-            switch conversation.step {
-            case .checking, .applying:
-                logger.info("Resuming an interrupted key check", metadata: ["chat": "\(chat)", "account.id": "\(conversation.target.accountID)"])
-                try await run(&conversation, .resume)
-            case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .finished:
-                continue
+            try await locks.withLock(chat) {
+                guard var conversation = try await loadConversation(chat) else { return }
+                switch conversation.step {
+                case .applying where try await store.hasPendingBindingUpdate(chat: chat):
+                    return
+                case .checking, .applying:
+                    logger.info("Resuming an interrupted key check", metadata: ["chat": "\(chat)", "account.id": "\(conversation.target.accountID)"])
+                    try await run(&conversation, .resume)
+                case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .finished:
+                    return
+                }
             }
         }
     }
@@ -349,37 +364,50 @@ struct ChatBot: Sendable {
     /// Ends conversations idle past the limit, telling their users.
     func expireIdleConversations() async throws {
         for chat in try await store.conversationChats(idleSince: now().addingTimeInterval(-KeyConversation.idleLimit)) {
-            guard var conversation = try await loadConversation(chat) else { continue }
-            try await run(&conversation, .tick)
+            try await locks.withLock(chat) {
+                guard var conversation = try await loadConversation(chat) else { return }
+                try await run(&conversation, .tick)
+            }
         }
     }
 
     // MARK: Sending
 
-    /// Replies go out at once (the user is waiting), waiting out a 429 or a hiccup a few times.
+    /// Replies go out at once (the user is waiting), through the channel's pacer: they keep
+    /// the global rate and respect a 429 hold on the chat, which they wait out (up to
+    /// `longestReplyWait`) like a hiccup, a few times.
     func say(_ html: String, to chat: ChatAddress) async throws {
         let message = OutgoingMessage(text: html, format: .html)
         for attempt in 1...4 {
+            while case .chatBusyUntil(let until) = pacer.reserveReply(chat, now: .now) {
+                guard until - .now <= Self.longestReplyWait else {
+                    logger.notice("Reply not delivered: the chat is held by Telegram", metadata: ["chat": "\(chat)"])
+                    return
+                }
+                try await Task.sleep(until: until, clock: .continuous)
+            }
             do {
                 _ = try await messenger.send(message, to: chat)
+                pacer.sent(chat, at: .now)
                 return
             } catch {
-                let wait: Double
                 switch error {
-                case .rateLimited(let seconds): wait = min(max(seconds, 0.05), 30)
-                case .transient: wait = 0.25 * Double(attempt)
+                case .rateLimited(let seconds):
+                    pacer.hold(chat, until: .now + .seconds(min(max(seconds, 0.05), 60)))
+                case .transient:
+                    try await Task.sleep(for: .seconds(0.25 * Double(attempt)))
                 case .blocked, .permanent:
                     logger.notice("Reply not delivered", metadata: ["chat": "\(chat)", "error": "\(error)"])
                     return
                 }
-                guard attempt < 4 else {
+                if attempt == 4 {
                     logger.error("Reply not delivered after retries", metadata: ["chat": "\(chat)", "error": "\(error)"])
-                    return
                 }
-                try await Task.sleep(for: .seconds(wait))
             }
         }
     }
+
+    static let longestReplyWait: Duration = .seconds(30)
 
     func deleteQuietly(_ messageID: String, in chat: ChatAddress) async throws {
         do {

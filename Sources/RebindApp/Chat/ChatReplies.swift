@@ -49,9 +49,16 @@ struct ChatReplies: Sendable {
                 + "<b>\(catalogue.bindingPath.joined(separator: " → "))</b>, fill in the new key and save."
         case .cancelled:
             return "Cancelled. Nothing was kept."
+        case .tooLateToCancel:
+            return "The key is already on its way to \(Self.escape(catalogue.platformName)) and can't be called back. I'll tell you how it went."
         case .expired:
             return "⌛ The key update timed out after 10 minutes without a reply; nothing was kept. Send /update to start again."
         }
+    }
+
+    /// The platform did not answer the binding update the first time; it is being retried.
+    var applyDelayed: String {
+        "⏳ \(Self.escape(catalogue.platformName)) isn't answering yet. I'll keep trying and tell you as soon as it has the key."
     }
 
     static func refusal(_ cause: Cause) -> String {

@@ -108,6 +108,10 @@ struct EventsController: Sendable {
             throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The event could not be stored; retry later")
         }
         dependencies.metrics.eventAccepted(type: event.type, cause: outcome.cause, duplicate: outcome.isDuplicate)
+        if !outcome.isDuplicate {
+            // A resolution or a notice due now goes without waiting for the outbox's next look.
+            dependencies.chat?.noticesWakeup.poke()
+        }
         logger.debug(
             "Event stored",
             metadata: [

@@ -2,8 +2,8 @@ import RebindCore
 import Synchronization
 
 extension NoticeDispatcher {
-    /// What the claiming loop and the sender tasks of one run share: the pacer, and which
-    /// notices are held in memory. An incident has at most one notice being worked on; the
+    /// What the claiming loop and the sender tasks of one run share: which notices are held
+    /// in memory. An incident has at most one notice being worked on; the
     /// others claimed meanwhile wait behind it and are released in order when it is done.
     final class Shared: Sendable {
         private struct Notices {
@@ -17,14 +17,12 @@ extension NoticeDispatcher {
             var inFlight = 0
         }
 
-        private let pacer: Mutex<DeliveryPacer>
         private let notices = Mutex(Notices())
         let maxInFlight: Int
         /// Records delivered notices; senders that finish together share one transaction.
         let completions: GroupCommit<DeliveredNotice, Void>
 
-        init(pacer: DeliveryPacer, maxInFlight: Int, store: any ChatStore) {
-            self.pacer = Mutex(pacer)
+        init(maxInFlight: Int, store: any ChatStore) {
             self.maxInFlight = maxInFlight
             // Small batches: a long transaction would hold up every other writer (a chat
             // update being stored waits behind it).
@@ -32,28 +30,6 @@ extension NoticeDispatcher {
                 try await store.completeNotices(delivered)
                 return delivered.map { _ in .success(()) }
             }
-        }
-
-        // MARK: Pacing
-
-        func reserve(_ chat: ChatAddress, now: ContinuousClock.Instant) -> DeliveryPacer.Slot {
-            pacer.withLock { $0.reserve(chat, now: now) }
-        }
-
-        func sent(_ chat: ChatAddress, at instant: ContinuousClock.Instant) {
-            pacer.withLock { $0.sent(chat, at: instant) }
-        }
-
-        func hold(_ chat: ChatAddress, until instant: ContinuousClock.Instant) {
-            pacer.withLock { $0.hold(chat, until: instant) }
-        }
-
-        func backlog(now: ContinuousClock.Instant) -> Duration {
-            pacer.withLock { $0.backlog(now: now) }
-        }
-
-        func prune(now: ContinuousClock.Instant) {
-            pacer.withLock { $0.prune(now: now) }
         }
 
         // MARK: Notices in memory

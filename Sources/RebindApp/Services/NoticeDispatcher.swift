@@ -36,7 +36,7 @@ struct NoticeDispatcher: Service {
     let idleWait: Duration
     let now: @Sendable () -> Date
     let logger: Logger
-    var pacer: DeliveryPacer
+    let pacer: SharedPacer
     /// Notices being sent at once, at most.
     var maxInFlight = 512
     /// How long a claimed notice stays taken; after a crash it falls due again then.
@@ -51,7 +51,7 @@ struct NoticeDispatcher: Service {
     var reminderScan: Duration = .seconds(1)
 
     func run() async throws {
-        let shared = Shared(pacer: pacer, maxInFlight: maxInFlight, store: store)
+        let shared = Shared(maxInFlight: maxInFlight, store: store)
         await withDiscardingTaskGroup { group in
             var lastReminderScan: ContinuousClock.Instant?
             var lastPrune = ContinuousClock.now
@@ -66,14 +66,14 @@ struct NoticeDispatcher: Service {
                 }
                 if ContinuousClock.now - lastPrune >= .seconds(5) {
                     lastPrune = ContinuousClock.now
-                    shared.prune(now: lastPrune)
+                    pacer.prune(now: lastPrune)
                 }
 
                 // Notices freed by their incident's previous one go first: they were claimed earlier.
                 var work = shared.takeReleased()
                 var mayHaveMore = false
                 let free = maxInFlight - shared.inFlight
-                let backlog = shared.backlog(now: .now)
+                let backlog = pacer.backlog(now: .now)
                 if work.isEmpty, free > 0, backlog < horizon {
                     let limit = max(1, min(free, Int(pacer.globalRate * horizon.seconds) + pacer.burst))
                     do {
@@ -152,7 +152,7 @@ struct NoticeDispatcher: Service {
             return
         }
         let instant = ContinuousClock.now
-        let slots = plan.steps.map { shared.reserve($0.chat, now: instant) }
+        let slots = plan.steps.map { pacer.reserve($0.chat, now: instant) }
         shared.started()
         group.addTask {
             await send(due, plan: plan, slots: slots, shared: shared)
@@ -243,7 +243,7 @@ struct NoticeDispatcher: Service {
                     return
                 }
                 guard case .chatBusyUntil = slot else { break }
-                slot = shared.reserve(chat, now: .now)
+                slot = pacer.reserve(chat, now: .now)
             }
 
             let last = index == plan.steps.count - 1
@@ -255,7 +255,7 @@ struct NoticeDispatcher: Service {
                     message = try render(plan.incident, kind: step.kind)
                     rendered[step.kind] = message
                 }
-                shared.sent(chat, at: .now)
+                pacer.sent(chat, at: .now)
                 try await take(step, message: message, due: due, chat: chat, last: last, shared: shared)
             } catch {
                 await settleFailure(due, chat: chat, error: error, shared: shared)
@@ -316,7 +316,7 @@ struct NoticeDispatcher: Service {
         switch error {
         case .rateLimited(let seconds):
             let wait = max(seconds, 1)
-            if let chat { shared.hold(chat, until: .now + .seconds(wait)) }
+            if let chat { pacer.hold(chat, until: .now + .seconds(wait)) }
             logger.debug("Chat rate limited", metadata: ["notice.id": "\(due.id)", "retry_after": "\(seconds)"])
             try await store.deferNotice(id: due.id, at: now().addingTimeInterval(wait))
         case .transient:

@@ -4,8 +4,14 @@ import RebindCore
 import RebindCrypto
 import RebindTelegram
 import ServiceLifecycle
+import Synchronization
 
-/// Processes stored chat updates in order: the webhook and the poller only store them.
+/// Processes stored chat updates: the webhook and the poller only store them.
+///
+/// Each chat has a lane: its updates are handled one at a time, in the order they arrived,
+/// while other chats' lanes run alongside. So a slow exchange check or a reply held by a 429
+/// in one chat delays nobody else. An update is marked processed only once handled; after a
+/// crash, the unprocessed ones are read again and handled in order.
 struct UpdateProcessor: Service {
     let store: any ChatStore
     let envelope: SecretEnvelope
@@ -15,6 +21,8 @@ struct UpdateProcessor: Service {
     /// How often idle conversations are looked for.
     let expiryInterval: Duration
     let logger: Logger
+    /// Updates held in memory at most (being handled or waiting in a lane).
+    var maxHeld = 1000
 
     func run() async throws {
         do {
@@ -22,39 +30,72 @@ struct UpdateProcessor: Service {
         } catch {
             logger.error("Interrupted conversations not resumed", metadata: ["error": "\(error)"])
         }
-        var lastExpiry = ContinuousClock.now
-        while !Task.isCancelledOrShuttingDown {
-            let updates: [InboundUpdate]
-            do {
-                updates = try await store.pendingUpdates(limit: 50)
-            } catch {
-                // A store that is briefly unavailable must not stop the service (and the app with it).
-                logger.error("Chat updates not read", metadata: ["error": "\(error)"])
-                await wakeup.wait(timeout: idleWait)
-                continue
-            }
-            for update in updates {
-                await process(update)
-            }
-            if ContinuousClock.now - lastExpiry >= expiryInterval {
-                lastExpiry = ContinuousClock.now
+        let lanes = Lanes()
+        await withDiscardingTaskGroup { group in
+            var lastExpiry = ContinuousClock.now
+            // Reads go on from the last update seen, so updates waiting behind a busy lane are
+            // not read again and again, and cannot crowd out newer ones. An idle pass starts
+            // over from the beginning, to pick up anything committed out of order.
+            var seen: Int64 = 0
+            while !Task.isCancelledOrShuttingDown {
+                var admitted = 0
                 do {
-                    try await bot.expireIdleConversations()
+                    let room = maxHeld - lanes.held
+                    let read = lanes.beginRead()
+                    let updates = room > 0 ? try await store.pendingUpdates(after: seen, limit: min(room, 200)) : []
+                    defer { lanes.endRead(read) }
+                    for update in updates {
+                        seen = max(seen, update.id)
+                        let decoded = decode(update)
+                        guard let lane = lanes.admit(update, decoded, lane: decoded.lane) else { continue }
+                        admitted += 1
+                        if lane.startsWorker {
+                            group.addTask { await work(lane: lane.key, lanes: lanes) }
+                        }
+                    }
                 } catch {
-                    logger.error("Idle conversations not expired", metadata: ["error": "\(error)"])
+                    // A store that is briefly unavailable must not stop the service (and the app with it).
+                    logger.error("Chat updates not read", metadata: ["error": "\(error)"])
                 }
-            }
-            if updates.isEmpty {
-                await wakeup.wait(timeout: idleWait)
+                if ContinuousClock.now - lastExpiry >= expiryInterval {
+                    lastExpiry = ContinuousClock.now
+                    group.addTask { await expire() }
+                }
+                if admitted == 0 {
+                    seen = 0
+                    await wakeup.wait(timeout: idleWait)
+                }
             }
         }
     }
 
-    func process(_ update: InboundUpdate) async {
+    /// An update opened and decoded, with the lane it belongs to; or why it can't be.
+    struct Decoded: Sendable {
+        var lane: String
+        var update: Result<TelegramUpdate, Error>
+    }
+
+    func decode(_ update: InboundUpdate) -> Decoded {
         do {
             let payload = try SealedUpdate.open(update.payload, channel: update.channel, externalID: update.externalID, envelope: envelope)
             let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: payload)
-            try await bot.handle(decoded)
+            // Updates with no chat (none Rebind acts on today) each get a lane of their own.
+            return Decoded(lane: ChatBot.chat(of: decoded)?.description ?? "update:\(update.id)", update: .success(decoded))
+        } catch {
+            return Decoded(lane: "update:\(update.id)", update: .failure(error))
+        }
+    }
+
+    func work(lane: String, lanes: Lanes) async {
+        while let (update, decoded) = lanes.next(lane: lane) {
+            await process(update, decoded)
+            lanes.done(update.id)
+        }
+    }
+
+    func process(_ update: InboundUpdate, _ decoded: Decoded) async {
+        do {
+            try await bot.handle(try decoded.update.get())
         } catch is CancellationError {
             // A shutdown cut a key check short; the conversation, saved as it was, resumes at
             // the next start.
@@ -67,6 +108,79 @@ struct UpdateProcessor: Service {
             try await store.completeUpdate(id: update.id)
         } catch {
             logger.error("Chat update not marked processed", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
+        }
+    }
+
+    func expire() async {
+        do {
+            try await bot.expireIdleConversations()
+        } catch {
+            logger.error("Idle conversations not expired", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The chats' lanes: which updates are held in memory, and in what order each chat's go.
+    final class Lanes: Sendable {
+        private struct State {
+            var held: Set<Int64> = []
+            var lanes: [String: [(InboundUpdate, Decoded)]] = [:]
+            /// Reads of pending updates begun so far.
+            var reads: UInt64 = 0
+            /// Updates handled and marked processed, with the last read begun before that: a
+            /// read that old may still return them as pending, so they are not taken again.
+            var finished: [Int64: UInt64] = [:]
+        }
+
+        private let state = Mutex(State())
+
+        var held: Int { state.withLock { $0.held.count } }
+
+        /// Takes an update into its lane, unless it is held already (read again before it was
+        /// marked processed). `startsWorker` says the lane was idle and needs a worker.
+        func admit(_ update: InboundUpdate, _ decoded: Decoded, lane: String) -> (key: String, startsWorker: Bool)? {
+            state.withLock { state in
+                guard state.finished[update.id] == nil, state.held.insert(update.id).inserted else { return nil }
+                let idle = state.lanes[lane] == nil
+                state.lanes[lane, default: []].append((update, decoded))
+                return (lane, idle)
+            }
+        }
+
+        /// The lane's next update; nil (and the lane closed) when it has none.
+        func next(lane: String) -> (InboundUpdate, Decoded)? {
+            state.withLock { state in
+                guard var queue = state.lanes[lane], !queue.isEmpty else {
+                    state.lanes[lane] = nil
+                    return nil
+                }
+                let first = queue.removeFirst()
+                state.lanes[lane] = queue
+                return first
+            }
+        }
+
+        /// The update is handled and marked processed.
+        func done(_ id: Int64) {
+            state.withLock { state in
+                state.held.remove(id)
+                state.finished[id] = state.reads
+            }
+        }
+
+        /// A read of pending updates begins; returns its number.
+        func beginRead() -> UInt64 {
+            state.withLock { state in
+                state.reads += 1
+                return state.reads
+            }
+        }
+
+        /// Read `read` was taken in. Reads begun after an update was marked processed cannot
+        /// see it as pending, so it need not be remembered past them.
+        func endRead(_ read: UInt64) {
+            state.withLock { state in
+                state.finished = state.finished.filter { $0.value >= read }
+            }
         }
     }
 }

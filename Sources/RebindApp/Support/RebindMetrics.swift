@@ -63,6 +63,11 @@ public final class RebindMetrics: Sendable {
         counter("rebind_notices_dead_lettered_total", [("channel", channel.rawValue)]).increment()
     }
 
+    /// A binding update left its outbox: `delivered`, `refused` or `dead` (retried to the limit).
+    public func bindingUpdateEnded(_ end: BindingUpdateEnd) {
+        counter("rebind_binding_updates_total", [("result", end.rawValue)]).increment()
+    }
+
     /// The Prometheus text exposition.
     public func exposition() -> String {
         registry.emitToString()

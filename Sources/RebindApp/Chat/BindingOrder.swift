@@ -1,0 +1,64 @@
+import Foundation
+import RebindCore
+import RebindCrypto
+
+/// What a queued binding update carries, as the bytes sealed into the outbox: the update for
+/// the platform, with the verdict the key was checked to, so the delivery can also keep the
+/// key for `/status`. Never stored unsealed.
+struct BindingOrder: Codable, Equatable {
+    var occurredAt: Date
+    var userID: String
+    var accountID: String
+    var exchange: String
+    var apiKey: String
+    var apiSecret: String
+    var passphrase: String?
+    var canTrade: Bool
+    var canWithdraw: Bool
+    var ipRestricted: Bool
+    var tradingExpiresAt: Date?
+    var warnings: [String]
+    var checkedAt: Date
+    var robotIDs: [String]
+
+    init(_ update: BindingUpdate) {
+        occurredAt = update.occurredAt
+        userID = update.userID
+        accountID = update.accountID
+        exchange = update.exchange
+        apiKey = update.credentials.apiKey
+        apiSecret = update.credentials.apiSecret.value
+        passphrase = update.credentials.passphrase?.value
+        canTrade = update.verification.canTrade
+        canWithdraw = update.verification.canWithdraw
+        ipRestricted = update.verification.ipRestricted
+        tradingExpiresAt = update.verification.tradingExpiresAt
+        warnings = update.verification.warnings
+        checkedAt = update.checkedAt
+        robotIDs = update.robotIDs
+    }
+
+    var update: BindingUpdate {
+        BindingUpdate(
+            occurredAt: occurredAt, userID: userID, accountID: accountID, exchange: exchange,
+            credentials: ExchangeCredentials(apiKey: apiKey, apiSecret: Secret(apiSecret), passphrase: passphrase.map(Secret.init)),
+            verification: KeyVerdict(
+                cause: nil, canTrade: canTrade, canWithdraw: canWithdraw, ipRestricted: ipRestricted,
+                tradingExpiresAt: tradingExpiresAt, warnings: warnings),
+            checkedAt: checkedAt, robotIDs: robotIDs)
+    }
+
+    /// The context a queued update's ciphertext is bound to: it opens only as that update.
+    static func context(id: String) -> String { "binding_update:\(id)" }
+
+    func seal(id: String, envelope: SecretEnvelope) throws -> SealedData {
+        let json = String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
+        let sealed = try envelope.seal(Secret(json), boundTo: Self.context(id: id))
+        return SealedData(keyID: sealed.keyID, data: sealed.combined)
+    }
+
+    static func open(_ queued: QueuedBindingUpdate, envelope: SecretEnvelope) throws -> BindingOrder {
+        let text = try envelope.open(SecretEnvelope.Sealed(keyID: queued.sealed.keyID, combined: queued.sealed.data), boundTo: context(id: queued.id))
+        return try JSONDecoder().decode(BindingOrder.self, from: Data(text.value.utf8))
+    }
+}

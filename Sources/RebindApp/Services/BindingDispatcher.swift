@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import RebindCore
+import RebindCrypto
+import ServiceLifecycle
+
+/// Delivers queued binding updates to the platform: 2xx applies the key, another 4xx is a
+/// refusal (the user finishes on the web), and 5xx, 408, 429, timeouts and dropped
+/// connections are retried with backoff and jitter until the retry policy's time limit, then
+/// dead-lettered (the user is told to finish on the web, and it is counted and logged).
+///
+/// Each update keeps its `webhook-id` across attempts, so a platform that applied an update
+/// whose answer was lost sees the retry as the same update. Updates for different chats go
+/// at once; a slow platform answer holds up only its own update.
+struct BindingDispatcher: Service {
+    let store: any ChatStore
+    let publisher: any BindingPublisher
+    let bot: ChatBot
+    let envelope: SecretEnvelope
+    let retry: RetryPolicy
+    let metrics: RebindMetrics
+    let wakeup: Wakeup
+    let idleWait: Duration
+    let now: @Sendable () -> Date
+    let logger: Logger
+    /// How long a claimed update stays taken; after a crash it falls due again then. Longer
+    /// than the HTTP client's timeout, so a slow answer is not delivered twice.
+    var lease: TimeInterval = 60
+    var batch = 16
+
+    func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            let claimed: [QueuedBindingUpdate]
+            do {
+                claimed = try await store.claimBindingUpdates(now: now(), limit: batch, leaseUntil: now().addingTimeInterval(lease))
+            } catch {
+                logger.error("Binding updates not read", metadata: ["error": "\(error)"])
+                await wakeup.wait(timeout: idleWait)
+                continue
+            }
+            await withDiscardingTaskGroup { group in
+                for queued in claimed {
+                    group.addTask { await deliver(queued) }
+                }
+            }
+            if claimed.count < batch {
+                await wakeup.wait(timeout: idleWait)
+            }
+        }
+    }
+
+    func deliver(_ queued: QueuedBindingUpdate) async {
+        let order: BindingOrder
+        do {
+            order = try BindingOrder.open(queued, envelope: envelope)
+        } catch {
+            // Sealed under a key this process doesn't have (or damaged): nothing to send.
+            logger.error("A queued binding update could not be opened", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+            await end(queued, as: .deadLettered, error: "unreadable: \(error)", tell: .applyRefused)
+            return
+        }
+        let outcome: Result<Void, PublishError>
+        do {
+            try await publisher.publish(order.update, id: queued.id)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        // A shutdown during the call: the update is handed back, due at once at the next start.
+        if Task.isCancelled {
+            await handBack(queued, error: nil)
+            return
+        }
+        switch outcome {
+        case .success:
+            logger.info("Binding update delivered", metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)"])
+            do {
+                // Kept only once the platform has the key: a refused key must not show as bound in /status.
+                let update = order.update
+                try await bot.storeBinding(
+                    update.credentials, verdict: update.verification,
+                    target: .init(userID: order.userID, accountID: order.accountID, exchange: order.exchange))
+            } catch {
+                logger.error("Delivered key not kept for /status", metadata: ["account.id": "\(queued.accountID)", "error": "\(error)"])
+            }
+            await end(queued, as: .delivered, error: nil, tell: .applied(standalone: false))
+        case .failure(.refused(let status, let reason)):
+            logger.warning(
+                "Binding update refused", metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "status": "\(status)", "error": "\(reason)"])
+            await end(queued, as: .refused, error: "HTTP \(status): \(reason)", tell: .applyRefused)
+        case .failure(.retryable(let reason, let retryAfter)):
+            await failed(queued, reason: reason, retryAfter: retryAfter)
+        }
+    }
+
+    func failed(_ queued: QueuedBindingUpdate, reason: String, retryAfter: TimeInterval?) async {
+        let attempts = queued.attempts + 1
+        let first = queued.firstAttemptAt ?? now()
+        guard var next = retry.nextAttempt(attempts: attempts, firstAttemptAt: first, now: now(), jitter: Double.random(in: 0...1)) else {
+            logger.error(
+                "Binding update dead-lettered",
+                metadata: [
+                    "binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "binding.attempts": "\(attempts)", "error": "\(reason)",
+                ])
+            await end(queued, as: .deadLettered, error: reason, tell: .applyRefused)
+            return
+        }
+        // The platform said how long to wait: no sooner, but never past the time limit.
+        if let retryAfter {
+            next = min(max(next, now().addingTimeInterval(retryAfter)), first.addingTimeInterval(retry.giveUpAfter))
+        }
+        logger.notice(
+            "Binding update not delivered; will retry",
+            metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "binding.attempts": "\(attempts)", "error": "\(reason)"])
+        do {
+            try await store.retryBindingUpdate(id: queued.id, at: next, attempts: attempts, firstAttemptAt: first, error: reason)
+        } catch {
+            logger.error("Binding update retry not recorded", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+            return
+        }
+        if attempts == 1 {
+            // The user is waiting on this: say once that it takes longer, not on every retry.
+            try? await bot.say(bot.replies.applyDelayed, to: queued.chat)
+        }
+    }
+
+    /// Settles the conversation first, then ends the update: a crash between the two sends
+    /// the same update again (the platform sees the same id) rather than leave the user
+    /// without an answer.
+    func end(_ queued: QueuedBindingUpdate, as end: BindingUpdateEnd, error: String?, tell outcome: KeyConversation.Input) async {
+        do {
+            try await bot.settleBinding(queued, outcome: outcome)
+        } catch {
+            logger.error("User not told how the binding update ended", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+        }
+        do {
+            try await store.endBindingUpdate(id: queued.id, as: end, error: error, now: now())
+            metrics.bindingUpdateEnded(end)
+        } catch {
+            logger.error("Binding update end not recorded", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+        }
+    }
+
+    func handBack(_ queued: QueuedBindingUpdate, error: String?) async {
+        do {
+            try await store.retryBindingUpdate(
+                id: queued.id, at: now(), attempts: queued.attempts, firstAttemptAt: queued.firstAttemptAt ?? now(), error: error)
+        } catch {
+            logger.error("Binding update not handed back", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+        }
+    }
+}
