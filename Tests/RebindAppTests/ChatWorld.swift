@@ -37,6 +37,8 @@ struct ChatWorld {
         /// Another world's clock and SQLite directory, to restart on them.
         var clock: TestClock?
         var directory: URL?
+        /// Retries of binding updates to the platform: short, so a test sees several.
+        var bindingRetry = RetryPolicy(initialDelay: 0.05, maximumDelay: 0.2, giveUpAfter: 10)
     }
 
     let env: TestEnvironment
@@ -65,8 +67,9 @@ struct ChatWorld {
 
     /// A new application on this one's fakes, SQLite files, envelope key and clock: what a
     /// restart of the process finds.
-    func restarted(verifiers: [String: any KeyVerifier] = [:]) throws -> ChatWorld {
+    func restarted(verifiers: [String: any KeyVerifier] = [:], bindingRetry: RetryPolicy? = nil) throws -> ChatWorld {
         var options = Options()
+        if let bindingRetry { options.bindingRetry = bindingRetry }
         options.clock = env.clock
         options.directory = env.directory
         options.logger = logger
@@ -110,7 +113,7 @@ struct ChatWorld {
                 return ChatDependencies(
                     store: store, telegram: client, verifiers: verifiers, publisher: publisher,
                     envelope: SecretEnvelope(current: try SecretEnvelope.Key(base64: envelopeKey, variable: "T")),
-                    idleWait: .milliseconds(20), expiryInterval: .milliseconds(20))
+                    bindingRetry: options.bindingRetry, idleWait: .milliseconds(20), expiryInterval: .milliseconds(20))
             })
         let sqlite = try #require(captured.withLock { $0 })
         return ChatWorld(env: env, telegram: telegram, binance: binance, okx: okx, platform: platform, sqlite: sqlite, logger: logger)

@@ -110,6 +110,35 @@ struct SQLiteChatStoreTests {
         #expect(try await store.sealedCredentials().map(\.sealed) == [sealed])
     }
 
+    @Test("A binding update is queued with its conversation, claimed under a lease, retried, and ended")
+    func bindingUpdates() async throws {
+        let sealed = SealedData(keyID: "k1", data: Data([1, 2, 3]))
+        let conversation = SealedData(keyID: "k1", data: Data([4, 5]))
+        let update = QueuedBindingUpdate(id: "bind_1", chat: chat, accountID: "acc_1", sealed: sealed)
+        try await store.queueBindingUpdate(update, conversation: conversation, activeAt: now, now: now)
+        // The same id again changes nothing.
+        try await store.queueBindingUpdate(update, conversation: conversation, activeAt: now, now: now)
+        #expect(try await store.conversation(chat: chat) == conversation)
+        #expect(try await store.hasPendingBindingUpdate(chat: chat))
+
+        let claimed = try await store.claimBindingUpdates(now: now, limit: 10, leaseUntil: now.addingTimeInterval(60))
+        #expect(claimed == [update])
+        // Leased: not claimed again until the lease runs out.
+        #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(59), limit: 10, leaseUntil: now.addingTimeInterval(120)).isEmpty)
+        let rescued = try await store.claimBindingUpdates(now: now.addingTimeInterval(61), limit: 10, leaseUntil: now.addingTimeInterval(120))
+        #expect(rescued.map(\.id) == ["bind_1"])
+
+        try await store.retryBindingUpdate(id: "bind_1", at: now.addingTimeInterval(200), attempts: 1, firstAttemptAt: now, error: "HTTP 503")
+        #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(199), limit: 10, leaseUntil: now.addingTimeInterval(300)).isEmpty)
+        let retried = try await store.claimBindingUpdates(now: now.addingTimeInterval(200), limit: 10, leaseUntil: now.addingTimeInterval(300))
+        #expect(retried.first?.attempts == 1)
+        #expect(retried.first?.firstAttemptAt == now)
+
+        try await store.endBindingUpdate(id: "bind_1", as: .delivered, error: nil, now: now)
+        #expect(try await store.hasPendingBindingUpdate(chat: chat) == false)
+        #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(10_000), limit: 10, leaseUntil: now.addingTimeInterval(20_000)).isEmpty)
+    }
+
     @Test("Failed checks are counted per account within the window")
     func failedChecks() async throws {
         for offset in [0.0, 60, 120] { try await store.recordFailedCheck(accountID: "acc_1", now: now.addingTimeInterval(offset)) }
