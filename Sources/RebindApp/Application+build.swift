@@ -58,16 +58,16 @@ func chatServices(
     if let secret = telegram.webhookSecret {
         TelegramWebhookController(secret: secret, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now).addRoutes(to: router)
     }
-    let pacer = SharedPacer(chat.pacer)
+    let pacer = SharedPacer(chat.pacer, channel: .telegram)
     let bot = ChatBot(
-        store: chat.store, events: dependencies.store, telegram: chat.telegram, messenger: chat.messenger,
+        store: chat.store, events: dependencies.store, telegram: chat.telegram, messengers: chat.messengers,
         verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
         now: now, logger: logger, pacer: pacer, locks: ChatLocks(), bindingWakeup: chat.bindingsWakeup)
     var services: [any Service] = [
         UpdateProcessor(store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait,
             expiryInterval: chat.expiryInterval, logger: logger),
         NoticeDispatcher(
-            events: dependencies.store, store: chat.store, messenger: chat.messenger, renderer: dependencies.renderer,
+            events: dependencies.store, store: chat.store, messengers: chat.messengers, renderer: dependencies.renderer,
             policy: configuration.incidentPolicy, retry: chat.retry, metrics: dependencies.metrics, wakeup: chat.noticesWakeup,
             idleWait: chat.idleWait, now: now, logger: logger, pacer: pacer),
     ]

@@ -13,6 +13,8 @@ public struct ChatDependencies: Sendable {
     public var store: any ChatStore
     public var telegram: TelegramClient
     public var messenger: any ChatMessenger
+    /// Every channel's messenger (Telegram's is `messenger`).
+    public var messengers: [Channel: any ChatMessenger] { [.telegram: messenger] }
     public var verifiers: [String: any KeyVerifier]
     public var publisher: (any BindingPublisher)?
     public var envelope: SecretEnvelope

@@ -14,7 +14,8 @@ struct ChatBot: Sendable {
     let store: any ChatStore
     let events: any EventStore
     let telegram: TelegramClient
-    let messenger: any ChatMessenger
+    /// One per chat channel that is on.
+    let messengers: [Channel: any ChatMessenger]
     let verifiers: [String: any KeyVerifier]
     let publisher: (any BindingPublisher)?
     let envelope: SecretEnvelope
@@ -28,7 +29,7 @@ struct ChatBot: Sendable {
     let bindingWakeup: Wakeup
     let checkLimit = FailedCheckLimit()
 
-    var replies: ChatReplies { ChatReplies(catalogue: catalogue) }
+    func replies(_ chat: ChatAddress) -> ChatReplies { ChatReplies(catalogue: catalogue, channel: chat.channel) }
 
     // MARK: Updates
 
@@ -106,12 +107,12 @@ struct ChatBot: Sendable {
         case .start(let token?):
             if let userID = try await store.redeemLink(tokenHash: Self.hash(token), chat: chat, now: now()) {
                 logger.info("Chat linked", metadata: ["chat.platform": "telegram", "user.id": "\(userID)"])
-                try await say("✅ Linked. I'll message you here when a robot needs a new API key.\n\n" + replies.help, to: chat)
+                try await say("✅ Linked. I'll message you here when a robot needs a new API key.\n\n" + replies(chat).help, to: chat)
             } else {
-                try await say("This link is unknown, used or expired. Ask \(ChatReplies.escape(catalogue.platformName)) for a new one.", to: chat)
+                try await say("This link is unknown, used or expired. Ask \(replies(chat).escape(catalogue.platformName)) for a new one.", to: chat)
             }
         case .start(nil), .help:
-            try await say(replies.help, to: chat)
+            try await say(replies(chat).help, to: chat)
         case .update(let account):
             try await startUpdate(in: chat, reference: account)
         case .status:
@@ -146,7 +147,7 @@ struct ChatBot: Sendable {
 
     func startUpdate(in chat: ChatAddress, reference: String?) async throws {
         guard let userID = try await store.userID(linkedTo: chat) else {
-            try await say("This chat is not linked to a \(ChatReplies.escape(catalogue.platformName)) account. Open the link from the platform first.", to: chat)
+            try await say("This chat is not linked to a \(replies(chat).escape(catalogue.platformName)) account. Open the link from the platform first.", to: chat)
             return
         }
         let candidates = try await accounts(of: userID)
@@ -163,14 +164,15 @@ struct ChatBot: Sendable {
             if candidates.isEmpty {
                 try await say("I don't know of an account of yours to update yet.", to: chat)
             } else {
-                let list = candidates.map { "• /update \(ChatReplies.escape($0.accountID))\($0.label.map { " (\(ChatReplies.escape($0)))" } ?? "")" }
+                let words = replies(chat)
+                let list = candidates.map { "• \(words.command("update")) \(words.escape($0.accountID))\($0.label.map { " (\(words.escape($0)))" } ?? "")" }
                 try await say("Which account?\n" + list.joined(separator: "\n"), to: chat)
             }
             return
         }
         // Past the failed-check limit, nothing is asked for: the user would paste secrets for nothing.
         if let next = try await nextCheckAllowed(accountID: target.accountID) {
-            try await say(replies.text(for: .tooManyAttempts(retryAfter: next)), to: chat)
+            try await say(replies(chat).text(for: .tooManyAttempts(retryAfter: next)), to: chat)
             return
         }
         var (conversation, actions) = KeyConversation.start(chat: chat, target: target, now: now())
@@ -187,10 +189,11 @@ struct ChatBot: Sendable {
             try await say("No bound accounts yet.", to: chat)
             return
         }
+        let words = replies(chat)
         let lines = bindings.map { binding -> String in
             let exchange = catalogue.exchanges[binding.exchange]
-            let name = binding.label.map { "\(ChatReplies.escape($0)) (\(exchange?.name ?? binding.exchange))" } ?? (exchange?.name ?? binding.exchange)
-            let hint = binding.apiKeyHint.map { ", key …\(ChatReplies.escape($0))" } ?? ""
+            let name = binding.label.map { "\(words.escape($0)) (\(exchange?.name ?? binding.exchange))" } ?? (exchange?.name ?? binding.exchange)
+            let hint = binding.apiKeyHint.map { ", key …\(words.escape($0))" } ?? ""
             let expiry = binding.tradingExpiresAt
                 ?? binding.boundAt.flatMap { bound in exchange.map { bound.addingTimeInterval(Double($0.tradingValidityDays) * 86400) } }
             let left = expiry.map { Self.daysLeft(until: $0, now: now()) } ?? ""
@@ -214,7 +217,7 @@ struct ChatBot: Sendable {
             var followUp: KeyConversation.Input?
             switch action {
             case .reply(let reply):
-                try await say(replies.text(for: reply), to: conversation.chat)
+                try await say(replies(conversation.chat).text(for: reply), to: conversation.chat)
             case .deleteMessage(let id):
                 try await deleteQuietly(String(id), in: conversation.chat)
             case .recordFailedCheck:
@@ -300,7 +303,7 @@ struct ChatBot: Sendable {
                 try await run(&conversation, outcome)
             } else {
                 let reply: KeyConversation.Reply = outcome == .applyRefused ? .finishOnWeb : .applied(standalone: false)
-                try await say(replies.text(for: reply), to: queued.chat)
+                try await say(replies(queued.chat).text(for: reply), to: queued.chat)
             }
         }
     }
@@ -376,8 +379,12 @@ struct ChatBot: Sendable {
     /// Replies go out at once (the user is waiting), through the channel's pacer: they keep
     /// the global rate and respect a 429 hold on the chat, which they wait out (up to
     /// `longestReplyWait`) like a hiccup, a few times.
-    func say(_ html: String, to chat: ChatAddress) async throws {
-        let message = OutgoingMessage(text: html, format: .html)
+    func say(_ text: String, to chat: ChatAddress) async throws {
+        guard let messenger = messengers[chat.channel] else {
+            logger.error("Reply not delivered: its chat channel is off", metadata: ["chat": "\(chat)"])
+            return
+        }
+        let message = OutgoingMessage(text: text, format: replies(chat).format)
         for attempt in 1...4 {
             while case .chatBusyUntil(let until) = pacer.reserveReply(chat, now: .now) {
                 guard until - .now <= Self.longestReplyWait else {
@@ -411,6 +418,7 @@ struct ChatBot: Sendable {
 
     func deleteQuietly(_ messageID: String, in chat: ChatAddress) async throws {
         do {
+            guard let messenger = messengers[chat.channel] else { return }
             try await messenger.delete(messageID: messageID, in: chat)
         } catch {
             try await say("⚠️ I couldn't delete your message with the key. Please delete it yourself now.", to: chat)

@@ -120,7 +120,7 @@ struct BindingDispatcher: Service {
         }
         if attempts == 1 {
             // The user is waiting on this: say once that it takes longer, not on every retry.
-            try? await bot.say(bot.replies.applyDelayed, to: queued.chat)
+            try? await bot.say(bot.replies(queued.chat).applyDelayed, to: queued.chat)
         }
     }
 

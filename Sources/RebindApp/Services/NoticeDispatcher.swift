@@ -27,7 +27,8 @@ import ServiceLifecycle
 struct NoticeDispatcher: Service {
     let events: any EventStore
     let store: any ChatStore
-    let messenger: any ChatMessenger
+    /// One per chat channel that is on; a user's chats on other channels are left out.
+    let messengers: [Channel: any ChatMessenger]
     let renderer: GuidanceRenderer
     let policy: IncidentPolicy
     let retry: RetryPolicy
@@ -171,7 +172,7 @@ struct NoticeDispatcher: Service {
                 return nil
             }
             incident = found.incident
-            targets = found.targets.filter { $0.chat.channel == messenger.channel }
+            targets = found.targets.filter { messengers[$0.chat.channel] != nil }
             if targets.isEmpty {
                 // Nobody to tell yet: first messages wait for the user to link a chat.
                 if case .announce = due.notice, incident.isOpen, !due.isReminder {
@@ -221,7 +222,7 @@ struct NoticeDispatcher: Service {
         // notice costs, and the loop must keep up with the rate. And at the slot rather than
         // ahead of it, so the work is spread as evenly as the sends (a batch rendered at once
         // would queue a chat's reply behind it).
-        var rendered: [MessageKind: OutgoingMessage] = [:]
+        var rendered: [RenderKey: OutgoingMessage] = [:]
         for index in plan.steps.indices {
             let (chat, step) = plan.steps[index]
             var slot = slots[index]
@@ -249,11 +250,12 @@ struct NoticeDispatcher: Service {
             let last = index == plan.steps.count - 1
             do throws(DeliveryError) {
                 let message: OutgoingMessage
-                if let done = rendered[step.kind] {
+                let key = RenderKey(channel: chat.channel, kind: step.kind)
+                if let done = rendered[key] {
                     message = done
                 } else {
-                    message = try render(plan.incident, kind: step.kind)
-                    rendered[step.kind] = message
+                    message = try render(plan.incident, kind: step.kind, channel: chat.channel)
+                    rendered[key] = message
                 }
                 pacer.sent(chat, at: .now)
                 try await take(step, message: message, due: due, chat: chat, last: last, shared: shared)
@@ -273,7 +275,7 @@ struct NoticeDispatcher: Service {
         let incidentID = due.notice.incidentID
         switch step {
         case .send:
-            let messageID = try await messenger.send(message, to: chat)
+            let messageID = try await messenger(chat).send(message, to: chat)
             await record(due) {
                 if last {
                     try await shared.completions.submit(DeliveredNotice(id: due.id, incidentID: incidentID, sent: (chat, messageID)))
@@ -282,7 +284,7 @@ struct NoticeDispatcher: Service {
                 }
             }
         case .edit(let messageID, _):
-            try await messenger.edit(messageID: messageID, in: chat, to: message)
+            try await messenger(chat).edit(messageID: messageID, in: chat, to: message)
             if last {
                 await record(due) { try await shared.completions.submit(DeliveredNotice(id: due.id, incidentID: incidentID, sent: nil)) }
             }
@@ -324,7 +326,7 @@ struct NoticeDispatcher: Service {
                 logger.debug("Notice will be retried", metadata: ["notice.id": "\(due.id)", "attempt": "\(attempts)", "error": "\(error)"])
                 try await store.retryNotice(id: due.id, at: next, attempts: attempts, firstAttemptAt: first, error: error.description)
             } else {
-                try await deadLetter(due, error: error)
+                try await deadLetter(due, chat: chat, error: error)
             }
         case .blocked:
             if let chat {
@@ -334,12 +336,12 @@ struct NoticeDispatcher: Service {
             // Due again at once: the user's other chats, if any, still get it.
             try await store.deferNotice(id: due.id, at: now())
         case .permanent:
-            try await deadLetter(due, error: error)
+            try await deadLetter(due, chat: chat, error: error)
         }
     }
 
-    func deadLetter(_ due: DueNotice, error: DeliveryError) async throws {
-        metrics.noticeDeadLettered(channel: messenger.channel)
+    func deadLetter(_ due: DueNotice, chat: ChatAddress?, error: DeliveryError) async throws {
+        metrics.noticeDeadLettered(channel: chat?.channel ?? .telegram)
         let incident = try? await events.incident(id: due.notice.incidentID)
         logger.error(
             "Notice dead-lettered",
@@ -365,10 +367,21 @@ struct NoticeDispatcher: Service {
 
     // MARK: Rendering
 
-    func render(_ incident: Incident, kind: MessageKind) throws(DeliveryError) -> OutgoingMessage {
+    /// A message is rendered once per channel and kind, for all of a notice's chats there.
+    struct RenderKey: Hashable {
+        var channel: Channel
+        var kind: MessageKind
+    }
+
+    func messenger(_ chat: ChatAddress) throws(DeliveryError) -> any ChatMessenger {
+        guard let messenger = messengers[chat.channel] else { throw .permanent(reason: "the \(chat.channel.rawValue) channel is off") }
+        return messenger
+    }
+
+    func render(_ incident: Incident, kind: MessageKind, channel: Channel) throws(DeliveryError) -> OutgoingMessage {
         let rendered: RenderedMessage
         do {
-            rendered = try renderer.render(incident, channel: messenger.channel, kind: kind)
+            rendered = try renderer.render(incident, channel: channel, kind: kind)
         } catch {
             throw .permanent(reason: "template: \(error)")
         }
@@ -380,7 +393,7 @@ struct NoticeDispatcher: Service {
             buttons.append([.url(title: "📖 Help page", url: renderer.catalogue.helpURL)])
             buttons.append([.callback(title: "⏰ Remind me later", data: "l:" + ChatBot.reference(for: incident.id))])
         }
-        return OutgoingMessage(text: rendered.text, format: messenger.channel == .telegram ? .html : .mrkdwn, buttons: buttons)
+        return OutgoingMessage(text: rendered.text, format: channel == .telegram ? .html : .mrkdwn, buttons: buttons)
     }
 }
 
