@@ -57,9 +57,20 @@ extension SQLiteStore: ChatStore {
             if let userID = try String.fetchOne(db, sql: "SELECT user_id FROM chats WHERE address = ?", arguments: [chat.description]) {
                 return userID
             }
-            // A chat id the platform sent with an event identifies its user too.
-            guard chat.channel == .telegram, let chatID = Int64(chat.id) else { return nil }
-            return try String.fetchOne(db, sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1", arguments: [chatID])
+            // A chat the platform sent with an event (a Telegram chat id, a Slack team and
+            // user) identifies its user too.
+            switch chat.channel {
+            case .telegram:
+                guard let chatID = Int64(chat.id) else { return nil }
+                return try String.fetchOne(
+                    db, sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1", arguments: [chatID])
+            case .slack:
+                let parts = chat.id.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 2 else { return nil }
+                return try String.fetchOne(
+                    db, sql: "SELECT id FROM users WHERE slack_team_id = ? AND slack_user_id = ? ORDER BY updated_at DESC LIMIT 1",
+                    arguments: [String(parts[0]), String(parts[1])])
+            }
         }
     }
 
@@ -71,12 +82,22 @@ extension SQLiteStore: ChatStore {
         var addresses = try String.fetchAll(
             db.cachedStatement(sql: "SELECT address FROM chats WHERE user_id = ? AND blocked_at IS NULL ORDER BY linked_at"), arguments: [userID]
         ).compactMap(ChatAddress.init(storageKey:))
-        if let chatID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT telegram_chat_id FROM users WHERE id = ?"), arguments: [userID]) {
-            let address = ChatAddress(channel: .telegram, id: String(chatID))
+        // The chats the platform named in its events.
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT telegram_chat_id, slack_team_id, slack_user_id FROM users WHERE id = ?"), arguments: [userID])
+        else { return addresses }
+        var named: [ChatAddress] = []
+        if let chatID = row["telegram_chat_id"] as Int64? {
+            named.append(ChatAddress(channel: .telegram, id: String(chatID)))
+        }
+        if let team = row["slack_team_id"] as String?, let user = row["slack_user_id"] as String? {
+            named.append(ChatAddress(channel: .slack, id: "\(team)/\(user)"))
+        }
+        for address in named where !addresses.contains(address) {
             let blocked = try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)"),
                 arguments: [address.description]) ?? false
-            if !blocked, !addresses.contains(address) { addresses.append(address) }
+            if !blocked { addresses.append(address) }
         }
         return addresses
     }
@@ -370,7 +391,7 @@ extension SQLiteStore: ChatStore {
         }
     }
 
-    /// Re-seals every stored secret (credentials, binding updates on their way, conversations) in one
+    /// Re-seals every stored secret (credentials, binding updates on their way, Slack bot tokens, conversations) in one
     /// transaction, for `rebind keys rotate`. `reseal` gets each value with the context it is
     /// bound to. Returns how many were re-sealed.
     public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, String) throws -> SealedData) async throws -> Int {
@@ -393,6 +414,12 @@ extension SQLiteStore: ChatStore {
                 let id: String = row["id"]
                 let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), "binding_update:\(id)")
                 try db.execute(sql: "UPDATE binding_updates SET key_id = ?, sealed = ? WHERE id = ?", arguments: [sealed.keyID, sealed.data, id])
+                count += 1
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT team_id, key_id, sealed FROM slack_installations") {
+                let teamID: String = row["team_id"]
+                let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), SlackInstallation.context(teamID: teamID))
+                try db.execute(sql: "UPDATE slack_installations SET key_id = ?, sealed = ? WHERE team_id = ?", arguments: [sealed.keyID, sealed.data, teamID])
                 count += 1
             }
             for row in try Row.fetchAll(db, sql: "SELECT address, key_id, sealed FROM conversations") {

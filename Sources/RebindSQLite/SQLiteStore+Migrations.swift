@@ -147,6 +147,18 @@ extension SQLiteStore {
                 CREATE INDEX binding_updates_chat ON binding_updates(address) WHERE status = 'pending';
                 """)
         }
+        migrator.registerMigration("v4_slack_installations") { db in
+            try db.execute(sql: """
+                CREATE TABLE slack_installations (
+                    team_id TEXT PRIMARY KEY NOT NULL,
+                    team_name TEXT,
+                    bot_user_id TEXT,
+                    key_id TEXT NOT NULL,
+                    sealed BLOB NOT NULL,
+                    installed_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
