@@ -64,6 +64,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The Slack Web API: typed events, interactivity, Block Kit and methods, the client, the ChatMessenger adapter.
+        .target(
+            name: "RebindSlack",
+            dependencies: [
+                "RebindCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The trading platform: signed binding updates (Standard Webhooks) to REBIND_PLATFORM_URL.
         .target(
             name: "RebindPlatform",
