@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "RebindTestSupport",
             dependencies: [
-                "RebindCore", "RebindTelegram",
+                "RebindCore", "RebindTelegram", "RebindSlack",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
