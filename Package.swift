@@ -157,6 +157,13 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "RebindSlackTests",
+            dependencies: [
+                "RebindSlack", "RebindCrypto", "RebindHTTP", "RebindTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "RebindRenderingTests",
             dependencies: ["RebindRendering"]
         ),
