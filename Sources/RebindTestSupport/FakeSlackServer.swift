@@ -162,6 +162,36 @@ public final class FakeSlackServer: Sendable {
                 hash: record.hash, rootViewID: record.id, state: state))
     }
 
+    /// The user writes `text` in their DM with the bot (opening it if needed): the
+    /// `event_callback` Slack would post to the Events API, with a fresh `event_id`.
+    public func userWrites(_ text: String, user: String, teamID: String = defaultWorkspace.teamID) -> SlackEventCallback {
+        api.change { state in
+            let key = "\(teamID)/\(user)"
+            let channel = state.directChannels[key] ?? "D" + String(format: "%010d", state.next())
+            if state.directChannels[key] == nil {
+                state.directChannels[key] = channel
+                state.channels[channel] = FakeSlackAPI.ChannelState(teamID: teamID, user: user)
+            }
+            let sequence = state.next()
+            let ts = FakeSlackAPI.ts(sequence, now: api.now())
+            return SlackEventCallback(
+                teamID: teamID, apiAppID: Self.appID, eventID: "Ev" + String(format: "%010d", sequence),
+                eventTime: Int64(FakeSlackAPI.epoch) + Int64(api.now()),
+                event: SlackEvent(type: "message", channel: channel, channelType: "im", user: user, text: text, ts: ts, eventTS: ts, team: teamID))
+        }
+    }
+
+    /// The user types `/rebind <text>` in their DM: the slash command Slack would post, with
+    /// a fresh trigger.
+    public func userTypesCommand(_ text: String, command: String = "/rebind", user: String, teamID: String = defaultWorkspace.teamID) -> SlackSlashCommand {
+        let trigger = issueTrigger(user: user, teamID: teamID)
+        let channel = api.read { $0.directChannels["\(teamID)/\(user)"] } ?? "D0000000000"
+        return SlackSlashCommand(
+            command: command, text: text, userID: user, teamID: teamID, channelID: channel, triggerID: trigger,
+            responseURL: "https://hooks.slack.com/commands/\(teamID)/\(trigger.prefix(while: { $0 != "." }))/fake", userName: nil,
+            teamDomain: "rebind", channelName: "directmessage", apiAppID: Self.appID)
+    }
+
     /// An admin of workspace `teamID` approves the install: the `code` Slack hands the
     /// redirect, for one `oauth.v2.access`.
     public func authorize(teamID: String, teamName: String, installer: String, redirectURI: String? = nil) -> String {

@@ -139,3 +139,30 @@ struct FakeSlackServerTests {
         }
     }
 }
+
+@Suite("The fake Slack plays the user's side")
+struct FakeSlackUserSideTests {
+    @Test("a DM the user writes is a signed-ready event_callback that decodes as a message from the user")
+    func userWrites() async throws {
+        try await FakeSlackServer.withServer { fake in
+            let callback = fake.userWrites("vmPUZE6mv9SD5VNH", user: TestUser.id)
+            let body = try JSONEncoder().encode(callback)
+            guard case .eventCallback(let decoded) = try SlackEventEnvelope.decode(body) else { Issue.record("expected event_callback"); return }
+            #expect(decoded.event.isDirectMessageFromUser)
+            #expect(decoded.event.channel == fake.directChannel(user: TestUser.id))
+            #expect(decoded.eventID != fake.userWrites("again", user: TestUser.id).eventID)
+        }
+    }
+
+    @Test("a slash command carries a trigger that opens a modal once")
+    func userTypesCommand() async throws {
+        try await FakeSlackServer.withServer { fake in
+            let command = fake.userTypesCommand("update", user: TestUser.id)
+            #expect(try SlackSlashCommand(formBody: command.form.encoded) == command)
+            #expect(command.command == "/rebind")
+            let view = SlackView(title: .plain("Update API key"), blocks: [.section(text: .mrkdwn("Which account?"))])
+            let opened = try await client(of: fake).openView(SlackViewsOpen(triggerID: command.triggerID, view: view))
+            #expect(fake.view(id: opened.id)?.user == TestUser.id)
+        }
+    }
+}
