@@ -7,18 +7,18 @@ extension FakeSlackAPI {
     ]
 
     func perform(_ method: String, _ arguments: Arguments, teamID: String?) -> Answer {
-        change { state in
+        guard Self.methods.contains(method) else { return .error("unknown_method") }
+        if method == FakeSlackServer.oauthMethod { return change { oauthAccess(arguments, &$0) } }
+        guard let teamID else { return .error("invalid_auth") }
+        return change { state in
             switch method {
-            case FakeSlackServer.oauthMethod: return oauthAccess(arguments, &state)
-            case _ where !Self.methods.contains(method): return .error("unknown_method")
-            case _ where teamID == nil: return .error("invalid_auth")
-            case "auth.test": return authTest(teamID!, state)
-            case "conversations.open": return openConversation(arguments, teamID!, &state)
-            case "chat.postMessage": return postMessage(arguments, teamID!, &state)
-            case "chat.update": return updateMessage(arguments, teamID!, &state)
-            case "chat.postEphemeral": return postEphemeral(arguments, teamID!, &state)
-            case "views.open": return openView(arguments, teamID!, &state)
-            default: return updateView(arguments, teamID!, &state)
+            case "auth.test": authTest(teamID, state)
+            case "conversations.open": openConversation(arguments, teamID, &state)
+            case "chat.postMessage": postMessage(arguments, teamID, &state)
+            case "chat.update": updateMessage(arguments, teamID, &state)
+            case "chat.postEphemeral": postEphemeral(arguments, teamID, &state)
+            case "views.open": openView(arguments, teamID, &state)
+            default: updateView(arguments, teamID, &state)
             }
         }
     }
