@@ -64,6 +64,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The Slack Web API: typed events, interactivity, Block Kit and methods, the client, the ChatMessenger adapter.
+        .target(
+            name: "RebindSlack",
+            dependencies: [
+                "RebindCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The trading platform: signed binding updates (Standard Webhooks) to REBIND_PLATFORM_URL.
         .target(
             name: "RebindPlatform",
@@ -116,7 +124,7 @@ let package = Package(
         .target(
             name: "RebindTestSupport",
             dependencies: [
-                "RebindCore", "RebindTelegram",
+                "RebindCore", "RebindTelegram", "RebindSlack",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -145,6 +153,13 @@ let package = Package(
             name: "RebindTelegramTests",
             dependencies: [
                 "RebindTelegram", "RebindHTTP", "RebindTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RebindSlackTests",
+            dependencies: [
+                "RebindSlack", "RebindCrypto", "RebindHTTP", "RebindTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
