@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "RebindApp",
             dependencies: [
-                "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindRendering", "RebindTelegram",
+                "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindRendering", "RebindTelegram", "RebindSlack",
                 "RebindExchanges", "RebindPlatform",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -15,8 +15,8 @@ public func buildApplication(
     EventsController(secrets: configuration.eventsSecrets, dependencies: dependencies).addRoutes(to: router)
 
     var services: [any Service] = []
-    if let chat = dependencies.chat, let telegram = configuration.telegram {
-        services = chatServices(chat, telegram: telegram, configuration: configuration, dependencies: dependencies, router: router, logger: logger)
+    if let chat = dependencies.chat {
+        services = chatServices(chat, configuration: configuration, dependencies: dependencies, router: router, logger: logger)
     } else if let store = dependencies.store as? any ChatStore {
         // Links can be made before a chat channel is on: they wait to be used.
         LinksController(
@@ -33,9 +33,6 @@ public func buildApplication(
             "Chat channels off: \(off.joined(separator: ", ")). Set REBIND_TELEGRAM_BOT_TOKEN or REBIND_SLACK_BOT_TOKEN to turn one on.",
             metadata: ["chat.off": "\(off.joined(separator: ","))"])
     }
-    if configuration.slack != nil {
-        logger.warning("Slack is configured but this build does not deliver to Slack yet; its messages wait in the outbox")
-    }
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
@@ -44,23 +41,26 @@ public func buildApplication(
         logger: logger)
 }
 
-/// The Telegram routes and the background services that deliver and converse.
+/// The chat channels' routes and the background services that deliver and converse.
 func chatServices(
-    _ chat: ChatDependencies, telegram: RebindConfiguration.Telegram, configuration: RebindConfiguration,
-    dependencies: AppDependencies, router: Router<BasicRequestContext>, logger: Logger
+    _ chat: ChatDependencies, configuration: RebindConfiguration, dependencies: AppDependencies, router: Router<BasicRequestContext>,
+    logger: Logger
 ) -> [any Service] {
     let now = dependencies.now
-    let username = BotUsername(configured: configuration.telegramBotUsername, client: chat.telegram)
+    let username = chat.telegram.map { BotUsername(configured: configuration.telegramBotUsername, client: $0) }
     LinksController(
         verifier: StandardWebhooks(secrets: configuration.eventsSecrets), store: chat.store,
-        botUsername: { await username.value() }, now: now
+        botUsername: { await username?.value() }, now: now
     ).addRoutes(to: router)
-    if let secret = telegram.webhookSecret {
+    if chat.telegram != nil, let secret = configuration.telegram?.webhookSecret {
         TelegramWebhookController(secret: secret, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now).addRoutes(to: router)
     }
-    let pacer = SharedPacer(chat.pacer, channel: .telegram)
+    var pacers: [Channel: DeliveryPacer] = [:]
+    if chat.telegram != nil { pacers[.telegram] = chat.pacer }
+    if let slack = chat.slack { pacers[.slack] = slack.pacer }
+    let pacer = SharedPacer(pacers)
     let bot = ChatBot(
-        store: chat.store, events: dependencies.store, telegram: chat.telegram, messengers: chat.messengers,
+        store: chat.store, events: dependencies.store, telegram: chat.telegram, slack: chat.slack?.workspaces, messengers: chat.messengers,
         verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
         now: now, logger: logger, pacer: pacer, locks: ChatLocks(), bindingWakeup: chat.bindingsWakeup)
     var services: [any Service] = [
@@ -77,8 +77,13 @@ func chatServices(
                 store: chat.store, publisher: publisher, bot: bot, envelope: chat.envelope, retry: chat.bindingRetry,
                 metrics: dependencies.metrics, wakeup: chat.bindingsWakeup, idleWait: chat.idleWait, now: now, logger: logger))
     }
-    if telegram.mode == .polling {
-        services.append(TelegramPoller(client: chat.telegram, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger))
+    if let slack = chat.slack {
+        SlackController(
+            signature: slack.signature, store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, now: now
+        ).addRoutes(to: router)
+    }
+    if let client = chat.telegram, configuration.telegram?.mode == .polling {
+        services.append(TelegramPoller(client: client, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger))
     }
     if chat.publisher == nil {
         logger.notice("REBIND_PLATFORM_URL is not set: standalone mode, new keys are kept encrypted in Rebind's store")

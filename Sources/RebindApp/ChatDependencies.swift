@@ -5,16 +5,40 @@ import RebindCrypto
 import RebindExchanges
 import RebindHTTP
 import RebindPlatform
+import RebindSlack
 import RebindTelegram
 
-/// What the chat side needs: the store, the Telegram client, the exchanges' verifiers, the
-/// platform (or none: standalone), and the envelope that seals secrets at rest.
+/// What the chat side needs: the store, the chat channels that are on (Telegram, Slack or
+/// both), the exchanges' verifiers, the platform (or none: standalone), and the envelope that
+/// seals secrets at rest.
 public struct ChatDependencies: Sendable {
     public var store: any ChatStore
-    public var telegram: TelegramClient
-    public var messenger: any ChatMessenger
-    /// Every channel's messenger (Telegram's is `messenger`).
-    public var messengers: [Channel: any ChatMessenger] { [.telegram: messenger] }
+    public var telegram: TelegramClient?
+    public var slack: SlackSide?
+    /// Every channel's messenger.
+    public var messengers: [Channel: any ChatMessenger] {
+        var messengers: [Channel: any ChatMessenger] = [:]
+        if let telegram { messengers[.telegram] = TelegramMessenger(client: telegram) }
+        if let slack { messengers[.slack] = slack.messenger }
+        return messengers
+    }
+
+    /// Slack: the workspaces' clients, the messenger over them, and its pacing.
+    public struct SlackSide: Sendable {
+        public var workspaces: SlackWorkspaces
+        public var messenger: SlackMessenger
+        public var signature: SlackSignature
+        public var pacer: DeliveryPacer
+        public var oauth: SlackOAuth?
+
+        public init(workspaces: SlackWorkspaces, signingSecret: Secret, pacer: DeliveryPacer = DeliveryPacer(), oauth: SlackOAuth? = nil) {
+            self.workspaces = workspaces
+            messenger = SlackMessenger { teamID throws(DeliveryError) in try await workspaces.client(teamID: teamID) }
+            signature = SlackSignature(signingSecret: signingSecret)
+            self.pacer = pacer
+            self.oauth = oauth
+        }
+    }
     public var verifiers: [String: any KeyVerifier]
     public var publisher: (any BindingPublisher)?
     public var envelope: SecretEnvelope
@@ -32,14 +56,14 @@ public struct ChatDependencies: Sendable {
     let bindingsWakeup = Wakeup()
 
     public init(
-        store: any ChatStore, telegram: TelegramClient, verifiers: [String: any KeyVerifier], publisher: (any BindingPublisher)?,
+        store: any ChatStore, telegram: TelegramClient?, slack: SlackSide? = nil, verifiers: [String: any KeyVerifier], publisher: (any BindingPublisher)?,
         envelope: SecretEnvelope, pacer: DeliveryPacer = DeliveryPacer(), retry: RetryPolicy = RetryPolicy(),
         bindingRetry: RetryPolicy = RetryPolicy(initialDelay: 1, maximumDelay: 60, giveUpAfter: 900), idleWait: Duration = .milliseconds(250),
         expiryInterval: Duration = .seconds(5)
     ) {
         self.store = store
         self.telegram = telegram
-        messenger = TelegramMessenger(client: telegram)
+        self.slack = slack
         self.verifiers = verifiers
         self.publisher = publisher
         self.envelope = envelope
@@ -50,13 +74,36 @@ public struct ChatDependencies: Sendable {
         self.expiryInterval = expiryInterval
     }
 
-    /// Production wiring from the configuration, over one libcurl transport.
+    /// Production wiring from the configuration, over one libcurl transport. Nil when no chat
+    /// channel is on.
     public static func live(
         configuration: RebindConfiguration, store: any ChatStore, masterKey: Secret, logger: Logger
     ) throws -> ChatDependencies? {
-        guard let telegram = configuration.telegram else { return nil }
+        guard configuration.telegram != nil || configuration.slack != nil else { return nil }
         let transport = try CurlTransport(logger: logger)
-        let client = try TelegramClient(baseURL: telegram.apiURL, token: telegram.botToken, transport: transport, logger: logger)
+        let envelope = SecretEnvelope(current: try SecretEnvelope.Key(base64: masterKey, variable: "REBIND_MASTER_KEY"))
+        let client = try configuration.telegram.map {
+            try TelegramClient(baseURL: $0.apiURL, token: $0.botToken, transport: transport, logger: logger)
+        }
+        var slack: SlackSide?
+        if let settings = configuration.slack {
+            guard let installations = store as? any SlackInstallationStore else {
+                throw RebindConfiguration.Error.invalid(variable: "REBIND_DATABASE_URL", reason: "this store cannot keep Slack installations")
+            }
+            let workspaces = try SlackWorkspaces(store: installations, envelope: envelope, botToken: settings.botToken) { token in
+                do {
+                    return try SlackClient(baseURL: settings.apiURL, token: token, transport: transport, logger: logger)
+                } catch {
+                    throw RebindConfiguration.Error.invalid(variable: "REBIND_SLACK_BOT_TOKEN", reason: "\(error)")
+                }
+            }
+            let oauth = settings.oauth.map {
+                SlackOAuth(baseURL: settings.apiURL, clientID: $0.clientID, clientSecret: $0.clientSecret, transport: transport, logger: logger)
+            }
+            slack = SlackSide(
+                workspaces: workspaces, signingSecret: settings.signingSecret,
+                pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: settings.rate), oauth: oauth)
+        }
         let verifiers: [String: any KeyVerifier] = [
             "binance": BinanceKeyVerifier(baseURL: configuration.binanceAPIURL, transport: transport, logger: logger),
             "okx": OKXKeyVerifier(baseURL: configuration.okxAPIURL, transport: transport, logger: logger),
@@ -64,9 +111,8 @@ public struct ChatDependencies: Sendable {
         let publisher = configuration.platform.map {
             PlatformBindingPublisher(url: $0.url, secret: $0.secret, transport: transport, logger: logger) as any BindingPublisher
         }
-        let envelope = SecretEnvelope(current: try SecretEnvelope.Key(base64: masterKey, variable: "REBIND_MASTER_KEY"))
         return ChatDependencies(
-            store: store, telegram: client, verifiers: verifiers, publisher: publisher, envelope: envelope,
+            store: store, telegram: client, slack: slack, verifiers: verifiers, publisher: publisher, envelope: envelope,
             pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: configuration.telegramRate))
     }
 }

@@ -24,4 +24,17 @@ public enum ChatCommand: Sendable, Equatable {
         default: return nil
         }
     }
+
+    /// A Slack `/rebind …` command's text: `update [account]`, `status`, `help`, `cancel` or
+    /// `link <token>` (Telegram's `/start <token>`). Empty text asks for help.
+    public static func parseSlack(_ text: String) -> ChatCommand? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return .help }
+        let parts = trimmed.split(maxSplits: 1, whereSeparator: \.isWhitespace)
+        let name = parts[0].lowercased()
+        let argument = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : nil
+        if name == "link" { return .start(token: argument) }
+        if name == "start" { return nil }
+        return parse("/" + name + (argument.map { " " + $0 } ?? ""))
+    }
 }

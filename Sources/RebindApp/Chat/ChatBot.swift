@@ -4,6 +4,7 @@ import Logging
 import RebindCore
 import RebindCrypto
 import RebindRendering
+import RebindSlack
 import RebindTelegram
 import ServiceLifecycle
 
@@ -13,7 +14,9 @@ import ServiceLifecycle
 struct ChatBot: Sendable {
     let store: any ChatStore
     let events: any EventStore
-    let telegram: TelegramClient
+    let telegram: TelegramClient?
+    /// Slack's workspaces, when Slack is on: the key form opens through them.
+    let slack: SlackWorkspaces?
     /// One per chat channel that is on.
     let messengers: [Channel: any ChatMessenger]
     let verifiers: [String: any KeyVerifier]
@@ -74,7 +77,7 @@ struct ChatBot: Sendable {
         }
         // Answered before any slow work, or the user's client keeps spinning.
         do {
-            try await telegram.answerCallbackQuery(TelegramAnswerCallbackQuery(callbackQueryID: query.id, text: text))
+            try await telegram?.answerCallbackQuery(TelegramAnswerCallbackQuery(callbackQueryID: query.id, text: text))
         } catch {
             logger.debug("Callback query not answered", metadata: ["error": "\(error)"])
         }
@@ -145,10 +148,17 @@ struct ChatBot: Sendable {
         return targets.values.sorted { $0.accountID < $1.accountID }
     }
 
-    func startUpdate(in chat: ChatAddress, reference: String?) async throws {
+    /// The account a key update is for, or what to answer instead (not linked, which
+    /// account, none, too many failed checks).
+    enum AccountChoice {
+        case chosen(KeyConversation.Target)
+        case answer(String)
+    }
+
+    func chooseAccount(in chat: ChatAddress, reference: String?) async throws -> AccountChoice {
+        let words = replies(chat)
         guard let userID = try await store.userID(linkedTo: chat) else {
-            try await say("This chat is not linked to a \(replies(chat).escape(catalogue.platformName)) account. Open the link from the platform first.", to: chat)
-            return
+            return .answer("This chat is not linked to a \(words.escape(catalogue.platformName)) account. Open the link from the platform first.")
         }
         let candidates = try await accounts(of: userID)
         let chosen: KeyConversation.Target?
@@ -162,21 +172,26 @@ struct ChatBot: Sendable {
         }
         guard let target = chosen else {
             if candidates.isEmpty {
-                try await say("I don't know of an account of yours to update yet.", to: chat)
-            } else {
-                let words = replies(chat)
-                let list = candidates.map { "• \(words.command("update")) \(words.escape($0.accountID))\($0.label.map { " (\(words.escape($0)))" } ?? "")" }
-                try await say("Which account?\n" + list.joined(separator: "\n"), to: chat)
+                return .answer("I don't know of an account of yours to update yet.")
             }
-            return
+            let list = candidates.map { "• \(words.command("update")) \(words.escape($0.accountID))\($0.label.map { " (\(words.escape($0)))" } ?? "")" }
+            return .answer("Which account?\n" + list.joined(separator: "\n"))
         }
         // Past the failed-check limit, nothing is asked for: the user would paste secrets for nothing.
         if let next = try await nextCheckAllowed(accountID: target.accountID) {
-            try await say(replies(chat).text(for: .tooManyAttempts(retryAfter: next)), to: chat)
-            return
+            return .answer(words.text(for: .tooManyAttempts(retryAfter: next)))
         }
-        var (conversation, actions) = KeyConversation.start(chat: chat, target: target, now: now())
-        try await perform(actions, in: &conversation)
+        return .chosen(target)
+    }
+
+    func startUpdate(in chat: ChatAddress, reference: String?) async throws {
+        switch try await chooseAccount(in: chat, reference: reference) {
+        case .answer(let text):
+            try await say(text, to: chat)
+        case .chosen(let target):
+            var (conversation, actions) = KeyConversation.start(chat: chat, target: target, now: now())
+            try await perform(actions, in: &conversation)
+        }
     }
 
     func status(in chat: ChatAddress) async throws {
@@ -217,6 +232,8 @@ struct ChatBot: Sendable {
             var followUp: KeyConversation.Input?
             switch action {
             case .reply(let reply):
+                // A form takes everything at once: nothing is asked for one piece at a time.
+                if conversation.chat.channel == .slack, reply.asksForText { continue }
                 try await say(replies(conversation.chat).text(for: reply), to: conversation.chat)
             case .deleteMessage(let id):
                 try await deleteQuietly(String(id), in: conversation.chat)

@@ -24,9 +24,24 @@ public struct RebindConfiguration: Sendable {
     }
 
     public struct Slack: Sendable {
-        public var botToken: Secret
+        /// One workspace's bot token; nil when workspaces install through OAuth only.
+        public var botToken: Secret?
         public var signingSecret: Secret
         public var apiURL: String
+        /// OAuth v2 install flow for many workspaces (`GET /v1/slack/install`); nil when off.
+        public var oauth: SlackOAuthSettings?
+        /// Messages per second across all Slack DMs.
+        public var rate = 10.0
+    }
+
+    public struct SlackOAuthSettings: Sendable {
+        public var clientID: String
+        public var clientSecret: Secret
+        /// Slack's authorize page; a local server in tests.
+        public var authorizeURL: String
+        /// The callback Slack redirects to (`https://…/v1/slack/oauth/callback`); nil leaves
+        /// it to the app's configured redirect URL.
+        public var redirectURL: String?
     }
 
     public struct Platform: Sendable {
@@ -144,13 +159,31 @@ public struct RebindConfiguration: Sendable {
                 botToken: Secret(token), webhookSecret: webhookSecret.map(Secret.init), mode: mode, apiURL: apiURL)
         }
 
-        if let token = reader.string("REBIND_SLACK_BOT_TOKEN") {
+        let slackToken = reader.string("REBIND_SLACK_BOT_TOKEN")
+        let slackClientID = reader.string("REBIND_SLACK_CLIENT_ID")
+        if slackToken != nil || slackClientID != nil {
             guard let signingSecret = reader.string("REBIND_SLACK_SIGNING_SECRET") else {
                 throw .missing(variable: "REBIND_SLACK_SIGNING_SECRET", reason: "Slack's requests are verified with it")
             }
             let apiURL = reader.string("REBIND_SLACK_API_URL") ?? "https://slack.com/api"
             try requireHTTPURL(apiURL, variable: "REBIND_SLACK_API_URL")
-            configuration.slack = Slack(botToken: Secret(token), signingSecret: Secret(signingSecret), apiURL: apiURL)
+            var slack = Slack(botToken: slackToken.map(Secret.init), signingSecret: Secret(signingSecret), apiURL: apiURL)
+            if let clientID = slackClientID {
+                guard let clientSecret = reader.string("REBIND_SLACK_CLIENT_SECRET") else {
+                    throw .missing(variable: "REBIND_SLACK_CLIENT_SECRET", reason: "the OAuth install exchanges its code with it")
+                }
+                let authorizeURL = reader.string("REBIND_SLACK_OAUTH_URL") ?? "https://slack.com/oauth/v2/authorize"
+                try requireHTTPURL(authorizeURL, variable: "REBIND_SLACK_OAUTH_URL")
+                let redirectURL = reader.string("REBIND_SLACK_REDIRECT_URL")
+                if let redirectURL { try requireHTTPURL(redirectURL, variable: "REBIND_SLACK_REDIRECT_URL") }
+                slack.oauth = SlackOAuthSettings(
+                    clientID: clientID, clientSecret: Secret(clientSecret), authorizeURL: authorizeURL, redirectURL: redirectURL)
+            }
+            if let rate = try reader.seconds("REBIND_SLACK_RATE") {
+                guard rate > 0 else { throw .invalid(variable: "REBIND_SLACK_RATE", reason: "must be more than 0 messages per second") }
+                slack.rate = rate
+            }
+            configuration.slack = slack
         }
 
         if let url = reader.string("REBIND_BINANCE_API_URL") {

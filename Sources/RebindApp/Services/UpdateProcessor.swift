@@ -69,18 +69,30 @@ struct UpdateProcessor: Service {
         }
     }
 
+    /// What a stored update was, per channel.
+    enum Input: Sendable {
+        case telegram(TelegramUpdate)
+        case slack(SlackInbound)
+    }
+
     /// An update opened and decoded, with the lane it belongs to; or why it can't be.
     struct Decoded: Sendable {
         var lane: String
-        var update: Result<TelegramUpdate, Error>
+        var update: Result<Input, Error>
     }
 
     func decode(_ update: InboundUpdate) -> Decoded {
         do {
             let payload = try SealedUpdate.open(update.payload, channel: update.channel, externalID: update.externalID, envelope: envelope)
-            let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: payload)
-            // Updates with no chat (none Rebind acts on today) each get a lane of their own.
-            return Decoded(lane: ChatBot.chat(of: decoded)?.description ?? "update:\(update.id)", update: .success(decoded))
+            switch update.channel {
+            case .telegram:
+                let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: payload)
+                // Updates with no chat (none Rebind acts on today) each get a lane of their own.
+                return Decoded(lane: ChatBot.chat(of: decoded)?.description ?? "update:\(update.id)", update: .success(.telegram(decoded)))
+            case .slack:
+                let decoded = try JSONDecoder().decode(SlackInbound.self, from: payload)
+                return Decoded(lane: decoded.chat.description, update: .success(.slack(decoded)))
+            }
         } catch {
             return Decoded(lane: "update:\(update.id)", update: .failure(error))
         }
@@ -95,7 +107,10 @@ struct UpdateProcessor: Service {
 
     func process(_ update: InboundUpdate, _ decoded: Decoded) async {
         do {
-            try await bot.handle(try decoded.update.get())
+            switch try decoded.update.get() {
+            case .telegram(let update): try await bot.handle(update)
+            case .slack(let inbound): try await bot.handle(inbound)
+            }
         } catch is CancellationError {
             // A shutdown cut a key check short; the conversation, saved as it was, resumes at
             // the next start.

@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import RebindCore
+import RebindCrypto
+import RebindSlack
+import Synchronization
+
+/// The Slack client for each workspace: the one a workspace installed through OAuth (its
+/// sealed bot token opened once and kept in memory), else the configured
+/// `REBIND_SLACK_BOT_TOKEN`. A workspace with neither cannot be written to.
+public final class SlackWorkspaces: Sendable {
+    let store: any SlackInstallationStore
+    let envelope: SecretEnvelope
+    let makeClient: @Sendable (Secret) throws -> SlackClient
+    let fallback: SlackClient?
+    private let cache = Mutex<[String: SlackClient]>([:])
+
+    public init(
+        store: any SlackInstallationStore, envelope: SecretEnvelope, botToken: Secret?,
+        makeClient: @escaping @Sendable (Secret) throws -> SlackClient
+    ) throws {
+        self.store = store
+        self.envelope = envelope
+        self.makeClient = makeClient
+        fallback = try botToken.map(makeClient)
+    }
+
+    public func client(teamID: String) async throws(DeliveryError) -> SlackClient {
+        if let cached = cache.withLock({ $0[teamID] }) { return cached }
+        let installation: SlackInstallation?
+        do {
+            installation = try await store.slackInstallation(teamID: teamID)
+        } catch {
+            throw .transient(reason: "store: \(error)")
+        }
+        guard let installation else {
+            guard let fallback else { throw .permanent(reason: "workspace \(teamID) has not installed Rebind") }
+            return fallback
+        }
+        do {
+            let token = try envelope.open(
+                SecretEnvelope.Sealed(keyID: installation.sealedToken.keyID, combined: installation.sealedToken.data),
+                boundTo: SlackInstallation.context(teamID: teamID))
+            let client = try makeClient(token)
+            cache.withLock { $0[teamID] = client }
+            return client
+        } catch {
+            throw .permanent(reason: "workspace \(teamID)'s stored token could not be opened")
+        }
+    }
+
+    /// A workspace (re)installed: its next client uses the new token.
+    public func installed(teamID: String) {
+        _ = cache.withLock { $0.removeValue(forKey: teamID) }
+    }
+}
