@@ -69,18 +69,25 @@ func chatServices(
         NoticeDispatcher(
             events: dependencies.store, store: chat.store, messengers: chat.messengers, renderer: dependencies.renderer,
             policy: configuration.incidentPolicy, retry: chat.retry, metrics: dependencies.metrics, wakeup: chat.noticesWakeup,
-            idleWait: chat.idleWait, now: now, logger: logger, pacer: pacer),
+            idleWait: chat.idleWait, now: now, logger: logger, pacer: pacer, lease: configuration.outboxLease),
     ]
     if let publisher = chat.publisher {
         services.append(
             BindingDispatcher(
                 store: chat.store, publisher: publisher, bot: bot, envelope: chat.envelope, retry: chat.bindingRetry,
-                metrics: dependencies.metrics, wakeup: chat.bindingsWakeup, idleWait: chat.idleWait, now: now, logger: logger))
+                metrics: dependencies.metrics, wakeup: chat.bindingsWakeup, idleWait: chat.idleWait, now: now, logger: logger,
+                lease: max(configuration.outboxLease, 30)))
     }
     if let slack = chat.slack {
         SlackController(
             signature: slack.signature, store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, now: now
         ).addRoutes(to: router)
+        if let oauth = slack.oauth, let settings = configuration.slack?.oauth, let installations = chat.store as? any SlackInstallationStore {
+            SlackInstallController(
+                settings: settings, oauth: oauth, store: installations, envelope: chat.envelope, stateSecret: slack.stateSecret, now: now,
+                onInstalled: { teamID in slack.workspaces.installed(teamID: teamID) }
+            ).addRoutes(to: router)
+        }
     }
     if let client = chat.telegram, configuration.telegram?.mode == .polling {
         services.append(TelegramPoller(client: client, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger))

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import RebindCore
@@ -30,8 +31,15 @@ public struct ChatDependencies: Sendable {
         public var signature: SlackSignature
         public var pacer: DeliveryPacer
         public var oauth: SlackOAuth?
+        /// Signs the OAuth install's `state`; derived from the master key, so every replica
+        /// has the same one.
+        public var stateSecret: Secret
 
-        public init(workspaces: SlackWorkspaces, signingSecret: Secret, pacer: DeliveryPacer = DeliveryPacer(), oauth: SlackOAuth? = nil) {
+        public init(
+            workspaces: SlackWorkspaces, signingSecret: Secret, pacer: DeliveryPacer = DeliveryPacer(), oauth: SlackOAuth? = nil,
+            stateSecret: Secret = Secret(UUID().uuidString)
+        ) {
+            self.stateSecret = stateSecret
             self.workspaces = workspaces
             messenger = SlackMessenger { teamID throws(DeliveryError) in try await workspaces.client(teamID: teamID) }
             signature = SlackSignature(signingSecret: signingSecret)
@@ -100,9 +108,11 @@ public struct ChatDependencies: Sendable {
             let oauth = settings.oauth.map {
                 SlackOAuth(baseURL: settings.apiURL, clientID: $0.clientID, clientSecret: $0.clientSecret, transport: transport, logger: logger)
             }
+            let stateKey = HMAC<SHA256>.authenticationCode(for: Data("rebind slack oauth state".utf8), using: SymmetricKey(data: Data(masterKey.value.utf8)))
             slack = SlackSide(
                 workspaces: workspaces, signingSecret: settings.signingSecret,
-                pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: settings.rate), oauth: oauth)
+                pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: settings.rate), oauth: oauth,
+                stateSecret: Secret(Data(stateKey).base64EncodedString()))
         }
         let verifiers: [String: any KeyVerifier] = [
             "binance": BinanceKeyVerifier(baseURL: configuration.binanceAPIURL, transport: transport, logger: logger),

@@ -67,6 +67,9 @@ public struct RebindConfiguration: Sendable {
     public var platformName: String?
     public var templatesDirectory = "templates"
     public var incidentPolicy = IncidentPolicy()
+    /// How long a replica's claim on outbox work lasts; a replica that dies holds its work
+    /// this long before another takes it over.
+    public var outboxLease: TimeInterval = 60
     /// Messages per second across all Telegram chats (Telegram allows about 30).
     public var telegramRate = 25.0
     /// The bot's @username for link URLs; asked of Telegram (getMe) when unset.
@@ -206,6 +209,10 @@ public struct RebindConfiguration: Sendable {
         policy.repeatInterval = try reader.seconds("REBIND_REPEAT_INTERVAL_SECONDS") ?? policy.repeatInterval
         policy.maxReminders = try reader.integer("REBIND_MAX_REMINDERS", in: 0...100) ?? policy.maxReminders
         configuration.incidentPolicy = policy
+        if let lease = try reader.seconds("REBIND_OUTBOX_LEASE_SECONDS") {
+            guard lease >= 5 else { throw .invalid(variable: "REBIND_OUTBOX_LEASE_SECONDS", reason: "must be at least 5 seconds") }
+            configuration.outboxLease = lease
+        }
 
         if let rate = try reader.seconds("REBIND_TELEGRAM_RATE") {
             guard rate > 0 else { throw .invalid(variable: "REBIND_TELEGRAM_RATE", reason: "must be more than 0 messages per second") }
