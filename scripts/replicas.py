@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Three replicas, one PostgreSQL: no message lost, none doubled (issue 6).
+
+    python3 scripts/replicas.py --rebind .build/debug/rebind --database-url postgres://…
+
+Starts a fake Telegram (bench/telegram_purge.py's, 1 message per second per chat), creates
+a fresh database on the given server, runs `rebind migrate`, and starts REPLICAS `rebind
+serve` processes on it. Then it posts EVENTS signed `robot.paused` events for ACCOUNTS
+accounts (each account's user has a Telegram chat of its own), each to a random replica,
+and a fifth of them again to another replica (the same webhook-id, as a platform retrying
+through a load balancer would). Partway, the last replica is killed with SIGKILL and not
+restarted; what was on its way to it goes to a live replica, as a platform would retry it.
+
+It waits for the fake to have a guidance message for every account, then a few seconds for
+late duplicates, and checks:
+  * exactly one guidance message (sendMessage) per account, none doubled;
+  * every event a replica acknowledged with 202 is stored;
+  * nothing is left claimed: no notice still pending (the dead replica's leases were taken
+    over by the live ones once they expired).
+It prints the counts as JSON and exits 1 when a check fails. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import collections
+import hashlib
+import hmac
+import importlib.util
+import json
+import os
+import pathlib
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("telegram_purge", ROOT / "bench" / "telegram_purge.py")
+purge = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(purge)
+
+TOKEN = "123456:replicas-test-token"
+WEBHOOK_SECRET = "replicas-webhook-secret"
+CHAT_BASE = purge.GUIDANCE_CHAT_BASE
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(url: str, sql: str) -> str:
+    return subprocess.run(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def event(account: int, robot: int) -> bytes:
+    return (
+        f'{{"type":"robot.paused","occurred_at":"2026-11-26T09:30:00Z",'
+        f'"user":{{"id":"u_{account}","telegram_chat_id":{CHAT_BASE + account}}},'
+        f'"account":{{"id":"acc_{account}","exchange":"binance","label":"Main"}},'
+        f'"robot":{{"id":"rb_{account}_{robot}","name":"Grid {robot}"}},'
+        f'"reason":{{"text":"Pause: Invalid API key operation permission","code":"-2015"}}}}'
+    ).encode()
+
+
+def signed(secret: str, webhook_id: str, body: bytes) -> dict[str, str]:
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    timestamp = str(int(time.time()))
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return {"webhook-id": webhook_id, "webhook-timestamp": timestamp, "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+
+
+async def post(port: int, webhook_id: str, body: bytes, secret: str) -> int | None:
+    """One request on its own connection; None when the replica did not answer."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    try:
+        headers = "".join(f"{k}: {v}\r\n" for k, v in signed(secret, webhook_id, body).items())
+        writer.write((f"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(body)}\r\nConnection: close\r\n{headers}\r\n").encode() + body)
+        status, _ = await asyncio.wait_for(purge.read_response(reader), 30)
+        return status
+    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError):
+        return None
+    finally:
+        writer.close()
+
+
+async def ready(port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            status, _ = await purge.read_response(reader)
+            writer.close()
+            if status == 200:
+                return True
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            pass
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def run(args: argparse.Namespace) -> dict:
+    rng = random.Random(args.seed)
+    database = f"rebind_replicas_{os.getpid()}"
+    psql(args.database_url, f"CREATE DATABASE {database}")
+    url = with_database(args.database_url, database)
+    fake = purge.FakeTelegram(TOKEN, global_rate=100_000, per_chat=1.0)
+    fake_port = free_port()
+    server = await asyncio.start_server(fake.serve_connection, "127.0.0.1", fake_port, backlog=1024)
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    workdir = tempfile.mkdtemp(prefix="rebind-replicas-")
+    env = dict(os.environ,
+               REBIND_DATABASE_URL=url, REBIND_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(),
+               REBIND_EVENTS_SECRET=secret, REBIND_TELEGRAM_BOT_TOKEN=TOKEN, REBIND_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+               REBIND_TELEGRAM_API_URL=f"http://127.0.0.1:{fake_port}", REBIND_TELEGRAM_BOT_USERNAME="replicas_bot",
+               REBIND_TELEGRAM_RATE="1000", REBIND_GROUP_WAIT_SECONDS="2", REBIND_OUTBOX_LEASE_SECONDS=str(args.lease),
+               REBIND_LOG_LEVEL="warning", REBIND_TEMPLATES_DIR=str(ROOT / "templates"))
+    env.pop("REBIND_PLATFORM_URL", None)
+    subprocess.run([args.rebind, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
+
+    ports = [free_port() for _ in range(args.replicas)]
+    replicas = []
+    for index, port in enumerate(ports):
+        log = open(os.path.join(workdir, f"replica-{index}.log"), "w")
+        replicas.append(subprocess.Popen([args.rebind, "serve"], env=dict(env, REBIND_HTTP_PORT=str(port)),
+                                         cwd=workdir, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        deadline = time.monotonic() + 60
+        if not all(await asyncio.gather(*(ready(port, deadline) for port in ports))):
+            raise SystemExit(f"a replica did not become ready; logs in {workdir}")
+
+        # Every event once to a random replica; a fifth again to another one.
+        sends: list[tuple[str, bytes, int]] = []
+        for account in range(args.accounts):
+            for robot in range(args.events // args.accounts):
+                webhook_id = f"evt_{account}_{robot}"
+                first = rng.randrange(args.replicas)
+                sends.append((webhook_id, event(account, robot), first))
+                if rng.random() < 0.2:
+                    sends.append((webhook_id, event(account, robot), rng.choice([r for r in range(args.replicas) if r != first])))
+        rng.shuffle(sends)
+
+        dead: set[int] = set()
+        kill_at = int(len(sends) * args.kill_after)
+        acked: set[str] = set()
+        counts: collections.Counter = collections.Counter()
+        queue: asyncio.Queue = asyncio.Queue()
+        for item in sends:
+            queue.put_nowait(item)
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            while True:
+                try:
+                    webhook_id, body, replica = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                while True:
+                    if replica in dead:
+                        counts["rerouted_from_dead"] += 1
+                        replica = rng.choice([r for r in range(args.replicas) if r not in dead])
+                    status = await post(ports[replica], webhook_id, body, secret)
+                    if status == 202:
+                        acked.add(webhook_id)
+                        counts["acknowledged"] += 1
+                        break
+                    counts[f"answer_{status}"] += 1
+                    if status is None and replica not in dead:
+                        await asyncio.sleep(0.05)
+                done += 1
+                if done == kill_at and not dead:
+                    victim = args.replicas - 1
+                    replicas[victim].send_signal(signal.SIGKILL)
+                    dead.add(victim)
+                    counts["killed_after_requests"] = done
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(args.connections)))
+        posted = time.monotonic() - started
+
+        deadline = time.monotonic() + args.timeout
+        while len([c for c in fake.sends_ok if c < purge.PROBE_CHAT_BASE]) < args.accounts and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        delivered = time.monotonic() - started
+        await asyncio.sleep(args.settle)
+
+        stored = set(psql(url, "SELECT webhook_id FROM inbox").split())
+        pending = int(psql(url, "SELECT count(*) FROM notices WHERE status = 'pending'").strip())
+        guidance = {chat: n for chat, n in fake.sends_ok.items() if chat < purge.PROBE_CHAT_BASE}
+        result = {
+            "replicas": args.replicas, "events": len({s[0] for s in sends}), "requests": len(sends),
+            "accounts": args.accounts, "killed_replica": args.replicas - 1,
+            **counts,
+            "acknowledged_distinct": len(acked),
+            "acknowledged_not_stored": len(acked - stored),
+            "stored_events": len(stored),
+            "guidance_messages": sum(guidance.values()),
+            "accounts_with_guidance": len(guidance),
+            "accounts_with_more_than_one": sum(1 for n in guidance.values() if n > 1),
+            "edits": fake.edits_ok,
+            "telegram_429s": fake.refused_chat + fake.refused_global,
+            "notices_left_pending": pending,
+            "seconds_to_post": round(posted, 1), "seconds_to_deliver": round(delivered, 1),
+        }
+        result["pass"] = (result["accounts_with_guidance"] == args.accounts and result["guidance_messages"] == args.accounts
+                          and result["acknowledged_not_stored"] == 0 and len(acked) == result["events"]
+                          and pending == 0)
+        if not result["pass"]:
+            result["logs"] = workdir
+        return result
+    finally:
+        for process in replicas:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in replicas:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        server.close()
+        try:
+            psql(args.database_url, f"DROP DATABASE IF EXISTS {database}")
+        except subprocess.CalledProcessError:
+            pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rebind", default=str(ROOT / ".build" / "debug" / "rebind"))
+    parser.add_argument("--database-url", default=os.environ.get("REBIND_TEST_POSTGRES_URL"))
+    parser.add_argument("--replicas", type=int, default=3)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--accounts", type=int, default=2_000)
+    parser.add_argument("--connections", type=int, default=24)
+    parser.add_argument("--kill-after", type=float, default=0.4, help="fraction of requests after which a replica is killed")
+    parser.add_argument("--lease", type=int, default=10, help="REBIND_OUTBOX_LEASE_SECONDS for the replicas")
+    parser.add_argument("--timeout", type=float, default=240)
+    parser.add_argument("--settle", type=float, default=5)
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    if not args.database_url:
+        raise SystemExit("--database-url or REBIND_TEST_POSTGRES_URL is required (a PostgreSQL server to create a database on)")
+    result = asyncio.run(run(args))
+    print(json.dumps(result, indent=2))
+    sys.exit(0 if result["pass"] else 1)
+
+
+if __name__ == "__main__":
+    main()
