@@ -127,7 +127,13 @@ struct SlackRefusalTests {
         try await SlackWorld.with { world, client in
             try await world.sendEvent(SlackWorld.event(), id: "msg_k1", via: client)
             #expect(await world.waitUntil { world.botMessages().count == 1 })
-            for pasted in [FakeBinanceServer.secret.value, "here it is: \(FakeBinanceServer.apiKey)"] {
+            let pastes = [
+                FakeBinanceServer.secret.value, "here it is: \(FakeBinanceServer.apiKey)",
+                // As Slack writes what the user formatted as code, or wrapped in punctuation.
+                "`\(FakeOKXServer.secret.value)`", "```\(FakeBinanceServer.secret.value)```", "secret:\(FakeOKXServer.secret.value)",
+                "key \"\(FakeOKXServer.apiKey)\", passphrase \(FakeOKXServer.passphrase.value).",
+            ]
+            for pasted in pastes {
                 let warning = try #require(try await world.userWrites(pasted, replies: 1, via: client).only)
                 let text = SlackWorld.shown(warning)
                 #expect(text.contains("delete that message now"))
@@ -135,8 +141,14 @@ struct SlackRefusalTests {
                 #expect(text.contains("/rebind update"))
                 #expect(!text.contains(pasted))
             }
+            // A question about the help page is not a key: it is pointed to the form, not warned.
+            let question = "I followed https://help.utrading.io/en/exchange/create-api/api-faq/what-should-i-do-if-the-api-is-deleted-in-binance "
+                + "on 2026-11-26 and robot rb_7 still says: Pause: Invalid API key operation permission"
+            let pointed = try #require(try await world.userWrites(question, replies: 1, via: client).only)
+            #expect(SlackWorld.shown(pointed).contains("private form"))
+            #expect(!SlackWorld.shown(pointed).contains("revoke"))
             try await world.settle(via: client)
-            #expect(world.botMessages().count == 4)
+            #expect(world.botMessages().count == pastes.count + 3)
             #expect(world.slack.calls(method: "views.open").isEmpty)
             #expect(world.slack.calls(method: "chat.update").isEmpty)
             #expect(world.binance.requests().isEmpty)

@@ -125,11 +125,14 @@ extension ChatBot {
     }
 
     /// A message that holds a long run of key-like characters (letters and digits, with
-    /// the few symbols keys and secrets use), and no sentence around it.
+    /// the few symbols keys and secrets use) mixing letters and digits. Runs are cut at any
+    /// other character, not only at spaces: Slack sends what the user formatted as code with
+    /// its backticks (`` `KEY` ``, ```` ```KEY``` ````), and a paste often comes with
+    /// punctuation (`secret:KEY`, `"KEY",`) — still a key shown in a chat.
     static func looksLikeCredential(_ text: String) -> Bool {
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
-        return text.split(whereSeparator: \.isWhitespace).contains { word in
-            word.count >= 16 && word.allSatisfy(allowed.contains) && word.contains(where: \.isNumber) && word.contains(where: \.isLetter)
+        return text.split(whereSeparator: { !allowed.contains($0) }).contains { run in
+            run.count >= 16 && run.contains(where: \.isNumber) && run.contains(where: \.isLetter)
         }
     }
 }
