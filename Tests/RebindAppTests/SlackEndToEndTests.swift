@@ -128,6 +128,54 @@ struct SlackEndToEndTests {
         }
     }
 
+    @Test("Remind me later is answered in the DM; once resolved, the same button says there is nothing to remind of")
+    func remindLater() async throws {
+        try await SlackWorld.with { world, client in
+            try await world.sendEvent(SlackWorld.event(), id: "msg_l1", via: client)
+            #expect(await world.waitUntil { world.botMessages().count == 1 })
+            let guidance = try #require(world.botMessages().only)
+            let press = { () throws -> SlackBlockActions in
+                try #require(world.slack.userPresses(actionID: "rebind.later", inMessage: guidance.ts, channel: guidance.channel))
+            }
+            let snoozed = try await world.expectingReplies(1) {
+                let response = try await world.postInteraction(try press(), via: client)
+                #expect(response.status == .ok)
+            }
+            #expect(snoozed.only.map(SlackWorld.shown)?.contains("remind you in an hour") == true)
+            #expect(world.slack.calls(method: "views.open").isEmpty)
+
+            // Pressed on a message already resolved (a press Slack delivered late).
+            let late = try press()
+            try await world.sendEvent(SlackWorld.event(type: "robot.resumed"), id: "msg_l2", via: client)
+            #expect(await world.waitUntil { world.slack.calls(method: "chat.update").contains(where: \.succeeded) })
+            let answered = try await world.expectingReplies(1) {
+                let response = try await world.postInteraction(late, via: client)
+                #expect(response.status == .ok)
+            }
+            #expect(answered.only.map(SlackWorld.shown)?.contains("resolved already") == true)
+        }
+    }
+
+    @Test("When Slack does not open the form (5xx, invalid_auth), the user is told to try again and the next press works", arguments: [
+        FakeSlackServer.Fault.serverError(status: 503), .error("invalid_auth"),
+    ])
+    func formNotOpened(_ fault: FakeSlackServer.Fault) async throws {
+        try await SlackWorld.with { world, client in
+            try await world.sendEvent(SlackWorld.event(), id: "msg_f1", via: client)
+            #expect(await world.waitUntil { world.botMessages().count == 1 })
+            let guidance = try #require(world.botMessages().only)
+            world.slack.inject(fault, times: 1, method: "views.open")
+            let told = try await world.expectingReplies(1) {
+                let response = try await world.userPressesUpdate(on: guidance, via: client)
+                #expect(response.status == .ok)
+            }
+            #expect(told.only.map(SlackWorld.shown)?.contains("couldn't open the key form") == true)
+            #expect(world.slack.views().isEmpty)
+            #expect(try await world.userPressesUpdate(on: guidance, via: client).status == .ok)
+            #expect(world.slack.views().count == 1)
+        }
+    }
+
     @Test("/rebind update opens the form for the user's only account; a closed form keeps nothing")
     func updateCommand() async throws {
         try await SlackWorld.with { world, client in
