@@ -35,7 +35,7 @@ extension PostgresStore {
         public init(
             host: String = "127.0.0.1", port: Int = 5432, unixSocketPath: String? = nil, username: String, password: Secret? = nil,
             database: String? = nil, tls: TLSMode = .prefer, schema: String? = nil, maximumConnections: Int = 20,
-            connectionWait: Duration = .seconds(10), incidentPolicy: IncidentPolicy = IncidentPolicy()
+            connectionWait: Duration = .seconds(5), incidentPolicy: IncidentPolicy = IncidentPolicy()
         ) {
             self.host = host
             self.port = port

@@ -95,6 +95,8 @@ enum PostgresTesting {
         var configuration = try PostgresStore.Configuration(url: url, incidentPolicy: policy)
         configuration.schema = schema
         configuration.maximumConnections = 8
+        // Thousands of concurrent ingests queue for a connection longer than production's wait.
+        configuration.connectionWait = .seconds(60)
         return configuration
     }
 
