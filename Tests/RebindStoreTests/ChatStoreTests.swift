@@ -1,5 +1,6 @@
 import Foundation
 import RebindCore
+import Synchronization
 import Testing
 
 @Suite("Store, chat side")
@@ -111,6 +112,30 @@ struct ChatStoreTests {
             #expect(binding.apiKeyHint == "9fQx")
             #expect(binding.tradingExpiresAt == now.addingTimeInterval(86400))
             #expect(try await store.sealedCredentials().map(\.sealed) == [sealed])
+        }
+    }
+
+    @Test("Rotating re-seals every credential and conversation with its context, and waits for unprocessed updates", arguments: StoreKind.available)
+    func rotation(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            let sealed = SealedData(keyID: "k1", data: Data([1, 2, 3]))
+            try await store.saveConversation(sealed, chat: chat, activeAt: now)
+            try await store.saveCredentials(
+                accountID: "acc_1", userID: "u_1", exchange: "okx", keyHint: "9fQx", sealed: sealed,
+                verdict: KeyVerdict(cause: nil, canTrade: true), now: now)
+            let contexts = Mutex<[String]>([])
+            let count = try await store.rotateSecrets { old, context in
+                contexts.withLock { $0.append(context) }
+                return SealedData(keyID: "k2", data: old.data + [9])
+            }
+            #expect(count == 2)
+            #expect(contexts.withLock { $0.sorted() } == ["binding:acc_1", "conversation:telegram:555"])
+            #expect(try await store.conversation(chat: chat) == SealedData(keyID: "k2", data: Data([1, 2, 3, 9])))
+            #expect(try await store.sealedCredentials().map(\.sealed) == [SealedData(keyID: "k2", data: Data([1, 2, 3, 9]))])
+
+            _ = try await store.recordUpdate(channel: .telegram, externalID: "1", payload: Data("a".utf8), now: now)
+            await #expect(throws: (any Error).self) { try await store.rotateSecrets { old, _ in old } }
+            #expect(try await store.conversation(chat: chat)?.keyID == "k2")
         }
     }
 
