@@ -105,13 +105,6 @@ final class LeaseRace: Sendable {
     }
 }
 
-extension PSQLError {
-    /// The SQLSTATE of a server error, nil for others.
-    var sqlState: String? {
-        code == .server ? serverInfo?[.sqlState] : nil
-    }
-}
-
 extension PostgresStore.Error {
     /// Errors after which the same transaction, run again, may succeed: a deadlock victim, a
     /// serialisation failure, or a unique key another replica took meanwhile.
