@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure domain: events, the reason classifier, incidents and grouping. Foundation only.
@@ -88,6 +89,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The PostgreSQL store, for several replicas on one database.
+        .target(
+            name: "RebindPostgres",
+            dependencies: [
+                "RebindCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Mustache guidance templates and the exchange catalogue.
         .target(
             name: "RebindRendering",
@@ -100,7 +110,7 @@ let package = Package(
         .target(
             name: "RebindApp",
             dependencies: [
-                "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindRendering", "RebindTelegram", "RebindSlack",
+                "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindPostgres", "RebindRendering", "RebindTelegram", "RebindSlack",
                 "RebindExchanges", "RebindPlatform",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -115,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "rebind",
             dependencies: [
-                "RebindApp", "RebindExchanges", "RebindTelegram",
+                "RebindApp", "RebindExchanges", "RebindTelegram", "RebindSQLite", "RebindPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -137,7 +147,15 @@ let package = Package(
         .testTarget(name: "RebindCoreTests", dependencies: ["RebindCore"]),
         .testTarget(name: "RebindHTTPTests", dependencies: ["RebindCore", "RebindHTTP", "RebindTestSupport"]),
         .testTarget(name: "RebindCryptoTests", dependencies: ["RebindCrypto"]),
-        .testTarget(name: "RebindSQLiteTests", dependencies: ["RebindSQLite"]),
+        // The storage tests: the same suite on SQLite always and on PostgreSQL when
+        // REBIND_TEST_POSTGRES_URL is set (scripts/test.sh sets it).
+        .testTarget(
+            name: "RebindStoreTests",
+            dependencies: [
+                "RebindCore", "RebindSQLite", "RebindPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(
             name: "RebindExchangesTests",
             dependencies: ["RebindCore", "RebindExchanges", "RebindHTTP", "RebindTestSupport"]

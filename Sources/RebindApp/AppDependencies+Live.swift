@@ -2,31 +2,26 @@ import Foundation
 import Logging
 import RebindCore
 import RebindRendering
+import RebindPostgres
 import RebindSQLite
 
 extension AppDependencies {
-    public enum Error: Swift.Error, CustomStringConvertible {
-        case unsupportedDatabase(String)
-
-        public var description: String {
-            switch self {
-            case .unsupportedDatabase(let detail): detail
-            }
-        }
-    }
-
     /// Production dependencies: the configured store, the templates and catalogue on disk.
     public static func live(configuration: RebindConfiguration, logger: Logger) throws -> AppDependencies {
         let renderer = try GuidanceRenderer.load(configuration: configuration)
-        let store: SQLiteStore
+        let store: any EventStore & ChatStore
         switch configuration.database {
         case .sqlite(let path):
             store = try SQLiteStore(
                 configuration: .init(path: path, synchronous: configuration.sqliteSynchronous, incidentPolicy: configuration.incidentPolicy))
             logger.info("Store opened", metadata: ["store.kind": "sqlite", "store.path": "\(path)", "store.synchronous": "\(configuration.sqliteSynchronous.rawValue)"])
-        case .postgres:
-            throw Error.unsupportedDatabase(
-                "REBIND_DATABASE_URL: PostgreSQL is not available in this build yet; use sqlite://PATH")
+        case .postgres(let url):
+            // Migrations start now; until they are done (or while the database is down)
+            // /readyz fails and events get 503.
+            let postgres = PostgresStore(
+                configuration: try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy), logger: logger)
+            store = postgres
+            logger.info("Store opened", metadata: ["store.kind": "postgres", "store.url": "\(postgres.configuration.redactedURL)"])
         }
         var masterKey = configuration.masterKey
         if let path = configuration.masterKeyFile {

@@ -10,3 +10,11 @@ public struct ChatAddress: Codable, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String { "\(channel.rawValue):\(id)" }
 }
+
+extension ChatAddress {
+    /// Reads the `channel:id` form `description` writes, as the stores keep it.
+    public init?(storageKey: String) {
+        guard let colon = storageKey.firstIndex(of: ":"), let channel = Channel(rawValue: String(storageKey[..<colon])) else { return nil }
+        self.init(channel: channel, id: String(storageKey[storageKey.index(after: colon)...]))
+    }
+}

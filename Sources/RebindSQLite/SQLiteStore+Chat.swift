@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import RebindCore
 
-extension SQLiteStore: ChatStore {
+extension SQLiteStore: ChatStore, SealedSecretStore {
     // MARK: Linking
 
     public func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws {
@@ -457,13 +457,5 @@ extension SQLiteStore: ChatStore {
                 arguments: [accountID, since.timeIntervalSince1970]
             ).map(Date.init(timeIntervalSince1970:))
         }
-    }
-}
-
-extension ChatAddress {
-    /// Reads the `channel:id` form `description` writes.
-    init?(storageKey: String) {
-        guard let colon = storageKey.firstIndex(of: ":"), let channel = Channel(rawValue: String(storageKey[..<colon])) else { return nil }
-        self.init(channel: channel, id: String(storageKey[storageKey.index(after: colon)...]))
     }
 }

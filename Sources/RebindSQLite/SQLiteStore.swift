@@ -134,12 +134,7 @@ public final class SQLiteStore: EventStore {
 
     public func binding(accountID: String) async throws -> Binding? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM bindings WHERE account_id = ?", arguments: [accountID]).map { row in
-                Binding(
-                    accountID: row["account_id"], userID: row["user_id"], exchange: row["exchange"],
-                    label: row["label"], apiKeyHint: row["api_key_hint"],
-                    boundAt: (row["bound_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM bindings WHERE account_id = ?", arguments: [accountID]).map(Self.binding(from:))
         }
     }
 }

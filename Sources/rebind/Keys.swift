@@ -3,6 +3,7 @@ import Foundation
 import RebindApp
 import RebindCore
 import RebindCrypto
+import RebindPostgres
 import RebindSQLite
 
 struct Keys: AsyncParsableCommand {
@@ -20,9 +21,6 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try loadConfiguration()
-            guard case .sqlite(let path) = configuration.database else {
-                throw ValidationError("REBIND_DATABASE_URL: PostgreSQL is not available in this build yet; use sqlite://PATH")
-            }
             let current: Secret
             if let key = configuration.masterKey {
                 current = key
@@ -37,10 +35,24 @@ struct Keys: AsyncParsableCommand {
             let oldKey = try SecretEnvelope.Key(base64: current, variable: "REBIND_MASTER_KEY")
             let newKey = try SecretEnvelope.Key(base64: Secret(line), variable: "the new key on standard input")
             let envelope = SecretEnvelope(current: newKey, previous: [oldKey])
-            let store = try SQLiteStore(configuration: .init(path: path))
-            let count = try await store.rotateSecrets { sealed, context in
+            let reseal: @Sendable (SealedData, String) throws -> SealedData = { sealed, context in
                 let resealed = try envelope.reseal(SecretEnvelope.Sealed(keyID: sealed.keyID, combined: sealed.data), boundTo: context)
                 return SealedData(keyID: resealed.keyID, data: resealed.combined)
+            }
+            let count: Int
+            switch configuration.database {
+            case .sqlite(let path):
+                count = try await SQLiteStore(configuration: .init(path: path)).rotateSecrets(reseal)
+            case .postgres(let url):
+                // One transaction: every replica sees all secrets under the old key or all under the new.
+                let store = try await PostgresStore.open(configuration: try PostgresStore.Configuration(url: url.value))
+                do {
+                    count = try await store.rotateSecrets(reseal)
+                } catch {
+                    await store.shutdown()
+                    throw error
+                }
+                await store.shutdown()
             }
             print("Re-encrypted \(count) stored secrets under key \(newKey.id).")
             print("Now set REBIND_MASTER_KEY to the new key (or write it to \(configuration.masterKeyFile ?? "the key file")) and restart.")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RebindApp
+import RebindPostgres
 import RebindSQLite
 
 struct Migrate: AsyncParsableCommand {
@@ -11,8 +12,18 @@ struct Migrate: AsyncParsableCommand {
         case .sqlite(let path):
             let applied = try SQLiteStore.migrate(path: path)
             print("Database \(path) is at schema: \(applied.joined(separator: ", "))")
-        case .postgres:
-            throw ValidationError("REBIND_DATABASE_URL: PostgreSQL is not available in this build yet; use sqlite://PATH")
+        case .postgres(let url):
+            let postgres = try PostgresStore.Configuration(url: url.value)
+            let store = try await PostgresStore.open(configuration: postgres)
+            let applied: [String]
+            do {
+                applied = try await store.migrate()
+            } catch {
+                await store.shutdown()
+                throw error
+            }
+            await store.shutdown()
+            print("Database \(postgres.redactedURL) is at schema: \(applied.joined(separator: ", "))")
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RebindCore
 import RebindCrypto
+import RebindPostgres
 import RebindSQLite
 
 /// Everything the service reads from its environment (DESIGN §5). Loading validates it all,
@@ -243,6 +244,11 @@ public struct RebindConfiguration: Sendable {
             return .sqlite(path: path)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            do {
+                _ = try PostgresStore.Configuration(url: url)
+            } catch {
+                throw .invalid(variable: "REBIND_DATABASE_URL", reason: error.description)
+            }
             return .postgres(url: Secret(url))
         }
         throw .invalid(variable: "REBIND_DATABASE_URL", reason: "use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB")

@@ -3,6 +3,7 @@ import Logging
 import RebindCore
 import RebindHTTP
 import RebindRendering
+import RebindPostgres
 import RebindSQLite
 import RebindTelegram
 
@@ -66,8 +67,25 @@ public struct Doctor: Sendable {
             } catch {
                 return Check(name: "store", outcome: .failed, detail: String(describing: error))
             }
-        case .postgres:
-            return Check(name: "store", outcome: .failed, detail: "REBIND_DATABASE_URL: PostgreSQL is not available in this build yet")
+        case .postgres(let url):
+            let postgres: PostgresStore.Configuration
+            let store: PostgresStore
+            do {
+                postgres = try PostgresStore.Configuration(url: url.value)
+                store = try await PostgresStore.open(configuration: postgres)
+            } catch {
+                return Check(name: "store", outcome: .failed, detail: String(describing: error))
+            }
+            let check: Check
+            do {
+                let schema = try await store.migrate().last ?? "none"
+                let events = try await store.eventCount()
+                check = Check(name: "store", outcome: .ok, detail: "postgres \(postgres.redactedURL), \(events) events, schema \(schema)")
+            } catch {
+                check = Check(name: "store", outcome: .failed, detail: String(describing: error))
+            }
+            await store.shutdown()
+            return check
         }
     }
 

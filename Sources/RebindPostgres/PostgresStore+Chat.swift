@@ -1,0 +1,317 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RebindCore
+
+extension PostgresStore {
+    // MARK: Linking
+
+    public func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws {
+        try await withConnection { connection in
+            try await connection.run(
+                """
+                INSERT INTO links (token_hash, user_id, created_at, expires_at)
+                VALUES (\(tokenHash), \(userID), \(now.timeIntervalSince1970), \(expiresAt.timeIntervalSince1970))
+                """, logger: self.logger)
+        }
+    }
+
+    public func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> String? {
+        try await transaction { connection in
+            // Using the token in the statement that checks it: two replicas cannot both redeem it.
+            guard
+                let userID = try await connection.first(
+                    """
+                    UPDATE links SET used_at = \(now.timeIntervalSince1970), used_by = \(chat.description)
+                    WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now.timeIntervalSince1970)
+                    RETURNING user_id
+                    """, logger: self.logger, table: "links", { try $0("user_id", as: String.self) })
+            else { return nil }
+            try await Self.link(chat, to: userID, now: now, on: connection, logger: self.logger)
+            return userID
+        }
+    }
+
+    /// Links a chat to a user (a chat belongs to one user) and makes the user's waiting
+    /// notices due now.
+    static func link(_ chat: ChatAddress, to userID: String, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.run(
+            """
+            INSERT INTO chats (address, user_id, linked_at) VALUES (\(chat.description), \(userID), \(now.timeIntervalSince1970))
+            ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at, blocked_at = NULL
+            """, logger: logger)
+        try await connection.run(
+            """
+            UPDATE notices SET due_at = least(due_at, \(now.timeIntervalSince1970)), status = 'pending'
+            WHERE status = 'waiting_for_chat' AND incident_id IN (SELECT id FROM incidents WHERE user_id = \(userID))
+            """, logger: logger)
+    }
+
+    public func userID(linkedTo chat: ChatAddress) async throws -> String? {
+        try await withConnection { connection in
+            try await Self.userID(linkedTo: chat, on: connection, logger: self.logger)
+        }
+    }
+
+    static func userID(linkedTo chat: ChatAddress, on connection: PostgresConnection, logger: Logger) async throws -> String? {
+        if let userID = try await connection.first(
+            "SELECT user_id FROM chats WHERE address = \(chat.description)", logger: logger, table: "chats", { try $0("user_id", as: String.self) })
+        {
+            return userID
+        }
+        // A chat the platform sent with an event (a Telegram chat id, a Slack team and user)
+        // identifies its user too.
+        switch chat.channel {
+        case .telegram:
+            guard let chatID = Int64(chat.id) else { return nil }
+            return try await connection.first(
+                "SELECT id FROM users WHERE telegram_chat_id = \(chatID) ORDER BY updated_at DESC LIMIT 1", logger: logger, table: "users",
+                { try $0("id", as: String.self) })
+        case .slack:
+            guard let (team, user) = chat.slackUser else { return nil }
+            return try await connection.first(
+                "SELECT id FROM users WHERE slack_team_id = \(team) AND slack_user_id = \(user) ORDER BY updated_at DESC LIMIT 1",
+                logger: logger, table: "users", { try $0("id", as: String.self) })
+        }
+    }
+
+    public func chats(ofUser userID: String) async throws -> [ChatAddress] {
+        try await withConnection { connection in try await Self.chats(ofUser: userID, on: connection, logger: self.logger) }
+    }
+
+    static func chats(ofUser userID: String, on connection: PostgresConnection, logger: Logger) async throws -> [ChatAddress] {
+        var addresses = try await connection.all(
+            "SELECT address FROM chats WHERE user_id = \(userID) AND blocked_at IS NULL ORDER BY linked_at", logger: logger, table: "chats",
+            { try $0("address", as: String.self) }
+        ).compactMap(ChatAddress.init(storageKey:))
+        // The chats the platform named in its events.
+        let named = try await connection.first(
+            "SELECT telegram_chat_id, slack_team_id, slack_user_id FROM users WHERE id = \(userID)", logger: logger, table: "users"
+        ) { row -> [ChatAddress] in
+            var named: [ChatAddress] = []
+            if let chatID = try row("telegram_chat_id", as: Int64?.self) { named.append(ChatAddress(channel: .telegram, id: String(chatID))) }
+            if let team = try row("slack_team_id", as: String?.self), let user = try row("slack_user_id", as: String?.self) {
+                named.append(.slack(teamID: team, userID: user))
+            }
+            return named
+        } ?? []
+        for address in named {
+            let blocked = try await connection.first(
+                "SELECT EXISTS (SELECT 1 FROM chats WHERE address = \(address.description) AND blocked_at IS NOT NULL) AS blocked",
+                logger: logger, table: "chats", { try $0("blocked", as: Bool.self) }) ?? false
+            if !blocked, !addresses.contains(address) { addresses.append(address) }
+        }
+        return addresses
+    }
+
+    public func markBlocked(_ chat: ChatAddress, now: Date) async throws {
+        try await transaction { connection in
+            let logger = self.logger
+            var userID = try await connection.first(
+                "SELECT user_id FROM chats WHERE address = \(chat.description)", logger: logger, table: "chats", { try $0("user_id", as: String.self) })
+            if userID == nil, let chatID = Int64(chat.id) {
+                userID = try await connection.first(
+                    "SELECT id FROM users WHERE telegram_chat_id = \(chatID) ORDER BY updated_at DESC LIMIT 1", logger: logger, table: "users",
+                    { try $0("id", as: String.self) })
+            }
+            try await connection.run(
+                """
+                INSERT INTO chats (address, user_id, linked_at, blocked_at)
+                VALUES (\(chat.description), \(userID ?? ""), \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
+                ON CONFLICT (address) DO UPDATE SET blocked_at = excluded.blocked_at
+                """, logger: logger)
+        }
+    }
+
+    // MARK: Inbound updates
+
+    public func recordUpdate(channel: RebindCore.Channel, externalID: String, payload: Data, now: Date) async throws -> Bool {
+        try await withConnection { connection in
+            try await connection.run(
+                """
+                INSERT INTO updates (channel, external_id, payload, received_at)
+                VALUES (\(channel.rawValue), \(externalID), \(payload), \(now.timeIntervalSince1970))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """, logger: self.logger) == 1
+        }
+    }
+
+    public func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate] {
+        try await withConnection { connection in
+            try await connection.all(
+                "SELECT * FROM updates WHERE processed_at IS NULL AND id > \(afterID) ORDER BY id LIMIT \(limit)", logger: self.logger,
+                table: "updates"
+            ) { row -> InboundUpdate? in
+                guard let channel = RebindCore.Channel(rawValue: try row("channel")) else { return nil }
+                return InboundUpdate(
+                    id: try row("id"), channel: channel, externalID: try row("external_id"), payload: try row("payload"),
+                    receivedAt: try row.date("received_at"))
+            }.compactMap { $0 }
+        }
+    }
+
+    public func completeUpdate(id: Int64) async throws {
+        try await withConnection { connection in
+            // Only the fact that it was processed is kept.
+            try await connection.run(
+                "UPDATE updates SET processed_at = \(Date().timeIntervalSince1970), payload = ''::bytea WHERE id = \(id)", logger: self.logger)
+        }
+    }
+
+    // MARK: Conversations
+
+    public func saveConversation(_ sealed: SealedData, chat: ChatAddress, activeAt: Date) async throws {
+        try await withConnection { connection in
+            try await connection.run(
+                """
+                INSERT INTO conversations (address, key_id, sealed, active_at)
+                VALUES (\(chat.description), \(sealed.keyID), \(sealed.data), \(activeAt.timeIntervalSince1970))
+                ON CONFLICT (address) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, active_at = excluded.active_at
+                """, logger: self.logger)
+        }
+    }
+
+    public func conversation(chat: ChatAddress) async throws -> SealedData? {
+        try await withConnection { connection in
+            try await connection.first(
+                "SELECT key_id, sealed FROM conversations WHERE address = \(chat.description)", logger: self.logger, table: "conversations"
+            ) { SealedData(keyID: try $0("key_id"), data: try $0("sealed")) }
+        }
+    }
+
+    public func deleteConversation(chat: ChatAddress) async throws {
+        try await withConnection { connection in
+            try await connection.run("DELETE FROM conversations WHERE address = \(chat.description)", logger: self.logger)
+        }
+    }
+
+    public func conversationChats(idleSince: Date) async throws -> [ChatAddress] {
+        try await withConnection { connection in
+            try await connection.all(
+                "SELECT address FROM conversations WHERE active_at <= \(idleSince.timeIntervalSince1970)", logger: self.logger,
+                table: "conversations", { try $0("address", as: String.self) }
+            ).compactMap(ChatAddress.init(storageKey:))
+        }
+    }
+
+    // MARK: Incidents
+
+    public func openIncidents(ofUser userID: String) async throws -> [Incident] {
+        try await withConnection { connection in
+            try await connection.all(
+                "SELECT * FROM incidents WHERE user_id = \(userID) AND resolved_at IS NULL ORDER BY opened_at", logger: self.logger,
+                table: "incidents", Self.incident(from:))
+        }
+    }
+
+    // MARK: Bindings and checks
+
+    public func bindings(ofUser userID: String) async throws -> [Binding] {
+        try await withConnection { connection in
+            try await connection.all(
+                "SELECT * FROM bindings WHERE user_id = \(userID) ORDER BY account_id", logger: self.logger, table: "bindings", Self.binding(from:))
+        }
+    }
+
+    public func saveCredentials(
+        accountID: String, userID: String, exchange: String, keyHint: String, sealed: SealedData, verdict: KeyVerdict, now: Date
+    ) async throws {
+        let expires = verdict.tradingExpiresAt?.timeIntervalSince1970
+        try await withConnection { connection in
+            try await connection.run(
+                """
+                INSERT INTO bindings (account_id, user_id, exchange, api_key_hint, bound_at, updated_at,
+                                      credentials_key_id, credentials, trading_expires_at, checked_at)
+                VALUES (\(accountID), \(userID), \(exchange), \(keyHint), \(now.timeIntervalSince1970), \(now.timeIntervalSince1970),
+                        \(sealed.keyID), \(sealed.data), \(expires), \(now.timeIntervalSince1970))
+                ON CONFLICT (account_id) DO UPDATE SET
+                    api_key_hint = excluded.api_key_hint, bound_at = excluded.bound_at, updated_at = excluded.updated_at,
+                    credentials_key_id = excluded.credentials_key_id, credentials = excluded.credentials,
+                    trading_expires_at = excluded.trading_expires_at, checked_at = excluded.checked_at
+                """, logger: self.logger)
+        }
+    }
+
+    public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, String) throws -> SealedData) async throws -> Int {
+        try await transaction { connection in
+            let logger = self.logger
+            // Updates not yet processed hold sealed payloads too; processed ones hold nothing.
+            let waiting = try await connection.first(
+                "SELECT count(*) AS waiting FROM updates WHERE processed_at IS NULL", logger: logger, table: "updates",
+                { try $0("waiting", as: Int.self) }) ?? 0
+            if waiting > 0 {
+                throw Error.updatesWaiting(count: waiting)
+            }
+            var count = 0
+            let credentials = try await connection.all(
+                "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL FOR UPDATE",
+                logger: logger, table: "bindings"
+            ) { (accountID: try $0("account_id", as: String.self), sealed: SealedData(keyID: try $0("credentials_key_id"), data: try $0("credentials"))) }
+            for (accountID, sealed) in credentials {
+                let resealed = try reseal(sealed, "binding:\(accountID)")
+                try await connection.run(
+                    "UPDATE bindings SET credentials_key_id = \(resealed.keyID), credentials = \(resealed.data) WHERE account_id = \(accountID)",
+                    logger: logger)
+                count += 1
+            }
+            let queued = try await connection.all(
+                "SELECT id, key_id, sealed FROM binding_updates WHERE status = 'pending' FOR UPDATE", logger: logger, table: "binding_updates"
+            ) { (id: try $0("id", as: String.self), sealed: SealedData(keyID: try $0("key_id"), data: try $0("sealed"))) }
+            for (id, sealed) in queued {
+                let resealed = try reseal(sealed, "binding_update:\(id)")
+                try await connection.run(
+                    "UPDATE binding_updates SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE id = \(id)", logger: logger)
+                count += 1
+            }
+            let installations = try await connection.all(
+                "SELECT team_id, key_id, sealed FROM slack_installations FOR UPDATE", logger: logger, table: "slack_installations"
+            ) { (teamID: try $0("team_id", as: String.self), sealed: SealedData(keyID: try $0("key_id"), data: try $0("sealed"))) }
+            for (teamID, sealed) in installations {
+                let resealed = try reseal(sealed, SlackInstallation.context(teamID: teamID))
+                try await connection.run(
+                    "UPDATE slack_installations SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE team_id = \(teamID)",
+                    logger: logger)
+                count += 1
+            }
+            let conversations = try await connection.all(
+                "SELECT address, key_id, sealed FROM conversations FOR UPDATE", logger: logger, table: "conversations"
+            ) { (address: try $0("address", as: String.self), sealed: SealedData(keyID: try $0("key_id"), data: try $0("sealed"))) }
+            for (address, sealed) in conversations {
+                let resealed = try reseal(sealed, "conversation:\(address)")
+                try await connection.run(
+                    "UPDATE conversations SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE address = \(address)", logger: logger)
+                count += 1
+            }
+            return count
+        }
+    }
+
+    public func sealedCredentials() async throws -> [(accountID: String, sealed: SealedData)] {
+        try await withConnection { connection in
+            try await connection.all(
+                "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL", logger: self.logger,
+                table: "bindings"
+            ) { (accountID: try $0("account_id", as: String.self), sealed: SealedData(keyID: try $0("credentials_key_id"), data: try $0("credentials"))) }
+        }
+    }
+
+    public func recordFailedCheck(accountID: String, now: Date) async throws {
+        try await transaction { connection in
+            try await connection.run(
+                "INSERT INTO check_failures (account_id, failed_at) VALUES (\(accountID), \(now.timeIntervalSince1970))", logger: self.logger)
+            try await connection.run(
+                "DELETE FROM check_failures WHERE account_id = \(accountID) AND failed_at < \(now.timeIntervalSince1970 - 86400)",
+                logger: self.logger)
+        }
+    }
+
+    public func failedChecks(accountID: String, since: Date) async throws -> [Date] {
+        try await withConnection { connection in
+            try await connection.all(
+                """
+                SELECT failed_at FROM check_failures WHERE account_id = \(accountID) AND failed_at >= \(since.timeIntervalSince1970)
+                ORDER BY failed_at
+                """, logger: self.logger, table: "check_failures", { try $0.date("failed_at") })
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RebindCore
+
+extension PostgresStore {
+    /// Stores the event and everything it causes in one transaction, committed before this
+    /// returns. A transaction that lost a race to another replica (a deadlock victim, a
+    /// unique key taken meanwhile) is run again; the second run sees the winner's rows.
+    public func ingest(_ event: IncomingEvent) async throws -> IngestOutcome {
+        let book = book
+        let logger = logger
+        var attempt = 1
+        while true {
+            do {
+                return try await transaction { connection in
+                    try await Self.ingest(event, book: book, on: connection, logger: logger)
+                }
+            } catch let error as Error where error.isRetryable && attempt < 3 {
+                attempt += 1
+                logger.debug("Ingest retried", metadata: ["event.id": "\(event.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    static func ingest(_ incoming: IncomingEvent, book: IncidentBook, on connection: PostgresConnection, logger: Logger) async throws -> IngestOutcome {
+        let event = incoming.event
+        let inserted = try await connection.run(
+            """
+            INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+            VALUES (\(incoming.id), \(event.type.rawValue), \(event.user.id), \(event.account.id), \(event.robot?.id),
+                    \(incoming.cause?.rawValue), \(event.occurredAt.timeIntervalSince1970), \(incoming.receivedAt.timeIntervalSince1970),
+                    \(incoming.body))
+            ON CONFLICT (webhook_id) DO NOTHING
+            RETURNING 1
+            """, logger: logger)
+        guard inserted == 1 else {
+            let stored = try await connection.first(
+                "SELECT cause FROM inbox WHERE webhook_id = \(incoming.id)", logger: logger, table: "inbox"
+            ) { try $0("cause", as: String?.self) }
+            return .duplicate(cause: stored.flatMap { $0 }.flatMap(Cause.init(rawValue:)))
+        }
+
+        try await saveUser(event.user, at: incoming.receivedAt, on: connection, logger: logger)
+        if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
+            try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
+        }
+
+        // The row lock that makes grouping safe across replicas: a second event of this user
+        // and account waits here until the first commits, then reads the incident it opened.
+        try await connection.run(
+            """
+            INSERT INTO incident_groups (user_id, account_id) VALUES (\(event.user.id), \(event.account.id))
+            ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
+            """, logger: logger)
+        let open = try await openIncidents(userID: event.user.id, accountID: event.account.id, on: connection, logger: logger)
+        let changes = book.apply(event, eventID: incoming.id, cause: incoming.cause ?? .unknown, open: open, now: incoming.receivedAt)
+        for incident in changes.incidents {
+            try await save(incident, on: connection, logger: logger)
+        }
+        for notice in changes.notices {
+            try await enqueue(notice, now: incoming.receivedAt, on: connection, logger: logger)
+        }
+        return .stored(cause: incoming.cause)
+    }
+
+    /// Keeps what the platform knows of the user's chats; absent fields leave stored ones.
+    static func saveUser(_ user: RobotEvent.User, at now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.run(
+            """
+            INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
+            VALUES (\(user.id), \(user.locale), \(user.telegramChatId), \(user.slack?.teamId), \(user.slack?.userId), \(now.timeIntervalSince1970))
+            ON CONFLICT (id) DO UPDATE SET
+                locale = coalesce(excluded.locale, users.locale),
+                telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
+                slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
+                slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
+                updated_at = excluded.updated_at
+            WHERE excluded.locale IS DISTINCT FROM users.locale
+                OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
+                OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
+                OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
+            """, logger: logger)
+    }
+
+    static func saveBinding(_ event: RobotEvent, at now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+        let account = event.account
+        // A binding is as old as the platform says; failing that, as old as this event.
+        let boundAt = account.boundAt ?? event.occurredAt
+        try await connection.run(
+            """
+            INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at)
+            VALUES (\(account.id), \(event.user.id), \(account.exchange), \(account.label), \(account.apiKeyHint),
+                    \(boundAt.timeIntervalSince1970), \(now.timeIntervalSince1970))
+            ON CONFLICT (account_id) DO UPDATE SET
+                user_id = excluded.user_id, exchange = excluded.exchange,
+                label = coalesce(excluded.label, bindings.label),
+                api_key_hint = coalesce(excluded.api_key_hint, bindings.api_key_hint),
+                bound_at = excluded.bound_at, updated_at = excluded.updated_at
+            """, logger: logger)
+    }
+
+    static func openIncidents(userID: String, accountID: String, on connection: PostgresConnection, logger: Logger) async throws -> [Incident] {
+        try await connection.all(
+            """
+            SELECT * FROM incidents WHERE user_id = \(userID) AND account_id = \(accountID) AND resolved_at IS NULL
+            ORDER BY opened_at
+            """, logger: logger, table: "incidents", incident(from:))
+    }
+
+    static func save(_ incident: Incident, on connection: PostgresConnection, logger: Logger) async throws {
+        let robots = try json(incident.robots)
+        let reason = try json(incident.reason)
+        try await connection.run(
+            """
+            INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
+                                   announce_at, reminders_sent, resolved_at, resolution)
+            VALUES (\(incident.id), \(incident.userID), \(incident.accountID), \(incident.exchange), \(incident.cause.rawValue),
+                    \(robots), \(reason), \(incident.openedAt.timeIntervalSince1970), \(incident.announceAt.timeIntervalSince1970),
+                    \(incident.remindersSent), \(incident.resolvedAt?.timeIntervalSince1970), \(incident.resolution?.rawValue))
+            ON CONFLICT (id) DO UPDATE SET
+                robots = excluded.robots, reason = excluded.reason,
+                reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
+                resolution = excluded.resolution
+            """, logger: logger)
+    }
+
+    static func enqueue(_ notice: IncidentNotice, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+        // Recovery (updates, resolutions) goes before first announcements, and those before reminders.
+        let (kind, dueAt, priority): (String, Date, Int) =
+            switch notice {
+            case .announce(_, let at): ("announce", at, 1)
+            case .update: ("update", now, 0)
+            case .resolve: ("resolve", now, 0)
+            case .withdraw: ("withdraw", now, 0)
+            }
+        try await insertNotice(incidentID: notice.incidentID, kind: kind, dueAt: dueAt, now: now, priority: priority, on: connection, logger: logger)
+    }
+
+    static func insertNotice(
+        incidentID: String, kind: String, dueAt: Date, now: Date, priority: Int, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.run(
+            """
+            INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
+            VALUES (\(incidentID), \(kind), \(dueAt.timeIntervalSince1970), \(now.timeIntervalSince1970), \(priority))
+            """, logger: logger)
+    }
+}

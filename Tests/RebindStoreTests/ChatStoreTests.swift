@@ -1,0 +1,181 @@
+import Foundation
+import RebindCore
+import Synchronization
+import Testing
+
+@Suite("Store, chat side")
+struct ChatStoreTests {
+    let now = Date(timeIntervalSince1970: 1_795_685_400)
+    let chat = ChatAddress(channel: .telegram, id: "555")
+    let policy = IncidentPolicy(groupWait: 10, repeatInterval: 3600, maxReminders: 2)
+
+    func paused(_ id: String, user: String = "u_1", chatID: Int64? = nil) -> IncomingEvent {
+        let event = RobotEvent(
+            type: .robotPaused, occurredAt: now, user: .init(id: user, telegramChatId: chatID),
+            account: .init(id: "acc_\(user)", exchange: "binance"), robot: .init(id: "rb_1", name: "Grid"),
+            reason: .init(text: "API expired or no permission"))
+        return IncomingEvent(id: id, event: event, cause: .keyExpired, body: Data("{}".utf8), receivedAt: now)
+    }
+
+    @Test("A link token works once, before it expires, and links the chat to its user", arguments: StoreKind.available)
+    func links(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            try await store.createLink(tokenHash: "h1", userID: "u_1", now: now, expiresAt: now.addingTimeInterval(86400))
+            #expect(try await store.redeemLink(tokenHash: "h1", chat: chat, now: now.addingTimeInterval(86401)) == nil)
+            #expect(try await store.redeemLink(tokenHash: "h1", chat: chat, now: now) == "u_1")
+            #expect(try await store.redeemLink(tokenHash: "h1", chat: chat, now: now) == nil)
+            #expect(try await store.redeemLink(tokenHash: "unknown", chat: chat, now: now) == nil)
+            #expect(try await store.userID(linkedTo: chat) == "u_1")
+            #expect(try await store.chats(ofUser: "u_1") == [chat])
+        }
+    }
+
+    @Test("A chat id from the platform's event identifies the user too", arguments: StoreKind.available)
+    func chatFromEvent(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            _ = try await store.ingest(paused("e1", chatID: 555))
+            #expect(try await store.userID(linkedTo: chat) == "u_1")
+            #expect(try await store.chats(ofUser: "u_1") == [chat])
+            try await store.markBlocked(chat, now: now)
+            #expect(try await store.chats(ofUser: "u_1").isEmpty)
+        }
+    }
+
+    @Test("A parked notice waits for the user to link a chat, then is due at once", arguments: StoreKind.available)
+    func parkedUntilLinked(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            _ = try await store.ingest(paused("e1"))
+            let due = try await store.dueNotices(now: now.addingTimeInterval(10), limit: 10)
+            #expect(due.map(\.notice) == [.announce(incidentID: "e1", at: now.addingTimeInterval(10))])
+            try await store.parkNotice(id: due[0].id)
+            #expect(try await store.dueNotices(now: now.addingTimeInterval(100), limit: 10).isEmpty)
+            try await store.createLink(tokenHash: "h", userID: "u_1", now: now, expiresAt: now.addingTimeInterval(86400))
+            _ = try await store.redeemLink(tokenHash: "h", chat: chat, now: now.addingTimeInterval(200))
+            #expect(try await store.dueNotices(now: now.addingTimeInterval(200), limit: 10).map(\.id) == [due[0].id])
+        }
+    }
+
+    @Test("Updates are stored once per external id and processed in order", arguments: StoreKind.available)
+    func updates(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            #expect(try await store.recordUpdate(channel: .telegram, externalID: "1", payload: Data("a".utf8), now: now))
+            #expect(try await store.recordUpdate(channel: .telegram, externalID: "2", payload: Data("b".utf8), now: now))
+            #expect(try await !store.recordUpdate(channel: .telegram, externalID: "1", payload: Data("a".utf8), now: now))
+            let pending = try await store.pendingUpdates(limit: 10)
+            #expect(pending.map(\.payload) == [Data("a".utf8), Data("b".utf8)])
+            try await store.completeUpdate(id: pending[0].id)
+            #expect(try await store.pendingUpdates(limit: 10).map(\.payload) == [Data("b".utf8)])
+        }
+    }
+
+    @Test("Retries, dead letters and reminders follow the notice's state", arguments: StoreKind.available)
+    func noticeLifecycle(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            _ = try await store.ingest(paused("e1", chatID: 555))
+            let due = try #require(try await store.dueNotices(now: now.addingTimeInterval(10), limit: 10).first)
+            try await store.retryNotice(id: due.id, at: now.addingTimeInterval(60), attempts: 1, firstAttemptAt: now, error: "HTTP 502")
+            #expect(try await store.dueNotices(now: now.addingTimeInterval(30), limit: 10).isEmpty)
+            let retried = try #require(try await store.dueNotices(now: now.addingTimeInterval(60), limit: 10).first)
+            #expect(retried.attempts == 1)
+            try await store.completeNotice(id: retried.id)
+            try await store.saveIncidentMessageID("42", incidentID: "e1", chat: chat)
+            #expect(try await store.incidentMessageID(incidentID: "e1", chat: chat) == "42")
+
+            let policy = IncidentPolicy(groupWait: 10, repeatInterval: 3600, maxReminders: 2)
+            #expect(try await store.scheduleReminders(policy: policy, now: now.addingTimeInterval(100)) == 0)
+            #expect(try await store.scheduleReminders(policy: policy, now: now.addingTimeInterval(3610)) == 1)
+            #expect(try await store.scheduleReminders(policy: policy, now: now.addingTimeInterval(3620)) == 0)
+            #expect(try await store.scheduleReminders(policy: policy, now: now.addingTimeInterval(7210)) == 1)
+            #expect(try await store.scheduleReminders(policy: policy, now: now.addingTimeInterval(99999)) == 0)
+            let reminders = try await store.dueNotices(now: now.addingTimeInterval(99999), limit: 10)
+            #expect(reminders.count == 2 && reminders.allSatisfy(\.isReminder))
+            try await store.deadLetterNotice(id: reminders[0].id, error: "blocked", now: now)
+            #expect(try await store.dueNotices(now: now.addingTimeInterval(99999), limit: 10).count == 1)
+        }
+    }
+
+    @Test("Conversations and credentials are kept only as the sealed bytes given", arguments: StoreKind.available)
+    func sealed(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            let sealed = SealedData(keyID: "k1", data: Data([1, 2, 3]))
+            try await store.saveConversation(sealed, chat: chat, activeAt: now)
+            #expect(try await store.conversation(chat: chat) == sealed)
+            #expect(try await store.conversationChats(idleSince: now) == [chat])
+            #expect(try await store.conversationChats(idleSince: now.addingTimeInterval(-1)).isEmpty)
+            try await store.deleteConversation(chat: chat)
+            #expect(try await store.conversation(chat: chat) == nil)
+
+            try await store.saveCredentials(
+                accountID: "acc_1", userID: "u_1", exchange: "okx", keyHint: "9fQx", sealed: sealed,
+                verdict: KeyVerdict(cause: nil, canTrade: true, tradingExpiresAt: now.addingTimeInterval(86400)), now: now)
+            let binding = try #require(try await store.bindings(ofUser: "u_1").first)
+            #expect(binding.apiKeyHint == "9fQx")
+            #expect(binding.tradingExpiresAt == now.addingTimeInterval(86400))
+            #expect(try await store.sealedCredentials().map(\.sealed) == [sealed])
+        }
+    }
+
+    @Test("Rotating re-seals every credential and conversation with its context, and waits for unprocessed updates", arguments: StoreKind.available)
+    func rotation(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            let sealed = SealedData(keyID: "k1", data: Data([1, 2, 3]))
+            try await store.saveConversation(sealed, chat: chat, activeAt: now)
+            try await store.saveCredentials(
+                accountID: "acc_1", userID: "u_1", exchange: "okx", keyHint: "9fQx", sealed: sealed,
+                verdict: KeyVerdict(cause: nil, canTrade: true), now: now)
+            let contexts = Mutex<[String]>([])
+            let count = try await store.rotateSecrets { old, context in
+                contexts.withLock { $0.append(context) }
+                return SealedData(keyID: "k2", data: old.data + [9])
+            }
+            #expect(count == 2)
+            #expect(contexts.withLock { $0.sorted() } == ["binding:acc_1", "conversation:telegram:555"])
+            #expect(try await store.conversation(chat: chat) == SealedData(keyID: "k2", data: Data([1, 2, 3, 9])))
+            #expect(try await store.sealedCredentials().map(\.sealed) == [SealedData(keyID: "k2", data: Data([1, 2, 3, 9]))])
+
+            _ = try await store.recordUpdate(channel: .telegram, externalID: "1", payload: Data("a".utf8), now: now)
+            await #expect(throws: (any Error).self) { try await store.rotateSecrets { old, _ in old } }
+            #expect(try await store.conversation(chat: chat)?.keyID == "k2")
+        }
+    }
+
+    @Test("Failed checks are counted per account within the window", arguments: StoreKind.available)
+    func failedChecks(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            for offset in [0.0, 60, 120] { try await store.recordFailedCheck(accountID: "acc_1", now: now.addingTimeInterval(offset)) }
+            #expect(try await store.failedChecks(accountID: "acc_1", since: now.addingTimeInterval(30)).count == 2)
+            #expect(try await store.failedChecks(accountID: "acc_2", since: now).isEmpty)
+        }
+    }
+
+    @Test("A binding update is queued with its conversation, claimed under a lease, retried, and ended", arguments: StoreKind.available)
+    func bindingUpdates(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            let sealed = SealedData(keyID: "k1", data: Data([1, 2, 3]))
+            let conversation = SealedData(keyID: "k1", data: Data([4, 5]))
+            let update = QueuedBindingUpdate(id: "bind_1", chat: chat, accountID: "acc_1", sealed: sealed)
+            try await store.queueBindingUpdate(update, conversation: conversation, activeAt: now, now: now)
+            // The same id again changes nothing.
+            try await store.queueBindingUpdate(update, conversation: conversation, activeAt: now, now: now)
+            #expect(try await store.conversation(chat: chat) == conversation)
+            #expect(try await store.hasPendingBindingUpdate(chat: chat))
+
+            let claimed = try await store.claimBindingUpdates(now: now, limit: 10, leaseUntil: now.addingTimeInterval(60))
+            #expect(claimed == [update])
+            // Leased: not claimed again until the lease runs out.
+            #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(59), limit: 10, leaseUntil: now.addingTimeInterval(120)).isEmpty)
+            let rescued = try await store.claimBindingUpdates(now: now.addingTimeInterval(61), limit: 10, leaseUntil: now.addingTimeInterval(120))
+            #expect(rescued.map(\.id) == ["bind_1"])
+
+            try await store.retryBindingUpdate(id: "bind_1", at: now.addingTimeInterval(200), attempts: 1, firstAttemptAt: now, error: "HTTP 503")
+            #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(199), limit: 10, leaseUntil: now.addingTimeInterval(300)).isEmpty)
+            let retried = try await store.claimBindingUpdates(now: now.addingTimeInterval(200), limit: 10, leaseUntil: now.addingTimeInterval(300))
+            #expect(retried.first?.attempts == 1)
+            #expect(retried.first?.firstAttemptAt == now)
+
+            try await store.endBindingUpdate(id: "bind_1", as: .delivered, error: nil, now: now)
+            #expect(try await store.hasPendingBindingUpdate(chat: chat) == false)
+            #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(10_000), limit: 10, leaseUntil: now.addingTimeInterval(20_000)).isEmpty)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RebindCore
+@testable import RebindPostgres
+import RebindSQLite
+import Testing
+
+/// What the storage tests need of a store: both ports and the secrets rotation.
+typealias TestableStore = ChatStore & EventStore & SealedSecretStore & SlackInstallationStore
+
+/// The stores the behavioural tests run on: SQLite always, PostgreSQL when
+/// `REBIND_TEST_POSTGRES_URL` names a server (scripts/test.sh starts one and sets it).
+enum StoreKind: String, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var available: [StoreKind] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["REBIND_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    var testDescription: String { rawValue }
+}
+
+/// One test's database: a new SQLite file, or a new schema on the PostgreSQL server, with
+/// every store opened on it shut down and the schema dropped at the end.
+final class StoreFixture: Sendable {
+    let kind: StoreKind
+    let policy: IncidentPolicy
+    let place: String
+    let store: any TestableStore
+    private let opened: OpenedStores
+
+    private init(kind: StoreKind, policy: IncidentPolicy, place: String, store: any TestableStore, opened: OpenedStores) {
+        self.kind = kind
+        self.policy = policy
+        self.place = place
+        self.store = store
+        self.opened = opened
+    }
+
+    static func make(_ kind: StoreKind, policy: IncidentPolicy) async throws -> StoreFixture {
+        let opened = OpenedStores()
+        switch kind {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-store-\(UUID().uuidString)/rebind.sqlite").path
+            let store = try SQLiteStore(configuration: .init(path: path, incidentPolicy: policy))
+            return StoreFixture(kind: kind, policy: policy, place: path, store: store, opened: opened)
+        case .postgres:
+            let schema = "rebind_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            let store = try await opened.postgres(try PostgresTesting.configuration(schema: schema, policy: policy))
+            return StoreFixture(kind: kind, policy: policy, place: schema, store: store, opened: opened)
+        }
+    }
+
+    /// Another store on the same database: a restart, or a second replica.
+    func another() async throws -> any TestableStore {
+        switch kind {
+        case .sqlite: try SQLiteStore(configuration: .init(path: place, incidentPolicy: policy))
+        case .postgres: try await opened.postgres(try PostgresTesting.configuration(schema: place, policy: policy))
+        }
+    }
+
+    /// A second PostgreSQL store on this test's schema, as another replica.
+    func replica() async throws -> PostgresStore {
+        try await opened.postgres(try PostgresTesting.configuration(schema: place, policy: policy))
+    }
+
+    func close() async throws {
+        await opened.shutdownAll()
+        if kind == .postgres { try await PostgresTesting.dropSchema(place) }
+    }
+}
+
+/// The PostgreSQL stores a test opened, to shut down at its end.
+actor OpenedStores {
+    private var stores: [PostgresStore] = []
+
+    func postgres(_ configuration: PostgresStore.Configuration) async throws -> PostgresStore {
+        let store = try await PostgresStore.open(configuration: configuration)
+        stores.append(store)
+        return store
+    }
+
+    func shutdownAll() async {
+        for store in stores { await store.shutdown() }
+        stores = []
+    }
+}
+
+enum PostgresTesting {
+    static func configuration(schema: String?, policy: IncidentPolicy = IncidentPolicy()) throws -> PostgresStore.Configuration {
+        guard let url = StoreKind.postgresURL else { throw PostgresStore.Error.invalidURL(reason: "REBIND_TEST_POSTGRES_URL is not set") }
+        var configuration = try PostgresStore.Configuration(url: url, incidentPolicy: policy)
+        configuration.schema = schema
+        configuration.maximumConnections = 8
+        // Thousands of concurrent ingests queue for a connection longer than production's wait.
+        configuration.connectionWait = .seconds(60)
+        return configuration
+    }
+
+    static func dropSchema(_ schema: String) async throws {
+        try await withClient { client in
+            // A test's own generated name: safe to stand in DDL.
+            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"))
+        }
+    }
+
+    /// A bare client on the test server, outside any store.
+    @discardableResult
+    static func withClient<Result: Sendable>(_ body: @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
+        let client = PostgresClient(configuration: try configuration(schema: nil).client)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}
+
+/// Runs `body` on a fresh store of `kind`, then closes it whatever happened.
+func withStore(
+    _ kind: StoreKind, policy: IncidentPolicy = IncidentPolicy(), _ body: (any TestableStore) async throws -> Void
+) async throws {
+    try await withFixture(kind, policy: policy) { try await body($0.store) }
+}
+
+func withFixture(_ kind: StoreKind, policy: IncidentPolicy = IncidentPolicy(), _ body: (StoreFixture) async throws -> Void) async throws {
+    let fixture = try await StoreFixture.make(kind, policy: policy)
+    do {
+        try await body(fixture)
+    } catch {
+        try await fixture.close()
+        throw error
+    }
+    try await fixture.close()
+}
