@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict:
                REBIND_DATABASE_URL=url, REBIND_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(),
                REBIND_EVENTS_SECRET=secret, REBIND_TELEGRAM_BOT_TOKEN=TOKEN, REBIND_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
                REBIND_TELEGRAM_API_URL=f"http://127.0.0.1:{fake_port}", REBIND_TELEGRAM_BOT_USERNAME="replicas_bot",
-               REBIND_TELEGRAM_RATE="1000", REBIND_GROUP_WAIT_SECONDS="2", REBIND_OUTBOX_LEASE_SECONDS=str(args.lease),
+               REBIND_TELEGRAM_RATE="1000", REBIND_GROUP_WAIT_SECONDS=str(args.group_wait), REBIND_OUTBOX_LEASE_SECONDS=str(args.lease),
                REBIND_LOG_LEVEL="warning", REBIND_TEMPLATES_DIR=str(ROOT / "templates"))
     env.pop("REBIND_PLATFORM_URL", None)
     subprocess.run([args.rebind, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
@@ -192,6 +192,8 @@ async def run(args: argparse.Namespace) -> dict:
                     replicas[victim].send_signal(signal.SIGKILL)
                     dead.add(victim)
                     counts["killed_after_requests"] = done
+                    counts["killed_after_seconds"] = round(time.monotonic() - started, 1)
+                    counts["guidance_sent_before_kill"] = sum(n for c, n in fake.sends_ok.items() if c < purge.PROBE_CHAT_BASE)
 
         started = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(args.connections)))
@@ -201,6 +203,10 @@ async def run(args: argparse.Namespace) -> dict:
         while len([c for c in fake.sends_ok if c < purge.PROBE_CHAT_BASE]) < args.accounts and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
         delivered = time.monotonic() - started
+        # Edits of the incidents (later robots) may still be waiting out Telegram's per-chat
+        # limit; everything must leave the outbox, the dead replica's claims included.
+        while int(psql(url, "SELECT count(*) FROM notices WHERE status = 'pending'").strip()) > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(1)
         await asyncio.sleep(args.settle)
 
         stored = set(psql(url, "SELECT webhook_id FROM inbox").split())
@@ -251,8 +257,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--connections", type=int, default=24)
-    parser.add_argument("--kill-after", type=float, default=0.4, help="fraction of requests after which a replica is killed")
+    parser.add_argument("--kill-after", type=float, default=0.3, help="fraction of requests after which a replica is killed")
     parser.add_argument("--lease", type=int, default=10, help="REBIND_OUTBOX_LEASE_SECONDS for the replicas")
+    parser.add_argument("--group-wait", type=int, default=10, help="REBIND_GROUP_WAIT_SECONDS for the replicas (10, the default)")
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--settle", type=float, default=5)
     parser.add_argument("--seed", type=int, default=6)
