@@ -20,14 +20,21 @@ public struct InboundUpdate: Sendable, Equatable {
     public var externalID: String
     public var payload: Data
     public var receivedAt: Date
+    /// The chat it belongs to (its `ChatAddress` description): a chat's updates are handled
+    /// in order, by one replica at a time. An update stored without one is a lane of its own.
+    public var lane: String
 
-    public init(id: Int64, channel: Channel, externalID: String, payload: Data, receivedAt: Date) {
+    public init(id: Int64, channel: Channel, externalID: String, payload: Data, receivedAt: Date, lane: String? = nil) {
         self.id = id
         self.channel = channel
         self.externalID = externalID
         self.payload = payload
         self.receivedAt = receivedAt
+        self.lane = lane ?? Self.ownLane(id: id)
     }
+
+    /// The lane of an update that names no chat.
+    public static func ownLane(id: Int64) -> String { "update:\(id)" }
 }
 
 /// A notice waiting for delivery, with its retry state.
@@ -134,7 +141,18 @@ public protocol ChatStore: Sendable {
     func markBlocked(_ chat: ChatAddress, now: Date) async throws
 
     // Inbound updates: stored once (false for a duplicate), then processed in order.
-    func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool
+    func recordUpdate(channel: Channel, externalID: String, lane: String?, payload: Data, now: Date) async throws -> Bool
+    /// Leases to `owner` up to `limit` lanes that have unprocessed updates, oldest first,
+    /// unless another owner holds the lane with a lease that has not run out; renews the
+    /// lanes `owner` holds. Returns the lanes `owner` now holds. Replicas call this so that a
+    /// chat's updates are handled by one of them at a time, in order.
+    func claimUpdateLanes(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [String]
+    /// Leases one lane (a chat) to `owner` unless another owner holds it; false if so.
+    func claimLane(_ lane: String, owner: String, now: Date, leaseUntil: Date) async throws -> Bool
+    /// Gives up every lane `owner` holds (a replica shutting down), so others take them at once.
+    func releaseLanes(owner: String) async throws
+    /// Unprocessed updates of these lanes with an id above `afterID`, oldest first.
+    func pendingUpdates(inLanes lanes: [String], after afterID: Int64, limit: Int) async throws -> [InboundUpdate]
     /// Unprocessed updates with an id above `afterID`, oldest first.
     func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate]
     func completeUpdate(id: Int64) async throws
@@ -197,6 +215,10 @@ public protocol ChatStore: Sendable {
 }
 
 extension ChatStore {
+    public func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool {
+        try await recordUpdate(channel: channel, externalID: externalID, lane: nil, payload: payload, now: now)
+    }
+
     /// The oldest unprocessed updates.
     public func pendingUpdates(limit: Int) async throws -> [InboundUpdate] {
         try await pendingUpdates(after: 0, limit: limit)

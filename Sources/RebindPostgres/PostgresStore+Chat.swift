@@ -125,12 +125,12 @@ extension PostgresStore {
 
     // MARK: Inbound updates
 
-    public func recordUpdate(channel: RebindCore.Channel, externalID: String, payload: Data, now: Date) async throws -> Bool {
+    public func recordUpdate(channel: RebindCore.Channel, externalID: String, lane: String?, payload: Data, now: Date) async throws -> Bool {
         try await withConnection { connection in
             try await connection.run(
                 """
-                INSERT INTO updates (channel, external_id, payload, received_at)
-                VALUES (\(channel.rawValue), \(externalID), \(payload), \(now.timeIntervalSince1970))
+                INSERT INTO updates (channel, external_id, lane, payload, received_at)
+                VALUES (\(channel.rawValue), \(externalID), \(lane), \(payload), \(now.timeIntervalSince1970))
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: self.logger) == 1
         }
@@ -140,13 +140,65 @@ extension PostgresStore {
         try await withConnection { connection in
             try await connection.all(
                 "SELECT * FROM updates WHERE processed_at IS NULL AND id > \(afterID) ORDER BY id LIMIT \(limit)", logger: self.logger,
-                table: "updates"
-            ) { row -> InboundUpdate? in
-                guard let channel = RebindCore.Channel(rawValue: try row("channel")) else { return nil }
-                return InboundUpdate(
-                    id: try row("id"), channel: channel, externalID: try row("external_id"), payload: try row("payload"),
-                    receivedAt: try row.date("received_at"))
-            }.compactMap { $0 }
+                table: "updates", Self.inboundUpdate(from:)
+            ).compactMap { $0 }
+        }
+    }
+
+    static func inboundUpdate(from row: Columns) throws -> InboundUpdate? {
+        guard let channel = RebindCore.Channel(rawValue: try row("channel")) else { return nil }
+        return InboundUpdate(
+            id: try row("id"), channel: channel, externalID: try row("external_id"), payload: try row("payload"),
+            receivedAt: try row.date("received_at"), lane: try row("lane", as: String?.self))
+    }
+
+    /// One statement: each candidate lane is upserted into `lane_leases` only where the lease
+    /// is ours or has run out. Two replicas upserting one lane at once serialise on its row,
+    /// and the second sees the first's lease: only one of them gets the lane.
+    public func claimUpdateLanes(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [String] {
+        try await withConnection { connection in
+            try await connection.all(
+                """
+                WITH candidates AS (
+                    SELECT coalesce(lane, 'update:' || id) AS lane, min(id) AS first FROM updates WHERE processed_at IS NULL
+                    GROUP BY 1 ORDER BY 2 LIMIT \(limit)
+                )
+                INSERT INTO lane_leases (lane, owner, lease_until)
+                SELECT lane, \(owner), \(leaseUntil.timeIntervalSince1970) FROM candidates ORDER BY first
+                ON CONFLICT (lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+                WHERE lane_leases.owner = excluded.owner OR lane_leases.lease_until < \(now.timeIntervalSince1970)
+                RETURNING lane
+                """, logger: self.logger, table: "lane_leases", { try $0("lane", as: String.self) })
+        }
+    }
+
+    public func claimLane(_ lane: String, owner: String, now: Date, leaseUntil: Date) async throws -> Bool {
+        try await withConnection { connection in
+            try await connection.run(
+                """
+                INSERT INTO lane_leases (lane, owner, lease_until) VALUES (\(lane), \(owner), \(leaseUntil.timeIntervalSince1970))
+                ON CONFLICT (lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+                WHERE lane_leases.owner = excluded.owner OR lane_leases.lease_until < \(now.timeIntervalSince1970)
+                RETURNING 1
+                """, logger: self.logger) == 1
+        }
+    }
+
+    public func releaseLanes(owner: String) async throws {
+        try await withConnection { connection in
+            try await connection.run("DELETE FROM lane_leases WHERE owner = \(owner)", logger: self.logger)
+        }
+    }
+
+    public func pendingUpdates(inLanes lanes: [String], after afterID: Int64, limit: Int) async throws -> [InboundUpdate] {
+        guard !lanes.isEmpty else { return [] }
+        return try await withConnection { connection in
+            try await connection.all(
+                """
+                SELECT * FROM updates WHERE processed_at IS NULL AND coalesce(lane, 'update:' || id) = ANY(\(lanes)) AND id > \(afterID)
+                ORDER BY id LIMIT \(limit)
+                """, logger: self.logger, table: "updates", Self.inboundUpdate(from:)
+            ).compactMap { $0 }
         }
     }
 

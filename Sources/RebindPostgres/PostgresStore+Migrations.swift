@@ -186,6 +186,16 @@ extension PostgresStore {
             )
             """,
         ]),
+        Migration(version: "v5_update_lanes", statements: [
+            "ALTER TABLE updates ADD COLUMN lane text",
+            """
+            CREATE TABLE lane_leases (
+                lane text PRIMARY KEY,
+                owner text NOT NULL,
+                lease_until double precision NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

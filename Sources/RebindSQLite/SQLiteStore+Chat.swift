@@ -118,11 +118,11 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     // MARK: Inbound updates
 
-    public func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool {
+    public func recordUpdate(channel: Channel, externalID: String, lane: String?, payload: Data, now: Date) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO updates (channel, external_id, payload, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [channel.rawValue, externalID, payload, now.timeIntervalSince1970])
+                sql: "INSERT INTO updates (channel, external_id, lane, payload, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [channel.rawValue, externalID, lane, payload, now.timeIntervalSince1970])
             return db.changesCount == 1
         }
     }
@@ -131,12 +131,61 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM updates WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit]
-            ).compactMap { row in
-                guard let channel = Channel(rawValue: row["channel"]) else { return nil }
-                return InboundUpdate(
-                    id: row["id"], channel: channel, externalID: row["external_id"], payload: row["payload"],
-                    receivedAt: Date(timeIntervalSince1970: row["received_at"]))
-            }
+            ).compactMap(Self.inboundUpdate(from:))
+        }
+    }
+
+    static func inboundUpdate(from row: Row) -> InboundUpdate? {
+        guard let channel = Channel(rawValue: row["channel"]) else { return nil }
+        return InboundUpdate(
+            id: row["id"], channel: channel, externalID: row["external_id"], payload: row["payload"],
+            receivedAt: Date(timeIntervalSince1970: row["received_at"]), lane: row["lane"])
+    }
+
+    public func claimUpdateLanes(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [String] {
+        try await pool.write { db in
+            let lanes = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT coalesce(lane, 'update:' || id) AS lane FROM updates WHERE processed_at IS NULL
+                    GROUP BY 1 ORDER BY min(id) LIMIT ?
+                    """, arguments: [limit])
+            return try lanes.filter { try Self.claimLane($0, owner: owner, now: now, leaseUntil: leaseUntil, in: db) }
+        }
+    }
+
+    public func claimLane(_ lane: String, owner: String, now: Date, leaseUntil: Date) async throws -> Bool {
+        try await pool.write { db in try Self.claimLane(lane, owner: owner, now: now, leaseUntil: leaseUntil, in: db) }
+    }
+
+    static func claimLane(_ lane: String, owner: String, now: Date, leaseUntil: Date, in db: Database) throws -> Bool {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO lane_leases (lane, owner, lease_until) VALUES (?, ?, ?)
+                ON CONFLICT (lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+                WHERE lane_leases.owner = excluded.owner OR lane_leases.lease_until < ?
+                """
+        ).execute(arguments: [lane, owner, leaseUntil.timeIntervalSince1970, now.timeIntervalSince1970])
+        return db.changesCount == 1
+    }
+
+    public func releaseLanes(owner: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM lane_leases WHERE owner = ?", arguments: [owner]) }
+    }
+
+    public func pendingUpdates(inLanes lanes: [String], after afterID: Int64, limit: Int) async throws -> [InboundUpdate] {
+        guard !lanes.isEmpty else { return [] }
+        return try await pool.read { db in
+            let marks = Array(repeating: "?", count: lanes.count).joined(separator: ", ")
+            var arguments = StatementArguments(lanes)
+            arguments += [afterID, limit]
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM updates WHERE processed_at IS NULL AND coalesce(lane, 'update:' || id) IN (\(marks)) AND id > ?
+                    ORDER BY id LIMIT ?
+                    """, arguments: arguments
+            ).compactMap(Self.inboundUpdate(from:))
         }
     }
 

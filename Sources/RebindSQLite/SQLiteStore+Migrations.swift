@@ -159,6 +159,16 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v5_update_lanes") { db in
+            try db.execute(sql: """
+                ALTER TABLE updates ADD COLUMN lane TEXT;
+                CREATE TABLE lane_leases (
+                    lane TEXT PRIMARY KEY NOT NULL,
+                    owner TEXT NOT NULL,
+                    lease_until REAL NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -62,6 +62,9 @@ public final class SQLiteStore: EventStore {
             // GRDB puts the writer in WAL mode with synchronous=NORMAL after
             // prepareDatabase runs, so the durability setting is applied here, on the writer.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            // One process serves an SQLite file: whoever held chats' lanes before is gone, so
+            // a restart after a crash does not wait for their leases to run out.
+            try pool.write { db in try db.execute(sql: "DELETE FROM lane_leases") }
         } catch {
             throw Error.cannotOpen(path: configuration.path, reason: String(describing: error))
         }

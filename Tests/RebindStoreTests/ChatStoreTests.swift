@@ -178,4 +178,28 @@ struct ChatStoreTests {
             #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(10_000), limit: 10, leaseUntil: now.addingTimeInterval(20_000)).isEmpty)
         }
     }
+
+    @Test("A chat's updates are leased to one replica at a time; another takes them over once the lease runs out", arguments: StoreKind.available)
+    func updateLanes(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            #expect(try await store.recordUpdate(channel: .telegram, externalID: "1", lane: "telegram:1", payload: Data("a".utf8), now: now))
+            #expect(try await store.recordUpdate(channel: .telegram, externalID: "2", lane: "telegram:2", payload: Data("b".utf8), now: now))
+            #expect(try await store.recordUpdate(channel: .telegram, externalID: "3", lane: "telegram:1", payload: Data("c".utf8), now: now))
+            #expect(try await store.recordUpdate(channel: .telegram, externalID: "4", lane: nil, payload: Data("d".utf8), now: now))
+            let lease = now.addingTimeInterval(60)
+            let a = try await store.claimUpdateLanes(owner: "A", now: now, leaseUntil: lease, limit: 2)
+            #expect(a == ["telegram:1", "telegram:2"])
+            // B gets only what A does not hold: the update that names no chat.
+            let b = try await store.claimUpdateLanes(owner: "B", now: now, leaseUntil: lease, limit: 10)
+            #expect(b.count == 1 && b.first?.hasPrefix("update:") == true)
+            #expect(try await store.pendingUpdates(inLanes: a, after: 0, limit: 10).map(\.payload) == ["a", "b", "c"].map { Data($0.utf8) })
+            #expect(try await store.pendingUpdates(inLanes: a, after: 0, limit: 10).first?.lane == "telegram:1")
+            // A renews its own lanes; B cannot take one, not even a single chat, until A's lease runs out.
+            #expect(try await store.claimUpdateLanes(owner: "A", now: now.addingTimeInterval(30), leaseUntil: now.addingTimeInterval(90), limit: 2) == a)
+            #expect(try await !store.claimLane("telegram:1", owner: "B", now: now.addingTimeInterval(89), leaseUntil: now.addingTimeInterval(200)))
+            #expect(try await store.claimLane("telegram:1", owner: "B", now: now.addingTimeInterval(91), leaseUntil: now.addingTimeInterval(200)))
+            let taken = try await store.claimUpdateLanes(owner: "B", now: now.addingTimeInterval(91), leaseUntil: now.addingTimeInterval(200), limit: 10)
+            #expect(Set(taken) == Set(a + b))
+        }
+    }
 }

@@ -31,6 +31,15 @@ struct ChatBot: Sendable {
     /// Woken when a binding update is queued.
     let bindingWakeup: Wakeup
     let checkLimit = FailedCheckLimit()
+    /// This process among the replicas: it leases chats' lanes under this name.
+    let replica = UUID().uuidString
+    /// How long a chat's lane stays leased to this replica without being renewed.
+    var laneLease: TimeInterval = 60
+
+    /// Leases the chat's lane, so no other replica works on its conversation meanwhile.
+    func claimLane(_ chat: ChatAddress) async throws -> Bool {
+        try await store.claimLane(chat.description, owner: replica, now: now(), leaseUntil: now().addingTimeInterval(laneLease))
+    }
 
     func replies(_ chat: ChatAddress) -> ChatReplies { ChatReplies(catalogue: catalogue, channel: chat.channel) }
 
@@ -313,6 +322,11 @@ struct ChatBot: Sendable {
     /// conversation waiting on it finishes. If it ended meanwhile (`/cancel`), the user is
     /// still told how it went.
     func settleBinding(_ queued: QueuedBindingUpdate, outcome: KeyConversation.Input) async throws {
+        // Another replica may be handling this chat's messages: wait for its lane a little,
+        // then go ahead rather than leave the user without an answer.
+        for _ in 0..<40 where try await !claimLane(queued.chat) {
+            try await Task.sleep(for: .milliseconds(250))
+        }
         try await locks.withLock(queued.chat) {
             if var conversation = try await loadConversation(queued.chat), case .applying = conversation.step,
                 conversation.target.accountID == queued.accountID
@@ -365,7 +379,7 @@ struct ChatBot: Sendable {
     /// update still in its outbox is left to the dispatcher; one whose update is gone (from
     /// before the outbox) is checked again.
     func resumeInterruptedConversations() async throws {
-        for chat in try await store.conversationChats(idleSince: .distantFuture) {
+        for chat in try await store.conversationChats(idleSince: .distantFuture) where try await claimLane(chat) {
             try await locks.withLock(chat) {
                 guard var conversation = try await loadConversation(chat) else { return }
                 switch conversation.step {
@@ -383,7 +397,8 @@ struct ChatBot: Sendable {
 
     /// Ends conversations idle past the limit, telling their users.
     func expireIdleConversations() async throws {
-        for chat in try await store.conversationChats(idleSince: now().addingTimeInterval(-KeyConversation.idleLimit)) {
+        for chat in try await store.conversationChats(idleSince: now().addingTimeInterval(-KeyConversation.idleLimit))
+        where try await claimLane(chat) {
             try await locks.withLock(chat) {
                 guard var conversation = try await loadConversation(chat) else { return }
                 try await run(&conversation, .tick)

@@ -138,7 +138,8 @@ struct SlackController: Sendable {
         do {
             let payload = try JSONEncoder().encode(inbound)
             let sealed = try SealedUpdate.seal(payload, channel: .slack, externalID: externalID, envelope: envelope)
-            _ = try await store.recordUpdate(channel: .slack, externalID: externalID, payload: sealed, now: now())
+            _ = try await store.recordUpdate(
+                channel: .slack, externalID: externalID, lane: inbound.chat.description, payload: sealed, now: now())
         } catch {
             throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The request could not be stored; retry later")
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import RebindCore
 import RebindCrypto
+import RebindTelegram
 
 /// `POST /v1/telegram/webhook`: Telegram's updates. The secret-token header is compared in
 /// constant time; each update is stored once (deduplicated on `update_id`) and answered at
@@ -44,9 +45,12 @@ struct TelegramWebhookController: Sendable {
         } catch {
             throw APIError(status: .badRequest, code: "invalid_field", message: "update_id must be an integer", field: "update_id")
         }
+        // The chat, so its updates are handled in order by one replica at a time. An update of
+        // a kind Rebind does not model stays in a lane of its own.
+        let lane = (try? JSONDecoder().decode(TelegramUpdate.self, from: body)).flatMap(ChatBot.chat(of:))?.description
         do {
             let sealed = try SealedUpdate.seal(body, channel: .telegram, externalID: String(updateID), envelope: envelope)
-            _ = try await store.recordUpdate(channel: .telegram, externalID: String(updateID), payload: sealed, now: now())
+            _ = try await store.recordUpdate(channel: .telegram, externalID: String(updateID), lane: lane, payload: sealed, now: now())
         } catch {
             // Telegram retries any non-2xx answer, so nothing is lost.
             throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The update could not be stored; retry later")

@@ -24,7 +24,8 @@ struct TelegramPoller: Service {
                 for update in updates {
                     let externalID = String(update.updateID)
                     let payload = try SealedUpdate.seal(JSONEncoder().encode(update), channel: .telegram, externalID: externalID, envelope: envelope)
-                    _ = try await store.recordUpdate(channel: .telegram, externalID: externalID, payload: payload, now: now())
+                    _ = try await store.recordUpdate(
+                        channel: .telegram, externalID: externalID, lane: ChatBot.chat(of: update)?.description, payload: payload, now: now())
                     offset = update.updateID + 1
                 }
                 if !updates.isEmpty { wakeup.poke() }

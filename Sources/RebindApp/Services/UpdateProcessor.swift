@@ -42,12 +42,16 @@ struct UpdateProcessor: Service {
                 do {
                     let room = maxHeld - lanes.held
                     let read = lanes.beginRead()
-                    let updates = room > 0 ? try await store.pendingUpdates(after: seen, limit: min(room, 200)) : []
+                    // Only the chats this replica holds (or just got): another replica may be
+                    // working through the others. Held lanes are renewed here too.
+                    let held = try await store.claimUpdateLanes(
+                        owner: bot.replica, now: bot.now(), leaseUntil: bot.now().addingTimeInterval(bot.laneLease), limit: 500)
+                    let updates = room > 0 ? try await store.pendingUpdates(inLanes: held, after: seen, limit: min(room, 200)) : []
                     defer { lanes.endRead(read) }
                     for update in updates {
                         seen = max(seen, update.id)
                         let decoded = decode(update)
-                        guard let lane = lanes.admit(update, decoded, lane: decoded.lane) else { continue }
+                        guard let lane = lanes.admit(update, decoded, lane: update.lane) else { continue }
                         admitted += 1
                         if lane.startsWorker {
                             group.addTask { await work(lane: lane.key, lanes: lanes) }
@@ -66,6 +70,13 @@ struct UpdateProcessor: Service {
                     await wakeup.wait(timeout: idleWait)
                 }
             }
+        }
+        // Shutting down: the chats this replica held go to the others now, not when their
+        // leases run out. (What was not handled stays unprocessed and is taken up again.)
+        do {
+            try await store.releaseLanes(owner: bot.replica)
+        } catch {
+            logger.notice("Chat lanes not released; they free up when their leases end", metadata: ["error": "\(error)"])
         }
     }
 
