@@ -15,6 +15,8 @@ It waits for the fake to have a guidance message for every account, then a few s
 late duplicates, and checks:
   * exactly one guidance message (sendMessage) per account, none doubled;
   * every event a replica acknowledged with 202 is stored;
+  * every chat update (a user's /help, posted to a random replica's Telegram webhook and a
+    fifth again to another) is answered exactly once;
   * nothing is left claimed: no notice still pending (the dead replica's leases were taken
     over by the live ones once they expired).
 It prints the counts as JSON and exits 1 when a check fails. Standard library only.
@@ -84,15 +86,25 @@ def signed(secret: str, webhook_id: str, body: bytes) -> dict[str, str]:
     return {"webhook-id": webhook_id, "webhook-timestamp": timestamp, "webhook-signature": "v1," + base64.b64encode(mac).decode()}
 
 
-async def post(port: int, webhook_id: str, body: bytes, secret: str) -> int | None:
+def telegram_update(n: int) -> bytes:
+    chat = purge.PROBE_CHAT_BASE + n
+    return json.dumps({"update_id": 700_000_000 + n, "message": {
+        "message_id": 1, "date": int(time.time()), "text": "/help", "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "Probe"}}}).encode()
+
+
+async def post(port: int, webhook_id: str, body: bytes, secret: str, path: str = "/v1/events") -> int | None:
     """One request on its own connection; None when the replica did not answer."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
     except (OSError, asyncio.TimeoutError):
         return None
     try:
-        headers = "".join(f"{k}: {v}\r\n" for k, v in signed(secret, webhook_id, body).items())
-        writer.write((f"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        if path == "/v1/events":
+            headers = "".join(f"{k}: {v}\r\n" for k, v in signed(secret, webhook_id, body).items())
+        else:
+            headers = f"X-Telegram-Bot-Api-Secret-Token: {WEBHOOK_SECRET}\r\n"
+        writer.write((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                       f"Content-Length: {len(body)}\r\nConnection: close\r\n{headers}\r\n").encode() + body)
         status, _ = await asyncio.wait_for(purge.read_response(reader), 30)
         return status
@@ -156,6 +168,14 @@ async def run(args: argparse.Namespace) -> dict:
                 sends.append((webhook_id, event(account, robot), first))
                 if rng.random() < 0.2:
                     sends.append((webhook_id, event(account, robot), rng.choice([r for r in range(args.replicas) if r != first])))
+        # Chat updates too (a user's /help), through the Telegram webhook of a random replica, a
+        # fifth again through another (a webhook retry landing elsewhere): each must be answered
+        # once, by one replica.
+        for n in range(args.chat_updates):
+            first = rng.randrange(args.replicas)
+            sends.append((f"update_{n}", telegram_update(n), first))
+            if rng.random() < 0.2:
+                sends.append((f"update_{n}", telegram_update(n), rng.choice([r for r in range(args.replicas) if r != first])))
         rng.shuffle(sends)
 
         dead: set[int] = set()
@@ -178,7 +198,11 @@ async def run(args: argparse.Namespace) -> dict:
                     if replica in dead:
                         counts["rerouted_from_dead"] += 1
                         replica = rng.choice([r for r in range(args.replicas) if r not in dead])
-                    status = await post(ports[replica], webhook_id, body, secret)
+                    is_update = webhook_id.startswith("update_")
+                    status = await post(ports[replica], webhook_id, body, secret, "/v1/telegram/webhook" if is_update else "/v1/events")
+                    if is_update and status == 200:
+                        counts["chat_updates_acknowledged"] += 1
+                        break
                     if status == 202:
                         acked.add(webhook_id)
                         counts["acknowledged"] += 1
@@ -212,8 +236,13 @@ async def run(args: argparse.Namespace) -> dict:
         stored = set(psql(url, "SELECT webhook_id FROM inbox").split())
         pending = int(psql(url, "SELECT count(*) FROM notices WHERE status = 'pending'").strip())
         guidance = {chat: n for chat, n in fake.sends_ok.items() if chat < purge.PROBE_CHAT_BASE}
+        # Wait for every chat update's reply too.
+        while len([c for c in fake.sends_ok if c >= purge.PROBE_CHAT_BASE]) < args.chat_updates and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1)
+        replies = {chat: n for chat, n in fake.sends_ok.items() if chat >= purge.PROBE_CHAT_BASE}
         result = {
-            "replicas": args.replicas, "events": len({s[0] for s in sends}), "requests": len(sends),
+            "replicas": args.replicas, "events": len({s[0] for s in sends if not s[0].startswith("update_")}), "requests": len(sends),
             "accounts": args.accounts, "killed_replica": args.replicas - 1,
             **counts,
             "acknowledged_distinct": len(acked),
@@ -225,11 +254,15 @@ async def run(args: argparse.Namespace) -> dict:
             "edits": fake.edits_ok,
             "telegram_429s": fake.refused_chat + fake.refused_global,
             "notices_left_pending": pending,
+            "chat_updates": args.chat_updates,
+            "chat_updates_answered": len(replies),
+            "chat_updates_answered_more_than_once": sum(1 for n in replies.values() if n > 1),
             "seconds_to_post": round(posted, 1), "seconds_to_deliver": round(delivered, 1),
         }
         result["pass"] = (result["accounts_with_guidance"] == args.accounts and result["guidance_messages"] == args.accounts
                           and result["acknowledged_not_stored"] == 0 and len(acked) == result["events"]
-                          and pending == 0)
+                          and pending == 0 and len(replies) == args.chat_updates
+                          and all(n == 1 for n in replies.values()))
         if not result["pass"]:
             result["logs"] = workdir
         return result
@@ -260,6 +293,7 @@ def main() -> None:
     parser.add_argument("--kill-after", type=float, default=0.3, help="fraction of requests after which a replica is killed")
     parser.add_argument("--lease", type=int, default=10, help="REBIND_OUTBOX_LEASE_SECONDS for the replicas")
     parser.add_argument("--group-wait", type=int, default=10, help="REBIND_GROUP_WAIT_SECONDS for the replicas (10, the default)")
+    parser.add_argument("--chat-updates", type=int, default=200, help="Telegram /help updates posted among the events")
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--settle", type=float, default=5)
     parser.add_argument("--seed", type=int, default=6)

@@ -59,10 +59,11 @@ func chatServices(
     if chat.telegram != nil { pacers[.telegram] = chat.pacer }
     if let slack = chat.slack { pacers[.slack] = slack.pacer }
     let pacer = SharedPacer(pacers)
-    let bot = ChatBot(
+    var bot = ChatBot(
         store: chat.store, events: dependencies.store, telegram: chat.telegram, slack: chat.slack?.workspaces, messengers: chat.messengers,
         verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
         now: now, logger: logger, pacer: pacer, locks: ChatLocks(), bindingWakeup: chat.bindingsWakeup)
+    bot.laneLease = configuration.outboxLease
     var services: [any Service] = [
         UpdateProcessor(store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait,
             expiryInterval: chat.expiryInterval, logger: logger),
