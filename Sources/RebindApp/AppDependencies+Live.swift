@@ -10,6 +10,7 @@ extension AppDependencies {
     public static func live(configuration: RebindConfiguration, logger: Logger) throws -> AppDependencies {
         let renderer = try GuidanceRenderer.load(configuration: configuration)
         let store: any EventStore & ChatStore
+        var close: @Sendable () async -> Void = {}
         switch configuration.database {
         case .sqlite(let path):
             store = try SQLiteStore(
@@ -21,6 +22,7 @@ extension AppDependencies {
             let postgres = PostgresStore(
                 configuration: try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy), logger: logger)
             store = postgres
+            close = { await postgres.shutdown() }
             logger.info("Store opened", metadata: ["store.kind": "postgres", "store.url": "\(postgres.configuration.redactedURL)"])
         }
         var masterKey = configuration.masterKey
@@ -33,7 +35,9 @@ extension AppDependencies {
             }
         }
         let chat = try masterKey.flatMap { try ChatDependencies.live(configuration: configuration, store: store, masterKey: $0, logger: logger) }
-        return AppDependencies(store: store, renderer: renderer, chat: chat)
+        var dependencies = AppDependencies(store: store, renderer: renderer, chat: chat)
+        dependencies.close = close
+        return dependencies
     }
 }
 

@@ -15,6 +15,8 @@ public struct AppDependencies: Sendable {
 
     /// The wall clock; tests inject a fixed or stepping one.
     public var now: @Sendable () -> Date
+    /// Releases what the dependencies hold (the PostgreSQL pool) once the service stopped.
+    public var close: @Sendable () async -> Void = {}
 
     public init(
         store: any EventStore, renderer: GuidanceRenderer, metrics: RebindMetrics = RebindMetrics(), chat: ChatDependencies? = nil,

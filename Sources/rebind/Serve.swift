@@ -17,6 +17,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(String(describing: error))
         }
         let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: logger)
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await dependencies.close()
+            throw error
+        }
+        await dependencies.close()
     }
 }
