@@ -72,6 +72,8 @@ export REBIND_EVENTS_SECRET="$SECRET"
 # Telegram on, so /v1/links and /v1/telegram/webhook exist; its API points at a closed
 # loopback port, so nothing leaves the machine and replies simply fail.
 export REBIND_TELEGRAM_WEBHOOK_SECRET="fuzz_$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+# Slack on too, signed by the hooks with this secret; its API is the same closed port.
+export REBIND_SLACK_SIGNING_SECRET="fuzz-slack-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
 DEAD_PORT=$($PYTHON_FOR_HELPERS -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 REBIND_DATABASE_URL="sqlite://$WORK/rebind.sqlite" \
@@ -79,6 +81,7 @@ REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$PORT" \
 REBIND_TEMPLATES_DIR="$ROOT/templates" REBIND_LOG_LEVEL=warning \
 REBIND_TELEGRAM_BOT_TOKEN="123456:fuzz" REBIND_TELEGRAM_API_URL="http://127.0.0.1:$DEAD_PORT" \
 REBIND_TELEGRAM_BOT_USERNAME=rebind_fuzz_bot \
+REBIND_SLACK_BOT_TOKEN="xoxb-fuzz" REBIND_SLACK_API_URL="http://127.0.0.1:$DEAD_PORT/api" \
     "$BINARY" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
