@@ -118,7 +118,7 @@ struct ChatBot: Sendable {
         switch command {
         case .start(let token?):
             if let userID = try await store.redeemLink(tokenHash: Self.hash(token), chat: chat, now: now()) {
-                logger.info("Chat linked", metadata: ["chat.platform": "telegram", "user.id": "\(userID)"])
+                logger.info("Chat linked", metadata: ["chat.platform": "\(chat.channel.rawValue)", "user.id": "\(userID)"])
                 try await say("✅ Linked. I'll message you here when a robot needs a new API key.\n\n" + replies(chat).help, to: chat)
             } else {
                 try await say("This link is unknown, used or expired. Ask \(replies(chat).escape(catalogue.platformName)) for a new one.", to: chat)
