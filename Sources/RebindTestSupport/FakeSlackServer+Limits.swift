@@ -19,19 +19,30 @@ extension FakeSlackServer {
         public static let unlimited = Limits(perChannelPerSecond: .infinity, perChannelBurst: .max)
     }
 
-    /// A clock a test moves by hand, for the posting limit and trigger expiry: no sleeping.
+    /// A clock a test moves by hand, for a fake's limits, expiries and waits: no sleeping.
+    /// (`FakeTelegramServer` takes it too.)
     public final class ManualClock: Sendable {
-        private let seconds: Mutex<Double>
+        private let state: Mutex<(seconds: Double, observers: [@Sendable () -> Void])>
 
         public init(_ start: Double = 0) {
-            seconds = Mutex(start)
+            state = Mutex((start, []))
         }
 
         /// Seconds since the clock's start.
-        public var now: Double { seconds.withLock { $0 } }
+        public var now: Double { state.withLock { $0.seconds } }
 
+        /// Moves the clock on, then wakes whatever waits on it (a fake's long poll).
         public func advance(by interval: Double) {
-            seconds.withLock { $0 += interval }
+            let observers = state.withLock { state in
+                state.seconds += interval
+                return state.observers
+            }
+            for observer in observers { observer() }
+        }
+
+        /// Calls `observer` after every `advance`, outside the clock's lock.
+        func onAdvance(_ observer: @escaping @Sendable () -> Void) {
+            state.withLock { $0.observers.append(observer) }
         }
     }
 }

@@ -61,7 +61,7 @@ extension FakeTelegramBot {
             state.calls.append(
                 FakeTelegramServer.Call(
                     number: state.calls.count + 1, method: method, chatID: parameters["chat_id"]?.integer, parameters: parameters,
-                    body: request.body, receivedAt: elapsed(), outcome: .pending))
+                    body: request.body, receivedAt: now(), outcome: .pending))
             return state.calls.count
         }
 
@@ -296,7 +296,8 @@ extension FakeTelegramBot {
     }
 
     /// Long polling: answers at once when updates wait, else when one arrives or `timeout`
-    /// seconds pass. A newer `getUpdates` terminates a waiting one with 409, as on Telegram.
+    /// seconds pass on the fake's clock. A newer `getUpdates` terminates a waiting one with
+    /// 409, as on Telegram.
     private func getUpdates(_ parameters: Parameters) async -> Answer? {
         let offset = parameters["offset"]?.integer
         let limit = min(max(Int(parameters["limit"]?.integer ?? 100), 1), 100)
@@ -304,7 +305,7 @@ extension FakeTelegramBot {
 
         enum Start: Sendable {
             case answer(Answer)
-            case wait(poll: Int)
+            case wait(poll: Int, deadline: TimeInterval)
         }
         let start = change { state -> Start in
             if state.webhook != nil {
@@ -317,16 +318,17 @@ extension FakeTelegramBot {
                 state.activePoll = nil
                 return .answer(.ok(Array(state.queue.prefix(limit))))
             }
-            return .wait(poll: state.polls)
+            // Taken with the poll, so a test that sees it waiting moves the clock past its deadline.
+            return .wait(poll: state.polls, deadline: now() + TimeInterval(timeout))
         }
-        guard case .wait(let poll) = start else {
+        guard case .wait(let poll, let deadline) = start else {
             if case .answer(let answer) = start { return answer }
             return nil
         }
 
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        _ = await wait(until: deadline) { state in
-            !state.queue.isEmpty || state.activePoll != poll || state.webhook != nil
+        // The real clock sleeps until the deadline; a test's clock wakes the poll as it moves.
+        _ = await wait(until: clock == nil ? .now + .seconds(timeout) : nil) { state in
+            !state.queue.isEmpty || state.activePoll != poll || state.webhook != nil || now() >= deadline
         }
         if Task.isCancelled {
             change { state in if state.activePoll == poll { state.activePoll = nil } }
@@ -359,7 +361,7 @@ extension FakeTelegramBot {
     /// either is empty (and takes nothing).
     private func admit(chatID: Int64, _ state: inout State) -> Int? {
         let limits = state.limits
-        let now = elapsed()
+        let now = self.now()
         var chatBucket = state.chats[chatID]?.bucket ?? TokenBucket(tokens: Double(limits.perChatBurst), updatedAt: now)
         var globalBucket = state.globalBucket ?? TokenBucket(tokens: Double(limits.globalBurst), updatedAt: now)
         chatBucket.refill(now: now, rate: limits.perChatPerSecond, capacity: limits.perChatBurst)

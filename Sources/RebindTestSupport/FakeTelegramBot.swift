@@ -11,6 +11,8 @@ final class FakeTelegramBot: Sendable {
 
     let token: String
     let user: TelegramUser
+    /// The test's clock; the real one when nil.
+    let clock: Server.ManualClock?
     private let started = ContinuousClock.now
     let state: Mutex<State>
 
@@ -66,15 +68,19 @@ final class FakeTelegramBot: Sendable {
         }
     }
 
-    init(token: String, limits: Server.Limits) {
+    init(token: String, limits: Server.Limits, clock: Server.ManualClock?) {
         self.token = token
         let id = token.split(separator: ":").first.flatMap { Int64($0) } ?? 123_456_789
         self.user = TelegramUser(id: id, isBot: true, firstName: "Rebind Test", username: FakeTelegramServer.botUsername)
+        self.clock = clock
         self.state = Mutex(State(limits: limits))
+        // Waiters whose deadline is on the test's clock look again as it moves.
+        clock?.onAdvance { [weak self] in self?.change { _ in } }
     }
 
-    /// Seconds since the bot started, monotonic.
-    func elapsed() -> TimeInterval {
+    /// Seconds on the fake's clock: the test's, or since the bot started (monotonic).
+    func now() -> TimeInterval {
+        if let clock { return clock.now }
         let duration = ContinuousClock.now - started
         return TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) * 1e-18
     }
@@ -101,16 +107,16 @@ final class FakeTelegramBot: Sendable {
 
     // MARK: Waiting
 
-    /// Waits until `condition` holds or `deadline` passes (or the task is cancelled); returns
-    /// whether it held. Sleeps between changes: no polling.
-    func wait(until deadline: ContinuousClock.Instant, for condition: (State) -> Bool) async -> Bool {
+    /// Waits until `condition` holds or `deadline` passes in real time (never when nil; or the
+    /// task is cancelled); returns whether it held. Sleeps between changes: no polling.
+    func wait(until deadline: ContinuousClock.Instant?, for condition: (State) -> Bool) async -> Bool {
         while true {
             let (holds, generation) = state.withLock { (condition($0), $0.generation) }
             if holds { return true }
-            if ContinuousClock.now >= deadline || Task.isCancelled { return false }
+            if deadline.map({ ContinuousClock.now >= $0 }) == true || Task.isCancelled { return false }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.nextChange(after: generation) }
-                group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
+                if let deadline { group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) } }
                 await group.next()
                 group.cancelAll()
             }

@@ -21,7 +21,8 @@ extension FakeTelegramServer {
         public var chatID: Int64?
         public var parameters: [String: JSONValue]
         public var body: Data
-        /// Seconds since the server started, on a monotonic clock.
+        /// Seconds on the fake's clock: since the server started, on the real monotonic clock
+        /// by default.
         public var receivedAt: TimeInterval
         public var outcome: Outcome
         /// Telegram's `description` of a refusal.

@@ -1,7 +1,11 @@
 extension FakeTelegramServer {
+    /// A clock a test moves by hand, for the flood limits and long polls: the one
+    /// `FakeSlackServer` takes.
+    public typealias ManualClock = FakeSlackServer.ManualClock
+
     /// Telegram's flood limits as the fake enforces them on `sendMessage` and
-    /// `editMessageText`: token buckets per chat and for the whole bot, refilled in real
-    /// (monotonic) time. Past them the call gets 429 with `retry_after`.
+    /// `editMessageText`: token buckets per chat and for the whole bot, refilled on the
+    /// fake's clock. Past them the call gets 429 with `retry_after`.
     public struct Limits: Sendable, Equatable {
         /// Messages per second to one chat, in the long run.
         public var perChatPerSecond: Double

@@ -15,6 +15,7 @@ import RebindTelegram
 /// `getUpdates` long-polls without busy waiting, honours `offset`, answers a poll that a newer
 /// one replaces with 409, and refuses with 409 while a webhook is set.
 ///
+/// Time is the fake's clock: real (monotonic) by default, or a `ManualClock` the test moves.
 /// The user's side is played by the test: `userSends` and `userTaps` put messages and button
 /// taps into chats and return their updates (also queued for `getUpdates`). Faults make calls
 /// fail as Telegram and networks do: 429, 5xx, 403, hangs, dropped connections.
@@ -33,18 +34,20 @@ public final class FakeTelegramServer: Sendable {
         self.server = server
     }
 
-    /// Starts the server; call `shutdown()` when done, or use `withServer`.
-    public static func start(token: Secret = defaultToken, limits: Limits = Limits()) async throws -> FakeTelegramServer {
-        let bot = FakeTelegramBot(token: token.value, limits: limits)
+    /// Starts the server; call `shutdown()` when done, or use `withServer`. `clock` drives the
+    /// flood limits, long polls' `timeout` and calls' `receivedAt`; the real monotonic clock
+    /// when nil.
+    public static func start(token: Secret = defaultToken, limits: Limits = Limits(), clock: ManualClock? = nil) async throws -> FakeTelegramServer {
+        let bot = FakeTelegramBot(token: token.value, limits: limits, clock: clock)
         let server = try await LoopbackHTTPServer.start { request in await bot.reply(to: request) }
         return FakeTelegramServer(token: token, bot: bot, server: server)
     }
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
-        token: Secret = defaultToken, limits: Limits = Limits(), _ body: (FakeTelegramServer) async throws -> Result
+        token: Secret = defaultToken, limits: Limits = Limits(), clock: ManualClock? = nil, _ body: (FakeTelegramServer) async throws -> Result
     ) async throws -> Result {
-        try await withShutdown(try await start(token: token, limits: limits), shutdown: { try await $0.shutdown() }, body)
+        try await withShutdown(try await start(token: token, limits: limits, clock: clock), shutdown: { try await $0.shutdown() }, body)
     }
 
     /// `http://127.0.0.1:PORT`, for `REBIND_TELEGRAM_API_URL`.
@@ -154,8 +157,8 @@ public final class FakeTelegramServer: Sendable {
     }
 
     /// Waits until at least `count` calls of `method` (of any method when nil) have been
-    /// answered, or `timeout` passes; returns those calls either way. Wakes on each call,
-    /// without polling.
+    /// answered, or `timeout` passes (in real time, whatever the fake's clock); returns those
+    /// calls either way. Wakes on each call, without polling.
     public func waitForCalls(method: String? = nil, count: Int, timeout: Duration = .seconds(10)) async -> [Call] {
         let name = method?.lowercased()
         _ = await bot.wait(until: .now + timeout) { state in
@@ -166,8 +169,8 @@ public final class FakeTelegramServer: Sendable {
         }
     }
 
-    /// Waits until a `getUpdates` call is waiting for updates, or `timeout` passes; returns
-    /// whether one is. Wakes on each change, without polling.
+    /// Waits until a `getUpdates` call is waiting for updates, or `timeout` passes (in real
+    /// time); returns whether one is. Wakes on each change, without polling.
     public func waitForWaitingPoll(timeout: Duration = .seconds(10)) async -> Bool {
         await bot.wait(until: .now + timeout) { $0.activePoll != nil }
     }

@@ -14,7 +14,7 @@ struct BinanceKeyVerifierTests {
 
     func verify(
         _ scenario: FakeBinanceServer.Scenario, credentials: ExchangeCredentials = credentials,
-        context: KeyCheckContext = KeyCheckContext(), timeout: TimeInterval = 5,
+        context: KeyCheckContext = KeyCheckContext(), timeout: TimeInterval = 20,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> (verdict: Result<KeyVerdict, KeyCheckError>, requests: [RecordedRequest]) {
         let transport = try testTransport(timeout: timeout)

@@ -4,8 +4,9 @@ import RebindHTTP
 import RebindTestSupport
 import Synchronization
 
-/// The transport the chat flows use, with limits short enough for a hanging fake.
-func testTransport(timeout: TimeInterval = 5) throws -> CurlTransport {
+/// The transport the chat flows use. The default timeout is far longer than any answer from a
+/// fake takes, even when a loaded machine runs it late; tests of a hanging fake pass a short one.
+func testTransport(timeout: TimeInterval = 20) throws -> CurlTransport {
     try CurlTransport(configuration: .init(connectTimeout: 2, timeout: timeout))
 }
 

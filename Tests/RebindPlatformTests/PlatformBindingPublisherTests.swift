@@ -19,7 +19,7 @@ struct PlatformBindingPublisherTests {
     }
 
     func publisher(
-        url: String, secret: WebhookSecret? = nil, timeout: TimeInterval = 5, now: @escaping @Sendable () -> Date = { Date() },
+        url: String, secret: WebhookSecret? = nil, timeout: TimeInterval = 20, now: @escaping @Sendable () -> Date = { Date() },
         log: LogRecorder = LogRecorder()
     ) throws -> PlatformBindingPublisher {
         PlatformBindingPublisher(
@@ -31,7 +31,7 @@ struct PlatformBindingPublisherTests {
     /// Publishes `update` once to a fake behaving as told; returns the outcome and the fake's record.
     func publishOnce(
         _ update: BindingUpdate = Fixture.okxUpdate, behaviour: FakePlatformServer.Behaviour = .accept(),
-        now: @escaping @Sendable () -> Date = { Date() }, timeout: TimeInterval = 5
+        now: @escaping @Sendable () -> Date = { Date() }, timeout: TimeInterval = 20
     ) async throws -> (result: Result<Void, PublishError>, deliveries: [FakePlatformServer.Delivery]) {
         try await FakePlatformServer.withServer(secret: secretText, behaviour: behaviour, now: now) { fake in
             let publisher = try publisher(url: fake.url, timeout: timeout, now: now)

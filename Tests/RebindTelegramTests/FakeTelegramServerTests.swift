@@ -27,31 +27,39 @@ struct FakeTelegramServerTests {
 
     @Test("past one chat's burst, sends to that chat get 429 with retry_after while other chats go through")
     func perChatLimit() async throws {
-        // One message per 100 s after a burst of 2: no refill can happen during the test.
+        // One message per 100 s after a burst of 2, on a clock only the test moves.
         let limits = FakeTelegramServer.Limits(perChatPerSecond: 0.01, perChatBurst: 2, globalPerSecond: 1000)
-        try await FakeTelegramServer.withServer(limits: limits) { fake in
+        let clock = FakeTelegramServer.ManualClock()
+        try await FakeTelegramServer.withServer(limits: limits, clock: clock) { fake in
             let client = try client(of: fake)
             var errors: [TelegramClient.Error?] = []
             for _ in 0..<4 { errors.append(await send(client, to: 1)) }
             #expect(errors[0] == nil && errors[1] == nil)
             for error in errors[2...] {
                 #expect(error?.errorCode == 429)
-                guard case .rateLimited(let seconds)? = error?.deliveryError else { Issue.record("expected rateLimited"); continue }
-                #expect(seconds > 90 && seconds <= 100)
+                #expect(error?.deliveryError == .rateLimited(retryAfter: 100))
             }
             #expect(await send(client, to: 2) == nil)
             #expect(fake.count429s == 2)
             #expect(fake.messages(inChat: 1).count == 2)
             let refused = try #require(fake.calls(method: "sendMessage").last { $0.status == 429 })
-            #expect(refused.errorDescription?.hasPrefix("Too Many Requests: retry after ") == true)
-            #expect((99...100).contains(refused.retryAfter ?? 0), "whole seconds left of the 100 s window, however long the sends took")
+            #expect(refused.errorDescription == "Too Many Requests: retry after 100")
+            #expect(refused.retryAfter == 100)
+
+            // Whole seconds left, rounded up; once they pass, one more goes.
+            clock.advance(by: 99.5)
+            #expect(await send(client, to: 1)?.deliveryError == .rateLimited(retryAfter: 1))
+            clock.advance(by: 0.5)
+            #expect(await send(client, to: 1) == nil)
+            #expect(await send(client, to: 1)?.deliveryError == .rateLimited(retryAfter: 100))
+            #expect(fake.messages(inChat: 1).count == 3)
         }
     }
 
     @Test("edits count against the chat's limit too")
     func editsCount() async throws {
         let limits = FakeTelegramServer.Limits(perChatPerSecond: 0.01, perChatBurst: 2, globalPerSecond: 1000)
-        try await FakeTelegramServer.withServer(limits: limits) { fake in
+        try await FakeTelegramServer.withServer(limits: limits, clock: FakeTelegramServer.ManualClock()) { fake in
             let client = try client(of: fake)
             let sent = try await client.sendMessage(TelegramSendMessage(chatID: 1, text: "v1"))
             try await client.editMessageText(TelegramEditMessageText(chatID: 1, messageID: sent.messageID, text: "v2"))
@@ -66,7 +74,7 @@ struct FakeTelegramServerTests {
     @Test("past the global burst, sends to any chat get 429")
     func globalLimit() async throws {
         let limits = FakeTelegramServer.Limits(perChatPerSecond: 1000, perChatBurst: 1000, globalPerSecond: 0.01, globalBurst: 3)
-        try await FakeTelegramServer.withServer(limits: limits) { fake in
+        try await FakeTelegramServer.withServer(limits: limits, clock: FakeTelegramServer.ManualClock()) { fake in
             let client = try client(of: fake)
             var statuses: [Int?] = []
             for chat in Int64(1)...5 { statuses.append(await send(client, to: chat)?.errorCode) }
@@ -78,13 +86,22 @@ struct FakeTelegramServerTests {
 
     @Test("with the default limits a burst to one chat is cut off after a few messages")
     func defaultPerChatBurst() async throws {
-        try await FakeTelegramServer.withServer { fake in
+        let clock = FakeTelegramServer.ManualClock()
+        try await FakeTelegramServer.withServer(clock: clock) { fake in
             let client = try client(of: fake)
-            var statuses: [Int?] = []
-            for _ in 0..<6 { statuses.append(await send(client, to: 1)?.errorCode) }
-            // Three go at once; a fourth only if a second passed, which six local calls never take.
-            #expect(statuses.prefix(3) == [nil, nil, nil])
-            #expect(statuses.suffix(2) == [429, 429])
+            var errors: [DeliveryError?] = []
+            for _ in 0..<6 { errors.append(await send(client, to: 1)?.deliveryError) }
+            // Three go at once; the rest wait for the chat's one message a second.
+            #expect(errors == [nil, nil, nil, .rateLimited(retryAfter: 1), .rateLimited(retryAfter: 1), .rateLimited(retryAfter: 1)])
+            clock.advance(by: 1)
+            #expect(await send(client, to: 1) == nil)
+            #expect(await send(client, to: 1)?.deliveryError == .rateLimited(retryAfter: 1))
+            // A long pause refills the burst, no more.
+            clock.advance(by: 60)
+            errors = []
+            for _ in 0..<4 { errors.append(await send(client, to: 1)?.deliveryError) }
+            #expect(errors == [nil, nil, nil, .rateLimited(retryAfter: 1)])
+            #expect(fake.messages(inChat: 1).count == 7)
         }
     }
 
