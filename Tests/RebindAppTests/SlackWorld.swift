@@ -37,6 +37,11 @@ struct SlackWorld {
         /// Given to the application and to every adapter; by default nothing is logged.
         var logger: Logger?
         var bindingRetry = RetryPolicy(initialDelay: 0.05, maximumDelay: 0.2, giveUpAfter: 10)
+        /// The fake Slack's posting limit; none by default (the user's side is the test).
+        var slackLimits: FakeSlackServer.Limits = .unlimited
+        /// Rebind's Slack pacer as production builds it (1 s per DM, `REBIND_SLACK_RATE`
+        /// overall) rather than one that lets a message follow the last at once.
+        var productionPacing = false
     }
 
     let env: TestEnvironment
@@ -49,8 +54,8 @@ struct SlackWorld {
     let logger: Logger
 
     static func start(_ options: Options = Options()) async throws -> SlackWorld {
-        // The user's side is the test: replies are not held to Slack's posting limit here.
-        let slack = try await FakeSlackServer.start(limits: .unlimited)
+        // By default the user's side is the test: replies are not held to Slack's posting limit.
+        let slack = try await FakeSlackServer.start(limits: options.slackLimits)
         let telegram = options.telegram ? try await FakeTelegramServer.start(limits: .unlimited) : nil
         let clock = TestClock(TestEnvironment.start, running: true)
         let binance = try await FakeBinanceServer.start(options.binance, now: { clock.now })
@@ -78,7 +83,7 @@ struct SlackWorld {
         let captured = Mutex<SQLiteStore?>(nil)
         let env = try TestEnvironment(
             environment: environment, clock: clock,
-            chat: { _, store in
+            chat: { configuration, store in
                 captured.withLock { $0 = store }
                 let transport = try CurlTransport(configuration: .init(timeout: 5), logger: logger)
                 let envelope = SecretEnvelope(current: try SecretEnvelope.Key(base64: envelopeKey, variable: "T"))
@@ -93,10 +98,13 @@ struct SlackWorld {
                         url: $0.url, secret: try WebhookSecret(platformSecret, variable: "T"), transport: transport, logger: logger)
                         as any BindingPublisher
                 }
+                // Pacing is tested on its own: unless asked for, a reply follows the last at once.
+                let pacer = options.productionPacing
+                    ? DeliveryPacer(perChatInterval: .seconds(1), globalRate: try #require(configuration.slack).rate)
+                    : DeliveryPacer(perChatInterval: .milliseconds(1))
                 return ChatDependencies(
                     store: store, telegram: client,
-                    // Pacing is tested on its own: here a reply follows the last at once.
-                    slack: .init(workspaces: workspaces, signingSecret: signingSecret, pacer: DeliveryPacer(perChatInterval: .milliseconds(1))),
+                    slack: .init(workspaces: workspaces, signingSecret: signingSecret, pacer: pacer),
                     verifiers: [
                         "binance": BinanceKeyVerifier(baseURL: binance.baseURL, transport: transport, now: { clock.now }, logger: logger),
                         "okx": OKXKeyVerifier(baseURL: okx.baseURL, transport: transport, now: { clock.now }, logger: logger),
