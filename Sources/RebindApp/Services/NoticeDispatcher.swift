@@ -259,6 +259,10 @@ struct NoticeDispatcher: Service {
                 }
                 pacer.sent(chat, at: .now)
                 try await take(step, message: message, due: due, chat: chat, last: last, shared: shared)
+                // And again once the platform answered: the chat's next message is timed from
+                // when this one arrived, not from when the call began (for Slack, opening the DM
+                // comes first), or it could land a hair under the platform's interval.
+                pacer.sent(chat, at: .now)
             } catch {
                 await settleFailure(due, chat: chat, error: error, shared: shared)
                 return
@@ -341,7 +345,7 @@ struct NoticeDispatcher: Service {
     }
 
     func deadLetter(_ due: DueNotice, chat: ChatAddress?, error: DeliveryError) async throws {
-        metrics.noticeDeadLettered(channel: chat?.channel ?? .telegram)
+        metrics.noticeDeadLettered(channel: chat?.channel)
         let incident = try? await events.incident(id: due.notice.incidentID)
         logger.error(
             "Notice dead-lettered",

@@ -59,8 +59,9 @@ public final class RebindMetrics: Sendable {
         timer.recordNanoseconds(nanoseconds)
     }
 
-    public func noticeDeadLettered(channel: Channel) {
-        counter("rebind_notices_dead_lettered_total", [("channel", channel.rawValue)]).increment()
+    /// A notice given up on; `channel` is nil when it failed before a chat was chosen.
+    public func noticeDeadLettered(channel: Channel?) {
+        counter("rebind_notices_dead_lettered_total", [("channel", channel?.rawValue ?? "none")]).increment()
     }
 
     /// A binding update left its outbox: `delivered`, `refused` or `dead` (retried to the limit).
