@@ -298,6 +298,8 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5)
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args()
+    # The replicas run in a scratch directory: a relative path would not name the binary there.
+    args.rebind = os.path.abspath(args.rebind)
     if not args.database_url:
         raise SystemExit("--database-url or REBIND_TEST_POSTGRES_URL is required (a PostgreSQL server to create a database on)")
     result = asyncio.run(run(args))
