@@ -28,15 +28,19 @@ public struct Incident: Codable, Sendable, Equatable {
         public var id: String
         public var name: String
         public var state: State
+        /// Whether the robot trades futures (its new key must be allowed to); nil when the
+        /// platform did not say.
+        public var futures: Bool?
 
         public enum State: String, Codable, Sendable {
             case paused, stopped, resumed
         }
 
-        public init(id: String, name: String, state: State) {
+        public init(id: String, name: String, state: State, futures: Bool? = nil) {
             self.id = id
             self.name = name
             self.state = state
+            self.futures = futures
         }
     }
 

@@ -64,10 +64,18 @@ public struct RobotEvent: Codable, Sendable, Equatable {
     public struct Robot: Codable, Sendable, Equatable, Hashable {
         public var id: String
         public var name: String
+        /// What the robot trades, when the platform says: a futures robot needs a key that may
+        /// trade futures.
+        public var market: Market?
 
-        public init(id: String, name: String) {
+        public enum Market: String, Codable, Sendable, Hashable {
+            case spot, futures
+        }
+
+        public init(id: String, name: String, market: Market? = nil) {
             self.id = id
             self.name = name
+            self.market = market
         }
     }
 

@@ -150,7 +150,7 @@ struct ChatWorld {
     static func event(
         type: String = "robot.paused", user: String = "u_1001", chatID: Int64? = chatID, account: String = "acc_42",
         exchange: String = "binance", label: String = "Main", keyHint: String = "h8A", boundAt: String = "2026-09-27T08:00:00Z",
-        robot: String = "rb_7", text: String = "Pause: Invalid API key operation permission"
+        robot: String = "rb_7", text: String = "Pause: Invalid API key operation permission", market: String? = nil
     ) -> Data {
         var userObject: [String: Any] = ["id": user, "locale": "en"]
         if let chatID { userObject["telegram_chat_id"] = chatID }
@@ -159,7 +159,9 @@ struct ChatWorld {
             "account": ["id": account, "exchange": exchange, "label": label, "api_key_hint": keyHint, "bound_at": boundAt],
         ]
         if type == "robot.paused" || type == "robot.stopped" {
-            object["robot"] = ["id": robot, "name": "Grid \(robot)"]
+            var robotObject = ["id": robot, "name": "Grid \(robot)"]
+            if let market { robotObject["market"] = market }
+            object["robot"] = robotObject
             object["reason"] = ["text": text]
         }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()

@@ -237,4 +237,35 @@ struct TelegramRefusalTests {
         }
         try await world.shutdown()
     }
+
+    @Test("A futures robot's key must trade futures: a spot-only key is refused and explained, one with futures is taken")
+    func futuresRobot() async throws {
+        let world = try await ChatWorld.start()
+        try await world.application().test(.live) { client in
+            try await world.sendEvent(ChatWorld.event(market: "futures"), id: "msg_f1", via: client)
+            _ = await world.telegram.waitForCalls(method: "sendMessage", count: 1)
+            try await world.userSends("/update", replies: 1, via: client)
+            try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
+            // The fake's working key may trade spot only.
+            let refused = try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client).map(\.text)
+            #expect(refused[1].contains("does not have the permissions a robot needs"))
+            #expect(refused[1].lowercased().contains("futures"))
+            #expect(world.platform?.deliveries().isEmpty == true)
+        }
+        try await world.shutdown()
+
+        // The same robot with a key that may trade futures goes through.
+        var options = ChatWorld.Options()
+        options.binance = .futuresKey
+        let second = try await ChatWorld.start(options)
+        try await second.application().test(.live) { client in
+            try await second.sendEvent(ChatWorld.event(market: "futures"), id: "msg_f2", via: client)
+            _ = await second.telegram.waitForCalls(method: "sendMessage", count: 1)
+            try await second.userSends("/update", replies: 1, via: client)
+            try await second.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
+            let accepted = try await second.userSends(FakeBinanceServer.secret.value, replies: 3, via: client).map(\.text)
+            #expect(accepted.last?.contains("has the new key") == true)
+        }
+        try await second.shutdown()
+    }
 }

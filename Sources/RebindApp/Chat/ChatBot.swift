@@ -151,6 +151,8 @@ struct ChatBot: Sendable {
                 ?? .init(userID: userID, accountID: incident.accountID, exchange: incident.exchange)
             for robot in incident.robots where robot.state != .resumed && !target.robotIDs.contains(robot.id) {
                 target.robotIDs.append(robot.id)
+                // A futures robot waiting on this key: the check requires futures trading.
+                if robot.futures == true { target.needsFutures = true }
             }
             targets[incident.accountID] = target
         }
