@@ -25,62 +25,68 @@ extension PostgresStore {
 
     static func ingest(_ incoming: IncomingEvent, book: IncidentBook, on connection: PostgresConnection, logger: Logger) async throws -> IngestOutcome {
         let event = incoming.event
-        let inserted = try await connection.run(
+        let user = event.user
+        // One round trip for what every event does first: store it unless its id was seen,
+        // keep what the platform knows of the user, and take the row lock that makes grouping
+        // safe across replicas (a second event of this user and account waits here until the
+        // first commits). The round trips, not the SQL, are most of an event's cost.
+        let (inserted, storedCause) = try await connection.first(
             """
-            INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
-            VALUES (\(incoming.id), \(event.type.rawValue), \(event.user.id), \(event.account.id), \(event.robot?.id),
-                    \(incoming.cause?.rawValue), \(event.occurredAt.timeIntervalSince1970), \(incoming.receivedAt.timeIntervalSince1970),
-                    \(incoming.body))
-            ON CONFLICT (webhook_id) DO NOTHING
-            RETURNING 1
-            """, logger: logger)
+            WITH stored AS (
+                INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+                VALUES (\(incoming.id), \(event.type.rawValue), \(user.id), \(event.account.id), \(event.robot?.id),
+                        \(incoming.cause?.rawValue), \(event.occurredAt.timeIntervalSince1970), \(incoming.receivedAt.timeIntervalSince1970),
+                        \(incoming.body))
+                ON CONFLICT (webhook_id) DO NOTHING
+                RETURNING 1
+            ), known AS (
+                INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
+                SELECT \(user.id), \(user.locale), \(user.telegramChatId), \(user.slack?.teamId), \(user.slack?.userId),
+                       \(incoming.receivedAt.timeIntervalSince1970)
+                WHERE EXISTS (SELECT 1 FROM stored)
+                ON CONFLICT (id) DO UPDATE SET
+                    locale = coalesce(excluded.locale, users.locale),
+                    telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
+                    slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
+                    slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
+                    updated_at = excluded.updated_at
+                WHERE excluded.locale IS DISTINCT FROM users.locale
+                    OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
+                    OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
+                    OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
+                RETURNING 1
+            ), locked AS (
+                INSERT INTO incident_groups (user_id, account_id)
+                SELECT \(user.id), \(event.account.id) WHERE EXISTS (SELECT 1 FROM stored)
+                ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
+                RETURNING 1
+            )
+            -- Data-modifying WITH clauses run to completion whether or not they are read.
+            SELECT (SELECT count(*) FROM stored) AS inserted,
+                   (SELECT cause FROM inbox WHERE webhook_id = \(incoming.id)) AS stored_cause
+            """, logger: logger, table: "inbox"
+        ) { (try $0("inserted", as: Int.self), try $0("stored_cause", as: String?.self)) } ?? (0, nil)
+        // The snapshot is the statement's start: a duplicate reads the first copy's cause.
         guard inserted == 1 else {
-            let stored = try await connection.first(
-                "SELECT cause FROM inbox WHERE webhook_id = \(incoming.id)", logger: logger, table: "inbox"
-            ) { try $0("cause", as: String?.self) }
-            return .duplicate(cause: stored.flatMap { $0 }.flatMap(Cause.init(rawValue:)))
+            return .duplicate(cause: storedCause.flatMap(Cause.init(rawValue:)))
         }
 
-        try await saveUser(event.user, at: incoming.receivedAt, on: connection, logger: logger)
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
             try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
         }
-
-        // The row lock that makes grouping safe across replicas: a second event of this user
-        // and account waits here until the first commits, then reads the incident it opened.
-        try await connection.run(
-            """
-            INSERT INTO incident_groups (user_id, account_id) VALUES (\(event.user.id), \(event.account.id))
-            ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
-            """, logger: logger)
+        // A new statement, so a new snapshot: after waiting on the lock, it sees what the
+        // event that held it committed.
         let open = try await openIncidents(userID: event.user.id, accountID: event.account.id, on: connection, logger: logger)
         let changes = book.apply(event, eventID: incoming.id, cause: incoming.cause ?? .unknown, open: open, now: incoming.receivedAt)
+        var notices = changes.notices
         for incident in changes.incidents {
-            try await save(incident, on: connection, logger: logger)
+            let notice = notices.firstIndex { $0.incidentID == incident.id }.map { notices.remove(at: $0) }
+            try await save(incident, notice: notice, now: incoming.receivedAt, on: connection, logger: logger)
         }
-        for notice in changes.notices {
+        for notice in notices {
             try await enqueue(notice, now: incoming.receivedAt, on: connection, logger: logger)
         }
         return .stored(cause: incoming.cause)
-    }
-
-    /// Keeps what the platform knows of the user's chats; absent fields leave stored ones.
-    static func saveUser(_ user: RobotEvent.User, at now: Date, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.run(
-            """
-            INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
-            VALUES (\(user.id), \(user.locale), \(user.telegramChatId), \(user.slack?.teamId), \(user.slack?.userId), \(now.timeIntervalSince1970))
-            ON CONFLICT (id) DO UPDATE SET
-                locale = coalesce(excluded.locale, users.locale),
-                telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
-                slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
-                slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
-                updated_at = excluded.updated_at
-            WHERE excluded.locale IS DISTINCT FROM users.locale
-                OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
-                OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
-                OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
-            """, logger: logger)
     }
 
     static func saveBinding(_ event: RobotEvent, at now: Date, on connection: PostgresConnection, logger: Logger) async throws {
@@ -108,32 +114,43 @@ extension PostgresStore {
             """, logger: logger, table: "incidents", incident(from:))
     }
 
-    static func save(_ incident: Incident, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Saves the incident and, in the same round trip, queues the notice it causes (if any).
+    static func save(_ incident: Incident, notice: IncidentNotice?, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
         let robots = try json(incident.robots)
         let reason = try json(incident.reason)
+        let queued = notice.map { noticeRow($0, now: now) }
         try await connection.run(
             """
-            INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
-                                   announce_at, reminders_sent, resolved_at, resolution)
-            VALUES (\(incident.id), \(incident.userID), \(incident.accountID), \(incident.exchange), \(incident.cause.rawValue),
-                    \(robots), \(reason), \(incident.openedAt.timeIntervalSince1970), \(incident.announceAt.timeIntervalSince1970),
-                    \(incident.remindersSent), \(incident.resolvedAt?.timeIntervalSince1970), \(incident.resolution?.rawValue))
-            ON CONFLICT (id) DO UPDATE SET
-                robots = excluded.robots, reason = excluded.reason,
-                reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                resolution = excluded.resolution
+            WITH saved AS (
+                INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
+                                       announce_at, reminders_sent, resolved_at, resolution)
+                VALUES (\(incident.id), \(incident.userID), \(incident.accountID), \(incident.exchange), \(incident.cause.rawValue),
+                        \(robots), \(reason), \(incident.openedAt.timeIntervalSince1970), \(incident.announceAt.timeIntervalSince1970),
+                        \(incident.remindersSent), \(incident.resolvedAt?.timeIntervalSince1970), \(incident.resolution?.rawValue))
+                ON CONFLICT (id) DO UPDATE SET
+                    robots = excluded.robots, reason = excluded.reason,
+                    reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
+                    resolution = excluded.resolution
+                RETURNING id
+            )
+            INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
+            SELECT id, \(queued?.kind), \(queued?.dueAt.timeIntervalSince1970 ?? 0), \(now.timeIntervalSince1970), \(queued?.priority ?? 0)
+            FROM saved WHERE \(queued?.kind)::text IS NOT NULL
             """, logger: logger)
     }
 
+    /// Recovery (updates, resolutions) goes before first announcements, and those before reminders.
+    static func noticeRow(_ notice: IncidentNotice, now: Date) -> (kind: String, dueAt: Date, priority: Int) {
+        switch notice {
+        case .announce(_, let at): ("announce", at, 1)
+        case .update: ("update", now, 0)
+        case .resolve: ("resolve", now, 0)
+        case .withdraw: ("withdraw", now, 0)
+        }
+    }
+
     static func enqueue(_ notice: IncidentNotice, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
-        // Recovery (updates, resolutions) goes before first announcements, and those before reminders.
-        let (kind, dueAt, priority): (String, Date, Int) =
-            switch notice {
-            case .announce(_, let at): ("announce", at, 1)
-            case .update: ("update", now, 0)
-            case .resolve: ("resolve", now, 0)
-            case .withdraw: ("withdraw", now, 0)
-            }
+        let (kind, dueAt, priority) = noticeRow(notice, now: now)
         try await insertNotice(incidentID: notice.incidentID, kind: kind, dueAt: dueAt, now: now, priority: priority, on: connection, logger: logger)
     }
 

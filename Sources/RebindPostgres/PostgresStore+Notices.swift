@@ -164,7 +164,7 @@ extension PostgresStore {
             for var incident in due {
                 guard let next = policy.nextReminder(for: incident), next <= now else { continue }
                 incident.remindersSent += 1
-                try await Self.save(incident, on: connection, logger: self.logger)
+                try await Self.save(incident, notice: nil, now: now, on: connection, logger: self.logger)
                 try await Self.insertNotice(
                     incidentID: incident.id, kind: "reminder", dueAt: now, now: now, priority: 2, on: connection, logger: self.logger)
                 scheduled += 1
