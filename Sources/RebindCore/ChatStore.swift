@@ -149,6 +149,10 @@ public protocol ChatStore: Sendable {
     func claimUpdateLanes(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [String]
     /// Leases one lane (a chat) to `owner` unless another owner holds it; false if so.
     func claimLane(_ lane: String, owner: String, now: Date, leaseUntil: Date) async throws -> Bool
+    /// Extends `owner`'s leases on these lanes (the ones it is working through in memory).
+    func renewLanes(_ lanes: [String], owner: String, leaseUntil: Date) async throws
+    /// Forgets leases that ran out.
+    func pruneLanes(now: Date) async throws
     /// Gives up every lane `owner` holds (a replica shutting down), so others take them at once.
     func releaseLanes(owner: String) async throws
     /// Unprocessed updates of these lanes with an id above `afterID`, oldest first.

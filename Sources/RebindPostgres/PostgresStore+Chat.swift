@@ -55,8 +55,10 @@ extension PostgresStore {
 
     static func userID(linkedTo chat: ChatAddress, on connection: PostgresConnection, logger: Logger) async throws -> String? {
         if let userID = try await connection.first(
-            "SELECT user_id FROM chats WHERE address = \(chat.description)", logger: logger, table: "chats", { try $0("user_id", as: String.self) })
+            "SELECT user_id FROM chats WHERE address = \(chat.description) AND user_id <> ''", logger: logger, table: "chats",
+            { try $0("user_id", as: String.self) })
         {
+            // A chat blocked before anyone linked it has no user ('').
             return userID
         }
         // A chat the platform sent with an event (a Telegram chat id, a Slack team and user)
@@ -107,13 +109,7 @@ extension PostgresStore {
     public func markBlocked(_ chat: ChatAddress, now: Date) async throws {
         try await transaction { connection in
             let logger = self.logger
-            var userID = try await connection.first(
-                "SELECT user_id FROM chats WHERE address = \(chat.description)", logger: logger, table: "chats", { try $0("user_id", as: String.self) })
-            if userID == nil, let chatID = Int64(chat.id) {
-                userID = try await connection.first(
-                    "SELECT id FROM users WHERE telegram_chat_id = \(chatID) ORDER BY updated_at DESC LIMIT 1", logger: logger, table: "users",
-                    { try $0("id", as: String.self) })
-            }
+            let userID = try await Self.userID(linkedTo: chat, on: connection, logger: logger)
             try await connection.run(
                 """
                 INSERT INTO chats (address, user_id, linked_at, blocked_at)
@@ -160,7 +156,11 @@ extension PostgresStore {
             try await connection.all(
                 """
                 WITH candidates AS (
-                    SELECT coalesce(lane, 'update:' || id) AS lane, min(id) AS first FROM updates WHERE processed_at IS NULL
+                    SELECT coalesce(u.lane, 'update:' || u.id) AS lane, min(u.id) AS first FROM updates u
+                    WHERE u.processed_at IS NULL AND NOT EXISTS (
+                        SELECT 1 FROM lane_leases l
+                        WHERE l.lane = coalesce(u.lane, 'update:' || u.id) AND l.owner <> \(owner)
+                          AND l.lease_until >= \(now.timeIntervalSince1970))
                     GROUP BY 1 ORDER BY 2 LIMIT \(limit)
                 )
                 INSERT INTO lane_leases (lane, owner, lease_until)
@@ -181,6 +181,21 @@ extension PostgresStore {
                 WHERE lane_leases.owner = excluded.owner OR lane_leases.lease_until < \(now.timeIntervalSince1970)
                 RETURNING 1
                 """, logger: self.logger) == 1
+        }
+    }
+
+    public func renewLanes(_ lanes: [String], owner: String, leaseUntil: Date) async throws {
+        guard !lanes.isEmpty else { return }
+        try await withConnection { connection in
+            try await connection.run(
+                "UPDATE lane_leases SET lease_until = \(leaseUntil.timeIntervalSince1970) WHERE owner = \(owner) AND lane = ANY(\(lanes))",
+                logger: self.logger)
+        }
+    }
+
+    public func pruneLanes(now: Date) async throws {
+        try await withConnection { connection in
+            try await connection.run("DELETE FROM lane_leases WHERE lease_until < \(now.timeIntervalSince1970)", logger: self.logger)
         }
     }
 

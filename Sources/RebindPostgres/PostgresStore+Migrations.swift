@@ -196,6 +196,9 @@ extension PostgresStore {
             )
             """,
         ]),
+        Migration(version: "v6_notices_by_incident", statements: [
+            "CREATE INDEX notices_incident_pending ON notices (incident_id, id) WHERE status = 'pending'",
+        ]),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

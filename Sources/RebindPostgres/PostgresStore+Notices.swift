@@ -24,8 +24,13 @@ extension PostgresStore {
             try await connection.all(
                 """
                 WITH due AS (
-                    SELECT id, due_at AS claimed_due_at FROM notices
+                    SELECT id, due_at AS claimed_due_at FROM notices n
                     WHERE status = 'pending' AND due_at <= \(now.timeIntervalSince1970)
+                      -- An edit waits for its incident's first message: another replica may be
+                      -- sending it right now, and an edit that finds no message is dropped.
+                      AND NOT (n.kind IN ('update', 'resolve') AND EXISTS (
+                          SELECT 1 FROM notices a
+                          WHERE a.incident_id = n.incident_id AND a.kind = 'announce' AND a.status = 'pending' AND a.id < n.id))
                     ORDER BY priority, due_at, id LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
                 )

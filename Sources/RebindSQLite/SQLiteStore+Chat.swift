@@ -53,24 +53,27 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     }
 
     public func userID(linkedTo chat: ChatAddress) async throws -> String? {
-        try await pool.read { db in
-            if let userID = try String.fetchOne(db, sql: "SELECT user_id FROM chats WHERE address = ?", arguments: [chat.description]) {
-                return userID
-            }
-            // A chat the platform sent with an event (a Telegram chat id, a Slack team and
-            // user) identifies its user too.
-            switch chat.channel {
-            case .telegram:
-                guard let chatID = Int64(chat.id) else { return nil }
-                return try String.fetchOne(
-                    db, sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1", arguments: [chatID])
-            case .slack:
-                let parts = chat.id.split(separator: "/", omittingEmptySubsequences: false)
-                guard parts.count == 2 else { return nil }
-                return try String.fetchOne(
-                    db, sql: "SELECT id FROM users WHERE slack_team_id = ? AND slack_user_id = ? ORDER BY updated_at DESC LIMIT 1",
-                    arguments: [String(parts[0]), String(parts[1])])
-            }
+        try await pool.read { db in try Self.userID(linkedTo: chat, in: db) }
+    }
+
+    static func userID(linkedTo chat: ChatAddress, in db: Database) throws -> String? {
+        // A chat blocked before anyone linked it has no user ('').
+        if let userID = try String.fetchOne(db, sql: "SELECT user_id FROM chats WHERE address = ? AND user_id <> ''", arguments: [chat.description]) {
+            return userID
+        }
+        // A chat the platform sent with an event (a Telegram chat id, a Slack team and
+        // user) identifies its user too.
+        switch chat.channel {
+        case .telegram:
+            guard let chatID = Int64(chat.id) else { return nil }
+            return try String.fetchOne(
+                db, sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1", arguments: [chatID])
+        case .slack:
+            let parts = chat.id.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { return nil }
+            return try String.fetchOne(
+                db, sql: "SELECT id FROM users WHERE slack_team_id = ? AND slack_user_id = ? ORDER BY updated_at DESC LIMIT 1",
+                arguments: [String(parts[0]), String(parts[1])])
         }
     }
 
@@ -104,9 +107,7 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     public func markBlocked(_ chat: ChatAddress, now: Date) async throws {
         try await pool.write { db in
-            let userID = try String.fetchOne(db, sql: "SELECT user_id FROM chats WHERE address = ?", arguments: [chat.description])
-                ?? (Int64(chat.id).flatMap { try? String.fetchOne(db, sql: "SELECT id FROM users WHERE telegram_chat_id = ?", arguments: [$0]) })
-                ?? ""
+            let userID = try Self.userID(linkedTo: chat, in: db) ?? ""
             try db.execute(
                 sql: """
                     INSERT INTO chats (address, user_id, linked_at, blocked_at) VALUES (?, ?, ?, ?)
@@ -144,12 +145,17 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     public func claimUpdateLanes(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [String] {
         try await pool.write { db in
+            // Lanes other owners hold are left out before the limit, so a backlog held by one
+            // replica does not hide the rest from the others.
             let lanes = try String.fetchAll(
                 db,
                 sql: """
-                    SELECT coalesce(lane, 'update:' || id) AS lane FROM updates WHERE processed_at IS NULL
-                    GROUP BY 1 ORDER BY min(id) LIMIT ?
-                    """, arguments: [limit])
+                    SELECT coalesce(u.lane, 'update:' || u.id) AS lane FROM updates u
+                    WHERE u.processed_at IS NULL AND NOT EXISTS (
+                        SELECT 1 FROM lane_leases l
+                        WHERE l.lane = coalesce(u.lane, 'update:' || u.id) AND l.owner <> ? AND l.lease_until >= ?)
+                    GROUP BY 1 ORDER BY min(u.id) LIMIT ?
+                    """, arguments: [owner, now.timeIntervalSince1970, limit])
             return try lanes.filter { try Self.claimLane($0, owner: owner, now: now, leaseUntil: leaseUntil, in: db) }
         }
     }
@@ -167,6 +173,20 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 """
         ).execute(arguments: [lane, owner, leaseUntil.timeIntervalSince1970, now.timeIntervalSince1970])
         return db.changesCount == 1
+    }
+
+    public func renewLanes(_ lanes: [String], owner: String, leaseUntil: Date) async throws {
+        guard !lanes.isEmpty else { return }
+        try await pool.write { db in
+            let renew = try db.cachedStatement(sql: "UPDATE lane_leases SET lease_until = ? WHERE lane = ? AND owner = ?")
+            for lane in lanes { try renew.execute(arguments: [leaseUntil.timeIntervalSince1970, lane, owner]) }
+        }
+    }
+
+    public func pruneLanes(now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM lane_leases WHERE lease_until < ?", arguments: [now.timeIntervalSince1970])
+        }
     }
 
     public func releaseLanes(owner: String) async throws {

@@ -78,7 +78,7 @@ struct PostgresReplicaTests {
     func migrations() async throws {
         try await withFixture(.postgres) { fixture in
             let replica = try await fixture.replica()
-            #expect(try await replica.migrate() == ["v1_events_incidents", "v2_chats_conversations_delivery", "v3_binding_updates", "v4_slack_installations", "v5_update_lanes"])
+            #expect(try await replica.migrate() == ["v1_events_incidents", "v2_chats_conversations_delivery", "v3_binding_updates", "v4_slack_installations", "v5_update_lanes", "v6_notices_by_incident"])
             #expect(try await replica.migrate() == PostgresStore.migrations.map(\.version))
         }
     }

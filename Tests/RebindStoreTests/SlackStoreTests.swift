@@ -26,6 +26,8 @@ struct SlackStoreTests {
             // A user who blocked the bot in Slack is not written to there any more.
             try await store.markBlocked(slack, now: now)
             #expect(try await store.chats(ofUser: "u_1") == [ChatAddress(channel: .telegram, id: "42")])
+            // Still the user's own chat: `/rebind update` and `/rebind status` keep working there.
+            #expect(try await store.userID(linkedTo: slack) == "u_1")
         }
     }
 

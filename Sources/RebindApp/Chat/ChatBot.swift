@@ -326,7 +326,9 @@ struct ChatBot: Sendable {
     func settleBinding(_ queued: QueuedBindingUpdate, outcome: KeyConversation.Input) async throws {
         // Another replica may be handling this chat's messages: wait for its lane a little,
         // then go ahead rather than leave the user without an answer.
-        for _ in 0..<40 where try await !claimLane(queued.chat) {
+        var tries = 0
+        while tries < 40, try await !claimLane(queued.chat) {
+            tries += 1
             try await Task.sleep(for: .milliseconds(250))
         }
         try await locks.withLock(queued.chat) {

@@ -37,6 +37,7 @@ struct UpdateProcessor: Service {
             // not read again and again, and cannot crowd out newer ones. An idle pass starts
             // over from the beginning, to pick up anything committed out of order.
             var seen: Int64 = 0
+            var previouslyHeld: Set<String> = []
             while !Task.isCancelledOrShuttingDown {
                 var admitted = 0
                 do {
@@ -44,8 +45,16 @@ struct UpdateProcessor: Service {
                     let read = lanes.beginRead()
                     // Only the chats this replica holds (or just got): another replica may be
                     // working through the others. Held lanes are renewed here too.
-                    let held = try await store.claimUpdateLanes(
-                        owner: bot.replica, now: bot.now(), leaseUntil: bot.now().addingTimeInterval(bot.laneLease), limit: 500)
+                    let leaseUntil = bot.now().addingTimeInterval(bot.laneLease)
+                    // The lanes being worked through in memory keep their lease, whether or not
+                    // they rank among the lanes claimed below.
+                    try await store.renewLanes(lanes.active, owner: bot.replica, leaseUntil: leaseUntil)
+                    let held = try await store.claimUpdateLanes(owner: bot.replica, now: bot.now(), leaseUntil: leaseUntil, limit: 500)
+                    // A lane just taken over (from a replica that died) may hold updates older
+                    // than the read position: read from the start.
+                    let heldSet = Set(held)
+                    if !heldSet.isSubset(of: previouslyHeld) { seen = 0 }
+                    previouslyHeld = heldSet
                     let updates = room > 0 ? try await store.pendingUpdates(inLanes: held, after: seen, limit: min(room, 200)) : []
                     defer { lanes.endRead(read) }
                     for update in updates {
@@ -139,6 +148,7 @@ struct UpdateProcessor: Service {
 
     func expire() async {
         do {
+            try await store.pruneLanes(now: bot.now())
             try await bot.expireIdleConversations()
         } catch {
             logger.error("Idle conversations not expired", metadata: ["error": "\(error)"])
@@ -160,6 +170,9 @@ struct UpdateProcessor: Service {
         private let state = Mutex(State())
 
         var held: Int { state.withLock { $0.held.count } }
+
+        /// Lanes with updates in memory.
+        var active: [String] { state.withLock { Array($0.lanes.keys) } }
 
         /// Takes an update into its lane, unless it is held already (read again before it was
         /// marked processed). `startsWorker` says the lane was idle and needs a worker.
