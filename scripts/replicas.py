@@ -291,7 +291,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--connections", type=int, default=24)
     parser.add_argument("--kill-after", type=float, default=0.3, help="fraction of requests after which a replica is killed")
-    parser.add_argument("--lease", type=int, default=10, help="REBIND_OUTBOX_LEASE_SECONDS for the replicas")
+    parser.add_argument("--lease", type=int, default=30, help="REBIND_OUTBOX_LEASE_SECONDS for the replicas (30, the least allowed)")
     parser.add_argument("--group-wait", type=int, default=10, help="REBIND_GROUP_WAIT_SECONDS for the replicas (10, the default)")
     parser.add_argument("--chat-updates", type=int, default=200, help="Telegram /help updates posted among the events")
     parser.add_argument("--timeout", type=float, default=240)

@@ -30,7 +30,8 @@ extension ChatBot {
         let view = try SlackKeyForm.view(for: target, exchangeName: replies(chat).exchangeName(target.exchange))
         do {
             let client = try await slack.client(teamID: teamID)
-            _ = try await client.openView(SlackViewsOpen(triggerID: triggerID, view: view))
+            // The trigger lives 3 seconds and Slack waits no longer for our answer.
+            _ = try await client.call(SlackViewsOpen(triggerID: triggerID, view: view), timeout: 2.5)
             return nil
         } catch {
             logger.notice("Key form not opened", metadata: ["chat": "\(chat)", "error": "\(error)"])
@@ -48,6 +49,8 @@ extension ChatBot {
                 try await directMessage(text, in: chat)
             case .command(_, _, let text):
                 try await slackCommand(text, in: chat)
+            case .answer(_, _, let text):
+                try await say(text, to: chat)
             case .tap(_, _, let data):
                 if data.hasPrefix("l:") {
                     try await say(try await snooze(reference: String(data.dropFirst(2)), in: chat), to: chat)

@@ -405,7 +405,17 @@ struct ChatBot: Sendable {
         where try await claimLane(chat) {
             try await locks.withLock(chat) {
                 guard var conversation = try await loadConversation(chat) else { return }
-                try await run(&conversation, .tick)
+                switch conversation.step {
+                case .checking:
+                    // A check takes seconds: one idle this long was cut short by a replica that
+                    // died, and no restart will pick it up. Run it again.
+                    logger.info("Resuming a key check left by another replica", metadata: ["chat": "\(chat)"])
+                    try await run(&conversation, .resume)
+                case .applying where try await !store.hasPendingBindingUpdate(chat: chat):
+                    try await run(&conversation, .resume)
+                case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .applying, .finished:
+                    try await run(&conversation, .tick)
+                }
             }
         }
     }

@@ -13,7 +13,10 @@ public final class SlackWorkspaces: Sendable {
     let envelope: SecretEnvelope
     let makeClient: @Sendable (Secret) throws -> SlackClient
     let fallback: SlackClient?
-    private let cache = Mutex<[String: SlackClient]>([:])
+    private let cache = Mutex<[String: (client: SlackClient, at: ContinuousClock.Instant)]>([:])
+    /// How long an opened token is used before the store is read again: a workspace that
+    /// reinstalled through another replica gets its new token here within this time.
+    let refreshAfter: Duration = .seconds(300)
 
     public init(
         store: any SlackInstallationStore, envelope: SecretEnvelope, botToken: Secret?,
@@ -26,7 +29,7 @@ public final class SlackWorkspaces: Sendable {
     }
 
     public func client(teamID: String) async throws(DeliveryError) -> SlackClient {
-        if let cached = cache.withLock({ $0[teamID] }) { return cached }
+        if let cached = cache.withLock({ $0[teamID] }), ContinuousClock.now - cached.at < refreshAfter { return cached.client }
         let installation: SlackInstallation?
         do {
             installation = try await store.slackInstallation(teamID: teamID)
@@ -42,7 +45,7 @@ public final class SlackWorkspaces: Sendable {
                 SecretEnvelope.Sealed(keyID: installation.sealedToken.keyID, combined: installation.sealedToken.data),
                 boundTo: SlackInstallation.context(teamID: teamID))
             let client = try makeClient(token)
-            cache.withLock { $0[teamID] = client }
+            cache.withLock { $0[teamID] = (client, ContinuousClock.now) }
             return client
         } catch {
             throw .permanent(reason: "workspace \(teamID)'s stored token could not be opened")

@@ -211,7 +211,9 @@ public struct RebindConfiguration: Sendable {
         policy.maxReminders = try reader.integer("REBIND_MAX_REMINDERS", in: 0...100) ?? policy.maxReminders
         configuration.incidentPolicy = policy
         if let lease = try reader.seconds("REBIND_OUTBOX_LEASE_SECONDS") {
-            guard lease >= 5 else { throw .invalid(variable: "REBIND_OUTBOX_LEASE_SECONDS", reason: "must be at least 5 seconds") }
+            // Longer than a send can take (opening a Slack DM and posting, 10 s each), or a
+            // message still being sent could be claimed again by another replica.
+            guard lease >= 30 else { throw .invalid(variable: "REBIND_OUTBOX_LEASE_SECONDS", reason: "must be at least 30 seconds") }
             configuration.outboxLease = lease
         }
 

@@ -88,7 +88,10 @@ struct SlackController: Sendable {
                 guard let data = SlackMessenger.callbackData(of: action) else { continue }
                 if data.hasPrefix("u:") {
                     let refusal = try await run { try await bot.openKeyForm(in: chat, reference: String(data.dropFirst(2)), triggerID: actions.triggerID) }
-                    if let refusal { try await run { try await bot.say(refusal, to: chat) } }
+                    // Said from the user's lane, not here: Slack waits 3 seconds for this answer.
+                    if let refusal {
+                        try await queue(.answer(teamID: team, userID: actions.user.id, text: refusal), externalID: "answer:" + actions.triggerID)
+                    }
                 } else {
                     try await queue(.tap(teamID: team, userID: actions.user.id, data: data), externalID: "tap:" + actions.triggerID)
                 }
