@@ -89,7 +89,9 @@ public struct ChatDependencies: Sendable {
     ) throws -> ChatDependencies? {
         guard configuration.telegram != nil || configuration.slack != nil else { return nil }
         let transport = try CurlTransport(logger: logger)
-        let envelope = SecretEnvelope(current: try SecretEnvelope.Key(base64: masterKey, variable: "REBIND_MASTER_KEY"))
+        let envelope = SecretEnvelope(
+            current: try SecretEnvelope.Key(base64: masterKey, variable: "REBIND_MASTER_KEY"),
+            previous: try configuration.previousMasterKeys.map { try SecretEnvelope.Key(base64: $0, variable: "REBIND_MASTER_KEY_PREVIOUS") })
         let client = try configuration.telegram.map {
             try TelegramClient(baseURL: $0.apiURL, token: $0.botToken, transport: transport, logger: logger)
         }

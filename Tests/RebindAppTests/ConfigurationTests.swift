@@ -48,6 +48,19 @@ struct ConfigurationTests {
         #expect(leaked?.contains("super-secret-value") == false)
         #expect(error(["REBIND_SQLITE_SYNCHRONOUS": "off"])?.hasPrefix("REBIND_SQLITE_SYNCHRONOUS is not valid") == true)
         #expect(error(["REBIND_GROUP_WAIT_SECONDS": "-1"])?.hasPrefix("REBIND_GROUP_WAIT_SECONDS is not valid") == true)
+        #expect(error(["REBIND_OUTBOX_LEASE_SECONDS": "10"])?.hasPrefix("REBIND_OUTBOX_LEASE_SECONDS is not valid") == true)
+        let previous = error(["REBIND_MASTER_KEY_PREVIOUS": Data(repeating: 1, count: 32).base64EncodedString() + " c2hvcnQ="])
+        #expect(previous?.hasPrefix("REBIND_MASTER_KEY_PREVIOUS is not valid") == true)
+        #expect(previous?.contains("c2hvcnQ=") == false)
+    }
+
+    @Test("Keys of earlier rotations are read, and a lease of at least 30 s")
+    func previousKeysAndLease() throws {
+        let old = Data(repeating: 1, count: 32).base64EncodedString()
+        let older = Data(repeating: 2, count: 32).base64EncodedString()
+        let configuration = try RebindConfiguration.load(from: ["REBIND_MASTER_KEY_PREVIOUS": "\(old) \(older)", "REBIND_OUTBOX_LEASE_SECONDS": "45"])
+        #expect(configuration.previousMasterKeys.map(\.value) == [old, older])
+        #expect(configuration.outboxLease == 45)
     }
 
     @Test("Configured channels and wording are read")

@@ -358,6 +358,11 @@ struct ChatBot: Sendable {
         do {
             let text = try envelope.open(SecretEnvelope.Sealed(keyID: sealed.keyID, combined: sealed.data), boundTo: "conversation:\(chat)")
             return try KeyConversation(snapshot: Data(text.value.utf8))
+        } catch SecretEnvelope.Error.unknownKey(let id) {
+            // Sealed under a key this replica does not have yet (a rotation rolling out):
+            // left for one that has it, not thrown away.
+            logger.warning("A stored conversation is sealed under a key this process lacks", metadata: ["chat": "\(chat)", "key.id": "\(id)"])
+            return nil
         } catch {
             logger.warning("A stored conversation could not be opened; discarding it", metadata: ["chat": "\(chat)", "error": "\(error)"])
             try await store.deleteConversation(chat: chat)

@@ -56,6 +56,8 @@ public struct RebindConfiguration: Sendable {
     public var sqliteSynchronous = SQLiteStore.Synchronous.normal
     /// The 32-byte key-encryption key for stored secrets.
     public var masterKey: Secret?
+    /// Keys of earlier rotations, still accepted for opening (`REBIND_MASTER_KEY_PREVIOUS`).
+    public var previousMasterKeys: [Secret] = []
     /// Where the generated master key lives when none is configured (SQLite only).
     public var masterKeyFile: String?
     public var eventsSecrets: [WebhookSecret] = []
@@ -120,6 +122,18 @@ public struct RebindConfiguration: Sendable {
                 throw .missing(
                     variable: "REBIND_MASTER_KEY",
                     reason: "with PostgreSQL every replica must share one key; generate it with openssl rand -base64 32")
+            }
+        }
+
+        // Keys that sealed what is stored before a rotation: still opened, never used to seal.
+        // During `rebind keys rotate` on a live cluster, replicas run with the new key as
+        // REBIND_MASTER_KEY and the old one here, so neither key's ciphertexts are lost.
+        if let previous = reader.string("REBIND_MASTER_KEY_PREVIOUS") {
+            for key in previous.split(whereSeparator: \.isWhitespace) {
+                guard let bytes = Data(base64Encoded: String(key)), bytes.count == 32 else {
+                    throw .invalid(variable: "REBIND_MASTER_KEY_PREVIOUS", reason: "each key must be 32 bytes in base64")
+                }
+                configuration.previousMasterKeys.append(Secret(String(key)))
             }
         }
 

@@ -53,6 +53,11 @@ struct BindingDispatcher: Service {
         let order: BindingOrder
         do {
             order = try BindingOrder.open(queued, envelope: envelope)
+        } catch SecretEnvelope.Error.unknownKey(let id) {
+            // A rotation rolling out: a replica with that key delivers it.
+            logger.warning("A queued binding update is sealed under a key this process lacks", metadata: ["binding.id": "\(queued.id)", "key.id": "\(id)"])
+            await handBack(queued, error: nil, after: 30)
+            return
         } catch {
             // Sealed under a key this process doesn't have (or damaged): nothing to send.
             logger.error("A queued binding update could not be opened", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
@@ -141,10 +146,10 @@ struct BindingDispatcher: Service {
         }
     }
 
-    func handBack(_ queued: QueuedBindingUpdate, error: String?) async {
+    func handBack(_ queued: QueuedBindingUpdate, error: String?, after delay: TimeInterval = 0) async {
         do {
             try await store.retryBindingUpdate(
-                id: queued.id, at: now(), attempts: queued.attempts, firstAttemptAt: queued.firstAttemptAt ?? now(), error: error)
+                id: queued.id, at: now().addingTimeInterval(delay), attempts: queued.attempts, firstAttemptAt: queued.firstAttemptAt ?? now(), error: error)
         } catch {
             logger.error("Binding update not handed back", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
         }
