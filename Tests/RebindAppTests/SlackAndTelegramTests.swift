@@ -111,4 +111,27 @@ struct SlackAndTelegramTests {
             body: ByteBuffer(data: try JSONEncoder().encode(update))
         ).status
     }
+
+    @Test("One channel failing does not hold back the other: Telegram refusing for good still lets Slack get the guidance; a Telegram outage delays only Telegram")
+    func oneChannelFailing() async throws {
+        // Telegram (the user's first chat) refuses for good: Slack still gets it, Telegram's dead letter is counted.
+        try await SlackWorld.with(Self.options) { world, client in
+            let telegram = try #require(world.telegram)
+            telegram.inject(.refuse(errorCode: 400, description: "Bad Request: chat not found"), times: nil, method: "sendMessage")
+            #expect(try await world.sendEvent(SlackWorld.event(chatID: Self.chatID), id: "msg_split_1", via: client) == .accepted)
+            #expect(await world.waitUntil { world.botMessages().count == 1 })
+            #expect(SlackWorld.shown(try #require(world.botMessages().only)).contains("Grid rb_7"))
+            #expect(telegram.messages(inChat: Self.chatID).filter(\.fromBot).isEmpty)
+        }
+        // Telegram down for a moment: Slack gets it without waiting, Telegram once it is back, neither twice.
+        try await SlackWorld.with(Self.options) { world, client in
+            let telegram = try #require(world.telegram)
+            telegram.inject(.serverError(status: 503), times: 2, method: "sendMessage")
+            #expect(try await world.sendEvent(SlackWorld.event(chatID: Self.chatID), id: "msg_split_2", via: client) == .accepted)
+            _ = await telegram.waitForCalls(method: "sendMessage", count: 3)
+            #expect(await world.waitUntil { world.botMessages().count == 1 })
+            #expect(telegram.messages(inChat: Self.chatID).filter(\.fromBot).count == 1)
+            #expect(world.slack.calls(method: "chat.postMessage").count == 1)
+        }
+    }
 }

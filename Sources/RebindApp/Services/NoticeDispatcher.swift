@@ -216,13 +216,19 @@ struct NoticeDispatcher: Service {
 
     // MARK: Sending
 
-    /// Takes each step at its slot; settles the notice when all went, or on the first failure.
+    /// Takes each step at its slot, chat by chat. A chat that fails for good (blocked, a
+    /// revoked token) is left out and the user's other chats still get the message; one that
+    /// fails for now (429, 5xx) has the notice retried after the others went (chats that got
+    /// their first message are not sent it again).
     func send(_ due: DueNotice, plan: Plan, slots: [DeliveryPacer.Slot], shared: Shared) async {
         // Rendered here, on the senders, not in the claiming loop: it is most of the CPU a
         // notice costs, and the loop must keep up with the rate. And at the slot rather than
         // ahead of it, so the work is spread as evenly as the sends (a batch rendered at once
         // would queue a chat's reply behind it).
         var rendered: [RenderKey: OutgoingMessage] = [:]
+        var retry: (chat: ChatAddress, error: DeliveryError)?
+        var delivered = 0
+        var completed = false
         for index in plan.steps.indices {
             let (chat, step) = plan.steps[index]
             var slot = slots[index]
@@ -247,7 +253,8 @@ struct NoticeDispatcher: Service {
                 slot = pacer.reserve(chat, now: .now)
             }
 
-            let last = index == plan.steps.count - 1
+            // The last step completes the notice in its write, unless an earlier chat is to be retried.
+            let last = index == plan.steps.count - 1 && retry == nil
             do throws(DeliveryError) {
                 let message: OutgoingMessage
                 let key = RenderKey(channel: chat.channel, kind: step.kind)
@@ -263,10 +270,47 @@ struct NoticeDispatcher: Service {
                 // when this one arrived, not from when the call began (for Slack, opening the DM
                 // comes first), or it could land a hair under the platform's interval.
                 pacer.sent(chat, at: .now)
+                delivered += 1
+                completed = last
             } catch {
-                await settleFailure(due, chat: chat, error: error, shared: shared)
-                return
+                switch error {
+                case .blocked, .permanent:
+                    await giveUp(chat, due: due, error: error)
+                case .rateLimited, .transient:
+                    if case .rateLimited(let seconds) = error { pacer.hold(chat, until: .now + .seconds(max(seconds, 1))) }
+                    retry = retry ?? (chat, error)
+                }
             }
+        }
+        if let retry {
+            await settleFailure(due, chat: retry.chat, error: retry.error, shared: shared)
+        } else if !completed {
+            // The last chat failed for good: the notice is done if any chat got it, dead if none did.
+            await record(due) {
+                if delivered > 0 {
+                    try await shared.completions.submit(DeliveredNotice(id: due.id, incidentID: due.notice.incidentID, sent: nil))
+                } else {
+                    try await store.deadLetterNotice(id: due.id, error: "no chat could be written to", now: now())
+                }
+            }
+        }
+    }
+
+    /// A chat that will not take this message: blocked (no more messages go there) or refused
+    /// for good (counted and logged as a dead letter for that chat).
+    func giveUp(_ chat: ChatAddress, due: DueNotice, error: DeliveryError) async {
+        do {
+            if case .blocked = error {
+                logger.notice("Chat blocked the bot; no more messages go there", metadata: ["chat": "\(chat)", "notice.id": "\(due.id)"])
+                try await store.markBlocked(chat, now: now())
+            } else {
+                metrics.noticeDeadLettered(channel: chat.channel)
+                logger.error(
+                    "Notice dead-lettered for a chat",
+                    metadata: ["notice.id": "\(due.id)", "incident.id": "\(due.notice.incidentID)", "chat": "\(chat)", "error": "\(error)"])
+            }
+        } catch {
+            logger.error("Chat failure not recorded", metadata: ["chat": "\(chat)", "error": "\(error)"])
         }
     }
 
