@@ -77,7 +77,7 @@ func chatServices(
             BindingDispatcher(
                 store: chat.store, publisher: publisher, bot: bot, envelope: chat.envelope, retry: chat.bindingRetry,
                 metrics: dependencies.metrics, wakeup: chat.bindingsWakeup, idleWait: chat.idleWait, now: now, logger: logger,
-                lease: max(configuration.outboxLease, 30)))
+                lease: max(configuration.outboxLease, 120)))
     }
     if let slack = chat.slack {
         SlackController(

@@ -3,6 +3,7 @@ import Logging
 import RebindCore
 import RebindCrypto
 import ServiceLifecycle
+import Synchronization
 
 /// Delivers queued binding updates to the platform: 2xx applies the key, another 4xx is a
 /// refusal (the user finishes on the web), and 5xx, 408, 429, timeouts and dropped
@@ -10,8 +11,8 @@ import ServiceLifecycle
 /// dead-lettered (the user is told to finish on the web, and it is counted and logged).
 ///
 /// Each update keeps its `webhook-id` across attempts, so a platform that applied an update
-/// whose answer was lost sees the retry as the same update. Updates for different chats go
-/// at once; a slow platform answer holds up only its own update.
+/// whose answer was lost sees the retry as the same update. Updates go at once, each in its
+/// own task; a slow platform answer holds up only its own update.
 struct BindingDispatcher: Service {
     let store: any ChatStore
     let publisher: any BindingPublisher
@@ -24,27 +25,36 @@ struct BindingDispatcher: Service {
     let now: @Sendable () -> Date
     let logger: Logger
     /// How long a claimed update stays taken; after a crash it falls due again then. Longer
-    /// than the HTTP client's timeout, so a slow answer is not delivered twice.
-    var lease: TimeInterval = 60
+    /// than a delivery can take (the platform's answer, then telling the user), so a slow one
+    /// is not delivered twice.
+    var lease: TimeInterval = 120
+    /// Updates delivered at once, at most.
     var batch = 16
 
     func run() async throws {
-        while !Task.isCancelledOrShuttingDown {
-            let claimed: [QueuedBindingUpdate]
-            do {
-                claimed = try await store.claimBindingUpdates(now: now(), limit: batch, leaseUntil: now().addingTimeInterval(lease))
-            } catch {
-                logger.error("Binding updates not read", metadata: ["error": "\(error)"])
-                await wakeup.wait(timeout: idleWait)
-                continue
-            }
-            await withDiscardingTaskGroup { group in
-                for queued in claimed {
-                    group.addTask { await deliver(queued) }
+        let inFlight = InFlight()
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelledOrShuttingDown {
+                let room = batch - inFlight.ids.withLock { $0.count }
+                var claimed: [QueuedBindingUpdate] = []
+                if room > 0 {
+                    do {
+                        claimed = try await store.claimBindingUpdates(now: now(), limit: room, leaseUntil: now().addingTimeInterval(lease))
+                    } catch {
+                        logger.error("Binding updates not read", metadata: ["error": "\(error)"])
+                    }
                 }
-            }
-            if claimed.count < batch {
-                await wakeup.wait(timeout: idleWait)
+                // Each update on its own: a platform call that hangs holds up only its own.
+                for queued in claimed where inFlight.ids.withLock({ $0.insert(queued.id).inserted }) {
+                    group.addTask {
+                        await deliver(queued)
+                        inFlight.ids.withLock { _ = $0.remove(queued.id) }
+                        wakeup.poke()
+                    }
+                }
+                if claimed.isEmpty {
+                    await wakeup.wait(timeout: idleWait)
+                }
             }
         }
     }
@@ -154,4 +164,9 @@ struct BindingDispatcher: Service {
             logger.error("Binding update not handed back", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
         }
     }
+}
+
+/// The binding updates being delivered by this process.
+private final class InFlight: Sendable {
+    let ids = Mutex<Set<String>>([])
 }
