@@ -139,6 +139,8 @@ public protocol ChatStore: Sendable {
     func userID(linkedTo chat: ChatAddress) async throws -> String?
     func chats(ofUser userID: String) async throws -> [ChatAddress]
     func markBlocked(_ chat: ChatAddress, now: Date) async throws
+    /// The user wrote to the bot again: a chat marked blocked can be written to once more.
+    func unblock(_ chat: ChatAddress) async throws
 
     // Inbound updates: stored once (false for a duplicate), then processed in order.
     func recordUpdate(channel: Channel, externalID: String, lane: String?, payload: Data, now: Date) async throws -> Bool

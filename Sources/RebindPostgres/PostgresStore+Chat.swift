@@ -119,6 +119,13 @@ extension PostgresStore {
         }
     }
 
+    public func unblock(_ chat: ChatAddress) async throws {
+        try await withConnection { connection in
+            try await connection.run(
+                "UPDATE chats SET blocked_at = NULL WHERE address = \(chat.description) AND blocked_at IS NOT NULL", logger: self.logger)
+        }
+    }
+
     // MARK: Inbound updates
 
     public func recordUpdate(channel: RebindCore.Channel, externalID: String, lane: String?, payload: Data, now: Date) async throws -> Bool {

@@ -117,6 +117,19 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         }
     }
 
+    public func unblock(_ chat: ChatAddress) async throws {
+        // Most chats are not blocked: look first, so an ordinary message costs no write.
+        let blocked = try await pool.read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)"),
+                arguments: [chat.description]) ?? false
+        }
+        guard blocked else { return }
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE chats SET blocked_at = NULL WHERE address = ?", arguments: [chat.description])
+        }
+    }
+
     // MARK: Inbound updates
 
     public func recordUpdate(channel: Channel, externalID: String, lane: String?, payload: Data, now: Date) async throws -> Bool {

@@ -28,6 +28,9 @@ struct SlackStoreTests {
             #expect(try await store.chats(ofUser: "u_1") == [ChatAddress(channel: .telegram, id: "42")])
             // Still the user's own chat: `/rebind update` and `/rebind status` keep working there.
             #expect(try await store.userID(linkedTo: slack) == "u_1")
+            // The user writes to the bot again: written to again.
+            try await store.unblock(slack)
+            #expect(Set(try await store.chats(ofUser: "u_1")) == [ChatAddress(channel: .telegram, id: "42"), slack])
         }
     }
 

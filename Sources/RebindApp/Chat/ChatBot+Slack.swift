@@ -44,6 +44,8 @@ extension ChatBot {
     func handle(_ inbound: SlackInbound) async throws {
         let chat = inbound.chat
         try await locks.withLock(chat) {
+            // The user is using the bot: a DM marked blocked (deactivated, closed) is open again.
+            if case .answer = inbound {} else { try await store.unblock(chat) }
             switch inbound {
             case .message(_, _, let text):
                 try await directMessage(text, in: chat)

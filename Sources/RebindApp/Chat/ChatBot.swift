@@ -59,6 +59,8 @@ struct ChatBot: Sendable {
     }
 
     private func handleHoldingLock(_ update: TelegramUpdate) async throws {
+        // Whoever writes to the bot can be written to: a chat blocked earlier is open again.
+        if let chat = Self.chat(of: update) { try await store.unblock(chat) }
         if let query = update.callbackQuery {
             try await handle(query)
             return
