@@ -157,7 +157,13 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     }
 
     public func claimUpdateLanes(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [String] {
-        try await pool.write { db in
+        // Most passes find nothing waiting: look first, so an idle processor does not take
+        // the single writer from the events being stored.
+        let anyPending = try await pool.read { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM updates WHERE processed_at IS NULL)")) ?? false
+        }
+        guard anyPending else { return [] }
+        return try await pool.write { db in
             // Lanes other owners hold are left out before the limit, so a backlog held by one
             // replica does not hide the rest from the others.
             let lanes = try String.fetchAll(

@@ -38,6 +38,7 @@ struct UpdateProcessor: Service {
             // over from the beginning, to pick up anything committed out of order.
             var seen: Int64 = 0
             var previouslyHeld: Set<String> = []
+            var lastRenewal: ContinuousClock.Instant?
             while !Task.isCancelledOrShuttingDown {
                 var admitted = 0
                 do {
@@ -47,8 +48,12 @@ struct UpdateProcessor: Service {
                     // working through the others. Held lanes are renewed here too.
                     let leaseUntil = bot.now().addingTimeInterval(bot.laneLease)
                     // The lanes being worked through in memory keep their lease, whether or not
-                    // they rank among the lanes claimed below.
-                    try await store.renewLanes(lanes.active, owner: bot.replica, leaseUntil: leaseUntil)
+                    // they rank among the lanes claimed below (which renews those that do).
+                    // Every quarter lease is enough, and keeps the writer free for events.
+                    if lastRenewal.map({ ContinuousClock.now - $0 >= .seconds(bot.laneLease / 4) }) ?? true {
+                        try await store.renewLanes(lanes.active, owner: bot.replica, leaseUntil: leaseUntil)
+                        lastRenewal = ContinuousClock.now
+                    }
                     let held = try await store.claimUpdateLanes(owner: bot.replica, now: bot.now(), leaseUntil: leaseUntil, limit: 500)
                     // A lane just taken over (from a replica that died) may hold updates older
                     // than the read position: read from the start.
