@@ -96,6 +96,7 @@ let package = Package(
                 "RebindCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Mustache guidance templates and the exchange catalogue.

@@ -4,25 +4,26 @@ import RebindCore
 import RebindRendering
 import RebindPostgres
 import RebindSQLite
+import ServiceLifecycle
 
 extension AppDependencies {
     /// Production dependencies: the configured store, the templates and catalogue on disk.
     public static func live(configuration: RebindConfiguration, logger: Logger) throws -> AppDependencies {
         let renderer = try GuidanceRenderer.load(configuration: configuration)
         let store: any EventStore & ChatStore
-        var close: @Sendable () async -> Void = {}
+        var services: [any Service] = []
         switch configuration.database {
         case .sqlite(let path):
             store = try SQLiteStore(
                 configuration: .init(path: path, synchronous: configuration.sqliteSynchronous, incidentPolicy: configuration.incidentPolicy))
             logger.info("Store opened", metadata: ["store.kind": "sqlite", "store.path": "\(path)", "store.synchronous": "\(configuration.sqliteSynchronous.rawValue)"])
         case .postgres(let url):
-            // Migrations start now; until they are done (or while the database is down)
-            // /readyz fails and events get 503.
+            // Its pool runs as a service of the app; until the migrations are done (or while
+            // the database is down) /readyz fails and events get 503.
             let postgres = PostgresStore(
                 configuration: try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy), logger: logger)
             store = postgres
-            close = { await postgres.shutdown() }
+            services = [postgres]
             logger.info("Store opened", metadata: ["store.kind": "postgres", "store.url": "\(postgres.configuration.redactedURL)"])
         }
         var masterKey = configuration.masterKey
@@ -36,7 +37,7 @@ extension AppDependencies {
         }
         let chat = try masterKey.flatMap { try ChatDependencies.live(configuration: configuration, store: store, masterKey: $0, logger: logger) }
         var dependencies = AppDependencies(store: store, renderer: renderer, chat: chat)
-        dependencies.close = close
+        dependencies.services = services
         return dependencies
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import RebindCore
 import RebindCrypto
 import RebindRendering
+import ServiceLifecycle
 
 /// Every port the application uses, built once: `.live(…)` in production, fakes in tests.
 public struct AppDependencies: Sendable {
@@ -15,8 +16,9 @@ public struct AppDependencies: Sendable {
 
     /// The wall clock; tests inject a fixed or stepping one.
     public var now: @Sendable () -> Date
-    /// Releases what the dependencies hold (the PostgreSQL pool) once the service stopped.
-    public var close: @Sendable () async -> Void = {}
+    /// Services the dependencies need running (the PostgreSQL pool): run before the app's
+    /// own and stopped after them.
+    public var services: [any Service] = []
 
     public init(
         store: any EventStore, renderer: GuidanceRenderer, metrics: RebindMetrics = RebindMetrics(), chat: ChatDependencies? = nil,

@@ -14,9 +14,10 @@ public func buildApplication(
     HealthController(dependencies: dependencies).addRoutes(to: router)
     EventsController(secrets: configuration.eventsSecrets, dependencies: dependencies).addRoutes(to: router)
 
-    var services: [any Service] = []
+    // The dependencies' services first: a service group stops them last.
+    var services: [any Service] = dependencies.services
     if let chat = dependencies.chat {
-        services = chatServices(chat, configuration: configuration, dependencies: dependencies, router: router, logger: logger)
+        services += chatServices(chat, configuration: configuration, dependencies: dependencies, router: router, logger: logger)
     } else if let store = dependencies.store as? any ChatStore {
         // Links can be made before a chat channel is on: they wait to be used.
         LinksController(

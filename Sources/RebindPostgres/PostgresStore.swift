@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import RebindCore
+import ServiceLifecycle
 
 /// The store for several replicas on one PostgreSQL database, with the SQLite store's
 /// behaviour: an event, the incidents it changes and the notices it causes commit in one
@@ -10,9 +11,11 @@ import RebindCore
 /// and account are grouped one at a time whichever replica they reach, and notices are claimed
 /// with `FOR UPDATE SKIP LOCKED`.
 ///
-/// The store owns its connection pool: the pool runs in a task started here, and `shutdown()`
-/// stops it. Migrations start at once and every operation waits for them.
-public final class PostgresStore: EventStore, ChatStore, SealedSecretStore {
+/// The store is a `Service`: `run()` runs its connection pool (and the migrations, as soon as
+/// the pool is up) until the service group shuts down, after the services that use it.
+/// Commands and tests that have no service group use `withStore`. Every operation waits for
+/// the migrations.
+public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Service {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
         case invalidURL(reason: String)
         case unreachable(server: String, reason: String)
@@ -36,46 +39,61 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore {
     let client: PostgresClient
     let book: IncidentBook
     let logger: Logger
-    private let running: Task<Void, Never>
     private let schema: SchemaGate
 
-    /// Starts the connection pool and the migrations; returns at once. Operations wait for
-    /// the migrations, and fail as `unreachable` while the database cannot be reached.
+    /// Returns at once; nothing runs until `run()`. Operations wait for the migrations, and
+    /// fail as `unreachable` while the pool is not running or the database cannot be reached.
     public init(configuration: Configuration, logger: Logger = Logger(label: "rebind.postgres")) {
         self.configuration = configuration
         self.logger = logger
         book = IncidentBook(policy: configuration.incidentPolicy)
-        let client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
-        self.client = client
-        running = Task { await client.run() }
+        client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
         let connections = Connections(client: client, configuration: configuration, logger: logger)
         schema = SchemaGate { try await Self.migrate(connections) }
-        let schema = self.schema
-        Task { _ = try? await schema.applied() }
     }
 
-    /// Opens the store and waits for its schema: fails at once when the database cannot be
-    /// reached or migrated (for `rebind migrate`, `keys rotate`, `doctor` and tests).
-    public static func open(configuration: Configuration, logger: Logger = Logger(label: "rebind.postgres")) async throws -> PostgresStore {
-        let store = PostgresStore(configuration: configuration, logger: logger)
-        do {
-            _ = try await store.schema.applied()
-        } catch {
-            await store.shutdown()
-            throw error
+    /// Runs the connection pool until cancelled or until the service group shuts down, and
+    /// migrates as soon as it can (a database that is down is migrated by the first operation
+    /// after it is back).
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                // Nothing leases a connection before the pool runs (PostgresNIO warns, and the
+                // first lease waits): the schema gate opens as the pool starts.
+                await self.schema.poolStarted()
+                await self.client.run()
+            }
+            group.addTask {
+                do {
+                    _ = try await self.schema.applied()
+                } catch {
+                    self.logger.warning("Migrations not applied yet; the next operation tries again", metadata: ["error": "\(error)"])
+                }
+            }
+            // Outside a service group this waits for cancellation.
+            try? await gracefulShutdown()
+            group.cancelAll()
         }
-        return store
+    }
+
+    /// Runs a store for the length of `body`, its schema migrated first: fails at once when
+    /// the database cannot be reached or migrated (for `rebind migrate`, `keys rotate`,
+    /// `doctor` and tests).
+    public static func withStore<T: Sendable>(
+        configuration: Configuration, logger: Logger = Logger(label: "rebind.postgres"), _ body: (PostgresStore) async throws -> T
+    ) async throws -> T {
+        let store = PostgresStore(configuration: configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            defer { group.cancelAll() }
+            _ = try await store.schema.applied()
+            return try await body(store)
+        }
     }
 
     /// Applies pending migrations and returns every applied version, for `rebind migrate`.
     public func migrate() async throws -> [String] {
         try await schema.applied()
-    }
-
-    /// Stops the pool: running queries finish, new ones fail.
-    public func shutdown() async {
-        running.cancel()
-        await running.value
     }
 
     var connections: Connections {
@@ -146,27 +164,42 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore {
 }
 
 /// Runs the migrations once; a failed run (the database was down) is tried again by the next
-/// caller, so a replica started before its database recovers by itself.
+/// caller, so a replica started before its database recovers by itself. The first caller
+/// migrates in its own task; callers meanwhile wait for it.
 actor SchemaGate {
     private let migrate: @Sendable () async throws -> [String]
-    private var running: Task<[String], any Swift.Error>?
     private var done: [String]?
+    private var migrating = false
+    private var started = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(migrate: @escaping @Sendable () async throws -> [String]) {
         self.migrate = migrate
     }
 
+    /// The store's pool is starting: migrations (and so every operation) may go ahead.
+    func poolStarted() {
+        started = true
+        wakeWaiters()
+    }
+
     func applied() async throws -> [String] {
-        if let done { return done }
-        let task = running ?? Task { try await migrate() }
-        running = task
-        do {
-            let versions = try await task.value
-            done = versions
-            return versions
-        } catch {
-            if running == task { running = nil }
-            throw error
+        while !started || migrating {
+            await withCheckedContinuation { waiting.append($0) }
         }
+        if let done { return done }
+        migrating = true
+        defer {
+            migrating = false
+            wakeWaiters()
+        }
+        let versions = try await migrate()
+        done = versions
+        return versions
+    }
+
+    private func wakeWaiters() {
+        for waiter in waiting { waiter.resume() }
+        waiting.removeAll()
     }
 }

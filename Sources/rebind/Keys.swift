@@ -45,14 +45,9 @@ struct Keys: AsyncParsableCommand {
                 count = try await SQLiteStore(configuration: .init(path: path)).rotateSecrets(reseal)
             case .postgres(let url):
                 // One transaction: every replica sees all secrets under the old key or all under the new.
-                let store = try await PostgresStore.open(configuration: try PostgresStore.Configuration(url: url.value))
-                do {
-                    count = try await store.rotateSecrets(reseal)
-                } catch {
-                    await store.shutdown()
-                    throw error
+                count = try await PostgresStore.withStore(configuration: try PostgresStore.Configuration(url: url.value)) {
+                    try await $0.rotateSecrets(reseal)
                 }
-                await store.shutdown()
             }
             print("Re-encrypted \(count) stored secrets under key \(newKey.id).")
             print("Now set REBIND_MASTER_KEY to the new key (or write it to \(configuration.masterKeyFile ?? "the key file")) and restart.")

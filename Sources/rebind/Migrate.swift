@@ -14,15 +14,7 @@ struct Migrate: AsyncParsableCommand {
             print("Database \(path) is at schema: \(applied.joined(separator: ", "))")
         case .postgres(let url):
             let postgres = try PostgresStore.Configuration(url: url.value)
-            let store = try await PostgresStore.open(configuration: postgres)
-            let applied: [String]
-            do {
-                applied = try await store.migrate()
-            } catch {
-                await store.shutdown()
-                throw error
-            }
-            await store.shutdown()
+            let applied = try await PostgresStore.withStore(configuration: postgres) { try await $0.migrate() }
             print("Database \(postgres.redactedURL) is at schema: \(applied.joined(separator: ", "))")
         }
     }

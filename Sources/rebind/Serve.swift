@@ -17,12 +17,6 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(String(describing: error))
         }
         let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: logger)
-        do {
-            try await app.runService()
-        } catch {
-            await dependencies.close()
-            throw error
-        }
-        await dependencies.close()
+        try await app.runService()
     }
 }

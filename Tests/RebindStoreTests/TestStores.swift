@@ -73,19 +73,31 @@ final class StoreFixture: Sendable {
     }
 }
 
-/// The PostgreSQL stores a test opened, to shut down at its end.
+/// The PostgreSQL stores a test opened, each running in a task the test owns, stopped at its end.
 actor OpenedStores {
-    private var stores: [PostgresStore] = []
+    private var running: [Task<Void, Never>] = []
 
+    /// A running store with its schema migrated; throws at once when the database cannot be reached.
     func postgres(_ configuration: PostgresStore.Configuration) async throws -> PostgresStore {
-        let store = try await PostgresStore.open(configuration: configuration)
-        stores.append(store)
+        let store = PostgresStore(configuration: configuration)
+        let task = Task<Void, Never> { try? await store.run() }
+        do {
+            _ = try await store.migrate()
+        } catch {
+            task.cancel()
+            await task.value
+            throw error
+        }
+        running.append(task)
         return store
     }
 
     func shutdownAll() async {
-        for store in stores { await store.shutdown() }
-        stores = []
+        for task in running {
+            task.cancel()
+            await task.value
+        }
+        running = []
     }
 }
 

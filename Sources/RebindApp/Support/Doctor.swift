@@ -68,24 +68,16 @@ public struct Doctor: Sendable {
                 return Check(name: "store", outcome: .failed, detail: String(describing: error))
             }
         case .postgres(let url):
-            let postgres: PostgresStore.Configuration
-            let store: PostgresStore
             do {
-                postgres = try PostgresStore.Configuration(url: url.value)
-                store = try await PostgresStore.open(configuration: postgres)
+                let postgres = try PostgresStore.Configuration(url: url.value)
+                return try await PostgresStore.withStore(configuration: postgres) { store in
+                    let schema = try await store.migrate().last ?? "none"
+                    let events = try await store.eventCount()
+                    return Check(name: "store", outcome: .ok, detail: "postgres \(postgres.redactedURL), \(events) events, schema \(schema)")
+                }
             } catch {
                 return Check(name: "store", outcome: .failed, detail: String(describing: error))
             }
-            let check: Check
-            do {
-                let schema = try await store.migrate().last ?? "none"
-                let events = try await store.eventCount()
-                check = Check(name: "store", outcome: .ok, detail: "postgres \(postgres.redactedURL), \(events) events, schema \(schema)")
-            } catch {
-                check = Check(name: "store", outcome: .failed, detail: String(describing: error))
-            }
-            await store.shutdown()
-            return check
         }
     }
 
