@@ -65,7 +65,7 @@ struct UpdateProcessor: Service {
                     for update in updates {
                         seen = max(seen, update.id)
                         let decoded = decode(update)
-                        guard let lane = lanes.admit(update, decoded, lane: update.lane) else { continue }
+                        guard let lane = lanes.admit(update, decoded) else { continue }
                         admitted += 1
                         if lane.startsWorker {
                             group.addTask { await work(lane: lane.key, lanes: lanes) }
@@ -100,9 +100,8 @@ struct UpdateProcessor: Service {
         case slack(SlackInbound)
     }
 
-    /// An update opened and decoded, with the lane it belongs to; or why it can't be.
+    /// An update opened and decoded, or why it can't be. (Its lane is stored with it.)
     struct Decoded: Sendable {
-        var lane: String
         var update: Result<Input, Error>
     }
 
@@ -111,15 +110,12 @@ struct UpdateProcessor: Service {
             let payload = try SealedUpdate.open(update.payload, channel: update.channel, externalID: update.externalID, envelope: envelope)
             switch update.channel {
             case .telegram:
-                let decoded = try JSONDecoder().decode(TelegramUpdate.self, from: payload)
-                // Updates with no chat (none Rebind acts on today) each get a lane of their own.
-                return Decoded(lane: ChatBot.chat(of: decoded)?.description ?? "update:\(update.id)", update: .success(.telegram(decoded)))
+                return Decoded(update: .success(.telegram(try JSONDecoder().decode(TelegramUpdate.self, from: payload))))
             case .slack:
-                let decoded = try JSONDecoder().decode(SlackInbound.self, from: payload)
-                return Decoded(lane: decoded.chat.description, update: .success(.slack(decoded)))
+                return Decoded(update: .success(.slack(try JSONDecoder().decode(SlackInbound.self, from: payload))))
             }
         } catch {
-            return Decoded(lane: "update:\(update.id)", update: .failure(error))
+            return Decoded(update: .failure(error))
         }
     }
 
@@ -181,8 +177,9 @@ struct UpdateProcessor: Service {
 
         /// Takes an update into its lane, unless it is held already (read again before it was
         /// marked processed). `startsWorker` says the lane was idle and needs a worker.
-        func admit(_ update: InboundUpdate, _ decoded: Decoded, lane: String) -> (key: String, startsWorker: Bool)? {
-            state.withLock { state in
+        func admit(_ update: InboundUpdate, _ decoded: Decoded) -> (key: String, startsWorker: Bool)? {
+            let lane = update.lane
+            return state.withLock { state in
                 guard state.finished[update.id] == nil, state.held.insert(update.id).inserted else { return nil }
                 let idle = state.lanes[lane] == nil
                 state.lanes[lane, default: []].append((update, decoded))
