@@ -1,33 +1,48 @@
 #!/usr/bin/env bash
-# Runs every test: the Swift test suites (the storage tests on SQLite and on PostgreSQL), the
-# crash-safety run (SIGKILL while events pour in; nothing acknowledged may be lost), the
-# schemathesis fuzz of the HTTP interface, and three replicas on one PostgreSQL with one
-# killed partway (no event lost, one guidance message per account).
+# Runs every test: the formatting check, the Swift test suites (the storage tests on SQLite and
+# on PostgreSQL), the crash-safety run (SIGKILL while events pour in; nothing acknowledged may
+# be lost), the schemathesis fuzz of the HTTP interface, and three replicas on one PostgreSQL
+# with one killed partway (no event lost, one guidance message per account). Each stage prints
+# how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh --test
+run_started=$SECONDS
+stage() {
+  local name=$1
+  shift
+  local started=$SECONDS
+  echo "==> $name" >&2
+  "$@"
+  echo "==> $name: $((SECONDS - started)) s" >&2
+}
+
+stage "install Debian packages" scripts/install-deps.sh --test
 # The storage tests run on SQLite always and on PostgreSQL when REBIND_TEST_POSTGRES_URL is
 # set: without one given, a throwaway cluster serves this run and is removed at exit.
 if [[ -z "${REBIND_TEST_POSTGRES_URL:-}" ]]; then
   source scripts/test-postgres.sh
   trap stop_test_postgres EXIT
   trap 'exit 143' TERM INT
-  start_test_postgres
+  stage "start PostgreSQL" start_test_postgres
 fi
-swift build --build-tests
-swift test --skip-build 2>&1 | tee .build/swift-test.log
-python3 scripts/crash-safety.py .build/debug/rebind
-scripts/fuzz.sh .build/debug/rebind
+# Formatting is the toolchain's job (.swift-format at the root): a file it would change fails.
+stage "swift format lint" swift format lint --strict --recursive --parallel Sources Tests Package.swift
+stage "swift build" swift build --build-tests
+run_swift_tests() { swift test --skip-build 2>&1 | tee .build/swift-test.log; }
+stage "swift test" run_swift_tests
+stage "crash safety" python3 scripts/crash-safety.py .build/debug/rebind
+stage "fuzz" scripts/fuzz.sh .build/debug/rebind
 # The grouping wait outlasts the kill (about a third of the way through the intake), so the
 # killed replica has no message in flight: what is checked is that no acknowledged event is
 # lost and each account gets exactly one message. (A kill while a message is on its way to
 # Telegram can repeat that one message: delivery is at least once. See README.)
-python3 scripts/replicas.py --rebind .build/debug/rebind --group-wait 60
+stage "replicas" python3 scripts/replicas.py --rebind .build/debug/rebind --group-wait 60
 
 swift_tests=$(grep -oE 'Test run with [0-9]+ tests?' .build/swift-test.log | tail -n 1 | grep -oE '[0-9]+' || echo 0)
 if [[ "$swift_tests" -eq 0 ]]; then
   echo "swift test ran no test" >&2
   exit 1
 fi
+echo "all stages: $((SECONDS - run_started)) s" >&2
 echo "summary: $((swift_tests + 3)) passed, 0 failed"

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import RebindCore
-import RebindRendering
 import RebindPostgres
+import RebindRendering
 import RebindSQLite
 import ServiceLifecycle
 
@@ -15,13 +15,19 @@ extension AppDependencies {
         switch configuration.database {
         case .sqlite(let path):
             store = try SQLiteStore(
-                configuration: .init(path: path, synchronous: configuration.sqliteSynchronous, incidentPolicy: configuration.incidentPolicy))
-            logger.info("Store opened", metadata: ["store.kind": "sqlite", "store.path": "\(path)", "store.synchronous": "\(configuration.sqliteSynchronous.rawValue)"])
+                configuration: .init(path: path, synchronous: configuration.sqliteSynchronous, incidentPolicy: configuration.incidentPolicy)
+            )
+            logger.info(
+                "Store opened",
+                metadata: ["store.kind": "sqlite", "store.path": "\(path)", "store.synchronous": "\(configuration.sqliteSynchronous.rawValue)"]
+            )
         case .postgres(let url):
             // Its pool runs as a service of the app; until the migrations are done (or while
             // the database is down) /readyz fails and events get 503.
             let postgres = PostgresStore(
-                configuration: try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy), logger: logger)
+                configuration: try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy),
+                logger: logger
+            )
             store = postgres
             services = [postgres]
             logger.info("Store opened", metadata: ["store.kind": "postgres", "store.url": "\(postgres.configuration.redactedURL)"])
@@ -32,7 +38,8 @@ extension AppDependencies {
             masterKey = key
             if created {
                 logger.warning(
-                    "REBIND_MASTER_KEY is not set: generated a master key into \(path) (mode 0600). Back it up: stored secrets cannot be read without it.")
+                    "REBIND_MASTER_KEY is not set: generated a master key into \(path) (mode 0600). Back it up: stored secrets cannot be read without it."
+                )
             }
         }
         let chat = try masterKey.flatMap { try ChatDependencies.live(configuration: configuration, store: store, masterKey: $0, logger: logger) }
@@ -46,7 +53,15 @@ extension GuidanceRenderer {
     /// The templates and catalogue from `REBIND_TEMPLATES_DIR`, with the configured wording.
     public static func load(configuration: RebindConfiguration) throws -> GuidanceRenderer {
         let directory = URL(fileURLWithPath: configuration.templatesDirectory, isDirectory: true)
-        return try GuidanceRenderer(templatesDirectory: directory)
+        let renderer = try GuidanceRenderer(templatesDirectory: directory)
             .with(helpURL: configuration.helpURL, platformName: configuration.platformName)
+        // A default no template speaks would quietly become English.
+        guard renderer.replies.matcher(defaultLocale: "en").supported(configuration.defaultLocale) != nil else {
+            throw RebindConfiguration.Error.invalid(
+                variable: "REBIND_DEFAULT_LOCALE",
+                reason: "no templates for \(configuration.defaultLocale); there are \(renderer.replies.locales.joined(separator: ", "))"
+            )
+        }
+        return renderer
     }
 }

@@ -21,7 +21,10 @@ public struct AppDependencies: Sendable {
     public var services: [any Service] = []
 
     public init(
-        store: any EventStore, renderer: GuidanceRenderer, metrics: RebindMetrics = RebindMetrics(), chat: ChatDependencies? = nil,
+        store: any EventStore,
+        renderer: GuidanceRenderer,
+        metrics: RebindMetrics = RebindMetrics(),
+        chat: ChatDependencies? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.chat = chat

@@ -7,7 +7,9 @@ import ServiceLifecycle
 /// Builds the application from its configuration and dependencies. The executable calls it
 /// with live dependencies; tests call it with fakes.
 public func buildApplication(
-    configuration: RebindConfiguration, dependencies: AppDependencies, logger: Logger
+    configuration: RebindConfiguration,
+    dependencies: AppDependencies,
+    logger: Logger
 ) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
@@ -21,7 +23,10 @@ public func buildApplication(
     } else if let store = dependencies.store as? any ChatStore {
         // Links can be made before a chat channel is on: they wait to be used.
         LinksController(
-            verifier: StandardWebhooks(secrets: configuration.eventsSecrets), store: store, botUsername: { nil }, now: dependencies.now
+            verifier: StandardWebhooks(secrets: configuration.eventsSecrets),
+            store: store,
+            botUsername: { nil },
+            now: dependencies.now
         ).addRoutes(to: router)
     }
 
@@ -32,67 +37,152 @@ public func buildApplication(
     if !off.isEmpty {
         logger.notice(
             "Chat channels off: \(off.joined(separator: ", ")). Set REBIND_TELEGRAM_BOT_TOKEN or REBIND_SLACK_BOT_TOKEN to turn one on.",
-            metadata: ["chat.off": "\(off.joined(separator: ","))"])
+            metadata: ["chat.off": "\(off.joined(separator: ","))"]
+        )
     }
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
-            address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "rebind"),
+            address: .hostname(configuration.httpHost, port: configuration.httpPort),
+            serverName: "rebind"
+        ),
         services: services,
-        logger: logger)
+        logger: logger
+    )
 }
 
 /// The chat channels' routes and the background services that deliver and converse.
 func chatServices(
-    _ chat: ChatDependencies, configuration: RebindConfiguration, dependencies: AppDependencies, router: Router<BasicRequestContext>,
+    _ chat: ChatDependencies,
+    configuration: RebindConfiguration,
+    dependencies: AppDependencies,
+    router: Router<BasicRequestContext>,
     logger: Logger
 ) -> [any Service] {
     let now = dependencies.now
     let username = chat.telegram.map { BotUsername(configured: configuration.telegramBotUsername, client: $0) }
     LinksController(
-        verifier: StandardWebhooks(secrets: configuration.eventsSecrets), store: chat.store,
-        botUsername: { await username?.value() }, now: now
+        verifier: StandardWebhooks(secrets: configuration.eventsSecrets),
+        store: chat.store,
+        botUsername: { await username?.value() },
+        now: now
     ).addRoutes(to: router)
     if chat.telegram != nil, let secret = configuration.telegram?.webhookSecret {
-        TelegramWebhookController(secret: secret, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now).addRoutes(to: router)
+        TelegramWebhookController(secret: secret, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now).addRoutes(
+            to: router
+        )
     }
     var pacers: [Channel: DeliveryPacer] = [:]
     if chat.telegram != nil { pacers[.telegram] = chat.pacer }
     if let slack = chat.slack { pacers[.slack] = slack.pacer }
     let pacer = SharedPacer(pacers)
-    var bot = ChatBot(
-        store: chat.store, events: dependencies.store, telegram: chat.telegram, slack: chat.slack?.workspaces, messengers: chat.messengers,
-        verifiers: chat.verifiers, publisher: chat.publisher, envelope: chat.envelope, catalogue: dependencies.catalogue,
-        now: now, logger: logger, pacer: pacer, locks: ChatLocks(), bindingWakeup: chat.bindingsWakeup)
-    bot.laneLease = configuration.outboxLease
+    let matcher = dependencies.renderer.replies.matcher(defaultLocale: configuration.defaultLocale)
+    let sender = ReplySender(
+        messengers: chat.messengers,
+        replies: dependencies.renderer.replies,
+        store: chat.store,
+        matcher: matcher,
+        pacer: pacer,
+        logger: logger
+    )
+    let accounts = AccountDirectory(store: chat.store, now: now)
+    let vault = CredentialVault(store: chat.store, envelope: chat.envelope, now: now)
+    let inbox = LaneInbox(store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now)
+    let keyFlow = KeyFlowRunner(
+        store: chat.store,
+        accounts: accounts,
+        sender: sender,
+        vault: vault,
+        envelope: chat.envelope,
+        verifiers: chat.verifiers,
+        hasPlatform: chat.publisher != nil,
+        bindingWakeup: chat.bindingsWakeup,
+        now: now,
+        logger: logger
+    )
+    let chatRouter = ChatRouter(
+        store: chat.store,
+        commands: AccountCommands(store: chat.store, sender: sender, catalogue: dependencies.catalogue, now: now, logger: logger),
+        keyFlow: keyFlow,
+        sender: sender,
+        now: now,
+        logger: logger
+    )
+    var lanes = LaneProcessor(
+        store: chat.store,
+        envelope: chat.envelope,
+        router: chatRouter,
+        inbox: inbox,
+        wakeup: chat.updatesWakeup,
+        idleWait: chat.idleWait,
+        expiryInterval: chat.expiryInterval,
+        logger: logger,
+        now: now
+    )
+    lanes.laneLease = configuration.outboxLease
     var services: [any Service] = [
-        UpdateProcessor(store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, idleWait: chat.idleWait,
-            expiryInterval: chat.expiryInterval, logger: logger),
+        lanes,
         NoticeDispatcher(
-            events: dependencies.store, store: chat.store, messengers: chat.messengers, renderer: dependencies.renderer,
-            policy: configuration.incidentPolicy, retry: chat.retry, metrics: dependencies.metrics, wakeup: chat.noticesWakeup,
-            idleWait: chat.idleWait, now: now, logger: logger, pacer: pacer, lease: configuration.outboxLease),
+            events: dependencies.store,
+            store: chat.store,
+            messengers: chat.messengers,
+            renderer: dependencies.renderer,
+            matcher: matcher,
+            policy: configuration.incidentPolicy,
+            retry: chat.retry,
+            metrics: dependencies.metrics,
+            wakeup: chat.noticesWakeup,
+            idleWait: chat.idleWait,
+            now: now,
+            logger: logger,
+            pacer: pacer,
+            lease: configuration.outboxLease
+        ),
     ]
     if let publisher = chat.publisher {
         services.append(
             BindingDispatcher(
-                store: chat.store, publisher: publisher, bot: bot, envelope: chat.envelope, retry: chat.bindingRetry,
-                metrics: dependencies.metrics, wakeup: chat.bindingsWakeup, idleWait: chat.idleWait, now: now, logger: logger,
-                lease: max(configuration.outboxLease, 120)))
+                store: chat.store,
+                publisher: publisher,
+                inbox: inbox,
+                vault: vault,
+                envelope: chat.envelope,
+                retry: chat.bindingRetry,
+                metrics: dependencies.metrics,
+                wakeup: chat.bindingsWakeup,
+                idleWait: chat.idleWait,
+                now: now,
+                logger: logger,
+                lease: max(configuration.outboxLease, 120)
+            )
+        )
     }
     if let slack = chat.slack {
         SlackController(
-            signature: slack.signature, store: chat.store, envelope: chat.envelope, bot: bot, wakeup: chat.updatesWakeup, now: now
+            signature: slack.signature,
+            store: chat.store,
+            envelope: chat.envelope,
+            opener: SlackKeyFormOpener(accounts: accounts, sender: sender, workspaces: slack.workspaces, logger: logger),
+            inbox: inbox,
+            wakeup: chat.updatesWakeup,
+            now: now
         ).addRoutes(to: router)
         if let oauth = slack.oauth, let settings = configuration.slack?.oauth, let installations = chat.store as? any SlackInstallationStore {
             SlackInstallController(
-                settings: settings, oauth: oauth, store: installations, envelope: chat.envelope, stateSecret: slack.stateSecret, now: now,
+                settings: settings,
+                oauth: oauth,
+                store: installations,
+                envelope: chat.envelope,
+                stateSecret: slack.stateSecret,
+                now: now,
                 onInstalled: { teamID in slack.workspaces.installed(teamID: teamID) }
             ).addRoutes(to: router)
         }
     }
     if let client = chat.telegram, configuration.telegram?.mode == .polling {
-        services.append(TelegramPoller(client: client, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger))
+        services.append(
+            TelegramPoller(client: client, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger)
+        )
     }
     if chat.publisher == nil {
         logger.notice("REBIND_PLATFORM_URL is not set: standalone mode, new keys are kept encrypted in Rebind's store")

@@ -36,7 +36,10 @@ public struct ChatDependencies: Sendable {
         public var stateSecret: Secret
 
         public init(
-            workspaces: SlackWorkspaces, signingSecret: Secret, pacer: DeliveryPacer = DeliveryPacer(), oauth: SlackOAuth? = nil,
+            workspaces: SlackWorkspaces,
+            signingSecret: Secret,
+            pacer: DeliveryPacer = DeliveryPacer(),
+            oauth: SlackOAuth? = nil,
             stateSecret: Secret = Secret(UUID().uuidString)
         ) {
             self.stateSecret = stateSecret
@@ -64,9 +67,16 @@ public struct ChatDependencies: Sendable {
     let bindingsWakeup = Wakeup()
 
     public init(
-        store: any ChatStore, telegram: TelegramClient?, slack: SlackSide? = nil, verifiers: [String: any KeyVerifier], publisher: (any BindingPublisher)?,
-        envelope: SecretEnvelope, pacer: DeliveryPacer = DeliveryPacer(), retry: RetryPolicy = RetryPolicy(),
-        bindingRetry: RetryPolicy = RetryPolicy(initialDelay: 1, maximumDelay: 60, giveUpAfter: 900), idleWait: Duration = .milliseconds(250),
+        store: any ChatStore,
+        telegram: TelegramClient?,
+        slack: SlackSide? = nil,
+        verifiers: [String: any KeyVerifier],
+        publisher: (any BindingPublisher)?,
+        envelope: SecretEnvelope,
+        pacer: DeliveryPacer = DeliveryPacer(),
+        retry: RetryPolicy = RetryPolicy(),
+        bindingRetry: RetryPolicy = RetryPolicy(initialDelay: 1, maximumDelay: 60, giveUpAfter: 900),
+        idleWait: Duration = .milliseconds(250),
         expiryInterval: Duration = .seconds(5)
     ) {
         self.store = store
@@ -85,13 +95,17 @@ public struct ChatDependencies: Sendable {
     /// Production wiring from the configuration, over one libcurl transport. Nil when no chat
     /// channel is on.
     public static func live(
-        configuration: RebindConfiguration, store: any ChatStore, masterKey: Secret, logger: Logger
+        configuration: RebindConfiguration,
+        store: any ChatStore,
+        masterKey: Secret,
+        logger: Logger
     ) throws -> ChatDependencies? {
         guard configuration.telegram != nil || configuration.slack != nil else { return nil }
         let transport = try CurlTransport(logger: logger)
         let envelope = SecretEnvelope(
             current: try SecretEnvelope.Key(base64: masterKey, variable: "REBIND_MASTER_KEY"),
-            previous: try configuration.previousMasterKeys.map { try SecretEnvelope.Key(base64: $0, variable: "REBIND_MASTER_KEY_PREVIOUS") })
+            previous: try configuration.previousMasterKeys.map { try SecretEnvelope.Key(base64: $0, variable: "REBIND_MASTER_KEY_PREVIOUS") }
+        )
         let client = try configuration.telegram.map {
             try TelegramClient(baseURL: $0.apiURL, token: $0.botToken, transport: transport, logger: logger)
         }
@@ -110,11 +124,17 @@ public struct ChatDependencies: Sendable {
             let oauth = settings.oauth.map {
                 SlackOAuth(baseURL: settings.apiURL, clientID: $0.clientID, clientSecret: $0.clientSecret, transport: transport, logger: logger)
             }
-            let stateKey = HMAC<SHA256>.authenticationCode(for: Data("rebind slack oauth state".utf8), using: SymmetricKey(data: Data(masterKey.value.utf8)))
+            let stateKey = HMAC<SHA256>.authenticationCode(
+                for: Data("rebind slack oauth state".utf8),
+                using: SymmetricKey(data: Data(masterKey.value.utf8))
+            )
             slack = SlackSide(
-                workspaces: workspaces, signingSecret: settings.signingSecret,
-                pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: settings.rate), oauth: oauth,
-                stateSecret: Secret(Data(stateKey).base64EncodedString()))
+                workspaces: workspaces,
+                signingSecret: settings.signingSecret,
+                pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: settings.rate),
+                oauth: oauth,
+                stateSecret: Secret(Data(stateKey).base64EncodedString())
+            )
         }
         let verifiers: [String: any KeyVerifier] = [
             "binance": BinanceKeyVerifier(baseURL: configuration.binanceAPIURL, transport: transport, logger: logger),
@@ -124,7 +144,13 @@ public struct ChatDependencies: Sendable {
             PlatformBindingPublisher(url: $0.url, secret: $0.secret, transport: transport, logger: logger) as any BindingPublisher
         }
         return ChatDependencies(
-            store: store, telegram: client, slack: slack, verifiers: verifiers, publisher: publisher, envelope: envelope,
-            pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: configuration.telegramRate))
+            store: store,
+            telegram: client,
+            slack: slack,
+            verifiers: verifiers,
+            publisher: publisher,
+            envelope: envelope,
+            pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: configuration.telegramRate)
+        )
     }
 }

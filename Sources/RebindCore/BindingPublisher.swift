@@ -18,8 +18,14 @@ public struct BindingUpdate: Sendable, Equatable {
     public var robotIDs: [String]
 
     public init(
-        occurredAt: Date, userID: String, accountID: String, exchange: String, credentials: ExchangeCredentials,
-        verification: KeyVerdict, checkedAt: Date, robotIDs: [String]
+        occurredAt: Date,
+        userID: String,
+        accountID: String,
+        exchange: String,
+        credentials: ExchangeCredentials,
+        verification: KeyVerdict,
+        checkedAt: Date,
+        robotIDs: [String]
     ) {
         self.occurredAt = occurredAt
         self.userID = userID

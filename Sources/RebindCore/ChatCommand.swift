@@ -1,11 +1,17 @@
-/// A command typed in a chat: `/start <token>`, `/update [account]`, `/status`, `/cancel`,
-/// `/help`. Telegram may append the bot's name (`/update@RebindBot`).
+/// A command typed in a chat: `/start <token>`, `/update [account]`, `/keys` (`/status`),
+/// `/language [tag]`, `/cancel`, `/help`. Telegram may append the bot's name
+/// (`/update@RebindBot`).
 public enum ChatCommand: Sendable, Equatable {
     case start(token: String?)
     case update(account: String?)
-    case status
+    /// `/keys`, and its older name `/status`.
+    case keys
+    case language(tag: String?)
     case cancel
     case help
+
+    /// The commands a user sees in the bot's menu, in order.
+    public static let menu = ["update", "keys", "language", "cancel", "help"]
 
     /// The command in a message, or nil for ordinary text (such as a pasted key).
     public static func parse(_ text: String) -> ChatCommand? {
@@ -18,7 +24,8 @@ public enum ChatCommand: Sendable, Equatable {
         switch name {
         case "start": return .start(token: argument)
         case "update": return .update(account: argument)
-        case "status": return .status
+        case "keys", "status": return .keys
+        case "language": return .language(tag: argument)
         case "cancel": return .cancel
         case "help": return .help
         default: return nil

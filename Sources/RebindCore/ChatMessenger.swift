@@ -12,6 +12,13 @@ public protocol ChatMessenger: Sendable {
     /// Deletes a message (the user's, when it held a secret). Throws `.permanent` when the
     /// platform refuses, so the user can be told to delete it themselves.
     func delete(messageID: String, in chat: ChatAddress) async throws(DeliveryError)
+    /// Answers a tap on a button (Telegram's callback query), so the user's app stops waiting,
+    /// with a short plain-text note when there is one. Platforms without the notion do nothing.
+    func acknowledge(interactionID: String, text: String?) async throws(DeliveryError)
+}
+
+extension ChatMessenger {
+    public func acknowledge(interactionID: String, text: String?) async throws(DeliveryError) {}
 }
 
 /// A message to send: marked-up text and, optionally, rows of buttons.

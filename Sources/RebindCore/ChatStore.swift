@@ -1,17 +1,5 @@
 import Foundation
 
-/// Bytes sealed by the secrets envelope, with the id of the key that sealed them. The core
-/// never sees plaintext of what is stored this way.
-public struct SealedData: Sendable, Equatable {
-    public var keyID: String
-    public var data: Data
-
-    public init(keyID: String, data: Data) {
-        self.keyID = keyID
-        self.data = data
-    }
-}
-
 /// A chat update (Telegram update, Slack event) stored before it is processed.
 public struct InboundUpdate: Sendable, Equatable {
     public var id: Int64
@@ -128,10 +116,8 @@ public enum BindingUpdateEnd: String, Sendable, Equatable {
     case deadLettered = "dead"
 }
 
-/// Storage for the chat side: links between platform users and chats, inbound updates,
-/// conversations (sealed), notice delivery state and stored credentials (sealed).
-public protocol ChatStore: Sendable {
-    // Linking
+/// Links between platform users and chats: who a chat belongs to, and which chats a user has.
+public protocol LinkStore: Sendable {
     func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws
     /// Uses a link token once: links the chat to the token's user and makes the user's
     /// waiting notices due now. Nil when the token is unknown, used or expired.
@@ -141,8 +127,24 @@ public protocol ChatStore: Sendable {
     func markBlocked(_ chat: ChatAddress, now: Date) async throws
     /// The user wrote to the bot again: a chat marked blocked can be written to once more.
     func unblock(_ chat: ChatAddress) async throws
+}
 
-    // Inbound updates: stored once (false for a duplicate), then processed in order.
+/// What is known of users' languages (DESIGN §4): the `/language` choice made in a chat, the
+/// language a chat's app reports, and the events' `user.locale`.
+public protocol LanguageStore: Sendable {
+    /// The `/language` choice made in this chat; nil clears it.
+    func setChosenLanguage(_ locale: String?, chat: ChatAddress, now: Date) async throws
+    /// The language the chat's app reports (Telegram `language_code`, Slack's locale).
+    func recordReportedLanguage(_ tag: String, chat: ChatAddress, now: Date) async throws
+    /// A user's preferences (from all of their chats and their events) and, over them, the
+    /// chat's own; either may be nil.
+    func languagePreferences(userID: String?, chat: ChatAddress?) async throws -> LanguagePreferences
+}
+
+/// Chat updates and Rebind's own chat inputs, stored before they are handled, each in its
+/// chat's lane: handled in order within a lane, by one replica at a time.
+public protocol UpdateInbox: Sendable {
+    /// Stores an update once (false for a duplicate of `channel` and `externalID`).
     func recordUpdate(channel: Channel, externalID: String, lane: String?, payload: Data, now: Date) async throws -> Bool
     /// Leases to `owner` up to `limit` lanes that have unprocessed updates, oldest first,
     /// unless another owner holds the lane with a lease that has not run out; renews the
@@ -159,18 +161,20 @@ public protocol ChatStore: Sendable {
     func releaseLanes(owner: String) async throws
     /// Unprocessed updates of these lanes with an id above `afterID`, oldest first.
     func pendingUpdates(inLanes lanes: [String], after afterID: Int64, limit: Int) async throws -> [InboundUpdate]
-    /// Unprocessed updates with an id above `afterID`, oldest first.
-    func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate]
     func completeUpdate(id: Int64) async throws
+}
 
-    // Conversations, sealed because they hold secrets while in progress.
+/// Key conversations in progress, sealed because they hold secrets.
+public protocol ConversationStore: Sendable {
     func saveConversation(_ sealed: SealedData, chat: ChatAddress, activeAt: Date) async throws
     func conversation(chat: ChatAddress) async throws -> SealedData?
     func deleteConversation(chat: ChatAddress) async throws
+    /// Chats whose conversation was last active before `idleSince`.
     func conversationChats(idleSince: Date) async throws -> [ChatAddress]
+}
 
-    // Notices
-    func dueNotices(now: Date, limit: Int) async throws -> [DueNotice]
+/// Incidents' notices on their way to chats, with their retry state, and the messages they left.
+public protocol NoticeOutbox: Sendable {
     /// Takes up to `limit` due notices for delivery, most urgent first (recovery, then first
     /// messages, then reminders), and leases them until `leaseUntil`: another pass (or another
     /// replica) does not take them meanwhile, and a sender that dies lets them fall due again.
@@ -182,9 +186,6 @@ public protocol ChatStore: Sendable {
     /// Marks delivered notices done and records the messages they sent, in one transaction
     /// for all (the sender commits many at once under load).
     func completeNotices(_ delivered: [DeliveredNotice]) async throws
-    /// The user's chats that can be written to, each with the incident's message there: what
-    /// a notice needs to decide between sending, editing and nothing, in one read.
-    func deliveryTargets(ofUser userID: String, incidentID: String) async throws -> [DeliveryTarget]
     /// `deliveryTargets` with each incident, for many incidents in one read; an unknown
     /// incident is left out.
     func deliveryContexts(incidentIDs: [String]) async throws -> [String: DeliveryContext]
@@ -192,15 +193,16 @@ public protocol ChatStore: Sendable {
     func parkNotice(id: Int64) async throws
     func retryNotice(id: Int64, at: Date, attempts: Int, firstAttemptAt: Date, error: String) async throws
     func deadLetterNotice(id: Int64, error: String, now: Date) async throws
-    func incidentMessageID(incidentID: String, chat: ChatAddress) async throws -> String?
     func saveIncidentMessageID(_ messageID: String, incidentID: String, chat: ChatAddress) async throws
     /// Queues the next reminder of every open, announced incident whose time has come.
     func scheduleReminders(policy: IncidentPolicy, now: Date) async throws -> Int
     func openIncidents(ofUser userID: String) async throws -> [Incident]
     /// Queues one reminder of an incident at a set time ("Remind me later").
     func scheduleReminder(incidentID: String, at: Date, now: Date) async throws
+}
 
-    // Binding updates to the platform (an outbox of their own: they carry credentials)
+/// Binding updates to the platform: an outbox of their own, since they carry credentials.
+public protocol BindingOutbox: Sendable {
     /// Queues a binding update and saves the conversation that waits on it, in one transaction:
     /// a crash leaves both or neither. A second update with the same id is ignored.
     func queueBindingUpdate(_ update: QueuedBindingUpdate, conversation: SealedData, activeAt: Date, now: Date) async throws
@@ -212,21 +214,29 @@ public protocol ChatStore: Sendable {
     func endBindingUpdate(id: String, as end: BindingUpdateEnd, error: String?, now: Date) async throws
     /// Whether a binding update from this chat is still on its way.
     func hasPendingBindingUpdate(chat: ChatAddress) async throws -> Bool
+}
 
-    // Bindings and checks
+/// Accounts' accepted credentials (sealed) and the record of failed key checks.
+public protocol CredentialStore: Sendable {
     func bindings(ofUser userID: String) async throws -> [Binding]
-    func saveCredentials(accountID: String, userID: String, exchange: String, keyHint: String, sealed: SealedData, verdict: KeyVerdict, now: Date) async throws
+    func saveCredentials(
+        accountID: String,
+        userID: String,
+        exchange: String,
+        keyHint: String,
+        sealed: SealedData,
+        verdict: KeyVerdict,
+        now: Date
+    ) async throws
     func recordFailedCheck(accountID: String, now: Date) async throws
     func failedChecks(accountID: String, since: Date) async throws -> [Date]
 }
 
-extension ChatStore {
+/// Storage for the chat side: each role's port, composed into the one store the app runs on.
+public typealias ChatStore = LinkStore & LanguageStore & UpdateInbox & ConversationStore & NoticeOutbox & BindingOutbox & CredentialStore
+
+extension UpdateInbox {
     public func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool {
         try await recordUpdate(channel: channel, externalID: externalID, lane: nil, payload: payload, now: now)
-    }
-
-    /// The oldest unprocessed updates.
-    public func pendingUpdates(limit: Int) async throws -> [InboundUpdate] {
-        try await pendingUpdates(after: 0, limit: limit)
     }
 }

@@ -15,8 +15,8 @@ extension CredentialFormat {
         case repeatsKey(Field)
         /// The secret again, where the passphrase belongs.
         case repeatsSecret
-        case wrongLength(Field, rule: String, actual: Int)
-        case invalidCharacters(Field, rule: String)
+        case wrongLength(Field, rule: RuleKind, actual: Int)
+        case invalidCharacters(Field, rule: RuleKind)
         /// An OKX secret in lower case: its letters are capitals, and the signature depends on it.
         case lowercaseSecret
         case passphraseLength(actual: Int)
@@ -53,10 +53,10 @@ extension CredentialFormat {
                 "This is the API key again: send the \(field.rawValue)."
             case .repeatsSecret:
                 "This is the secret key again: send the passphrase you chose when you created the key."
-            case .wrongLength(_, let rule, let actual):
-                "\(Self.sentence(rule)); this has \(actual) \(actual == 1 ? "character" : "characters")."
-            case .invalidCharacters(_, let rule):
-                "\(Self.sentence(rule)); this has other characters too. Copy it again from the exchange."
+            case .wrongLength(let field, let rule, let actual):
+                "\(Self.sentence(rule.text(for: field))); this has \(actual) \(actual == 1 ? "character" : "characters")."
+            case .invalidCharacters(let field, let rule):
+                "\(Self.sentence(rule.text(for: field))); this has other characters too. Copy it again from the exchange."
             case .lowercaseSecret:
                 "An OKX secret key is written in capitals (0–9 and A–F); this has lower-case letters. Copy it again from OKX."
             case .passphraseLength(let actual):

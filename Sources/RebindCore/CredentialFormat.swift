@@ -94,7 +94,11 @@ public struct CredentialFormat: Sendable {
 
     /// All three at once, as the command line reads them. The passphrase is required where
     /// the exchange has one and ignored where it has none.
-    public func credentials(apiKey pastedKey: String, apiSecret pastedSecret: String, passphrase pastedPassphrase: String?) throws(Error) -> ExchangeCredentials {
+    public func credentials(
+        apiKey pastedKey: String,
+        apiSecret pastedSecret: String,
+        passphrase pastedPassphrase: String?
+    ) throws(Error) -> ExchangeCredentials {
         let key = try apiKey(pastedKey)
         let secret = try apiSecret(pastedSecret, apiKey: key)
         guard needsPassphrase else { return ExchangeCredentials(apiKey: key, apiSecret: secret) }
@@ -138,7 +142,7 @@ public struct CredentialFormat: Sendable {
             try rule.check(joined, field: field)
         } else if strictCharacters, !joined.unicodeScalars.allSatisfy({ (0x21..<0x7F).contains($0.value) }) {
             // Nothing else fits in the HTTP header the key travels in.
-            throw .invalidCharacters(field, rule: "\(field.withArticle) is letters, digits and punctuation")
+            throw .invalidCharacters(field, rule: .printable)
         }
         return joined
     }
@@ -168,19 +172,44 @@ public struct CredentialFormat: Sendable {
 }
 
 extension CredentialFormat {
+    /// Which documented format a value broke, so a chat can say it in the user's language.
+    public enum RuleKind: Sendable, Equatable {
+        /// A Binance HMAC key or secret: 64 letters and digits.
+        case binance
+        /// An OKX secret: 32 characters of 0–9 and A–F.
+        case okxSecret
+        /// Anything an HTTP header can carry: printable ASCII.
+        case printable
+
+        /// The rule in English, for the field it applies to.
+        public func text(for field: Field) -> String {
+            switch self {
+            case .binance: "a Binance \(field.rawValue) is 64 letters and digits"
+            case .okxSecret: "an OKX secret key is 32 characters of 0–9 and A–F"
+            case .printable: "\(field.withArticle) is letters, digits and punctuation"
+            }
+        }
+    }
+
     /// A documented fixed format: a length and an alphabet, and how to say it to a user.
     struct Rule: Sendable {
         var length: Int
         var allowed: @Sendable (Unicode.Scalar) -> Bool
-        var text: String
+        var kind: RuleKind
 
         static func binance(_ field: Field) -> Rule {
-            Rule(length: 64, allowed: { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) }, text: "a Binance \(field.rawValue) is 64 letters and digits")
+            Rule(
+                length: 64,
+                allowed: { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) },
+                kind: .binance
+            )
         }
 
         static let okxSecret = Rule(
-            length: 32, allowed: { ("0"..."9").contains($0) || ("A"..."F").contains($0) },
-            text: "an OKX secret key is 32 characters of 0–9 and A–F")
+            length: 32,
+            allowed: { ("0"..."9").contains($0) || ("A"..."F").contains($0) },
+            kind: .okxSecret
+        )
 
         func accepts(_ value: String) -> Bool {
             value.unicodeScalars.count == length && value.unicodeScalars.allSatisfy(allowed)
@@ -191,8 +220,8 @@ extension CredentialFormat {
         }
 
         func check(_ value: String, field: Field) throws(Error) {
-            guard value.unicodeScalars.allSatisfy(allowed) else { throw .invalidCharacters(field, rule: text) }
-            guard value.unicodeScalars.count == length else { throw .wrongLength(field, rule: text, actual: value.count) }
+            guard value.unicodeScalars.allSatisfy(allowed) else { throw .invalidCharacters(field, rule: kind) }
+            guard value.unicodeScalars.count == length else { throw .wrongLength(field, rule: kind, actual: value.count) }
         }
     }
 }

@@ -94,7 +94,9 @@ public struct EventDecoder: Sendable {
             let text = try container.decode(String.self)
             guard let date = Timestamp.parse(text) else {
                 throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "must be an RFC 3339 time such as 2026-11-26T09:30:00Z")
+                    in: container,
+                    debugDescription: "must be an RFC 3339 time such as 2026-11-26T09:30:00Z"
+                )
             }
             return date
         }

@@ -63,8 +63,13 @@ public struct Binding: Sendable, Equatable {
     public var tradingExpiresAt: Date?
 
     public init(
-        accountID: String, userID: String, exchange: String, label: String? = nil, apiKeyHint: String? = nil,
-        boundAt: Date? = nil, tradingExpiresAt: Date? = nil
+        accountID: String,
+        userID: String,
+        exchange: String,
+        label: String? = nil,
+        apiKeyHint: String? = nil,
+        boundAt: Date? = nil,
+        tradingExpiresAt: Date? = nil
     ) {
         self.accountID = accountID
         self.userID = userID

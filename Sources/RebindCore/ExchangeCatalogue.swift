@@ -9,12 +9,92 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
     /// Where on the platform the key is replaced, step by step.
     public var bindingPath: [String]
     public var exchanges: [String: Exchange]
+    /// Wording per locale (`zh-Hans`): names, app paths, the help page where a localised one
+    /// exists. What a locale leaves out is the top-level (English) value.
+    public var locales: [String: Wording]
 
-    public init(platformName: String, helpURL: String, bindingPath: [String], exchanges: [String: Exchange]) {
+    public init(
+        platformName: String,
+        helpURL: String,
+        bindingPath: [String],
+        exchanges: [String: Exchange],
+        locales: [String: Wording] = [:]
+    ) {
         self.platformName = platformName
         self.helpURL = helpURL
         self.bindingPath = bindingPath
         self.exchanges = exchanges
+        self.locales = locales
+    }
+
+    /// A locale's wording: each value replaces the top-level one.
+    public struct Wording: Codable, Sendable, Equatable {
+        public var platformName: String?
+        public var helpURL: String?
+        public var bindingPath: [String]?
+        public var exchanges: [String: ExchangeWording]
+
+        public init(platformName: String? = nil, helpURL: String? = nil, bindingPath: [String]? = nil, exchanges: [String: ExchangeWording] = [:]) {
+            self.platformName = platformName
+            self.helpURL = helpURL
+            self.bindingPath = bindingPath
+            self.exchanges = exchanges
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case platformName = "platform_name"
+            case helpURL = "help_url"
+            case bindingPath = "binding_path"
+            case exchanges
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            platformName = try container.decodeIfPresent(String.self, forKey: .platformName)
+            helpURL = try container.decodeIfPresent(String.self, forKey: .helpURL)
+            bindingPath = try container.decodeIfPresent([String].self, forKey: .bindingPath)
+            exchanges = try container.decodeIfPresent([String: ExchangeWording].self, forKey: .exchanges) ?? [:]
+        }
+    }
+
+    /// An exchange's names and paths in a locale.
+    public struct ExchangeWording: Codable, Sendable, Equatable {
+        public var name: String?
+        public var regenerateAt: String?
+        public var appName: String?
+        public var note: String?
+
+        public init(name: String? = nil, regenerateAt: String? = nil, appName: String? = nil, note: String? = nil) {
+            self.name = name
+            self.regenerateAt = regenerateAt
+            self.appName = appName
+            self.note = note
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, note
+            case regenerateAt = "regenerate_at"
+            case appName = "app_name"
+        }
+    }
+
+    /// The catalogue as a locale reads it: its wording over the top-level values. Locales
+    /// match exactly (the templates' locale, after matching); an unknown one changes nothing.
+    public func localized(to locale: String) -> ExchangeCatalogue {
+        guard let wording = locales.first(where: { $0.key.caseInsensitiveCompare(locale) == .orderedSame })?.value else { return self }
+        var copy = self
+        copy.platformName = wording.platformName ?? platformName
+        copy.helpURL = wording.helpURL ?? helpURL
+        copy.bindingPath = wording.bindingPath ?? bindingPath
+        for (id, words) in wording.exchanges {
+            guard var exchange = copy.exchanges[id] else { continue }
+            exchange.name = words.name ?? exchange.name
+            exchange.regenerateAt = words.regenerateAt ?? exchange.regenerateAt
+            exchange.appName = words.appName ?? exchange.appName
+            exchange.note = words.note ?? exchange.note
+            copy.exchanges[id] = exchange
+        }
+        return copy
     }
 
     public struct Exchange: Codable, Sendable, Equatable {
@@ -30,8 +110,12 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
         public var note: String?
 
         public init(
-            name: String, tradingValidityDays: Int, regenerateAt: String, appName: String,
-            needsPassphrase: Bool, note: String? = nil
+            name: String,
+            tradingValidityDays: Int,
+            regenerateAt: String,
+            appName: String,
+            needsPassphrase: Bool,
+            note: String? = nil
         ) {
             self.name = name
             self.tradingValidityDays = tradingValidityDays
@@ -54,7 +138,16 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
         case platformName = "platform_name"
         case helpURL = "help_url"
         case bindingPath = "binding_path"
-        case exchanges
+        case exchanges, locales
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        platformName = try container.decode(String.self, forKey: .platformName)
+        helpURL = try container.decode(String.self, forKey: .helpURL)
+        bindingPath = try container.decode([String].self, forKey: .bindingPath)
+        exchanges = try container.decode([String: Exchange].self, forKey: .exchanges)
+        locales = try container.decodeIfPresent([String: Wording].self, forKey: .locales) ?? [:]
     }
 
     public enum Error: Swift.Error, CustomStringConvertible {
@@ -77,6 +170,11 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
         guard !catalogue.exchanges.isEmpty else { throw .invalid("it lists no exchange") }
         for (id, exchange) in catalogue.exchanges where exchange.tradingValidityDays <= 0 {
             throw .invalid("exchanges.\(id).trading_validity_days must be positive")
+        }
+        for (locale, wording) in catalogue.locales {
+            for id in wording.exchanges.keys where catalogue.exchanges[id] == nil {
+                throw .invalid("locales.\(locale).exchanges.\(id) names an exchange the catalogue does not list")
+            }
         }
         return catalogue
     }

@@ -16,7 +16,8 @@ public struct HTTPRequest: Sendable, Equatable {
     /// Total time allowed for this request; the transport's default when nil.
     public var timeout: TimeInterval?
 
-    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Data = Data(), timeout: TimeInterval? = nil) {
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Data = Data(), timeout: TimeInterval? = nil)
+    {
         self.method = method
         self.url = url
         self.headers = headers

@@ -45,9 +45,18 @@ public struct Incident: Codable, Sendable, Equatable {
     }
 
     public init(
-        id: String, userID: String, accountID: String, exchange: String, cause: Cause,
-        robots: [AffectedRobot], reason: RobotEvent.Reason, openedAt: Date, announceAt: Date,
-        remindersSent: Int = 0, resolvedAt: Date? = nil, resolution: Resolution? = nil
+        id: String,
+        userID: String,
+        accountID: String,
+        exchange: String,
+        cause: Cause,
+        robots: [AffectedRobot],
+        reason: RobotEvent.Reason,
+        openedAt: Date,
+        announceAt: Date,
+        remindersSent: Int = 0,
+        resolvedAt: Date? = nil,
+        resolution: Resolution? = nil
     ) {
         self.id = id
         self.userID = userID

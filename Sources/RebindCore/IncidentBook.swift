@@ -42,7 +42,11 @@ public struct IncidentBook: Sendable {
     ///   - eventID: the event's idempotency key; a new incident takes it as its id.
     ///   - open: the open incidents of the event's user and account.
     public func apply(
-        _ event: RobotEvent, eventID: String, cause: Cause, open: [Incident], now: Date
+        _ event: RobotEvent,
+        eventID: String,
+        cause: Cause,
+        open: [Incident],
+        now: Date
     ) -> IncidentChanges {
         switch event.type {
         case .robotPaused, .robotStopped:
@@ -77,9 +81,16 @@ public struct IncidentBook: Sendable {
 
         let announceAt = now.addingTimeInterval(policy.groupWait)
         let incident = Incident(
-            id: eventID, userID: event.user.id, accountID: event.account.id,
-            exchange: event.account.exchange, cause: cause, robots: [affected], reason: reason,
-            openedAt: now, announceAt: announceAt)
+            id: eventID,
+            userID: event.user.id,
+            accountID: event.account.id,
+            exchange: event.account.exchange,
+            cause: cause,
+            robots: [affected],
+            reason: reason,
+            openedAt: now,
+            announceAt: announceAt
+        )
         return IncidentChanges(incidents: [incident], notices: [.announce(incidentID: eventID, at: announceAt)])
     }
 

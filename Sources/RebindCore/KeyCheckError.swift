@@ -54,6 +54,6 @@ public enum KeyCheckError: Error, Sendable, Equatable, CustomStringConvertible {
     /// How the missing verdict reads where one is expected: not usable, cause `unknown`, and
     /// the user message as its warning.
     public var verdict: KeyVerdict {
-        .refused(.unknown, warning: userMessage)
+        .refused(.unknown, .checkFailed(self))
     }
 }

@@ -72,10 +72,10 @@ public struct KeyConversation: Sendable, Equatable {
         case badPaste(CredentialFormat.Error)
         case checking(exchange: String)
         case stillWorking
-        case keyRefused(cause: Cause, warnings: [String])
-        case checkUnavailable(reason: String)
+        case keyRefused(cause: Cause, warnings: [KeyFinding])
+        case checkUnavailable(KeyCheckError)
         case tooManyAttempts(retryAfter: Date)
-        case keyAccepted(keyHint: String, warnings: [String])
+        case keyAccepted(keyHint: String, warnings: [KeyFinding])
         case applied(standalone: Bool)
         case finishOnWeb
         case cancelled
@@ -129,7 +129,7 @@ public struct KeyConversation: Sendable, Equatable {
             if verdict.usable {
                 step = .applying(credentials)
                 return [
-                    .reply(.keyAccepted(keyHint: credentials.keyHint, warnings: verdict.warnings)),
+                    .reply(.keyAccepted(keyHint: credentials.keyHint, warnings: verdict.findings)),
                     .applyBinding(credentials, verdict),
                 ]
             }
@@ -150,12 +150,12 @@ public struct KeyConversation: Sendable, Equatable {
             }
             return [
                 .recordFailedCheck,
-                .reply(.keyRefused(cause: verdict.cause ?? .unknown, warnings: verdict.warnings)),
+                .reply(.keyRefused(cause: verdict.cause ?? .unknown, warnings: verdict.findings)),
                 .reply(next),
             ]
         case .checkFailed(let error):
             guard case .checking = step else { return [] }
-            return finish(with: .checkUnavailable(reason: error.userMessage))
+            return finish(with: .checkUnavailable(error))
         case .checkLimited(let retryAfter):
             guard case .checking = step else { return [] }
             return finish(with: .tooManyAttempts(retryAfter: retryAfter))

@@ -19,8 +19,14 @@ public struct KeyPermissions: Sendable, Equatable {
     public var idleDeletionDaysWithoutIP: Int?
 
     public init(
-        exchangeName: String, canRead: Bool, canTradeSpot: Bool, canTradeFutures: Bool, canWithdraw: Bool,
-        ipRestricted: Bool, tradingExpiresAt: Date? = nil, idleDeletionDaysWithoutIP: Int? = nil
+        exchangeName: String,
+        canRead: Bool,
+        canTradeSpot: Bool,
+        canTradeFutures: Bool,
+        canWithdraw: Bool,
+        ipRestricted: Bool,
+        tradingExpiresAt: Date? = nil,
+        idleDeletionDaysWithoutIP: Int? = nil
     ) {
         self.exchangeName = exchangeName
         self.canRead = canRead

@@ -15,28 +15,35 @@ public struct KeyVerdict: Sendable, Equatable {
     public var ipRestricted: Bool
     /// When the exchange will withdraw (or withdrew) the key's trading permission.
     public var tradingExpiresAt: Date?
-    /// Sentences for the user, most important first: why the key is refused, what will
+    /// What the user should know, most important first: why the key is refused, what will
     /// happen to it, what to do.
-    public var warnings: [String]
+    public var findings: [KeyFinding]
+
+    /// The findings as English sentences: the JSON's `warnings`.
+    public var warnings: [String] { findings.map(\.description) }
 
     public init(
-        cause: Cause?, canTrade: Bool = false, canWithdraw: Bool = false, ipRestricted: Bool = false,
-        tradingExpiresAt: Date? = nil, warnings: [String] = []
+        cause: Cause?,
+        canTrade: Bool = false,
+        canWithdraw: Bool = false,
+        ipRestricted: Bool = false,
+        tradingExpiresAt: Date? = nil,
+        findings: [KeyFinding] = []
     ) {
         self.cause = cause
         self.canTrade = canTrade
         self.canWithdraw = canWithdraw
         self.ipRestricted = ipRestricted
         self.tradingExpiresAt = tradingExpiresAt
-        self.warnings = warnings
+        self.findings = findings
     }
 
     /// Whether the key may be handed to the platform.
     public var usable: Bool { cause == nil }
 
     /// A key the exchange would not even describe: nothing is known of its permissions.
-    public static func refused(_ cause: Cause, warning: String) -> KeyVerdict {
-        KeyVerdict(cause: cause, warnings: [warning])
+    public static func refused(_ cause: Cause, _ finding: KeyFinding) -> KeyVerdict {
+        KeyVerdict(cause: cause, findings: [finding])
     }
 }
 
@@ -56,13 +63,19 @@ extension KeyVerdict: Codable {
         let cause = try container.decodeIfPresent(Cause.self, forKey: .cause)
         guard usable == (cause == nil) else {
             throw DecodingError.dataCorruptedError(
-                forKey: .cause, in: container, debugDescription: "cause must be null exactly when usable is true")
+                forKey: .cause,
+                in: container,
+                debugDescription: "cause must be null exactly when usable is true"
+            )
         }
         var expires: Date?
         if let text = try container.decodeIfPresent(String.self, forKey: .tradingExpiresAt) {
             guard let date = Timestamp.parse(text) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .tradingExpiresAt, in: container, debugDescription: "not an RFC 3339 time")
+                    forKey: .tradingExpiresAt,
+                    in: container,
+                    debugDescription: "not an RFC 3339 time"
+                )
             }
             expires = date
         }
@@ -72,7 +85,8 @@ extension KeyVerdict: Codable {
             canWithdraw: try container.decode(Bool.self, forKey: .canWithdraw),
             ipRestricted: try container.decode(Bool.self, forKey: .ipRestricted),
             tradingExpiresAt: expires,
-            warnings: try container.decode([String].self, forKey: .warnings))
+            findings: try container.decode([String].self, forKey: .warnings).map(KeyFinding.text)
+        )
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -24,7 +24,9 @@ extension RobotEvent.User {
             telegramChatId = try container.decodeIfPresent(Int64.self, forKey: .telegramChatId)
         } catch {
             throw DecodingError.typeMismatch(
-                Int64.self, .init(codingPath: container.codingPath + [CodingKeys.telegramChatId], debugDescription: "not a 64-bit integer"))
+                Int64.self,
+                .init(codingPath: container.codingPath + [CodingKeys.telegramChatId], debugDescription: "not a 64-bit integer")
+            )
         }
     }
 }

@@ -10,8 +10,12 @@ public struct RobotEvent: Codable, Sendable, Equatable {
     public var reason: Reason?
 
     public init(
-        type: EventType, occurredAt: Date, user: User, account: Account,
-        robot: Robot? = nil, reason: Reason? = nil
+        type: EventType,
+        occurredAt: Date,
+        user: User,
+        account: Account,
+        robot: Robot? = nil,
+        reason: Reason? = nil
     ) {
         self.type = type
         self.occurredAt = occurredAt

@@ -3,7 +3,7 @@
 public protocol SealedSecretStore: Sendable {
     /// Re-seals every stored secret (credentials, conversations) in one transaction. `reseal`
     /// gets each value with the context it is bound to. Returns how many were re-sealed.
-    func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, String) throws -> SealedData) async throws -> Int
+    func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, SealContext) throws -> SealedData) async throws -> Int
     /// Every stored credential, sealed.
     func sealedCredentials() async throws -> [(accountID: String, sealed: SealedData)]
 }

@@ -18,7 +18,7 @@ public struct SlackInstallation: Sendable, Equatable {
     }
 
     /// What a workspace's sealed token is bound to: it opens for that workspace only.
-    public static func context(teamID: String) -> String { "slack_installation:\(teamID)" }
+    public static func context(teamID: String) -> SealContext { .slackInstallation(teamID: teamID) }
 }
 
 /// Where OAuth installations are kept. A reinstall replaces the workspace's token.

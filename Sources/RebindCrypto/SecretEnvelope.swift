@@ -38,17 +38,6 @@ public struct SecretEnvelope: Sendable {
         public var description: String { "SecretEnvelope.Key(id: \(id))" }
     }
 
-    /// What is stored: which key sealed it, and the combined nonce, ciphertext and tag.
-    public struct Sealed: Sendable, Equatable, Codable {
-        public var keyID: String
-        public var combined: Data
-
-        public init(keyID: String, combined: Data) {
-            self.keyID = keyID
-            self.combined = combined
-        }
-    }
-
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case unknownKey(id: String)
         case cannotOpen
@@ -72,28 +61,66 @@ public struct SecretEnvelope: Sendable {
         self.previous = previous
     }
 
-    public func seal(_ secret: Secret, boundTo context: String) throws -> Sealed {
-        let box = try AES.GCM.seal(Data(secret.value.utf8), using: current.symmetricKey, authenticating: Data(context.utf8))
-        guard let combined = box.combined else { throw Error.cannotOpen }
-        return Sealed(keyID: current.id, combined: combined)
+    /// Seals a value for one place: it opens only as the same context (see `SealContext`).
+    public func seal<Value: SealablePayload>(_ value: Value, as context: SealContext) throws -> SealedData {
+        try seal(bytes: try value.sealablePayload(), as: context)
     }
 
-    public func open(_ sealed: Sealed, boundTo context: String) throws(Error) -> Secret {
+    /// Opens what `seal(_:as:)` sealed for this context, as the type it was sealed from.
+    public func open<Value: SealablePayload>(_ sealed: SealedData, as context: SealContext, _ type: Value.Type = Value.self) throws -> Value {
+        try Value(sealedPayload: try open(bytes: sealed, as: context))
+    }
+
+    /// Re-seals under the current key, for `rebind keys rotate`.
+    public func reseal(_ sealed: SealedData, as context: SealContext) throws -> SealedData {
+        guard sealed.keyID != current.id else { return sealed }
+        return try seal(bytes: try open(bytes: sealed, as: context), as: context)
+    }
+
+    func seal(bytes: Data, as context: SealContext) throws -> SealedData {
+        let box = try AES.GCM.seal(bytes, using: current.symmetricKey, authenticating: Data(context.associatedData.utf8))
+        guard let combined = box.combined else { throw Error.cannotOpen }
+        return SealedData(keyID: current.id, data: combined)
+    }
+
+    func open(bytes sealed: SealedData, as context: SealContext) throws(Error) -> Data {
         guard let key = ([current] + previous).first(where: { $0.id == sealed.keyID }) else {
             throw .unknownKey(id: sealed.keyID)
         }
         do {
-            let box = try AES.GCM.SealedBox(combined: sealed.combined)
-            let plaintext = try AES.GCM.open(box, using: key.symmetricKey, authenticating: Data(context.utf8))
-            return Secret(String(decoding: plaintext, as: UTF8.self))
+            let box = try AES.GCM.SealedBox(combined: sealed.data)
+            return try AES.GCM.open(box, using: key.symmetricKey, authenticating: Data(context.associatedData.utf8))
         } catch {
             throw .cannotOpen
         }
     }
+}
 
-    /// Re-seals under the current key, for `rebind keys rotate`.
-    public func reseal(_ sealed: Sealed, boundTo context: String) throws -> Sealed {
-        guard sealed.keyID != current.id else { return sealed }
-        return try seal(try open(sealed, boundTo: context), boundTo: context)
+/// A value the envelope can seal: how it becomes bytes and back. A `Secret` or `Data` is
+/// sealed as its bytes; any other `Codable` value as its JSON.
+public protocol SealablePayload {
+    func sealablePayload() throws -> Data
+    init(sealedPayload: Data) throws
+}
+
+extension SealablePayload where Self: Codable {
+    public func sealablePayload() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
     }
+
+    public init(sealedPayload: Data) throws {
+        self = try JSONDecoder().decode(Self.self, from: sealedPayload)
+    }
+}
+
+extension Secret: SealablePayload {
+    public func sealablePayload() throws -> Data { Data(value.utf8) }
+    public init(sealedPayload: Data) throws { self.init(String(decoding: sealedPayload, as: UTF8.self)) }
+}
+
+extension Data: SealablePayload {
+    public func sealablePayload() throws -> Data { self }
+    public init(sealedPayload: Data) throws { self = sealedPayload }
 }

@@ -64,7 +64,8 @@ public struct SlackSignature: Sendable {
     /// The `X-Slack-Signature` value for a body sent at `timestamp`: what Slack would send.
     /// For tests and fakes that play Slack.
     public static func sign(timestamp: Int64, body: some DataProtocol, signingSecret: Secret) -> String {
-        "\(version)=" + mac(timestamp: String(timestamp), body: Array(body), signingSecret: signingSecret)
+        "\(version)="
+            + mac(timestamp: String(timestamp), body: Array(body), signingSecret: signingSecret)
             .map { String(format: "%02x", $0) }.joined()
     }
 

@@ -66,7 +66,11 @@ public struct StandardWebhooks: Sendable {
     /// Verifies an inbound message. Accepts it if any `v1` entry matches any configured
     /// secret, so old and new secrets overlap during rotation.
     public func verify(
-        id: String?, timestamp: String?, signature: String?, body: some DataProtocol, now: Date
+        id: String?,
+        timestamp: String?,
+        signature: String?,
+        body: some DataProtocol,
+        now: Date
     ) throws(Error) {
         guard !secrets.isEmpty else { throw .noSecretConfigured }
         guard let id, !id.isEmpty else { throw .missingHeader("webhook-id") }

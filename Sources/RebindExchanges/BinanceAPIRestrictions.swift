@@ -49,7 +49,8 @@ public struct BinanceAPIRestrictions: Decodable, Sendable, Equatable {
             canTradeFutures: enableFutures,
             canWithdraw: enableWithdrawals,
             ipRestricted: ipRestrict,
-            tradingExpiresAt: tradingExpiresAt)
+            tradingExpiresAt: tradingExpiresAt
+        )
     }
 
     static func date(milliseconds: Int64) -> Date {

@@ -31,8 +31,12 @@ public struct BinanceKeyVerifier: KeyVerifier {
     ///   - timeout: seconds each request may take.
     ///   - now: the clock requests are timestamped with and expiry is judged against.
     public init(
-        baseURL: String, transport: any HTTPTransport, recvWindow: Int = 5000, timeout: TimeInterval = 10,
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "rebind.exchanges.binance")
+        baseURL: String,
+        transport: any HTTPTransport,
+        recvWindow: Int = 5000,
+        timeout: TimeInterval = 10,
+        now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "rebind.exchanges.binance")
     ) {
         self.recvWindow = min(max(recvWindow, 1), 60_000)
         self.call = ExchangeCall(exchangeName: Self.name, baseURL: baseURL, transport: transport, timeout: timeout, logger: logger)
@@ -68,7 +72,8 @@ public struct BinanceKeyVerifier: KeyVerifier {
             metadata: [
                 "exchange.name": "binance", "key.hint": "\(credentials.keyHint)",
                 "key.cause": "\(verdict.cause?.rawValue ?? "none")",
-            ])
+            ]
+        )
         return verdict
     }
 
@@ -96,15 +101,19 @@ public struct BinanceKeyVerifier: KeyVerifier {
         guard response.isSuccess else {
             // A 403 from Binance's web application firewall, a proxy's page, a 404.
             throw .unexpectedAnswer(
-                exchange: Self.name, status: response.status,
-                reason: ExchangeCall.unreadable(response, what: "not Binance's error JSON"))
+                exchange: Self.name,
+                status: response.status,
+                reason: ExchangeCall.unreadable(response, what: "not Binance's error JSON")
+            )
         }
         do {
             return .restrictions(try decoder.decode(BinanceAPIRestrictions.self, from: response.body))
         } catch {
             throw .unexpectedAnswer(
-                exchange: Self.name, status: response.status,
-                reason: ExchangeCall.unreadable(response, what: "the API restrictions did not decode"))
+                exchange: Self.name,
+                status: response.status,
+                reason: ExchangeCall.unreadable(response, what: "the API restrictions did not decode")
+            )
         }
     }
 
@@ -116,8 +125,10 @@ public struct BinanceKeyVerifier: KeyVerifier {
         let answeredAt = now()
         guard response.isSuccess, let time = try? JSONDecoder().decode(ServerTime.self, from: response.body) else {
             throw .unexpectedAnswer(
-                exchange: Self.name, status: response.status,
-                reason: ExchangeCall.unreadable(response, what: "the server time did not decode"))
+                exchange: Self.name,
+                status: response.status,
+                reason: ExchangeCall.unreadable(response, what: "the server time did not decode")
+            )
         }
         let serverTime = Date(timeIntervalSince1970: TimeInterval(time.serverTime) / 1000)
         return ExchangeCall.clockOffset(serverTime: serverTime, askedAt: askedAt, answeredAt: answeredAt)

@@ -25,7 +25,10 @@ public struct BinanceSigner: Sendable {
     /// The query string to send: `parameters`, `recvWindow` and `timestamp`, encoded, then
     /// `&signature=` over it and `body`.
     public func signedQuery(
-        _ parameters: [(name: String, value: String)], body: String = "", timestamp: Int64, recvWindow: Int
+        _ parameters: [(name: String, value: String)],
+        body: String = "",
+        timestamp: Int64,
+        recvWindow: Int
     ) -> String {
         let query = Self.encode(parameters + [("recvWindow", String(recvWindow)), ("timestamp", String(timestamp))])
         return query + "&signature=" + signature(query: query, body: body)

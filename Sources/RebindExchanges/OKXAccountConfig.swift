@@ -42,6 +42,7 @@ public struct OKXAccountConfig: Decodable, Sendable, Equatable {
             canTradeFutures: names.contains("trade"),
             canWithdraw: names.contains("withdraw"),
             ipRestricted: !ip.trimmingCharacters(in: .whitespaces).isEmpty,
-            idleDeletionDaysWithoutIP: idleDeletionDaysWithoutIP)
+            idleDeletionDaysWithoutIP: idleDeletionDaysWithoutIP
+        )
     }
 }

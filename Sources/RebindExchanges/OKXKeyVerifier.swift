@@ -32,8 +32,12 @@ public struct OKXKeyVerifier: KeyVerifier {
     ///   - timeout: seconds each request may take.
     ///   - now: the clock requests are timestamped with.
     public init(
-        baseURL: String, transport: any HTTPTransport, timeout: TimeInterval = 10, idleDeletionDaysWithoutIP: Int = 14,
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "rebind.exchanges.okx")
+        baseURL: String,
+        transport: any HTTPTransport,
+        timeout: TimeInterval = 10,
+        idleDeletionDaysWithoutIP: Int = 14,
+        now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "rebind.exchanges.okx")
     ) {
         self.call = ExchangeCall(exchangeName: Self.name, baseURL: baseURL, transport: transport, timeout: timeout, logger: logger)
         self.idleDeletionDaysWithoutIP = idleDeletionDaysWithoutIP
@@ -64,7 +68,10 @@ public struct OKXKeyVerifier: KeyVerifier {
             }
             metadata["key.label"] = "\(config.label)"
             verdict = policy.verdict(
-                for: config.permissions(idleDeletionDaysWithoutIP: idleDeletionDaysWithoutIP), context: context, now: now())
+                for: config.permissions(idleDeletionDaysWithoutIP: idleDeletionDaysWithoutIP),
+                context: context,
+                now: now()
+            )
         case .refused(let code, let message):
             let cause = classifier.exchangeCause(code: code, message: message, exchange: exchange) ?? .unknown
             verdict = policy.refusal(cause, exchangeName: Self.name, code: code, message: message)
@@ -75,12 +82,18 @@ public struct OKXKeyVerifier: KeyVerifier {
     }
 
     private func accountConfig(
-        _ credentials: ExchangeCredentials, signer: OKXSigner, clockOffset: TimeInterval
+        _ credentials: ExchangeCredentials,
+        signer: OKXSigner,
+        clockOffset: TimeInterval
     ) async throws(KeyCheckError) -> OKXAnswer<OKXAccountConfig> {
         let timestamp = OKXSigner.timestamp(now().addingTimeInterval(clockOffset))
         let headers = signer.headers(
-            apiKey: credentials.apiKey, passphrase: credentials.passphrase, timestamp: timestamp, method: "GET",
-            requestPath: Self.configPath)
+            apiKey: credentials.apiKey,
+            passphrase: credentials.passphrase,
+            timestamp: timestamp,
+            method: "GET",
+            requestPath: Self.configPath
+        )
         let response = try await call.get(Self.configPath, headers: headers)
         return try read(response)
     }
@@ -88,8 +101,10 @@ public struct OKXKeyVerifier: KeyVerifier {
     private func read<Item>(_ response: HTTPResponse) throws(KeyCheckError) -> OKXAnswer<Item> {
         guard let answer = OKXAnswer<Item>.read(response.body) else {
             throw .unexpectedAnswer(
-                exchange: Self.name, status: response.status,
-                reason: ExchangeCall.unreadable(response, what: "not OKX's v5 JSON"))
+                exchange: Self.name,
+                status: response.status,
+                reason: ExchangeCall.unreadable(response, what: "not OKX's v5 JSON")
+            )
         }
         if case .refused(let code, _) = answer, Self.busyCodes.contains(code) {
             throw .busy(exchange: Self.name, status: response.status)
@@ -106,8 +121,10 @@ public struct OKXKeyVerifier: KeyVerifier {
         let answer: OKXAnswer<ServerTime> = try read(response)
         guard case .items(let items) = answer, let text = items.first?.ts, let milliseconds = Int64(text) else {
             throw .unexpectedAnswer(
-                exchange: Self.name, status: response.status,
-                reason: ExchangeCall.unreadable(response, what: "the server time did not decode"))
+                exchange: Self.name,
+                status: response.status,
+                reason: ExchangeCall.unreadable(response, what: "the server time did not decode")
+            )
         }
         let serverTime = Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
         return ExchangeCall.clockOffset(serverTime: serverTime, askedAt: askedAt, answeredAt: answeredAt)

@@ -23,7 +23,12 @@ public struct OKXSigner: Sendable {
 
     /// The four `OK-ACCESS-*` headers of a signed request.
     public func headers(
-        apiKey: String, passphrase: Secret?, timestamp: String, method: String, requestPath: String, body: String = ""
+        apiKey: String,
+        passphrase: Secret?,
+        timestamp: String,
+        method: String,
+        requestPath: String,
+        body: String = ""
     ) -> [(name: String, value: String)] {
         [
             ("OK-ACCESS-KEY", apiKey),

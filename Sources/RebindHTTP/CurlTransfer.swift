@@ -84,17 +84,23 @@ final class CurlTransfer: @unchecked Sendable {
 
         let context = Unmanaged.passUnretained(self).toOpaque()
         try easy.set(CURLOPT_WRITEDATA, pointer: context)
-        try easy.set(CURLOPT_WRITEFUNCTION, writeCallback: { data, size, count, context in
-            guard let context else { return 0 }
-            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-            return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
-        })
+        try easy.set(
+            CURLOPT_WRITEFUNCTION,
+            writeCallback: { data, size, count, context in
+                guard let context else { return 0 }
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+                return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+            }
+        )
         try easy.set(CURLOPT_HEADERDATA, pointer: context)
-        try easy.set(CURLOPT_HEADERFUNCTION, writeCallback: { data, size, count, context in
-            guard let context else { return 0 }
-            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-            return transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
-        })
+        try easy.set(
+            CURLOPT_HEADERFUNCTION,
+            writeCallback: { data, size, count, context in
+                guard let context else { return 0 }
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+                return transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            }
+        )
     }
 
     private func configureMethod(for request: HTTPRequest) throws {
@@ -118,7 +124,7 @@ final class CurlTransfer: @unchecked Sendable {
         var lines: [String] = []
         for header in request.headers {
             guard !header.name.isEmpty, header.name.utf8.allSatisfy(Self.isTokenCharacter),
-                  !header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
+                !header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
             else {
                 throw TransportError(kind: .invalidRequest, endpoint: url.endpoint, detail: "header \"\(header.name)\" is not a valid HTTP header")
             }
@@ -260,13 +266,18 @@ final class CurlTransfer: @unchecked Sendable {
     func error(for code: CURLcode) -> TransportError {
         if exceededSizeLimit || code == CURLE_FILESIZE_EXCEEDED {
             return TransportError(
-                kind: .other, endpoint: url.endpoint,
+                kind: .other,
+                endpoint: url.endpoint,
                 detail: "the response is larger than the limit of \(maximumBodySize) bytes"
             )
         }
         let message = easy.errorMessage
         let text = message.isEmpty ? CurlEasy.message(for: code) : message
-        return TransportError(kind: TransportError.Kind(curlCode: code), endpoint: url.endpoint, detail: url.redacting("\(text) (curl \(code.rawValue))"))
+        return TransportError(
+            kind: TransportError.Kind(curlCode: code),
+            endpoint: url.endpoint,
+            detail: url.redacting("\(text) (curl \(code.rawValue))")
+        )
     }
 
     /// Resumes the waiting task, if nothing has yet.

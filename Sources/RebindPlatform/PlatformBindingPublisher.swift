@@ -39,8 +39,12 @@ public struct PlatformBindingPublisher: BindingPublisher {
     ///   - timeout: seconds one attempt may take before it counts as retryable.
     ///   - now: the clock `webhook-timestamp` is read from.
     public init(
-        url: String, secret: WebhookSecret, transport: any HTTPTransport, timeout: TimeInterval = 10,
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "rebind.platform")
+        url: String,
+        secret: WebhookSecret,
+        transport: any HTTPTransport,
+        timeout: TimeInterval = 10,
+        now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "rebind.platform")
     ) {
         self.url = url
         self.timeout = timeout
@@ -106,8 +110,11 @@ public struct PlatformBindingPublisher: BindingPublisher {
             throw .refused(status: 0, reason: "not sent: \(error)")
         }
         return HTTPRequest(
-            method: "POST", url: url,
+            method: "POST",
+            url: url,
             headers: [("Content-Type", "application/json"), ("Accept", "application/json")] + signature,
-            body: body, timeout: timeout)
+            body: body,
+            timeout: timeout
+        )
     }
 }

@@ -12,13 +12,17 @@ extension PostgresStore {
                 VALUES (\(update.id), \(update.chat.description), \(update.accountID), \(update.sealed.keyID), \(update.sealed.data),
                         \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
                 ON CONFLICT (id) DO NOTHING
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             try await connection.run(
                 """
                 INSERT INTO conversations (address, key_id, sealed, active_at)
                 VALUES (\(update.chat.description), \(conversation.keyID), \(conversation.data), \(activeAt.timeIntervalSince1970))
                 ON CONFLICT (address) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, active_at = excluded.active_at
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 
@@ -38,13 +42,19 @@ extension PostgresStore {
                 RETURNING binding_updates.id, binding_updates.address, binding_updates.account_id, binding_updates.key_id,
                           binding_updates.sealed, binding_updates.attempts, binding_updates.first_attempt_at,
                           due.claimed_due_at, due.created_at
-                """, logger: self.logger, table: "binding_updates"
+                """,
+                logger: self.logger,
+                table: "binding_updates"
             ) { row -> (QueuedBindingUpdate?, Double, Double) in
                 let update = try ChatAddress(storageKey: try row("address", as: String.self)).map { chat in
                     QueuedBindingUpdate(
-                        id: try row("id"), chat: chat, accountID: try row("account_id"),
+                        id: try row("id"),
+                        chat: chat,
+                        accountID: try row("account_id"),
                         sealed: SealedData(keyID: try row("key_id"), data: try row("sealed")),
-                        attempts: try row("attempts", as: Int.self), firstAttemptAt: try row.optionalDate("first_attempt_at"))
+                        attempts: try row("attempts", as: Int.self),
+                        firstAttemptAt: try row.optionalDate("first_attempt_at")
+                    )
                 }
                 // In claim order: RETURNING gives rows in no particular order.
                 return (update, try row("claimed_due_at", as: Double.self), try row("created_at", as: Double.self))
@@ -61,7 +71,9 @@ extension PostgresStore {
                 UPDATE binding_updates SET due_at = \(at.timeIntervalSince1970), attempts = \(attempts),
                     first_attempt_at = \(firstAttemptAt.timeIntervalSince1970), last_error = coalesce(\(error), last_error)
                 WHERE id = \(id) AND status = 'pending'
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
@@ -73,7 +85,9 @@ extension PostgresStore {
                 UPDATE binding_updates SET status = \(end.rawValue), last_error = \(error), ended_at = \(now.timeIntervalSince1970),
                     sealed = ''::bytea
                 WHERE id = \(id)
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
@@ -81,7 +95,10 @@ extension PostgresStore {
         try await withConnection { connection in
             try await connection.first(
                 "SELECT EXISTS (SELECT 1 FROM binding_updates WHERE address = \(chat.description) AND status = 'pending') AS pending",
-                logger: self.logger, table: "binding_updates", { try $0("pending", as: Bool.self) }) ?? false
+                logger: self.logger,
+                table: "binding_updates",
+                { try $0("pending", as: Bool.self) }
+            ) ?? false
         }
     }
 }
@@ -97,18 +114,26 @@ extension PostgresStore: SlackInstallationStore {
                 ON CONFLICT (team_id) DO UPDATE SET
                     team_name = excluded.team_name, bot_user_id = excluded.bot_user_id,
                     key_id = excluded.key_id, sealed = excluded.sealed, installed_at = excluded.installed_at
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
     public func slackInstallation(teamID: String) async throws -> SlackInstallation? {
         try await withConnection { connection in
             try await connection.first(
-                "SELECT * FROM slack_installations WHERE team_id = \(teamID)", logger: self.logger, table: "slack_installations"
+                "SELECT * FROM slack_installations WHERE team_id = \(teamID)",
+                logger: self.logger,
+                table: "slack_installations"
             ) { row in
                 SlackInstallation(
-                    teamID: try row("team_id"), teamName: try row("team_name", as: String?.self), botUserID: try row("bot_user_id", as: String?.self),
-                    sealedToken: SealedData(keyID: try row("key_id"), data: try row("sealed")), installedAt: try row.date("installed_at"))
+                    teamID: try row("team_id"),
+                    teamName: try row("team_name", as: String?.self),
+                    botUserID: try row("bot_user_id", as: String?.self),
+                    sealedToken: SealedData(keyID: try row("key_id"), data: try row("sealed")),
+                    installedAt: try row.date("installed_at")
+                )
             }
         }
     }

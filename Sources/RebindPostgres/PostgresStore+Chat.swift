@@ -12,7 +12,9 @@ extension PostgresStore {
                 """
                 INSERT INTO links (token_hash, user_id, created_at, expires_at)
                 VALUES (\(tokenHash), \(userID), \(now.timeIntervalSince1970), \(expiresAt.timeIntervalSince1970))
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
@@ -25,7 +27,11 @@ extension PostgresStore {
                     UPDATE links SET used_at = \(now.timeIntervalSince1970), used_by = \(chat.description)
                     WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now.timeIntervalSince1970)
                     RETURNING user_id
-                    """, logger: self.logger, table: "links", { try $0("user_id", as: String.self) })
+                    """,
+                    logger: self.logger,
+                    table: "links",
+                    { try $0("user_id", as: String.self) }
+                )
             else { return nil }
             try await Self.link(chat, to: userID, now: now, on: connection, logger: self.logger)
             return userID
@@ -39,12 +45,16 @@ extension PostgresStore {
             """
             INSERT INTO chats (address, user_id, linked_at) VALUES (\(chat.description), \(userID), \(now.timeIntervalSince1970))
             ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at, blocked_at = NULL
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         try await connection.run(
             """
             UPDATE notices SET due_at = least(due_at, \(now.timeIntervalSince1970)), status = 'pending'
             WHERE status = 'waiting_for_chat' AND incident_id IN (SELECT id FROM incidents WHERE user_id = \(userID))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     public func userID(linkedTo chat: ChatAddress) async throws -> String? {
@@ -55,9 +65,11 @@ extension PostgresStore {
 
     static func userID(linkedTo chat: ChatAddress, on connection: PostgresConnection, logger: Logger) async throws -> String? {
         if let userID = try await connection.first(
-            "SELECT user_id FROM chats WHERE address = \(chat.description) AND user_id <> ''", logger: logger, table: "chats",
-            { try $0("user_id", as: String.self) })
-        {
+            "SELECT user_id FROM chats WHERE address = \(chat.description) AND user_id <> ''",
+            logger: logger,
+            table: "chats",
+            { try $0("user_id", as: String.self) }
+        ) {
             // A chat blocked before anyone linked it has no user ('').
             return userID
         }
@@ -67,13 +79,19 @@ extension PostgresStore {
         case .telegram:
             guard let chatID = Int64(chat.id) else { return nil }
             return try await connection.first(
-                "SELECT id FROM users WHERE telegram_chat_id = \(chatID) ORDER BY updated_at DESC LIMIT 1", logger: logger, table: "users",
-                { try $0("id", as: String.self) })
+                "SELECT id FROM users WHERE telegram_chat_id = \(chatID) ORDER BY updated_at DESC LIMIT 1",
+                logger: logger,
+                table: "users",
+                { try $0("id", as: String.self) }
+            )
         case .slack:
             guard let (team, user) = chat.slackUser else { return nil }
             return try await connection.first(
                 "SELECT id FROM users WHERE slack_team_id = \(team) AND slack_user_id = \(user) ORDER BY updated_at DESC LIMIT 1",
-                logger: logger, table: "users", { try $0("id", as: String.self) })
+                logger: logger,
+                table: "users",
+                { try $0("id", as: String.self) }
+            )
         }
     }
 
@@ -83,24 +101,33 @@ extension PostgresStore {
 
     static func chats(ofUser userID: String, on connection: PostgresConnection, logger: Logger) async throws -> [ChatAddress] {
         var addresses = try await connection.all(
-            "SELECT address FROM chats WHERE user_id = \(userID) AND blocked_at IS NULL ORDER BY linked_at", logger: logger, table: "chats",
+            "SELECT address FROM chats WHERE user_id = \(userID) AND blocked_at IS NULL ORDER BY linked_at",
+            logger: logger,
+            table: "chats",
             { try $0("address", as: String.self) }
         ).compactMap(ChatAddress.init(storageKey:))
         // The chats the platform named in its events.
-        let named = try await connection.first(
-            "SELECT telegram_chat_id, slack_team_id, slack_user_id FROM users WHERE id = \(userID)", logger: logger, table: "users"
-        ) { row -> [ChatAddress] in
-            var named: [ChatAddress] = []
-            if let chatID = try row("telegram_chat_id", as: Int64?.self) { named.append(ChatAddress(channel: .telegram, id: String(chatID))) }
-            if let team = try row("slack_team_id", as: String?.self), let user = try row("slack_user_id", as: String?.self) {
-                named.append(.slack(teamID: team, userID: user))
-            }
-            return named
-        } ?? []
+        let named =
+            try await connection.first(
+                "SELECT telegram_chat_id, slack_team_id, slack_user_id FROM users WHERE id = \(userID)",
+                logger: logger,
+                table: "users"
+            ) { row -> [ChatAddress] in
+                var named: [ChatAddress] = []
+                if let chatID = try row("telegram_chat_id", as: Int64?.self) { named.append(ChatAddress(channel: .telegram, id: String(chatID))) }
+                if let team = try row("slack_team_id", as: String?.self), let user = try row("slack_user_id", as: String?.self) {
+                    named.append(.slack(teamID: team, userID: user))
+                }
+                return named
+            } ?? []
         for address in named {
-            let blocked = try await connection.first(
-                "SELECT EXISTS (SELECT 1 FROM chats WHERE address = \(address.description) AND blocked_at IS NOT NULL) AS blocked",
-                logger: logger, table: "chats", { try $0("blocked", as: Bool.self) }) ?? false
+            let blocked =
+                try await connection.first(
+                    "SELECT EXISTS (SELECT 1 FROM chats WHERE address = \(address.description) AND blocked_at IS NOT NULL) AS blocked",
+                    logger: logger,
+                    table: "chats",
+                    { try $0("blocked", as: Bool.self) }
+                ) ?? false
             if !blocked, !addresses.contains(address) { addresses.append(address) }
         }
         return addresses
@@ -115,14 +142,18 @@ extension PostgresStore {
                 INSERT INTO chats (address, user_id, linked_at, blocked_at)
                 VALUES (\(chat.description), \(userID ?? ""), \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
                 ON CONFLICT (address) DO UPDATE SET blocked_at = excluded.blocked_at
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 
     public func unblock(_ chat: ChatAddress) async throws {
         try await withConnection { connection in
             try await connection.run(
-                "UPDATE chats SET blocked_at = NULL WHERE address = \(chat.description) AND blocked_at IS NOT NULL", logger: self.logger)
+                "UPDATE chats SET blocked_at = NULL WHERE address = \(chat.description) AND blocked_at IS NOT NULL",
+                logger: self.logger
+            )
         }
     }
 
@@ -135,15 +166,19 @@ extension PostgresStore {
                 INSERT INTO updates (channel, external_id, lane, payload, received_at)
                 VALUES (\(channel.rawValue), \(externalID), \(lane), \(payload), \(now.timeIntervalSince1970))
                 ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: self.logger) == 1
+                """,
+                logger: self.logger
+            ) == 1
         }
     }
 
     public func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate] {
         try await withConnection { connection in
             try await connection.all(
-                "SELECT * FROM updates WHERE processed_at IS NULL AND id > \(afterID) ORDER BY id LIMIT \(limit)", logger: self.logger,
-                table: "updates", Self.inboundUpdate(from:)
+                "SELECT * FROM updates WHERE processed_at IS NULL AND id > \(afterID) ORDER BY id LIMIT \(limit)",
+                logger: self.logger,
+                table: "updates",
+                Self.inboundUpdate(from:)
             ).compactMap { $0 }
         }
     }
@@ -151,8 +186,13 @@ extension PostgresStore {
     static func inboundUpdate(from row: Columns) throws -> InboundUpdate? {
         guard let channel = RebindCore.Channel(rawValue: try row("channel")) else { return nil }
         return InboundUpdate(
-            id: try row("id"), channel: channel, externalID: try row("external_id"), payload: try row("payload"),
-            receivedAt: try row.date("received_at"), lane: try row("lane", as: String?.self))
+            id: try row("id"),
+            channel: channel,
+            externalID: try row("external_id"),
+            payload: try row("payload"),
+            receivedAt: try row.date("received_at"),
+            lane: try row("lane", as: String?.self)
+        )
     }
 
     /// One statement: each candidate lane is upserted into `lane_leases` only where the lease
@@ -175,7 +215,11 @@ extension PostgresStore {
                 ON CONFLICT (lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
                 WHERE lane_leases.owner = excluded.owner OR lane_leases.lease_until < \(now.timeIntervalSince1970)
                 RETURNING lane
-                """, logger: self.logger, table: "lane_leases", { try $0("lane", as: String.self) })
+                """,
+                logger: self.logger,
+                table: "lane_leases",
+                { try $0("lane", as: String.self) }
+            )
         }
     }
 
@@ -187,7 +231,9 @@ extension PostgresStore {
                 ON CONFLICT (lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
                 WHERE lane_leases.owner = excluded.owner OR lane_leases.lease_until < \(now.timeIntervalSince1970)
                 RETURNING 1
-                """, logger: self.logger) == 1
+                """,
+                logger: self.logger
+            ) == 1
         }
     }
 
@@ -196,7 +242,8 @@ extension PostgresStore {
         try await withConnection { connection in
             try await connection.run(
                 "UPDATE lane_leases SET lease_until = \(leaseUntil.timeIntervalSince1970) WHERE owner = \(owner) AND lane = ANY(\(lanes))",
-                logger: self.logger)
+                logger: self.logger
+            )
         }
     }
 
@@ -219,7 +266,10 @@ extension PostgresStore {
                 """
                 SELECT * FROM updates WHERE processed_at IS NULL AND coalesce(lane, 'update:' || id) = ANY(\(lanes)) AND id > \(afterID)
                 ORDER BY id LIMIT \(limit)
-                """, logger: self.logger, table: "updates", Self.inboundUpdate(from:)
+                """,
+                logger: self.logger,
+                table: "updates",
+                Self.inboundUpdate(from:)
             ).compactMap { $0 }
         }
     }
@@ -228,7 +278,9 @@ extension PostgresStore {
         try await withConnection { connection in
             // Only the fact that it was processed is kept.
             try await connection.run(
-                "UPDATE updates SET processed_at = \(Date().timeIntervalSince1970), payload = ''::bytea WHERE id = \(id)", logger: self.logger)
+                "UPDATE updates SET processed_at = \(Date().timeIntervalSince1970), payload = ''::bytea WHERE id = \(id)",
+                logger: self.logger
+            )
         }
     }
 
@@ -241,14 +293,18 @@ extension PostgresStore {
                 INSERT INTO conversations (address, key_id, sealed, active_at)
                 VALUES (\(chat.description), \(sealed.keyID), \(sealed.data), \(activeAt.timeIntervalSince1970))
                 ON CONFLICT (address) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, active_at = excluded.active_at
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
     public func conversation(chat: ChatAddress) async throws -> SealedData? {
         try await withConnection { connection in
             try await connection.first(
-                "SELECT key_id, sealed FROM conversations WHERE address = \(chat.description)", logger: self.logger, table: "conversations"
+                "SELECT key_id, sealed FROM conversations WHERE address = \(chat.description)",
+                logger: self.logger,
+                table: "conversations"
             ) { SealedData(keyID: try $0("key_id"), data: try $0("sealed")) }
         }
     }
@@ -262,8 +318,10 @@ extension PostgresStore {
     public func conversationChats(idleSince: Date) async throws -> [ChatAddress] {
         try await withConnection { connection in
             try await connection.all(
-                "SELECT address FROM conversations WHERE active_at <= \(idleSince.timeIntervalSince1970)", logger: self.logger,
-                table: "conversations", { try $0("address", as: String.self) }
+                "SELECT address FROM conversations WHERE active_at <= \(idleSince.timeIntervalSince1970)",
+                logger: self.logger,
+                table: "conversations",
+                { try $0("address", as: String.self) }
             ).compactMap(ChatAddress.init(storageKey:))
         }
     }
@@ -273,8 +331,11 @@ extension PostgresStore {
     public func openIncidents(ofUser userID: String) async throws -> [Incident] {
         try await withConnection { connection in
             try await connection.all(
-                "SELECT * FROM incidents WHERE user_id = \(userID) AND resolved_at IS NULL ORDER BY opened_at", logger: self.logger,
-                table: "incidents", Self.incident(from:))
+                "SELECT * FROM incidents WHERE user_id = \(userID) AND resolved_at IS NULL ORDER BY opened_at",
+                logger: self.logger,
+                table: "incidents",
+                Self.incident(from:)
+            )
         }
     }
 
@@ -283,12 +344,22 @@ extension PostgresStore {
     public func bindings(ofUser userID: String) async throws -> [Binding] {
         try await withConnection { connection in
             try await connection.all(
-                "SELECT * FROM bindings WHERE user_id = \(userID) ORDER BY account_id", logger: self.logger, table: "bindings", Self.binding(from:))
+                "SELECT * FROM bindings WHERE user_id = \(userID) ORDER BY account_id",
+                logger: self.logger,
+                table: "bindings",
+                Self.binding(from:)
+            )
         }
     }
 
     public func saveCredentials(
-        accountID: String, userID: String, exchange: String, keyHint: String, sealed: SealedData, verdict: KeyVerdict, now: Date
+        accountID: String,
+        userID: String,
+        exchange: String,
+        keyHint: String,
+        sealed: SealedData,
+        verdict: KeyVerdict,
+        now: Date
     ) async throws {
         let expires = verdict.tradingExpiresAt?.timeIntervalSince1970
         try await withConnection { connection in
@@ -302,58 +373,85 @@ extension PostgresStore {
                     api_key_hint = excluded.api_key_hint, bound_at = excluded.bound_at, updated_at = excluded.updated_at,
                     credentials_key_id = excluded.credentials_key_id, credentials = excluded.credentials,
                     trading_expires_at = excluded.trading_expires_at, checked_at = excluded.checked_at
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
-    public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, String) throws -> SealedData) async throws -> Int {
+    public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, SealContext) throws -> SealedData) async throws -> Int {
         try await transaction { connection in
             let logger = self.logger
             // Updates not yet processed hold sealed payloads too; processed ones hold nothing.
-            let waiting = try await connection.first(
-                "SELECT count(*) AS waiting FROM updates WHERE processed_at IS NULL", logger: logger, table: "updates",
-                { try $0("waiting", as: Int.self) }) ?? 0
+            let waiting =
+                try await connection.first(
+                    "SELECT count(*) AS waiting FROM updates WHERE processed_at IS NULL",
+                    logger: logger,
+                    table: "updates",
+                    { try $0("waiting", as: Int.self) }
+                ) ?? 0
             if waiting > 0 {
                 throw Error.updatesWaiting(count: waiting)
             }
             var count = 0
             let credentials = try await connection.all(
                 "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL FOR UPDATE",
-                logger: logger, table: "bindings"
-            ) { (accountID: try $0("account_id", as: String.self), sealed: SealedData(keyID: try $0("credentials_key_id"), data: try $0("credentials"))) }
+                logger: logger,
+                table: "bindings"
+            ) {
+                (
+                    accountID: try $0("account_id", as: String.self),
+                    sealed: SealedData(keyID: try $0("credentials_key_id"), data: try $0("credentials"))
+                )
+            }
             for (accountID, sealed) in credentials {
-                let resealed = try reseal(sealed, "binding:\(accountID)")
+                let resealed = try reseal(sealed, .binding(accountID: accountID))
                 try await connection.run(
                     "UPDATE bindings SET credentials_key_id = \(resealed.keyID), credentials = \(resealed.data) WHERE account_id = \(accountID)",
-                    logger: logger)
+                    logger: logger
+                )
                 count += 1
             }
             let queued = try await connection.all(
-                "SELECT id, key_id, sealed FROM binding_updates WHERE status = 'pending' FOR UPDATE", logger: logger, table: "binding_updates"
+                "SELECT id, key_id, sealed FROM binding_updates WHERE status = 'pending' FOR UPDATE",
+                logger: logger,
+                table: "binding_updates"
             ) { (id: try $0("id", as: String.self), sealed: SealedData(keyID: try $0("key_id"), data: try $0("sealed"))) }
             for (id, sealed) in queued {
-                let resealed = try reseal(sealed, "binding_update:\(id)")
+                let resealed = try reseal(sealed, .bindingUpdate(id: id))
                 try await connection.run(
-                    "UPDATE binding_updates SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE id = \(id)", logger: logger)
+                    "UPDATE binding_updates SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE id = \(id)",
+                    logger: logger
+                )
                 count += 1
             }
             let installations = try await connection.all(
-                "SELECT team_id, key_id, sealed FROM slack_installations FOR UPDATE", logger: logger, table: "slack_installations"
+                "SELECT team_id, key_id, sealed FROM slack_installations FOR UPDATE",
+                logger: logger,
+                table: "slack_installations"
             ) { (teamID: try $0("team_id", as: String.self), sealed: SealedData(keyID: try $0("key_id"), data: try $0("sealed"))) }
             for (teamID, sealed) in installations {
                 let resealed = try reseal(sealed, SlackInstallation.context(teamID: teamID))
                 try await connection.run(
                     "UPDATE slack_installations SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE team_id = \(teamID)",
-                    logger: logger)
+                    logger: logger
+                )
                 count += 1
             }
             let conversations = try await connection.all(
-                "SELECT address, key_id, sealed FROM conversations FOR UPDATE", logger: logger, table: "conversations"
+                "SELECT address, key_id, sealed FROM conversations FOR UPDATE",
+                logger: logger,
+                table: "conversations"
             ) { (address: try $0("address", as: String.self), sealed: SealedData(keyID: try $0("key_id"), data: try $0("sealed"))) }
             for (address, sealed) in conversations {
-                let resealed = try reseal(sealed, "conversation:\(address)")
+                guard let chat = ChatAddress(storageKey: address) else {
+                    throw Error.corruptRow(table: "conversations", detail: "address \(address) names no chat")
+                }
+                let resealed = try reseal(sealed, .conversation(chat))
                 try await connection.run(
-                    "UPDATE conversations SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE address = \(address)", logger: logger)
+                    "UPDATE conversations SET key_id = \(resealed.keyID), sealed = \(resealed.data) WHERE address = \(address)",
+                    logger: logger
+                )
                 count += 1
             }
             return count
@@ -363,19 +461,28 @@ extension PostgresStore {
     public func sealedCredentials() async throws -> [(accountID: String, sealed: SealedData)] {
         try await withConnection { connection in
             try await connection.all(
-                "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL", logger: self.logger,
+                "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL",
+                logger: self.logger,
                 table: "bindings"
-            ) { (accountID: try $0("account_id", as: String.self), sealed: SealedData(keyID: try $0("credentials_key_id"), data: try $0("credentials"))) }
+            ) {
+                (
+                    accountID: try $0("account_id", as: String.self),
+                    sealed: SealedData(keyID: try $0("credentials_key_id"), data: try $0("credentials"))
+                )
+            }
         }
     }
 
     public func recordFailedCheck(accountID: String, now: Date) async throws {
         try await transaction { connection in
             try await connection.run(
-                "INSERT INTO check_failures (account_id, failed_at) VALUES (\(accountID), \(now.timeIntervalSince1970))", logger: self.logger)
+                "INSERT INTO check_failures (account_id, failed_at) VALUES (\(accountID), \(now.timeIntervalSince1970))",
+                logger: self.logger
+            )
             try await connection.run(
                 "DELETE FROM check_failures WHERE account_id = \(accountID) AND failed_at < \(now.timeIntervalSince1970 - 86400)",
-                logger: self.logger)
+                logger: self.logger
+            )
         }
     }
 
@@ -385,7 +492,11 @@ extension PostgresStore {
                 """
                 SELECT failed_at FROM check_failures WHERE account_id = \(accountID) AND failed_at >= \(since.timeIntervalSince1970)
                 ORDER BY failed_at
-                """, logger: self.logger, table: "check_failures", { try $0.date("failed_at") })
+                """,
+                logger: self.logger,
+                table: "check_failures",
+                { try $0.date("failed_at") }
+            )
         }
     }
 }

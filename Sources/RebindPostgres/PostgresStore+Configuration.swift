@@ -33,9 +33,17 @@ extension PostgresStore {
         public var incidentPolicy: IncidentPolicy
 
         public init(
-            host: String = "127.0.0.1", port: Int = 5432, unixSocketPath: String? = nil, username: String, password: Secret? = nil,
-            database: String? = nil, tls: TLSMode = .prefer, schema: String? = nil, maximumConnections: Int = 20,
-            connectionWait: Duration = .seconds(5), incidentPolicy: IncidentPolicy = IncidentPolicy()
+            host: String = "127.0.0.1",
+            port: Int = 5432,
+            unixSocketPath: String? = nil,
+            username: String,
+            password: Secret? = nil,
+            database: String? = nil,
+            tls: TLSMode = .prefer,
+            schema: String? = nil,
+            maximumConnections: Int = 20,
+            connectionWait: Duration = .seconds(5),
+            incidentPolicy: IncidentPolicy = IncidentPolicy()
         ) {
             self.host = host
             self.port = port
@@ -67,8 +75,13 @@ extension PostgresStore {
             }
             let database = String(components.path.drop(while: { $0 == "/" }))
             self.init(
-                host: host, port: components.port ?? 5432, username: user, password: components.password.map(Secret.init),
-                database: database.isEmpty ? nil : database, incidentPolicy: incidentPolicy)
+                host: host,
+                port: components.port ?? 5432,
+                username: user,
+                password: components.password.map(Secret.init),
+                database: database.isEmpty ? nil : database,
+                incidentPolicy: incidentPolicy
+            )
             if host.hasPrefix("/") {
                 unixSocketPath = host
             }

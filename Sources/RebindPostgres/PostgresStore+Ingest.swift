@@ -23,49 +23,53 @@ extension PostgresStore {
         }
     }
 
-    static func ingest(_ incoming: IncomingEvent, book: IncidentBook, on connection: PostgresConnection, logger: Logger) async throws -> IngestOutcome {
+    static func ingest(_ incoming: IncomingEvent, book: IncidentBook, on connection: PostgresConnection, logger: Logger) async throws -> IngestOutcome
+    {
         let event = incoming.event
         let user = event.user
         // One round trip for what every event does first: store it unless its id was seen,
         // keep what the platform knows of the user, and take the row lock that makes grouping
         // safe across replicas (a second event of this user and account waits here until the
         // first commits). The round trips, not the SQL, are most of an event's cost.
-        let (inserted, storedCause) = try await connection.first(
-            """
-            WITH stored AS (
-                INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
-                VALUES (\(incoming.id), \(event.type.rawValue), \(user.id), \(event.account.id), \(event.robot?.id),
-                        \(incoming.cause?.rawValue), \(event.occurredAt.timeIntervalSince1970), \(incoming.receivedAt.timeIntervalSince1970),
-                        \(incoming.body))
-                ON CONFLICT (webhook_id) DO NOTHING
-                RETURNING 1
-            ), known AS (
-                INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
-                SELECT \(user.id), \(user.locale), \(user.telegramChatId), \(user.slack?.teamId), \(user.slack?.userId),
-                       \(incoming.receivedAt.timeIntervalSince1970)
-                WHERE EXISTS (SELECT 1 FROM stored)
-                ON CONFLICT (id) DO UPDATE SET
-                    locale = coalesce(excluded.locale, users.locale),
-                    telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
-                    slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
-                    slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
-                    updated_at = excluded.updated_at
-                WHERE excluded.locale IS DISTINCT FROM users.locale
-                    OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
-                    OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
-                    OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
-                RETURNING 1
-            ), locked AS (
-                INSERT INTO incident_groups (user_id, account_id)
-                SELECT \(user.id), \(event.account.id) WHERE EXISTS (SELECT 1 FROM stored)
-                ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
-                RETURNING 1
-            )
-            -- Data-modifying WITH clauses run to completion whether or not they are read.
-            SELECT (SELECT count(*) FROM stored) AS inserted,
-                   (SELECT cause FROM inbox WHERE webhook_id = \(incoming.id)) AS stored_cause
-            """, logger: logger, table: "inbox"
-        ) { (try $0("inserted", as: Int.self), try $0("stored_cause", as: String?.self)) } ?? (0, nil)
+        let (inserted, storedCause) =
+            try await connection.first(
+                """
+                WITH stored AS (
+                    INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+                    VALUES (\(incoming.id), \(event.type.rawValue), \(user.id), \(event.account.id), \(event.robot?.id),
+                            \(incoming.cause?.rawValue), \(event.occurredAt.timeIntervalSince1970), \(incoming.receivedAt.timeIntervalSince1970),
+                            \(incoming.body))
+                    ON CONFLICT (webhook_id) DO NOTHING
+                    RETURNING 1
+                ), known AS (
+                    INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
+                    SELECT \(user.id), \(user.locale), \(user.telegramChatId), \(user.slack?.teamId), \(user.slack?.userId),
+                           \(incoming.receivedAt.timeIntervalSince1970)
+                    WHERE EXISTS (SELECT 1 FROM stored)
+                    ON CONFLICT (id) DO UPDATE SET
+                        locale = coalesce(excluded.locale, users.locale),
+                        telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
+                        slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
+                        slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
+                        updated_at = excluded.updated_at
+                    WHERE excluded.locale IS DISTINCT FROM users.locale
+                        OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
+                        OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
+                        OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
+                    RETURNING 1
+                ), locked AS (
+                    INSERT INTO incident_groups (user_id, account_id)
+                    SELECT \(user.id), \(event.account.id) WHERE EXISTS (SELECT 1 FROM stored)
+                    ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
+                    RETURNING 1
+                )
+                -- Data-modifying WITH clauses run to completion whether or not they are read.
+                SELECT (SELECT count(*) FROM stored) AS inserted,
+                       (SELECT cause FROM inbox WHERE webhook_id = \(incoming.id)) AS stored_cause
+                """,
+                logger: logger,
+                table: "inbox"
+            ) { (try $0("inserted", as: Int.self), try $0("stored_cause", as: String?.self)) } ?? (0, nil)
         // The snapshot is the statement's start: a duplicate reads the first copy's cause.
         guard inserted == 1 else {
             return .duplicate(cause: storedCause.flatMap(Cause.init(rawValue:)))
@@ -103,7 +107,9 @@ extension PostgresStore {
                 label = coalesce(excluded.label, bindings.label),
                 api_key_hint = coalesce(excluded.api_key_hint, bindings.api_key_hint),
                 bound_at = excluded.bound_at, updated_at = excluded.updated_at
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     static func openIncidents(userID: String, accountID: String, on connection: PostgresConnection, logger: Logger) async throws -> [Incident] {
@@ -111,7 +117,11 @@ extension PostgresStore {
             """
             SELECT * FROM incidents WHERE user_id = \(userID) AND account_id = \(accountID) AND resolved_at IS NULL
             ORDER BY opened_at
-            """, logger: logger, table: "incidents", incident(from:))
+            """,
+            logger: logger,
+            table: "incidents",
+            incident(from:)
+        )
     }
 
     /// Saves the incident and, in the same round trip, queues the notice it causes (if any).
@@ -136,7 +146,9 @@ extension PostgresStore {
             INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
             SELECT id, \(queued?.kind), \(queued?.dueAt.timeIntervalSince1970 ?? 0), \(now.timeIntervalSince1970), \(queued?.priority ?? 0)
             FROM saved WHERE \(queued?.kind)::text IS NOT NULL
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// Recovery (updates, resolutions) goes before first announcements, and those before reminders.
@@ -155,12 +167,20 @@ extension PostgresStore {
     }
 
     static func insertNotice(
-        incidentID: String, kind: String, dueAt: Date, now: Date, priority: Int, on connection: PostgresConnection, logger: Logger
+        incidentID: String,
+        kind: String,
+        dueAt: Date,
+        now: Date,
+        priority: Int,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         try await connection.run(
             """
             INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
             VALUES (\(incidentID), \(kind), \(dueAt.timeIntervalSince1970), \(now.timeIntervalSince1970), \(priority))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 }

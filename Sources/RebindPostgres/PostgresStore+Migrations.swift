@@ -9,196 +9,228 @@ extension PostgresStore {
     /// The schema, step by step, under the SQLite store's version names. A merged step is
     /// never edited: a change is a new step. Times are seconds since 1970 as in SQLite.
     static let migrations: [Migration] = [
-        Migration(version: "v1_events_incidents", statements: [
-            """
-            CREATE TABLE inbox (
-                webhook_id text PRIMARY KEY,
-                type text NOT NULL,
-                user_id text NOT NULL,
-                account_id text NOT NULL,
-                robot_id text,
-                cause text,
-                occurred_at double precision NOT NULL,
-                received_at double precision NOT NULL,
-                body bytea NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE users (
-                id text PRIMARY KEY,
-                locale text,
-                telegram_chat_id bigint,
-                slack_team_id text,
-                slack_user_id text,
-                updated_at double precision NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE bindings (
-                account_id text PRIMARY KEY,
-                user_id text NOT NULL,
-                exchange text NOT NULL,
-                label text,
-                api_key_hint text,
-                bound_at double precision,
-                updated_at double precision NOT NULL
-            )
-            """,
-            "CREATE INDEX bindings_user ON bindings (user_id)",
-            // Ingest locks a user's and account's row here before it reads their open
-            // incidents, so events of one account are grouped one at a time across replicas.
-            """
-            CREATE TABLE incident_groups (
-                user_id text NOT NULL,
-                account_id text NOT NULL,
-                PRIMARY KEY (user_id, account_id)
-            )
-            """,
-            """
-            CREATE TABLE incidents (
-                id text PRIMARY KEY,
-                user_id text NOT NULL,
-                account_id text NOT NULL,
-                exchange text NOT NULL,
-                cause text NOT NULL,
-                robots text NOT NULL,
-                reason text NOT NULL,
-                opened_at double precision NOT NULL,
-                announce_at double precision NOT NULL,
-                reminders_sent integer NOT NULL DEFAULT 0,
-                resolved_at double precision,
-                resolution text
-            )
-            """,
-            // One open incident per user, account and cause, whatever the replicas do.
-            "CREATE UNIQUE INDEX incidents_open ON incidents (user_id, account_id, cause) WHERE resolved_at IS NULL",
-            """
-            CREATE TABLE notices (
-                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                incident_id text NOT NULL REFERENCES incidents (id),
-                kind text NOT NULL,
-                due_at double precision NOT NULL,
-                created_at double precision NOT NULL,
-                status text NOT NULL DEFAULT 'pending'
-            )
-            """,
-            "CREATE INDEX notices_pending ON notices (due_at) WHERE status = 'pending'",
-        ]),
-        Migration(version: "v2_chats_conversations_delivery", statements: [
-            """
-            CREATE TABLE links (
-                token_hash text PRIMARY KEY,
-                user_id text NOT NULL,
-                created_at double precision NOT NULL,
-                expires_at double precision NOT NULL,
-                used_at double precision,
-                used_by text
-            )
-            """,
-            """
-            CREATE TABLE chats (
-                address text PRIMARY KEY,
-                user_id text NOT NULL,
-                linked_at double precision NOT NULL,
-                blocked_at double precision
-            )
-            """,
-            "CREATE INDEX chats_user ON chats (user_id)",
-            """
-            CREATE TABLE updates (
-                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                channel text NOT NULL,
-                external_id text NOT NULL,
-                payload bytea NOT NULL,
-                received_at double precision NOT NULL,
-                processed_at double precision,
-                UNIQUE (channel, external_id)
-            )
-            """,
-            "CREATE INDEX updates_pending ON updates (id) WHERE processed_at IS NULL",
-            """
-            CREATE TABLE conversations (
-                address text PRIMARY KEY,
-                key_id text NOT NULL,
-                sealed bytea NOT NULL,
-                active_at double precision NOT NULL
-            )
-            """,
-            """
-            ALTER TABLE notices
-                ADD COLUMN attempts integer NOT NULL DEFAULT 0,
-                ADD COLUMN first_attempt_at double precision,
-                ADD COLUMN last_error text,
-                ADD COLUMN priority integer NOT NULL DEFAULT 1
-            """,
-            """
-            CREATE TABLE incident_messages (
-                incident_id text NOT NULL REFERENCES incidents (id),
-                address text NOT NULL,
-                message_id text NOT NULL,
-                PRIMARY KEY (incident_id, address)
-            )
-            """,
-            """
-            ALTER TABLE bindings
-                ADD COLUMN credentials_key_id text,
-                ADD COLUMN credentials bytea,
-                ADD COLUMN trading_expires_at double precision,
-                ADD COLUMN checked_at double precision
-            """,
-            """
-            CREATE TABLE check_failures (
-                account_id text NOT NULL,
-                failed_at double precision NOT NULL
-            )
-            """,
-            "CREATE INDEX check_failures_account ON check_failures (account_id, failed_at)",
-        ]),
-        Migration(version: "v3_binding_updates", statements: [
-            """
-            CREATE TABLE binding_updates (
-                id text PRIMARY KEY,
-                address text NOT NULL,
-                account_id text NOT NULL,
-                key_id text NOT NULL,
-                sealed bytea NOT NULL,
-                status text NOT NULL DEFAULT 'pending',
-                due_at double precision NOT NULL,
-                attempts integer NOT NULL DEFAULT 0,
-                first_attempt_at double precision,
-                last_error text,
-                created_at double precision NOT NULL,
-                ended_at double precision
-            )
-            """,
-            "CREATE INDEX binding_updates_due ON binding_updates (due_at) WHERE status = 'pending'",
-            "CREATE INDEX binding_updates_chat ON binding_updates (address) WHERE status = 'pending'",
-        ]),
-        Migration(version: "v4_slack_installations", statements: [
-            """
-            CREATE TABLE slack_installations (
-                team_id text PRIMARY KEY,
-                team_name text,
-                bot_user_id text,
-                key_id text NOT NULL,
-                sealed bytea NOT NULL,
-                installed_at double precision NOT NULL
-            )
-            """,
-        ]),
-        Migration(version: "v5_update_lanes", statements: [
-            "ALTER TABLE updates ADD COLUMN lane text",
-            """
-            CREATE TABLE lane_leases (
-                lane text PRIMARY KEY,
-                owner text NOT NULL,
-                lease_until double precision NOT NULL
-            )
-            """,
-        ]),
-        Migration(version: "v6_notices_by_incident", statements: [
-            "CREATE INDEX notices_incident_pending ON notices (incident_id, id) WHERE status = 'pending'",
-        ]),
+        Migration(
+            version: "v1_events_incidents",
+            statements: [
+                """
+                CREATE TABLE inbox (
+                    webhook_id text PRIMARY KEY,
+                    type text NOT NULL,
+                    user_id text NOT NULL,
+                    account_id text NOT NULL,
+                    robot_id text,
+                    cause text,
+                    occurred_at double precision NOT NULL,
+                    received_at double precision NOT NULL,
+                    body bytea NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE users (
+                    id text PRIMARY KEY,
+                    locale text,
+                    telegram_chat_id bigint,
+                    slack_team_id text,
+                    slack_user_id text,
+                    updated_at double precision NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE bindings (
+                    account_id text PRIMARY KEY,
+                    user_id text NOT NULL,
+                    exchange text NOT NULL,
+                    label text,
+                    api_key_hint text,
+                    bound_at double precision,
+                    updated_at double precision NOT NULL
+                )
+                """,
+                "CREATE INDEX bindings_user ON bindings (user_id)",
+                // Ingest locks a user's and account's row here before it reads their open
+                // incidents, so events of one account are grouped one at a time across replicas.
+                """
+                CREATE TABLE incident_groups (
+                    user_id text NOT NULL,
+                    account_id text NOT NULL,
+                    PRIMARY KEY (user_id, account_id)
+                )
+                """,
+                """
+                CREATE TABLE incidents (
+                    id text PRIMARY KEY,
+                    user_id text NOT NULL,
+                    account_id text NOT NULL,
+                    exchange text NOT NULL,
+                    cause text NOT NULL,
+                    robots text NOT NULL,
+                    reason text NOT NULL,
+                    opened_at double precision NOT NULL,
+                    announce_at double precision NOT NULL,
+                    reminders_sent integer NOT NULL DEFAULT 0,
+                    resolved_at double precision,
+                    resolution text
+                )
+                """,
+                // One open incident per user, account and cause, whatever the replicas do.
+                "CREATE UNIQUE INDEX incidents_open ON incidents (user_id, account_id, cause) WHERE resolved_at IS NULL",
+                """
+                CREATE TABLE notices (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    incident_id text NOT NULL REFERENCES incidents (id),
+                    kind text NOT NULL,
+                    due_at double precision NOT NULL,
+                    created_at double precision NOT NULL,
+                    status text NOT NULL DEFAULT 'pending'
+                )
+                """,
+                "CREATE INDEX notices_pending ON notices (due_at) WHERE status = 'pending'",
+            ]
+        ),
+        Migration(
+            version: "v2_chats_conversations_delivery",
+            statements: [
+                """
+                CREATE TABLE links (
+                    token_hash text PRIMARY KEY,
+                    user_id text NOT NULL,
+                    created_at double precision NOT NULL,
+                    expires_at double precision NOT NULL,
+                    used_at double precision,
+                    used_by text
+                )
+                """,
+                """
+                CREATE TABLE chats (
+                    address text PRIMARY KEY,
+                    user_id text NOT NULL,
+                    linked_at double precision NOT NULL,
+                    blocked_at double precision
+                )
+                """,
+                "CREATE INDEX chats_user ON chats (user_id)",
+                """
+                CREATE TABLE updates (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    channel text NOT NULL,
+                    external_id text NOT NULL,
+                    payload bytea NOT NULL,
+                    received_at double precision NOT NULL,
+                    processed_at double precision,
+                    UNIQUE (channel, external_id)
+                )
+                """,
+                "CREATE INDEX updates_pending ON updates (id) WHERE processed_at IS NULL",
+                """
+                CREATE TABLE conversations (
+                    address text PRIMARY KEY,
+                    key_id text NOT NULL,
+                    sealed bytea NOT NULL,
+                    active_at double precision NOT NULL
+                )
+                """,
+                """
+                ALTER TABLE notices
+                    ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+                    ADD COLUMN first_attempt_at double precision,
+                    ADD COLUMN last_error text,
+                    ADD COLUMN priority integer NOT NULL DEFAULT 1
+                """,
+                """
+                CREATE TABLE incident_messages (
+                    incident_id text NOT NULL REFERENCES incidents (id),
+                    address text NOT NULL,
+                    message_id text NOT NULL,
+                    PRIMARY KEY (incident_id, address)
+                )
+                """,
+                """
+                ALTER TABLE bindings
+                    ADD COLUMN credentials_key_id text,
+                    ADD COLUMN credentials bytea,
+                    ADD COLUMN trading_expires_at double precision,
+                    ADD COLUMN checked_at double precision
+                """,
+                """
+                CREATE TABLE check_failures (
+                    account_id text NOT NULL,
+                    failed_at double precision NOT NULL
+                )
+                """,
+                "CREATE INDEX check_failures_account ON check_failures (account_id, failed_at)",
+            ]
+        ),
+        Migration(
+            version: "v3_binding_updates",
+            statements: [
+                """
+                CREATE TABLE binding_updates (
+                    id text PRIMARY KEY,
+                    address text NOT NULL,
+                    account_id text NOT NULL,
+                    key_id text NOT NULL,
+                    sealed bytea NOT NULL,
+                    status text NOT NULL DEFAULT 'pending',
+                    due_at double precision NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    first_attempt_at double precision,
+                    last_error text,
+                    created_at double precision NOT NULL,
+                    ended_at double precision
+                )
+                """,
+                "CREATE INDEX binding_updates_due ON binding_updates (due_at) WHERE status = 'pending'",
+                "CREATE INDEX binding_updates_chat ON binding_updates (address) WHERE status = 'pending'",
+            ]
+        ),
+        Migration(
+            version: "v4_slack_installations",
+            statements: [
+                """
+                CREATE TABLE slack_installations (
+                    team_id text PRIMARY KEY,
+                    team_name text,
+                    bot_user_id text,
+                    key_id text NOT NULL,
+                    sealed bytea NOT NULL,
+                    installed_at double precision NOT NULL
+                )
+                """
+            ]
+        ),
+        Migration(
+            version: "v5_update_lanes",
+            statements: [
+                "ALTER TABLE updates ADD COLUMN lane text",
+                """
+                CREATE TABLE lane_leases (
+                    lane text PRIMARY KEY,
+                    owner text NOT NULL,
+                    lease_until double precision NOT NULL
+                )
+                """,
+            ]
+        ),
+        Migration(
+            version: "v6_notices_by_incident",
+            statements: [
+                "CREATE INDEX notices_incident_pending ON notices (incident_id, id) WHERE status = 'pending'"
+            ]
+        ),
+        Migration(
+            version: "v7_chat_languages",
+            statements: [
+                """
+                CREATE TABLE chat_languages (
+                    address text PRIMARY KEY,
+                    chosen text,
+                    chosen_at double precision,
+                    reported text,
+                    reported_at double precision
+                )
+                """
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and
@@ -223,11 +255,14 @@ extension PostgresStore {
                     version text PRIMARY KEY,
                     applied_at timestamptz NOT NULL DEFAULT now()
                 )
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var applied = Set(
                 try await connection.all("SELECT version FROM schema_migrations", logger: logger, table: "schema_migrations") {
                     try $0("version", as: String.self)
-                })
+                }
+            )
             for migration in migrations where !applied.contains(migration.version) {
                 for statement in migration.statements {
                     try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)

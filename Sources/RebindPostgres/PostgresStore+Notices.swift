@@ -10,7 +10,11 @@ extension PostgresStore {
                 """
                 SELECT * FROM notices WHERE status = 'pending' AND due_at <= \(now.timeIntervalSince1970)
                 ORDER BY priority, due_at, id LIMIT \(limit)
-                """, logger: self.logger, table: "notices", Self.dueNotice(from:))
+                """,
+                logger: self.logger,
+                table: "notices",
+                Self.dueNotice(from:)
+            )
         }
     }
 
@@ -37,7 +41,9 @@ extension PostgresStore {
                 UPDATE notices SET due_at = \(leaseUntil.timeIntervalSince1970) FROM due WHERE notices.id = due.id
                 RETURNING notices.id, notices.incident_id, notices.kind, due.claimed_due_at AS due_at, notices.attempts,
                           notices.first_attempt_at, notices.priority
-                """, logger: self.logger, table: "notices"
+                """,
+                logger: self.logger,
+                table: "notices"
             ) { row in (notice: try Self.dueNotice(from: row), priority: try row("priority", as: Int.self), dueAt: try row.date("due_at")) }
             .sorted { ($0.priority, $0.dueAt, $0.notice.id) < ($1.priority, $1.dueAt, $1.notice.id) }
             .map(\.notice)
@@ -47,7 +53,9 @@ extension PostgresStore {
     public func deferNotice(id: Int64, at: Date) async throws {
         try await withConnection { connection in
             try await connection.run(
-                "UPDATE notices SET due_at = \(at.timeIntervalSince1970) WHERE id = \(id) AND status = 'pending'", logger: self.logger)
+                "UPDATE notices SET due_at = \(at.timeIntervalSince1970) WHERE id = \(id) AND status = 'pending'",
+                logger: self.logger
+            )
         }
     }
 
@@ -60,7 +68,9 @@ extension PostgresStore {
     /// One transaction of two statements however many notices: the sender commits many at once.
     public func completeNotices(_ delivered: [DeliveredNotice]) async throws {
         guard !delivered.isEmpty else { return }
-        let sent = delivered.compactMap { notice in notice.sent.map { (incidentID: notice.incidentID, chat: $0.chat.description, messageID: $0.messageID) } }
+        let sent = delivered.compactMap { notice in
+            notice.sent.map { (incidentID: notice.incidentID, chat: $0.chat.description, messageID: $0.messageID) }
+        }
         let ids = delivered.map(\.id)
         try await transaction { connection in
             if !sent.isEmpty {
@@ -70,7 +80,9 @@ extension PostgresStore {
                     SELECT * FROM unnest(\(sent.map(\.incidentID)), \(sent.map(\.chat)), \(sent.map(\.messageID)))
                         AS sent (incident_id, address, message_id)
                     ON CONFLICT (incident_id, address) DO UPDATE SET message_id = excluded.message_id
-                    """, logger: self.logger)
+                    """,
+                    logger: self.logger
+                )
             }
             try await connection.run("UPDATE notices SET status = 'sent' WHERE id = ANY(\(ids))", logger: self.logger)
         }
@@ -82,10 +94,17 @@ extension PostgresStore {
         }
     }
 
-    static func deliveryTargets(ofUser userID: String, incidentID: String, on connection: PostgresConnection, logger: Logger) async throws -> [DeliveryTarget] {
+    static func deliveryTargets(
+        ofUser userID: String,
+        incidentID: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [DeliveryTarget] {
         var targets: [DeliveryTarget] = []
         for chat in try await chats(ofUser: userID, on: connection, logger: logger) {
-            targets.append(DeliveryTarget(chat: chat, messageID: try await incidentMessageID(incidentID: incidentID, chat: chat, on: connection, logger: logger)))
+            targets.append(
+                DeliveryTarget(chat: chat, messageID: try await incidentMessageID(incidentID: incidentID, chat: chat, on: connection, logger: logger))
+            )
         }
         return targets
     }
@@ -96,11 +115,16 @@ extension PostgresStore {
             for id in incidentIDs where contexts[id] == nil {
                 guard
                     let incident = try await connection.first(
-                        "SELECT * FROM incidents WHERE id = \(id)", logger: self.logger, table: "incidents", Self.incident(from:))
+                        "SELECT * FROM incidents WHERE id = \(id)",
+                        logger: self.logger,
+                        table: "incidents",
+                        Self.incident(from:)
+                    )
                 else { continue }
                 contexts[id] = DeliveryContext(
                     incident: incident,
-                    targets: try await Self.deliveryTargets(ofUser: incident.userID, incidentID: id, on: connection, logger: self.logger))
+                    targets: try await Self.deliveryTargets(ofUser: incident.userID, incidentID: id, on: connection, logger: self.logger)
+                )
             }
             return contexts
         }
@@ -119,7 +143,9 @@ extension PostgresStore {
                 UPDATE notices SET due_at = \(at.timeIntervalSince1970), attempts = \(attempts),
                     first_attempt_at = \(firstAttemptAt.timeIntervalSince1970), last_error = \(error)
                 WHERE id = \(id)
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
@@ -138,7 +164,10 @@ extension PostgresStore {
     static func incidentMessageID(incidentID: String, chat: ChatAddress, on connection: PostgresConnection, logger: Logger) async throws -> String? {
         try await connection.first(
             "SELECT message_id FROM incident_messages WHERE incident_id = \(incidentID) AND address = \(chat.description)",
-            logger: logger, table: "incident_messages", { try $0("message_id", as: String.self) })
+            logger: logger,
+            table: "incident_messages",
+            { try $0("message_id", as: String.self) }
+        )
     }
 
     public func saveIncidentMessageID(_ messageID: String, incidentID: String, chat: ChatAddress) async throws {
@@ -147,7 +176,9 @@ extension PostgresStore {
                 """
                 INSERT INTO incident_messages (incident_id, address, message_id) VALUES (\(incidentID), \(chat.description), \(messageID))
                 ON CONFLICT (incident_id, address) DO UPDATE SET message_id = excluded.message_id
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
         }
     }
 
@@ -164,14 +195,25 @@ extension PostgresStore {
                 AND announce_at + \(policy.repeatInterval) * (reminders_sent + 1) <= \(now.timeIntervalSince1970)
                 AND EXISTS (SELECT 1 FROM incident_messages WHERE incident_id = incidents.id)
                 FOR UPDATE SKIP LOCKED
-                """, logger: self.logger, table: "incidents", Self.incident(from:))
+                """,
+                logger: self.logger,
+                table: "incidents",
+                Self.incident(from:)
+            )
             var scheduled = 0
             for var incident in due {
                 guard let next = policy.nextReminder(for: incident), next <= now else { continue }
                 incident.remindersSent += 1
                 try await Self.save(incident, notice: nil, now: now, on: connection, logger: self.logger)
                 try await Self.insertNotice(
-                    incidentID: incident.id, kind: "reminder", dueAt: now, now: now, priority: 2, on: connection, logger: self.logger)
+                    incidentID: incident.id,
+                    kind: "reminder",
+                    dueAt: now,
+                    now: now,
+                    priority: 2,
+                    on: connection,
+                    logger: self.logger
+                )
                 scheduled += 1
             }
             return scheduled
@@ -180,7 +222,15 @@ extension PostgresStore {
 
     public func scheduleReminder(incidentID: String, at: Date, now: Date) async throws {
         try await withConnection { connection in
-            try await Self.insertNotice(incidentID: incidentID, kind: "reminder", dueAt: at, now: now, priority: 2, on: connection, logger: self.logger)
+            try await Self.insertNotice(
+                incidentID: incidentID,
+                kind: "reminder",
+                dueAt: at,
+                now: now,
+                priority: 2,
+                on: connection,
+                logger: self.logger
+            )
         }
     }
 }

@@ -56,13 +56,19 @@ extension PostgresStore {
             throw Error.corruptRow(table: "incidents", detail: "unknown cause \(causeText)")
         }
         return Incident(
-            id: try row("id"), userID: try row("user_id"), accountID: try row("account_id"), exchange: try row("exchange"),
+            id: try row("id"),
+            userID: try row("user_id"),
+            accountID: try row("account_id"),
+            exchange: try row("exchange"),
             cause: cause,
             robots: try decode([Incident.AffectedRobot].self, try row("robots"), table: "incidents"),
             reason: try decode(RobotEvent.Reason.self, try row("reason"), table: "incidents"),
-            openedAt: try row.date("opened_at"), announceAt: try row.date("announce_at"),
-            remindersSent: try row("reminders_sent"), resolvedAt: try row.optionalDate("resolved_at"),
-            resolution: try row("resolution", as: String?.self).flatMap(Incident.Resolution.init(rawValue:)))
+            openedAt: try row.date("opened_at"),
+            announceAt: try row.date("announce_at"),
+            remindersSent: try row("reminders_sent"),
+            resolvedAt: try row.optionalDate("resolved_at"),
+            resolution: try row("resolution", as: String?.self).flatMap(Incident.Resolution.init(rawValue:))
+        )
     }
 
     /// A notice as the outbox keeps it. A reminder re-sends its incident's announcement.
@@ -84,15 +90,24 @@ extension PostgresStore {
     static func dueNotice(from row: Columns) throws -> DueNotice {
         let pending = try notice(from: row)
         return DueNotice(
-            id: pending.id, notice: pending.notice, isReminder: try row("kind", as: String.self) == "reminder",
-            attempts: try row("attempts"), firstAttemptAt: try row.optionalDate("first_attempt_at"))
+            id: pending.id,
+            notice: pending.notice,
+            isReminder: try row("kind", as: String.self) == "reminder",
+            attempts: try row("attempts"),
+            firstAttemptAt: try row.optionalDate("first_attempt_at")
+        )
     }
 
     static func binding(from row: Columns) throws -> Binding {
         Binding(
-            accountID: try row("account_id"), userID: try row("user_id"), exchange: try row("exchange"),
-            label: try row("label"), apiKeyHint: try row("api_key_hint"), boundAt: try row.optionalDate("bound_at"),
-            tradingExpiresAt: try row.optionalDate("trading_expires_at"))
+            accountID: try row("account_id"),
+            userID: try row("user_id"),
+            exchange: try row("exchange"),
+            label: try row("label"),
+            apiKeyHint: try row("api_key_hint"),
+            boundAt: try row.optionalDate("bound_at"),
+            tradingExpiresAt: try row.optionalDate("trading_expires_at")
+        )
     }
 
     static func json(_ value: some Encodable) throws -> String {

@@ -27,7 +27,8 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
             switch self {
             case .invalidURL(let reason): "The PostgreSQL URL is not valid: \(reason)"
             case .unreachable(let server, let reason): "PostgreSQL at \(server) cannot be reached: \(reason)"
-            case .statementFailed(let server, let sqlState, let message): "PostgreSQL at \(server) refused a statement: \(message) (SQLSTATE \(sqlState))"
+            case .statementFailed(let server, let sqlState, let message):
+                "PostgreSQL at \(server) refused a statement: \(message) (SQLSTATE \(sqlState))"
             case .corruptRow(let table, let detail): "A row of \(table) could not be read: \(detail)"
             case .updatesWaiting(let count):
                 "\(count) chat updates are still waiting; start the service to process them, stop it, then rotate"
@@ -80,7 +81,9 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
     /// the database cannot be reached or migrated (for `rebind migrate`, `keys rotate`,
     /// `doctor` and tests).
     public static func withStore<T: Sendable>(
-        configuration: Configuration, logger: Logger = Logger(label: "rebind.postgres"), _ body: (PostgresStore) async throws -> T
+        configuration: Configuration,
+        logger: Logger = Logger(label: "rebind.postgres"),
+        _ body: (PostgresStore) async throws -> T
     ) async throws -> T {
         let store = PostgresStore(configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -132,7 +135,8 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
 
     public func eventCount() async throws -> Int {
         try await withConnection { connection in
-            try await connection.first("SELECT count(*) AS count FROM inbox", logger: self.logger, table: "inbox") { try $0("count", as: Int.self) } ?? 0
+            try await connection.first("SELECT count(*) AS count FROM inbox", logger: self.logger, table: "inbox") { try $0("count", as: Int.self) }
+                ?? 0
         }
     }
 
@@ -151,14 +155,22 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
     public func pendingNotices() async throws -> [PendingNotice] {
         try await withConnection { connection in
             try await connection.all(
-                "SELECT * FROM notices WHERE status = 'pending' ORDER BY due_at, id", logger: self.logger, table: "notices", Self.notice(from:))
+                "SELECT * FROM notices WHERE status = 'pending' ORDER BY due_at, id",
+                logger: self.logger,
+                table: "notices",
+                Self.notice(from:)
+            )
         }
     }
 
     public func binding(accountID: String) async throws -> Binding? {
         try await withConnection { connection in
             try await connection.first(
-                "SELECT * FROM bindings WHERE account_id = \(accountID)", logger: self.logger, table: "bindings", Self.binding(from:))
+                "SELECT * FROM bindings WHERE account_id = \(accountID)",
+                logger: self.logger,
+                table: "bindings",
+                Self.binding(from:)
+            )
         }
     }
 }

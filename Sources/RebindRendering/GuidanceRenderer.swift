@@ -46,14 +46,21 @@ public struct GuidanceRenderer: Sendable {
     /// A nil or blank value keeps the catalogue's.
     public func with(helpURL: String?, platformName: String?) -> GuidanceRenderer {
         var copy = self
+        // The operator's values hold in every language: a locale's own help page or name
+        // would otherwise hide them.
         if let helpURL = helpURL?.trimmingCharacters(in: .whitespacesAndNewlines), !helpURL.isEmpty {
             copy.catalogue.helpURL = helpURL
+            for locale in copy.catalogue.locales.keys { copy.catalogue.locales[locale]?.helpURL = nil }
         }
         if let platformName = platformName?.trimmingCharacters(in: .whitespacesAndNewlines), !platformName.isEmpty {
             copy.catalogue.platformName = platformName
+            for locale in copy.catalogue.locales.keys { copy.catalogue.locales[locale]?.platformName = nil }
         }
         return copy
     }
+
+    /// What the bot says besides notices, and its labels, from the same templates and catalogue.
+    public var replies: ChatReplyRenderer { ChatReplyRenderer(templates: templates, catalogue: catalogue) }
 
     /// The longest text each channel accepts. Telegram allows 4,096 UTF-16 code units after
     /// entity parsing; Slack a section block's 3,000 characters. Both are checked against the
@@ -77,21 +84,30 @@ public struct GuidanceRenderer: Sendable {
     /// is still over the channel's limit, names are cut to 64 characters and then fewer robots
     /// are listed until it fits.
     public func render(
-        _ incident: Incident, channel: Channel, locale: String = "en", kind: MessageKind = .guidance
+        _ incident: Incident,
+        channel: Channel,
+        locale: String = "en",
+        kind: MessageKind = .guidance
     ) throws(Error) -> RenderedMessage {
-        guard let exchange = catalogue.exchanges[incident.exchange] else {
-            throw .unknownExchange(incident.exchange, known: catalogue.exchangeIDs.sorted())
-        }
         guard let found = templates.library(locale: locale, channel: channel) else {
             // Unreachable: `TemplateDirectory.load` requires English for every channel.
             throw .missingFile(path: "\(TemplateDirectory.defaultLocale)/\(channel.rawValue)", directory: templates.directory)
         }
         let (usedLocale, library) = found
+        let catalogue = catalogue.localized(to: usedLocale)
+        guard let exchange = catalogue.exchanges[incident.exchange] else {
+            throw .unknownExchange(incident.exchange, known: catalogue.exchangeIDs.sorted())
+        }
         let base = kind == .resolved ? "resolved" : incident.cause.rawValue
         let specific = "\(base).\(incident.exchange)"
         let name = library.names.contains(specific) ? specific : base
         let context = MessageContext(
-            incident: incident, catalogue: catalogue, exchange: exchange, channel: channel, kind: kind)
+            incident: incident,
+            catalogue: catalogue,
+            exchange: exchange,
+            channel: channel,
+            kind: kind
+        )
         let limit = Self.characterLimit(for: channel)
 
         func attempt(_ listing: MessageContext.RobotListing) -> String {
@@ -100,8 +116,11 @@ public struct GuidanceRenderer: Sendable {
         func fits(_ text: String) -> Bool { text.utf16.count <= limit }
         func message(_ text: String, shown: Int) -> RenderedMessage {
             RenderedMessage(
-                text: text, format: Self.format(for: channel), locale: usedLocale,
-                omittedRobots: incident.robots.count - shown)
+                text: text,
+                format: Self.format(for: channel),
+                locale: usedLocale,
+                omittedRobots: incident.robots.count - shown
+            )
         }
 
         let listed = min(incident.robots.count, MessageContext.maxListedRobots)
@@ -128,7 +147,9 @@ public struct GuidanceRenderer: Sendable {
             let folded = attempt(.init(shown: 0, nameLimit: MessageContext.shortNameLimit))
             throw .messageTooLong(
                 template: "\(usedLocale)/\(channel.rawValue)/\(name).\(TemplateDirectory.fileExtension)",
-                length: folded.utf16.count, limit: limit)
+                length: folded.utf16.count,
+                limit: limit
+            )
         }
         return message(best.text, shown: best.shown)
     }

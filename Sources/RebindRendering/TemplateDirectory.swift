@@ -24,6 +24,13 @@ struct TemplateDirectory: Sendable {
     static let defaultLocale = "en"
     /// A template per cause, and the resolved message.
     static let requiredTemplates = Cause.allCases.map(\.rawValue) + ["resolved"]
+    /// Subfolders of a channel's folder: the chat replies and the plain-text labels. Their
+    /// templates are named `replies/<name>` and `labels/<name>`; partials (`_name`) keep their
+    /// bare name, shared with the folder's own.
+    static let subfolders = ["replies", "labels"]
+    /// What the default locale must have besides the causes: every reply and label. Other
+    /// locales fall back to it name by name.
+    static let requiredReplies = ChatReplyRenderer.templateNames
     static let fileExtension = "mustache"
     /// Slack values are escaped in Swift (see `Mrkdwn`), so Mustache must not escape them again.
     static let slackPrologue = "{{% CONTENT_TYPE: TEXT }}\n"
@@ -42,8 +49,13 @@ struct TemplateDirectory: Sendable {
                 // Another locale may cover only some channels; English is the fallback for all.
                 if !exists && locale != defaultLocale { continue }
                 let library = try loadLibrary(
-                    at: folder, relative: relative, channel: channel, exchanges: exchanges,
-                    root: directory, files: files)
+                    at: folder,
+                    relative: relative,
+                    channel: channel,
+                    exchanges: exchanges,
+                    root: directory,
+                    files: files
+                )
                 libraries[Key(locale: locale, channel: channel)] = library
             }
         }
@@ -68,6 +80,20 @@ struct TemplateDirectory: Sendable {
         return nil
     }
 
+    /// The library that has `name` for a locale: the locale's (after the fallbacks of
+    /// `library(locale:channel:)`), else the default locale's.
+    func library(having name: String, locale: String, channel: Channel) -> (locale: String, library: Library)? {
+        if let found = library(locale: locale, channel: channel), found.library.names.contains(name) { return found }
+        guard let fallback = libraries[Key(locale: Self.defaultLocale, channel: channel)], fallback.names.contains(name) else { return nil }
+        return (Self.defaultLocale, fallback)
+    }
+
+    /// The locales with templates, the default first.
+    var locales: [String] {
+        let all = Set(libraries.keys.map(\.locale))
+        return [Self.defaultLocale] + all.subtracting([Self.defaultLocale]).sorted()
+    }
+
     // MARK: Loading
 
     static func subdirectories(of directory: URL, files: FileManager) -> [String] {
@@ -81,16 +107,45 @@ struct TemplateDirectory: Sendable {
     }
 
     static func loadLibrary(
-        at folder: URL, relative: String, channel: Channel, exchanges: [String], root: URL, files: FileManager
+        at folder: URL,
+        relative: String,
+        channel: Channel,
+        exchanges: [String],
+        root: URL,
+        files: FileManager
     ) throws(GuidanceRenderer.Error) -> Library {
         let suffix = ".\(fileExtension)"
-        let fileNames = ((try? files.contentsOfDirectory(atPath: folder.path)) ?? [])
-            .filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
-            .sorted()
-        let names = Set(fileNames.map { String($0.dropLast(suffix.count)) })
+        func templateFiles(in folder: URL) -> [String] {
+            ((try? files.contentsOfDirectory(atPath: folder.path)) ?? [])
+                .filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
+                .sorted()
+        }
+        // (name, file name relative to the channel's folder)
+        var entries = templateFiles(in: folder).map { (String($0.dropLast(suffix.count)), $0) }
+        for subfolder in subfolders {
+            for fileName in templateFiles(in: folder.appendingPathComponent(subfolder)) {
+                let base = String(fileName.dropLast(suffix.count))
+                let name = base.hasPrefix("_") ? base : "\(subfolder)/\(base)"
+                if entries.contains(where: { $0.0 == name }) {
+                    throw .invalidTemplate(
+                        path: "\(relative)/\(subfolder)/\(fileName)",
+                        line: 0,
+                        column: 0,
+                        reason: "another template of this folder has the partial name \(name)"
+                    )
+                }
+                entries.append((name, "\(subfolder)/\(fileName)"))
+            }
+        }
+        let names = Set(entries.map(\.0))
 
         // A template may be split per exchange (`key_expired.okx.mustache`); then every exchange
         // of the catalogue needs its own file, or a shared one must exist.
+        if relative.hasPrefix(defaultLocale + "/") {
+            for required in requiredReplies where !names.contains(required) {
+                throw .missingFile(path: "\(relative)/\(required)\(suffix)", directory: root.path)
+            }
+        }
         for required in requiredTemplates where !names.contains(required) {
             let perExchange = exchanges.allSatisfy { names.contains("\(required).\($0)") }
             if !perExchange || exchanges.isEmpty {
@@ -100,8 +155,7 @@ struct TemplateDirectory: Sendable {
 
         var mustache = MustacheLibrary()
         var sources: [String: String] = [:]
-        for fileName in fileNames {
-            let name = String(fileName.dropLast(suffix.count))
+        for (name, fileName) in entries {
             let path = "\(relative)/\(fileName)"
             let source = try read(folder.appendingPathComponent(fileName), path: path)
             try check(source, path: path, channel: channel)
@@ -110,8 +164,11 @@ struct TemplateDirectory: Sendable {
                 mustache.register(try MustacheTemplate(string: prologue + source), named: name)
             } catch let error as MustacheTemplate.ParserError {
                 throw .invalidTemplate(
-                    path: path, line: error.context.lineNumber - (prologue.isEmpty ? 0 : 1),
-                    column: error.context.columnNumber, reason: String(describing: error.error))
+                    path: path,
+                    line: error.context.lineNumber - (prologue.isEmpty ? 0 : 1),
+                    column: error.context.columnNumber,
+                    reason: String(describing: error.error)
+                )
             } catch {
                 throw .invalidTemplate(path: path, line: 0, column: 0, reason: String(describing: error))
             }
@@ -151,8 +208,10 @@ struct TemplateDirectory: Sendable {
             case "{", "&":
                 guard channel == .telegram else { continue }
                 throw .unsafeTag(
-                    path: path, tag: "{{\(sigil)",
-                    reason: "on Telegram every value must go through HTML escaping; write {{name}}")
+                    path: path,
+                    tag: "{{\(sigil)",
+                    reason: "on Telegram every value must go through HTML escaping; write {{name}}"
+                )
             default:
                 continue
             }

@@ -13,13 +13,15 @@ extension SQLiteStore {
                 arguments: [
                     update.id, update.chat.description, update.accountID, update.sealed.keyID, update.sealed.data,
                     now.timeIntervalSince1970, now.timeIntervalSince1970,
-                ])
+                ]
+            )
             try db.execute(
                 sql: """
                     INSERT INTO conversations (address, key_id, sealed, active_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (address) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, active_at = excluded.active_at
                     """,
-                arguments: [update.chat.description, conversation.keyID, conversation.data, activeAt.timeIntervalSince1970])
+                arguments: [update.chat.description, conversation.keyID, conversation.data, activeAt.timeIntervalSince1970]
+            )
         }
     }
 
@@ -28,7 +30,8 @@ extension SQLiteStore {
         let anyDue = try await pool.read { db in
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM binding_updates WHERE status = 'pending' AND due_at <= ?)"),
-                arguments: [now.timeIntervalSince1970]) ?? false
+                arguments: [now.timeIntervalSince1970]
+            ) ?? false
         }
         guard anyDue else { return [] }
         return try await pool.write { db in
@@ -38,15 +41,25 @@ extension SQLiteStore {
                     SELECT id, address, account_id, key_id, sealed, attempts, first_attempt_at FROM binding_updates
                     WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, created_at LIMIT ?
                     """,
-                arguments: [now.timeIntervalSince1970, limit])
+                arguments: [now.timeIntervalSince1970, limit]
+            )
             var claimed: [QueuedBindingUpdate] = []
             for row in rows {
                 guard let chat = ChatAddress(storageKey: row["address"]) else { continue }
-                try db.execute(sql: "UPDATE binding_updates SET due_at = ? WHERE id = ?", arguments: [leaseUntil.timeIntervalSince1970, row["id"] as String])
+                try db.execute(
+                    sql: "UPDATE binding_updates SET due_at = ? WHERE id = ?",
+                    arguments: [leaseUntil.timeIntervalSince1970, row["id"] as String]
+                )
                 claimed.append(
                     QueuedBindingUpdate(
-                        id: row["id"], chat: chat, accountID: row["account_id"], sealed: SealedData(keyID: row["key_id"], data: row["sealed"]),
-                        attempts: row["attempts"], firstAttemptAt: (row["first_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:))))
+                        id: row["id"],
+                        chat: chat,
+                        accountID: row["account_id"],
+                        sealed: SealedData(keyID: row["key_id"], data: row["sealed"]),
+                        attempts: row["attempts"],
+                        firstAttemptAt: (row["first_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+                    )
+                )
             }
             return claimed
         }
@@ -59,7 +72,8 @@ extension SQLiteStore {
                     UPDATE binding_updates SET due_at = ?, attempts = ?, first_attempt_at = ?, last_error = coalesce(?, last_error)
                     WHERE id = ? AND status = 'pending'
                     """,
-                arguments: [at.timeIntervalSince1970, attempts, firstAttemptAt.timeIntervalSince1970, error, id])
+                arguments: [at.timeIntervalSince1970, attempts, firstAttemptAt.timeIntervalSince1970, error, id]
+            )
         }
     }
 
@@ -69,15 +83,18 @@ extension SQLiteStore {
             // Rebind keeps its own copy sealed in `bindings`.
             try db.execute(
                 sql: "UPDATE binding_updates SET status = ?, last_error = ?, ended_at = ?, sealed = x'' WHERE id = ?",
-                arguments: [end.rawValue, error, now.timeIntervalSince1970, id])
+                arguments: [end.rawValue, error, now.timeIntervalSince1970, id]
+            )
         }
     }
 
     public func hasPendingBindingUpdate(chat: ChatAddress) async throws -> Bool {
         try await pool.read { db in
             try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM binding_updates WHERE address = ? AND status = 'pending')",
-                arguments: [chat.description]) ?? false
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM binding_updates WHERE address = ? AND status = 'pending')",
+                arguments: [chat.description]
+            ) ?? false
         }
     }
 }

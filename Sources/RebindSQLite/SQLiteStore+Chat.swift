@@ -9,7 +9,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO links (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [tokenHash, userID, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970])
+                arguments: [tokenHash, userID, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970]
+            )
         }
     }
 
@@ -19,11 +20,13 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 let userID = try String.fetchOne(
                     db,
                     sql: "SELECT user_id FROM links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-                    arguments: [tokenHash, now.timeIntervalSince1970])
+                    arguments: [tokenHash, now.timeIntervalSince1970]
+                )
             else { return nil }
             try db.execute(
                 sql: "UPDATE links SET used_at = ?, used_by = ? WHERE token_hash = ?",
-                arguments: [now.timeIntervalSince1970, chat.description, tokenHash])
+                arguments: [now.timeIntervalSince1970, chat.description, tokenHash]
+            )
             try Self.link(chat, to: userID, now: now, in: db)
             return userID
         }
@@ -37,19 +40,22 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 INSERT INTO chats (address, user_id, linked_at) VALUES (?, ?, ?)
                 ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at, blocked_at = NULL
                 """,
-            arguments: [chat.description, userID, now.timeIntervalSince1970])
+            arguments: [chat.description, userID, now.timeIntervalSince1970]
+        )
         try db.execute(
             sql: """
                 UPDATE notices SET due_at = min(due_at, ?)
                 WHERE status = 'waiting_for_chat' AND incident_id IN (SELECT id FROM incidents WHERE user_id = ?)
                 """,
-            arguments: [now.timeIntervalSince1970, userID])
+            arguments: [now.timeIntervalSince1970, userID]
+        )
         try db.execute(
             sql: """
                 UPDATE notices SET status = 'pending'
                 WHERE status = 'waiting_for_chat' AND incident_id IN (SELECT id FROM incidents WHERE user_id = ?)
                 """,
-            arguments: [userID])
+            arguments: [userID]
+        )
     }
 
     public func userID(linkedTo chat: ChatAddress) async throws -> String? {
@@ -67,13 +73,18 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         case .telegram:
             guard let chatID = Int64(chat.id) else { return nil }
             return try String.fetchOne(
-                db, sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1", arguments: [chatID])
+                db,
+                sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1",
+                arguments: [chatID]
+            )
         case .slack:
             let parts = chat.id.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2 else { return nil }
             return try String.fetchOne(
-                db, sql: "SELECT id FROM users WHERE slack_team_id = ? AND slack_user_id = ? ORDER BY updated_at DESC LIMIT 1",
-                arguments: [String(parts[0]), String(parts[1])])
+                db,
+                sql: "SELECT id FROM users WHERE slack_team_id = ? AND slack_user_id = ? ORDER BY updated_at DESC LIMIT 1",
+                arguments: [String(parts[0]), String(parts[1])]
+            )
         }
     }
 
@@ -83,11 +94,15 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     static func chats(ofUser userID: String, in db: Database) throws -> [ChatAddress] {
         var addresses = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT address FROM chats WHERE user_id = ? AND blocked_at IS NULL ORDER BY linked_at"), arguments: [userID]
+            db.cachedStatement(sql: "SELECT address FROM chats WHERE user_id = ? AND blocked_at IS NULL ORDER BY linked_at"),
+            arguments: [userID]
         ).compactMap(ChatAddress.init(storageKey:))
         // The chats the platform named in its events.
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT telegram_chat_id, slack_team_id, slack_user_id FROM users WHERE id = ?"), arguments: [userID])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT telegram_chat_id, slack_team_id, slack_user_id FROM users WHERE id = ?"),
+                arguments: [userID]
+            )
         else { return addresses }
         var named: [ChatAddress] = []
         if let chatID = row["telegram_chat_id"] as Int64? {
@@ -97,9 +112,11 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
             named.append(ChatAddress(channel: .slack, id: "\(team)/\(user)"))
         }
         for address in named where !addresses.contains(address) {
-            let blocked = try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)"),
-                arguments: [address.description]) ?? false
+            let blocked =
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)"),
+                    arguments: [address.description]
+                ) ?? false
             if !blocked { addresses.append(address) }
         }
         return addresses
@@ -113,7 +130,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                     INSERT INTO chats (address, user_id, linked_at, blocked_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (address) DO UPDATE SET blocked_at = excluded.blocked_at
                     """,
-                arguments: [chat.description, userID, now.timeIntervalSince1970, now.timeIntervalSince1970])
+                arguments: [chat.description, userID, now.timeIntervalSince1970, now.timeIntervalSince1970]
+            )
         }
     }
 
@@ -122,7 +140,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         let blocked = try await pool.read { db in
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)"),
-                arguments: [chat.description]) ?? false
+                arguments: [chat.description]
+            ) ?? false
         }
         guard blocked else { return }
         try await pool.write { db in
@@ -136,7 +155,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO updates (channel, external_id, lane, payload, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [channel.rawValue, externalID, lane, payload, now.timeIntervalSince1970])
+                arguments: [channel.rawValue, externalID, lane, payload, now.timeIntervalSince1970]
+            )
             return db.changesCount == 1
         }
     }
@@ -144,7 +164,9 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     public func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM updates WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit]
+                db,
+                sql: "SELECT * FROM updates WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                arguments: [afterID, limit]
             ).compactMap(Self.inboundUpdate(from:))
         }
     }
@@ -152,8 +174,13 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     static func inboundUpdate(from row: Row) -> InboundUpdate? {
         guard let channel = Channel(rawValue: row["channel"]) else { return nil }
         return InboundUpdate(
-            id: row["id"], channel: channel, externalID: row["external_id"], payload: row["payload"],
-            receivedAt: Date(timeIntervalSince1970: row["received_at"]), lane: row["lane"])
+            id: row["id"],
+            channel: channel,
+            externalID: row["external_id"],
+            payload: row["payload"],
+            receivedAt: Date(timeIntervalSince1970: row["received_at"]),
+            lane: row["lane"]
+        )
     }
 
     public func claimUpdateLanes(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [String] {
@@ -174,7 +201,9 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                         SELECT 1 FROM lane_leases l
                         WHERE l.lane = coalesce(u.lane, 'update:' || u.id) AND l.owner <> ? AND l.lease_until >= ?)
                     GROUP BY 1 ORDER BY min(u.id) LIMIT ?
-                    """, arguments: [owner, now.timeIntervalSince1970, limit])
+                    """,
+                arguments: [owner, now.timeIntervalSince1970, limit]
+            )
             return try lanes.filter { try Self.claimLane($0, owner: owner, now: now, leaseUntil: leaseUntil, in: db) }
         }
     }
@@ -223,7 +252,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 sql: """
                     SELECT * FROM updates WHERE processed_at IS NULL AND coalesce(lane, 'update:' || id) IN (\(marks)) AND id > ?
                     ORDER BY id LIMIT ?
-                    """, arguments: arguments
+                    """,
+                arguments: arguments
             ).compactMap(Self.inboundUpdate(from:))
         }
     }
@@ -244,7 +274,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                     INSERT INTO conversations (address, key_id, sealed, active_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (address) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, active_at = excluded.active_at
                     """,
-                arguments: [chat.description, sealed.keyID, sealed.data, activeAt.timeIntervalSince1970])
+                arguments: [chat.description, sealed.keyID, sealed.data, activeAt.timeIntervalSince1970]
+            )
         }
     }
 
@@ -282,8 +313,12 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         ).map { row in
             let pending = try Self.notice(from: row)
             return DueNotice(
-                id: pending.id, notice: pending.notice, isReminder: (row["kind"] as String) == "reminder",
-                attempts: row["attempts"], firstAttemptAt: (row["first_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+                id: pending.id,
+                notice: pending.notice,
+                isReminder: (row["kind"] as String) == "reminder",
+                attempts: row["attempts"],
+                firstAttemptAt: (row["first_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+            )
         }
     }
 
@@ -295,7 +330,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         let anyDue = try await pool.read { db in
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM notices WHERE status = 'pending' AND due_at <= ?)"),
-                arguments: [now.timeIntervalSince1970]) ?? false
+                arguments: [now.timeIntervalSince1970]
+            ) ?? false
         }
         guard anyDue else { return [] }
         return try await pool.write { db in
@@ -352,7 +388,9 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
                 let incident = try Self.incident(from: row)
                 contexts[id] = DeliveryContext(
-                    incident: incident, targets: try Self.deliveryTargets(ofUser: incident.userID, incidentID: id, in: db))
+                    incident: incident,
+                    targets: try Self.deliveryTargets(ofUser: incident.userID, incidentID: id, in: db)
+                )
             }
             return contexts
         }
@@ -369,7 +407,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE notices SET due_at = ?, attempts = ?, first_attempt_at = ?, last_error = ? WHERE id = ?",
-                arguments: [at.timeIntervalSince1970, attempts, firstAttemptAt.timeIntervalSince1970, error, id])
+                arguments: [at.timeIntervalSince1970, attempts, firstAttemptAt.timeIntervalSince1970, error, id]
+            )
         }
     }
 
@@ -382,8 +421,10 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     public func incidentMessageID(incidentID: String, chat: ChatAddress) async throws -> String? {
         try await pool.read { db in
             try String.fetchOne(
-                db, sql: "SELECT message_id FROM incident_messages WHERE incident_id = ? AND address = ?",
-                arguments: [incidentID, chat.description])
+                db,
+                sql: "SELECT message_id FROM incident_messages WHERE incident_id = ? AND address = ?",
+                arguments: [incidentID, chat.description]
+            )
         }
     }
 
@@ -420,7 +461,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 try Self.save(incident, in: db)
                 try db.execute(
                     sql: "INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, 'reminder', ?, ?, 2)",
-                    arguments: [incident.id, now.timeIntervalSince1970, now.timeIntervalSince1970])
+                    arguments: [incident.id, now.timeIntervalSince1970, now.timeIntervalSince1970]
+                )
                 scheduled += 1
             }
             return scheduled
@@ -431,7 +473,8 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, 'reminder', ?, ?, 2)",
-                arguments: [incidentID, at.timeIntervalSince1970, now.timeIntervalSince1970])
+                arguments: [incidentID, at.timeIntervalSince1970, now.timeIntervalSince1970]
+            )
         }
     }
 
@@ -452,14 +495,24 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     static func binding(from row: Row) -> Binding {
         Binding(
-            accountID: row["account_id"], userID: row["user_id"], exchange: row["exchange"],
-            label: row["label"], apiKeyHint: row["api_key_hint"],
+            accountID: row["account_id"],
+            userID: row["user_id"],
+            exchange: row["exchange"],
+            label: row["label"],
+            apiKeyHint: row["api_key_hint"],
             boundAt: (row["bound_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            tradingExpiresAt: (row["trading_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            tradingExpiresAt: (row["trading_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        )
     }
 
     public func saveCredentials(
-        accountID: String, userID: String, exchange: String, keyHint: String, sealed: SealedData, verdict: KeyVerdict, now: Date
+        accountID: String,
+        userID: String,
+        exchange: String,
+        keyHint: String,
+        sealed: SealedData,
+        verdict: KeyVerdict,
+        now: Date
     ) async throws {
         try await pool.write { db in
             try db.execute(
@@ -475,14 +528,15 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 arguments: [
                     accountID, userID, exchange, keyHint, now.timeIntervalSince1970, now.timeIntervalSince1970,
                     sealed.keyID, sealed.data, verdict.tradingExpiresAt?.timeIntervalSince1970, now.timeIntervalSince1970,
-                ])
+                ]
+            )
         }
     }
 
     /// Re-seals every stored secret (credentials, binding updates on their way, Slack bot tokens, conversations) in one
     /// transaction, for `rebind keys rotate`. `reseal` gets each value with the context it is
     /// bound to. Returns how many were re-sealed.
-    public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, String) throws -> SealedData) async throws -> Int {
+    public func rotateSecrets(_ reseal: @escaping @Sendable (SealedData, SealContext) throws -> SealedData) async throws -> Int {
         try await pool.write { db in
             // Updates not yet processed hold sealed payloads too; processed ones hold nothing.
             let waiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM updates WHERE processed_at IS NULL") ?? 0
@@ -492,28 +546,38 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
             var count = 0
             for row in try Row.fetchAll(db, sql: "SELECT account_id, credentials_key_id, credentials FROM bindings WHERE credentials IS NOT NULL") {
                 let accountID: String = row["account_id"]
-                let sealed = try reseal(SealedData(keyID: row["credentials_key_id"], data: row["credentials"]), "binding:\(accountID)")
+                let sealed = try reseal(SealedData(keyID: row["credentials_key_id"], data: row["credentials"]), .binding(accountID: accountID))
                 try db.execute(
                     sql: "UPDATE bindings SET credentials_key_id = ?, credentials = ? WHERE account_id = ?",
-                    arguments: [sealed.keyID, sealed.data, accountID])
+                    arguments: [sealed.keyID, sealed.data, accountID]
+                )
                 count += 1
             }
             for row in try Row.fetchAll(db, sql: "SELECT id, key_id, sealed FROM binding_updates WHERE status = 'pending'") {
                 let id: String = row["id"]
-                let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), "binding_update:\(id)")
+                let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), .bindingUpdate(id: id))
                 try db.execute(sql: "UPDATE binding_updates SET key_id = ?, sealed = ? WHERE id = ?", arguments: [sealed.keyID, sealed.data, id])
                 count += 1
             }
             for row in try Row.fetchAll(db, sql: "SELECT team_id, key_id, sealed FROM slack_installations") {
                 let teamID: String = row["team_id"]
                 let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), SlackInstallation.context(teamID: teamID))
-                try db.execute(sql: "UPDATE slack_installations SET key_id = ?, sealed = ? WHERE team_id = ?", arguments: [sealed.keyID, sealed.data, teamID])
+                try db.execute(
+                    sql: "UPDATE slack_installations SET key_id = ?, sealed = ? WHERE team_id = ?",
+                    arguments: [sealed.keyID, sealed.data, teamID]
+                )
                 count += 1
             }
             for row in try Row.fetchAll(db, sql: "SELECT address, key_id, sealed FROM conversations") {
                 let address: String = row["address"]
-                let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), "conversation:\(address)")
-                try db.execute(sql: "UPDATE conversations SET key_id = ?, sealed = ? WHERE address = ?", arguments: [sealed.keyID, sealed.data, address])
+                guard let chat = ChatAddress(storageKey: address) else {
+                    throw Error.corruptRow(table: "conversations", detail: "address \(address) names no chat")
+                }
+                let sealed = try reseal(SealedData(keyID: row["key_id"], data: row["sealed"]), .conversation(chat))
+                try db.execute(
+                    sql: "UPDATE conversations SET key_id = ?, sealed = ? WHERE address = ?",
+                    arguments: [sealed.keyID, sealed.data, address]
+                )
                 count += 1
             }
             return count
@@ -532,16 +596,21 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     public func recordFailedCheck(accountID: String, now: Date) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO check_failures (account_id, failed_at) VALUES (?, ?)", arguments: [accountID, now.timeIntervalSince1970])
+                sql: "INSERT INTO check_failures (account_id, failed_at) VALUES (?, ?)",
+                arguments: [accountID, now.timeIntervalSince1970]
+            )
             try db.execute(
-                sql: "DELETE FROM check_failures WHERE account_id = ? AND failed_at < ?", arguments: [accountID, now.timeIntervalSince1970 - 86400])
+                sql: "DELETE FROM check_failures WHERE account_id = ? AND failed_at < ?",
+                arguments: [accountID, now.timeIntervalSince1970 - 86400]
+            )
         }
     }
 
     public func failedChecks(accountID: String, since: Date) async throws -> [Date] {
         try await pool.read { db in
             try Double.fetchAll(
-                db, sql: "SELECT failed_at FROM check_failures WHERE account_id = ? AND failed_at >= ? ORDER BY failed_at",
+                db,
+                sql: "SELECT failed_at FROM check_failures WHERE account_id = ? AND failed_at >= ? ORDER BY failed_at",
                 arguments: [accountID, since.timeIntervalSince1970]
             ).map(Date.init(timeIntervalSince1970:))
         }

@@ -6,17 +6,21 @@ extension SQLiteStore {
     /// Stores one event and everything it causes. Runs inside the batch's transaction.
     static func ingest(_ incoming: IncomingEvent, book: IncidentBook, in db: Database) throws -> IngestOutcome {
         let event = incoming.event
-        try db.cachedStatement(sql: """
-            INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (webhook_id) DO NOTHING
-            """).execute(arguments: [
-                incoming.id, event.type.rawValue, event.user.id, event.account.id, event.robot?.id,
-                incoming.cause?.rawValue, event.occurredAt.timeIntervalSince1970,
-                incoming.receivedAt.timeIntervalSince1970, incoming.body,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (webhook_id) DO NOTHING
+                """
+        ).execute(arguments: [
+            incoming.id, event.type.rawValue, event.user.id, event.account.id, event.robot?.id,
+            incoming.cause?.rawValue, event.occurredAt.timeIntervalSince1970,
+            incoming.receivedAt.timeIntervalSince1970, incoming.body,
+        ])
         guard db.changesCount == 1 else {
             let stored = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT cause FROM inbox WHERE webhook_id = ?"), arguments: [incoming.id])
+                db.cachedStatement(sql: "SELECT cause FROM inbox WHERE webhook_id = ?"),
+                arguments: [incoming.id]
+            )
             return .duplicate(cause: stored.flatMap(Cause.init(rawValue:)))
         }
 
@@ -27,7 +31,12 @@ extension SQLiteStore {
 
         let open = try openIncidents(userID: event.user.id, accountID: event.account.id, in: db)
         let changes = book.apply(
-            event, eventID: incoming.id, cause: incoming.cause ?? .unknown, open: open, now: incoming.receivedAt)
+            event,
+            eventID: incoming.id,
+            cause: incoming.cause ?? .unknown,
+            open: open,
+            now: incoming.receivedAt
+        )
         for incident in changes.incidents {
             try save(incident, in: db)
         }
@@ -39,66 +48,73 @@ extension SQLiteStore {
 
     /// Keeps what the platform knows of the user's chats; absent fields leave stored ones.
     static func saveUser(_ user: RobotEvent.User, at now: Date, in db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET
-                locale = coalesce(excluded.locale, users.locale),
-                telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
-                slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
-                slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
-                updated_at = excluded.updated_at
-            WHERE excluded.locale IS NOT users.locale
-                OR excluded.telegram_chat_id IS NOT users.telegram_chat_id
-                OR excluded.slack_team_id IS NOT users.slack_team_id
-                OR excluded.slack_user_id IS NOT users.slack_user_id
-            """).execute(arguments: [
-                user.id, user.locale, user.telegramChatId, user.slack?.teamId, user.slack?.userId,
-                now.timeIntervalSince1970,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    locale = coalesce(excluded.locale, users.locale),
+                    telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
+                    slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
+                    slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
+                    updated_at = excluded.updated_at
+                WHERE excluded.locale IS NOT users.locale
+                    OR excluded.telegram_chat_id IS NOT users.telegram_chat_id
+                    OR excluded.slack_team_id IS NOT users.slack_team_id
+                    OR excluded.slack_user_id IS NOT users.slack_user_id
+                """
+        ).execute(arguments: [
+            user.id, user.locale, user.telegramChatId, user.slack?.teamId, user.slack?.userId,
+            now.timeIntervalSince1970,
+        ])
     }
 
     static func saveBinding(_ event: RobotEvent, at now: Date, in db: Database) throws {
         let account = event.account
         // A binding is as old as the platform says; failing that, as old as this event.
         let boundAt = account.boundAt ?? event.occurredAt
-        try db.cachedStatement(sql: """
-            INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (account_id) DO UPDATE SET
-                user_id = excluded.user_id, exchange = excluded.exchange,
-                label = coalesce(excluded.label, bindings.label),
-                api_key_hint = coalesce(excluded.api_key_hint, bindings.api_key_hint),
-                bound_at = excluded.bound_at, updated_at = excluded.updated_at
-            """).execute(arguments: [
-                account.id, event.user.id, account.exchange, account.label, account.apiKeyHint,
-                boundAt.timeIntervalSince1970, now.timeIntervalSince1970,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (account_id) DO UPDATE SET
+                    user_id = excluded.user_id, exchange = excluded.exchange,
+                    label = coalesce(excluded.label, bindings.label),
+                    api_key_hint = coalesce(excluded.api_key_hint, bindings.api_key_hint),
+                    bound_at = excluded.bound_at, updated_at = excluded.updated_at
+                """
+        ).execute(arguments: [
+            account.id, event.user.id, account.exchange, account.label, account.apiKeyHint,
+            boundAt.timeIntervalSince1970, now.timeIntervalSince1970,
+        ])
     }
 
     static func openIncidents(userID: String, accountID: String, in db: Database) throws -> [Incident] {
         try Row.fetchAll(
             db.cachedStatement(
-                sql: "SELECT * FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL ORDER BY opened_at"),
+                sql: "SELECT * FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL ORDER BY opened_at"
+            ),
             arguments: [userID, accountID]
         ).map(incident(from:))
     }
 
     static func save(_ incident: Incident, in db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
-                                   announce_at, reminders_sent, resolved_at, resolution)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET
-                robots = excluded.robots, reason = excluded.reason,
-                reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                resolution = excluded.resolution
-            """).execute(arguments: [
-                incident.id, incident.userID, incident.accountID, incident.exchange, incident.cause.rawValue,
-                try json(incident.robots), try json(incident.reason), incident.openedAt.timeIntervalSince1970,
-                incident.announceAt.timeIntervalSince1970, incident.remindersSent,
-                incident.resolvedAt?.timeIntervalSince1970, incident.resolution?.rawValue,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
+                                       announce_at, reminders_sent, resolved_at, resolution)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    robots = excluded.robots, reason = excluded.reason,
+                    reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
+                    resolution = excluded.resolution
+                """
+        ).execute(arguments: [
+            incident.id, incident.userID, incident.accountID, incident.exchange, incident.cause.rawValue,
+            try json(incident.robots), try json(incident.reason), incident.openedAt.timeIntervalSince1970,
+            incident.announceAt.timeIntervalSince1970, incident.remindersSent,
+            incident.resolvedAt?.timeIntervalSince1970, incident.resolution?.rawValue,
+        ])
     }
 
     static func enqueue(_ notice: IncidentNotice, now: Date, in db: Database) throws {
@@ -110,9 +126,11 @@ extension SQLiteStore {
             case .resolve: ("resolve", now, 0)
             case .withdraw: ("withdraw", now, 0)
             }
-        try db.cachedStatement(sql: """
-            INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, ?, ?, ?, ?)
-            """).execute(arguments: [notice.incidentID, kind, dueAt.timeIntervalSince1970, now.timeIntervalSince1970, priority])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [notice.incidentID, kind, dueAt.timeIntervalSince1970, now.timeIntervalSince1970, priority])
     }
 
     // MARK: Rows
@@ -123,7 +141,10 @@ extension SQLiteStore {
             throw Error.corruptRow(table: "incidents", detail: "unknown cause \(causeText)")
         }
         return Incident(
-            id: row["id"], userID: row["user_id"], accountID: row["account_id"], exchange: row["exchange"],
+            id: row["id"],
+            userID: row["user_id"],
+            accountID: row["account_id"],
+            exchange: row["exchange"],
             cause: cause,
             robots: try decode([Incident.AffectedRobot].self, row["robots"], table: "incidents"),
             reason: try decode(RobotEvent.Reason.self, row["reason"], table: "incidents"),
@@ -131,7 +152,8 @@ extension SQLiteStore {
             announceAt: Date(timeIntervalSince1970: row["announce_at"]),
             remindersSent: row["reminders_sent"],
             resolvedAt: (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            resolution: (row["resolution"] as String?).flatMap(Incident.Resolution.init(rawValue:)))
+            resolution: (row["resolution"] as String?).flatMap(Incident.Resolution.init(rawValue:))
+        )
     }
 
     static func notice(from row: Row) throws -> PendingNotice {

@@ -6,168 +6,191 @@ extension SQLiteStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1_events_incidents") { db in
-            try db.execute(sql: """
-                CREATE TABLE inbox (
-                    webhook_id TEXT PRIMARY KEY NOT NULL,
-                    type TEXT NOT NULL,
-                    user_id TEXT NOT NULL,
-                    account_id TEXT NOT NULL,
-                    robot_id TEXT,
-                    cause TEXT,
-                    occurred_at REAL NOT NULL,
-                    received_at REAL NOT NULL,
-                    body BLOB NOT NULL
-                ) WITHOUT ROWID;
+            try db.execute(
+                sql: """
+                    CREATE TABLE inbox (
+                        webhook_id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        account_id TEXT NOT NULL,
+                        robot_id TEXT,
+                        cause TEXT,
+                        occurred_at REAL NOT NULL,
+                        received_at REAL NOT NULL,
+                        body BLOB NOT NULL
+                    ) WITHOUT ROWID;
 
-                CREATE TABLE users (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    locale TEXT,
-                    telegram_chat_id INTEGER,
-                    slack_team_id TEXT,
-                    slack_user_id TEXT,
-                    updated_at REAL NOT NULL
-                ) WITHOUT ROWID;
+                    CREATE TABLE users (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        locale TEXT,
+                        telegram_chat_id INTEGER,
+                        slack_team_id TEXT,
+                        slack_user_id TEXT,
+                        updated_at REAL NOT NULL
+                    ) WITHOUT ROWID;
 
-                CREATE TABLE bindings (
-                    account_id TEXT PRIMARY KEY NOT NULL,
-                    user_id TEXT NOT NULL,
-                    exchange TEXT NOT NULL,
-                    label TEXT,
-                    api_key_hint TEXT,
-                    bound_at REAL,
-                    updated_at REAL NOT NULL
-                ) WITHOUT ROWID;
-                CREATE INDEX bindings_user ON bindings(user_id);
+                    CREATE TABLE bindings (
+                        account_id TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL,
+                        exchange TEXT NOT NULL,
+                        label TEXT,
+                        api_key_hint TEXT,
+                        bound_at REAL,
+                        updated_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX bindings_user ON bindings(user_id);
 
-                CREATE TABLE incidents (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    user_id TEXT NOT NULL,
-                    account_id TEXT NOT NULL,
-                    exchange TEXT NOT NULL,
-                    cause TEXT NOT NULL,
-                    robots TEXT NOT NULL,
-                    reason TEXT NOT NULL,
-                    opened_at REAL NOT NULL,
-                    announce_at REAL NOT NULL,
-                    reminders_sent INTEGER NOT NULL DEFAULT 0,
-                    resolved_at REAL,
-                    resolution TEXT
-                ) WITHOUT ROWID;
-                CREATE INDEX incidents_open ON incidents(user_id, account_id) WHERE resolved_at IS NULL;
+                    CREATE TABLE incidents (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL,
+                        account_id TEXT NOT NULL,
+                        exchange TEXT NOT NULL,
+                        cause TEXT NOT NULL,
+                        robots TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        opened_at REAL NOT NULL,
+                        announce_at REAL NOT NULL,
+                        reminders_sent INTEGER NOT NULL DEFAULT 0,
+                        resolved_at REAL,
+                        resolution TEXT
+                    ) WITHOUT ROWID;
+                    CREATE INDEX incidents_open ON incidents(user_id, account_id) WHERE resolved_at IS NULL;
 
-                CREATE TABLE notices (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    incident_id TEXT NOT NULL REFERENCES incidents(id),
-                    kind TEXT NOT NULL,
-                    due_at REAL NOT NULL,
-                    created_at REAL NOT NULL,
-                    status TEXT NOT NULL DEFAULT 'pending'
-                );
-                CREATE INDEX notices_pending ON notices(due_at) WHERE status = 'pending';
-                """)
+                    CREATE TABLE notices (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        incident_id TEXT NOT NULL REFERENCES incidents(id),
+                        kind TEXT NOT NULL,
+                        due_at REAL NOT NULL,
+                        created_at REAL NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'pending'
+                    );
+                    CREATE INDEX notices_pending ON notices(due_at) WHERE status = 'pending';
+                    """
+            )
         }
         migrator.registerMigration("v2_chats_conversations_delivery") { db in
-            try db.execute(sql: """
-                CREATE TABLE links (
-                    token_hash TEXT PRIMARY KEY NOT NULL,
-                    user_id TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    expires_at REAL NOT NULL,
-                    used_at REAL,
-                    used_by TEXT
-                ) WITHOUT ROWID;
+            try db.execute(
+                sql: """
+                    CREATE TABLE links (
+                        token_hash TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        expires_at REAL NOT NULL,
+                        used_at REAL,
+                        used_by TEXT
+                    ) WITHOUT ROWID;
 
-                CREATE TABLE chats (
-                    address TEXT PRIMARY KEY NOT NULL,
-                    user_id TEXT NOT NULL,
-                    linked_at REAL NOT NULL,
-                    blocked_at REAL
-                ) WITHOUT ROWID;
-                CREATE INDEX chats_user ON chats(user_id);
+                    CREATE TABLE chats (
+                        address TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL,
+                        linked_at REAL NOT NULL,
+                        blocked_at REAL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX chats_user ON chats(user_id);
 
-                CREATE TABLE updates (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    channel TEXT NOT NULL,
-                    external_id TEXT NOT NULL,
-                    payload BLOB NOT NULL,
-                    received_at REAL NOT NULL,
-                    processed_at REAL,
-                    UNIQUE (channel, external_id)
-                );
-                CREATE INDEX updates_pending ON updates(id) WHERE processed_at IS NULL;
+                    CREATE TABLE updates (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        channel TEXT NOT NULL,
+                        external_id TEXT NOT NULL,
+                        payload BLOB NOT NULL,
+                        received_at REAL NOT NULL,
+                        processed_at REAL,
+                        UNIQUE (channel, external_id)
+                    );
+                    CREATE INDEX updates_pending ON updates(id) WHERE processed_at IS NULL;
 
-                CREATE TABLE conversations (
-                    address TEXT PRIMARY KEY NOT NULL,
-                    key_id TEXT NOT NULL,
-                    sealed BLOB NOT NULL,
-                    active_at REAL NOT NULL
-                ) WITHOUT ROWID;
+                    CREATE TABLE conversations (
+                        address TEXT PRIMARY KEY NOT NULL,
+                        key_id TEXT NOT NULL,
+                        sealed BLOB NOT NULL,
+                        active_at REAL NOT NULL
+                    ) WITHOUT ROWID;
 
-                ALTER TABLE notices ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE notices ADD COLUMN first_attempt_at REAL;
-                ALTER TABLE notices ADD COLUMN last_error TEXT;
-                ALTER TABLE notices ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE notices ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE notices ADD COLUMN first_attempt_at REAL;
+                    ALTER TABLE notices ADD COLUMN last_error TEXT;
+                    ALTER TABLE notices ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
 
-                CREATE TABLE incident_messages (
-                    incident_id TEXT NOT NULL REFERENCES incidents(id),
-                    address TEXT NOT NULL,
-                    message_id TEXT NOT NULL,
-                    PRIMARY KEY (incident_id, address)
-                ) WITHOUT ROWID;
+                    CREATE TABLE incident_messages (
+                        incident_id TEXT NOT NULL REFERENCES incidents(id),
+                        address TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        PRIMARY KEY (incident_id, address)
+                    ) WITHOUT ROWID;
 
-                ALTER TABLE bindings ADD COLUMN credentials_key_id TEXT;
-                ALTER TABLE bindings ADD COLUMN credentials BLOB;
-                ALTER TABLE bindings ADD COLUMN trading_expires_at REAL;
-                ALTER TABLE bindings ADD COLUMN checked_at REAL;
+                    ALTER TABLE bindings ADD COLUMN credentials_key_id TEXT;
+                    ALTER TABLE bindings ADD COLUMN credentials BLOB;
+                    ALTER TABLE bindings ADD COLUMN trading_expires_at REAL;
+                    ALTER TABLE bindings ADD COLUMN checked_at REAL;
 
-                CREATE TABLE check_failures (
-                    account_id TEXT NOT NULL,
-                    failed_at REAL NOT NULL
-                );
-                CREATE INDEX check_failures_account ON check_failures(account_id, failed_at);
-                """)
+                    CREATE TABLE check_failures (
+                        account_id TEXT NOT NULL,
+                        failed_at REAL NOT NULL
+                    );
+                    CREATE INDEX check_failures_account ON check_failures(account_id, failed_at);
+                    """
+            )
         }
         migrator.registerMigration("v3_binding_updates") { db in
-            try db.execute(sql: """
-                CREATE TABLE binding_updates (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    address TEXT NOT NULL,
-                    account_id TEXT NOT NULL,
-                    key_id TEXT NOT NULL,
-                    sealed BLOB NOT NULL,
-                    status TEXT NOT NULL DEFAULT 'pending',
-                    due_at REAL NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    first_attempt_at REAL,
-                    last_error TEXT,
-                    created_at REAL NOT NULL,
-                    ended_at REAL
-                ) WITHOUT ROWID;
-                CREATE INDEX binding_updates_due ON binding_updates(due_at) WHERE status = 'pending';
-                CREATE INDEX binding_updates_chat ON binding_updates(address) WHERE status = 'pending';
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE binding_updates (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        address TEXT NOT NULL,
+                        account_id TEXT NOT NULL,
+                        key_id TEXT NOT NULL,
+                        sealed BLOB NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'pending',
+                        due_at REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        first_attempt_at REAL,
+                        last_error TEXT,
+                        created_at REAL NOT NULL,
+                        ended_at REAL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX binding_updates_due ON binding_updates(due_at) WHERE status = 'pending';
+                    CREATE INDEX binding_updates_chat ON binding_updates(address) WHERE status = 'pending';
+                    """
+            )
         }
         migrator.registerMigration("v4_slack_installations") { db in
-            try db.execute(sql: """
-                CREATE TABLE slack_installations (
-                    team_id TEXT PRIMARY KEY NOT NULL,
-                    team_name TEXT,
-                    bot_user_id TEXT,
-                    key_id TEXT NOT NULL,
-                    sealed BLOB NOT NULL,
-                    installed_at REAL NOT NULL
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE slack_installations (
+                        team_id TEXT PRIMARY KEY NOT NULL,
+                        team_name TEXT,
+                        bot_user_id TEXT,
+                        key_id TEXT NOT NULL,
+                        sealed BLOB NOT NULL,
+                        installed_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    """
+            )
         }
         migrator.registerMigration("v5_update_lanes") { db in
-            try db.execute(sql: """
-                ALTER TABLE updates ADD COLUMN lane TEXT;
-                CREATE TABLE lane_leases (
-                    lane TEXT PRIMARY KEY NOT NULL,
-                    owner TEXT NOT NULL,
-                    lease_until REAL NOT NULL
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE updates ADD COLUMN lane TEXT;
+                    CREATE TABLE lane_leases (
+                        lane TEXT PRIMARY KEY NOT NULL,
+                        owner TEXT NOT NULL,
+                        lease_until REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        migrator.registerMigration("v6_chat_languages") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE chat_languages (
+                        address TEXT PRIMARY KEY NOT NULL,
+                        chosen TEXT,
+                        chosen_at REAL,
+                        reported TEXT,
+                        reported_at REAL
+                    ) WITHOUT ROWID;
+                    """
+            )
         }
         return migrator
     }

@@ -16,7 +16,8 @@ extension SQLiteStore: SlackInstallationStore {
                 arguments: [
                     installation.teamID, installation.teamName, installation.botUserID, installation.sealedToken.keyID,
                     installation.sealedToken.data, installation.installedAt.timeIntervalSince1970,
-                ])
+                ]
+            )
         }
     }
 
@@ -24,9 +25,12 @@ extension SQLiteStore: SlackInstallationStore {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM slack_installations WHERE team_id = ?", arguments: [teamID]).map { row in
                 SlackInstallation(
-                    teamID: row["team_id"], teamName: row["team_name"], botUserID: row["bot_user_id"],
+                    teamID: row["team_id"],
+                    teamName: row["team_name"],
+                    botUserID: row["bot_user_id"],
                     sealedToken: SealedData(keyID: row["key_id"], data: row["sealed"]),
-                    installedAt: Date(timeIntervalSince1970: row["installed_at"]))
+                    installedAt: Date(timeIntervalSince1970: row["installed_at"])
+                )
             }
         }
     }

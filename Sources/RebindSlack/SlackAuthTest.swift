@@ -16,7 +16,12 @@ public struct SlackAuthTest: SlackMethod, Equatable {
         public var isEnterpriseInstall: Bool?
 
         public init(
-            url: String? = nil, team: String? = nil, user: String? = nil, teamID: String, userID: String, botID: String? = nil,
+            url: String? = nil,
+            team: String? = nil,
+            user: String? = nil,
+            teamID: String,
+            userID: String,
+            botID: String? = nil,
             isEnterpriseInstall: Bool? = nil
         ) {
             self.url = url

@@ -29,9 +29,13 @@ public enum SlackBlock: Codable, Sendable, Equatable {
         case .section(let text, _):
             text.text.isEmpty || text.text.count > Self.sectionTextLimit ? "section text must be 1–3,000 characters" : nil
         case .actions(let elements, _):
-            if elements.isEmpty || elements.count > Self.actionsLimit { "an actions block holds 1–25 elements" }
-            else if Set(elements.map(\.actionID)).count != elements.count { "action_ids must be unique within a block" }
-            else { elements.lazy.compactMap(\.problem).first }
+            if elements.isEmpty || elements.count > Self.actionsLimit {
+                "an actions block holds 1–25 elements"
+            } else if Set(elements.map(\.actionID)).count != elements.count {
+                "action_ids must be unique within a block"
+            } else {
+                elements.lazy.compactMap(\.problem).first
+            }
         case .input(let blockID, let label, _, _, _):
             blockID.isEmpty || label.text.isEmpty || label.text.count > 2_000 ? "an input needs a block_id and a 1–2,000 character label" : nil
         case .divider:
@@ -54,15 +58,20 @@ public enum SlackBlock: Codable, Sendable, Equatable {
             self = .actions(elements: try container.decode([SlackButton].self, forKey: .elements), blockID: blockID)
         case "input":
             self = .input(
-                blockID: blockID ?? "", label: try container.decode(SlackText.self, forKey: .label),
+                blockID: blockID ?? "",
+                label: try container.decode(SlackText.self, forKey: .label),
                 element: try container.decode(SlackPlainTextInput.self, forKey: .element),
                 hint: try container.decodeIfPresent(SlackText.self, forKey: .hint),
-                optional: try container.decodeIfPresent(Bool.self, forKey: .optional) ?? false)
+                optional: try container.decodeIfPresent(Bool.self, forKey: .optional) ?? false
+            )
         case "divider":
             self = .divider(blockID: blockID)
         case let other:
             throw DecodingError.dataCorruptedError(
-                forKey: .type, in: container, debugDescription: "block type \"\(other)\" is not one Rebind uses")
+                forKey: .type,
+                in: container,
+                debugDescription: "block type \"\(other)\" is not one Rebind uses"
+            )
         }
     }
 

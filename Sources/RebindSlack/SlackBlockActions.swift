@@ -17,8 +17,16 @@ public struct SlackBlockActions: Codable, Sendable, Equatable {
     public var responseURL: String?
 
     public init(
-        triggerID: String, user: SlackUserRef, team: SlackTeamRef? = nil, apiAppID: String? = nil, container: Container? = nil,
-        channel: Channel? = nil, message: Message? = nil, view: SlackViewInfo? = nil, actions: [Action], responseURL: String? = nil
+        triggerID: String,
+        user: SlackUserRef,
+        team: SlackTeamRef? = nil,
+        apiAppID: String? = nil,
+        container: Container? = nil,
+        channel: Channel? = nil,
+        message: Message? = nil,
+        view: SlackViewInfo? = nil,
+        actions: [Action],
+        responseURL: String? = nil
     ) {
         self.triggerID = triggerID
         self.user = user
@@ -89,7 +97,14 @@ public struct SlackBlockActions: Codable, Sendable, Equatable {
         public var url: String?
         public var actionTS: String?
 
-        public init(type: String = "button", actionID: String, blockID: String? = nil, value: String? = nil, url: String? = nil, actionTS: String? = nil) {
+        public init(
+            type: String = "button",
+            actionID: String,
+            blockID: String? = nil,
+            value: String? = nil,
+            url: String? = nil,
+            actionTS: String? = nil
+        ) {
             self.type = type
             self.actionID = actionID
             self.blockID = blockID

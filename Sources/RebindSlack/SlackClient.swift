@@ -20,7 +20,10 @@ public struct SlackClient: Sendable {
 
     /// Throws `.invalidToken` when the token has characters a header can't carry as they are.
     public init(
-        baseURL: String = SlackClient.defaultBaseURL, token: Secret, transport: any HTTPTransport, timeout: TimeInterval = 10,
+        baseURL: String = SlackClient.defaultBaseURL,
+        token: Secret,
+        transport: any HTTPTransport,
+        timeout: TimeInterval = 10,
         logger: Logger = Logger(label: "rebind.slack")
     ) throws(Error) {
         guard Self.isValidToken(token.value) else { throw .invalidToken }
@@ -110,12 +113,15 @@ public struct SlackClient: Sendable {
             throw .invalidRequest(method: method, reason: "the arguments did not encode: \(redacted(String(describing: error)))")
         }
         let request = HTTPRequest(
-            method: "POST", url: "\(baseURL)/\(method)",
+            method: "POST",
+            url: "\(baseURL)/\(method)",
             headers: [
                 ("Authorization", "Bearer \(token.value)"), ("Content-Type", "application/json; charset=utf-8"),
                 ("Accept", "application/json"),
             ],
-            body: body, timeout: timeout ?? self.timeout)
+            body: body,
+            timeout: timeout ?? self.timeout
+        )
         return try await Self.exchange(method: method, request: request, transport: transport, logger: logger, redact: redacted)
     }
 
@@ -126,7 +132,11 @@ public struct SlackClient: Sendable {
     /// Sends a Web API request and reads Slack's answer into `Result`, or throws what went
     /// wrong. `redact` scrubs the caller's secrets from any text that goes into an error or log.
     static func exchange<Result: Decodable>(
-        method: String, request: HTTPRequest, transport: any HTTPTransport, logger: Logger, redact: (String) -> String
+        method: String,
+        request: HTTPRequest,
+        transport: any HTTPTransport,
+        logger: Logger,
+        redact: (String) -> String
     ) async throws(Error) -> Result {
         let response: HTTPResponse
         do {
@@ -150,7 +160,8 @@ public struct SlackClient: Sendable {
             let error = redact(status.error ?? (status.ok ? "HTTP \(response.status)" : "unknown_error"))
             logger.debug(
                 "Slack refused a call",
-                metadata: ["slack.method": "\(method)", "http.status": "\(response.status)", "slack.error": "\(error)"])
+                metadata: ["slack.method": "\(method)", "http.status": "\(response.status)", "slack.error": "\(error)"]
+            )
             throw .refused(method: method, error: error, status: response.status, retryAfter: retryAfter)
         }
         do {

@@ -19,8 +19,16 @@ public struct SlackEvent: Codable, Sendable, Equatable {
     public var team: String?
 
     public init(
-        type: String, subtype: String? = nil, channel: String? = nil, channelType: String? = nil, user: String? = nil,
-        text: String? = nil, ts: String? = nil, eventTS: String? = nil, botID: String? = nil, team: String? = nil
+        type: String,
+        subtype: String? = nil,
+        channel: String? = nil,
+        channelType: String? = nil,
+        user: String? = nil,
+        text: String? = nil,
+        ts: String? = nil,
+        eventTS: String? = nil,
+        botID: String? = nil,
+        team: String? = nil
     ) {
         self.type = type
         self.subtype = subtype

@@ -18,8 +18,12 @@ public struct SlackOAuth: Sendable {
     public static let methodName = "oauth.v2.access"
 
     public init(
-        baseURL: String = SlackClient.defaultBaseURL, clientID: String, clientSecret: Secret, transport: any HTTPTransport,
-        timeout: TimeInterval = 10, logger: Logger = Logger(label: "rebind.slack")
+        baseURL: String = SlackClient.defaultBaseURL,
+        clientID: String,
+        clientSecret: Secret,
+        transport: any HTTPTransport,
+        timeout: TimeInterval = 10,
+        logger: Logger = Logger(label: "rebind.slack")
     ) {
         self.baseURL = SlackClient.trimmed(baseURL)
         self.clientID = clientID
@@ -39,9 +43,12 @@ public struct SlackOAuth: Sendable {
         var fields: [(name: String, value: String)] = [("client_id", clientID), ("client_secret", clientSecret.value), ("code", code)]
         if let redirectURI { fields.append(("redirect_uri", redirectURI)) }
         let request = HTTPRequest(
-            method: "POST", url: "\(baseURL)/\(Self.methodName)",
+            method: "POST",
+            url: "\(baseURL)/\(Self.methodName)",
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: SlackForm(fields: fields).encoded, timeout: timeout)
+            body: SlackForm(fields: fields).encoded,
+            timeout: timeout
+        )
         return try await SlackClient.exchange(method: Self.methodName, request: request, transport: transport, logger: logger) { text in
             text.replacing(clientSecret.value, with: "<redacted>").replacing(code, with: "<code>")
         }

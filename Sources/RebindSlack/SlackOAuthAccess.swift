@@ -18,8 +18,15 @@ public struct SlackOAuthAccess: Decodable, Sendable, Equatable {
     public var isEnterpriseInstall: Bool?
 
     public init(
-        accessToken: Secret, tokenType: String? = "bot", scope: String? = nil, botUserID: String? = nil, appID: String? = nil,
-        team: Team, enterprise: Team? = nil, authedUser: SlackUserRef? = nil, isEnterpriseInstall: Bool? = nil
+        accessToken: Secret,
+        tokenType: String? = "bot",
+        scope: String? = nil,
+        botUserID: String? = nil,
+        appID: String? = nil,
+        team: Team,
+        enterprise: Team? = nil,
+        authedUser: SlackUserRef? = nil,
+        isEnterpriseInstall: Bool? = nil
     ) {
         self.accessToken = accessToken
         self.tokenType = tokenType

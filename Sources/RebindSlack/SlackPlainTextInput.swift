@@ -10,8 +10,12 @@ public struct SlackPlainTextInput: Codable, Sendable, Equatable {
     public var maxLength: Int?
 
     public init(
-        actionID: String, placeholder: SlackText? = nil, initialValue: String? = nil, multiline: Bool? = nil,
-        minLength: Int? = nil, maxLength: Int? = nil
+        actionID: String,
+        placeholder: SlackText? = nil,
+        initialValue: String? = nil,
+        multiline: Bool? = nil,
+        minLength: Int? = nil,
+        maxLength: Int? = nil
     ) {
         self.actionID = actionID
         self.placeholder = placeholder

@@ -13,7 +13,14 @@ public struct SlackPostMessage: SlackMethod, Equatable {
     public var unfurlLinks: Bool?
     public var unfurlMedia: Bool?
 
-    public init(channel: String, text: String, blocks: [SlackBlock]? = nil, mrkdwn: Bool? = nil, unfurlLinks: Bool? = false, unfurlMedia: Bool? = false) {
+    public init(
+        channel: String,
+        text: String,
+        blocks: [SlackBlock]? = nil,
+        mrkdwn: Bool? = nil,
+        unfurlLinks: Bool? = false,
+        unfurlMedia: Bool? = false
+    ) {
         self.channel = channel
         self.text = text
         self.blocks = blocks

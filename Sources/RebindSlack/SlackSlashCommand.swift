@@ -20,8 +20,17 @@ public struct SlackSlashCommand: Sendable, Equatable {
     public var apiAppID: String?
 
     public init(
-        command: String, text: String, userID: String, teamID: String, channelID: String, triggerID: String, responseURL: String,
-        userName: String? = nil, teamDomain: String? = nil, channelName: String? = nil, enterpriseID: String? = nil,
+        command: String,
+        text: String,
+        userID: String,
+        teamID: String,
+        channelID: String,
+        triggerID: String,
+        responseURL: String,
+        userName: String? = nil,
+        teamDomain: String? = nil,
+        channelName: String? = nil,
+        enterpriseID: String? = nil,
         apiAppID: String? = nil
     ) {
         self.command = command

@@ -21,8 +21,15 @@ public struct SlackView: Codable, Sendable, Equatable {
     public var externalID: String?
 
     public init(
-        title: SlackText, blocks: [SlackBlock], submit: SlackText? = nil, close: SlackText? = nil, callbackID: String? = nil,
-        privateMetadata: String? = nil, clearOnClose: Bool? = nil, notifyOnClose: Bool? = nil, externalID: String? = nil
+        title: SlackText,
+        blocks: [SlackBlock],
+        submit: SlackText? = nil,
+        close: SlackText? = nil,
+        callbackID: String? = nil,
+        privateMetadata: String? = nil,
+        clearOnClose: Bool? = nil,
+        notifyOnClose: Bool? = nil,
+        externalID: String? = nil
     ) {
         self.title = title
         self.blocks = blocks

@@ -15,8 +15,15 @@ public struct SlackViewInfo: Codable, Sendable, Equatable {
     public var state: State?
 
     public init(
-        id: String, teamID: String? = nil, type: String? = "modal", callbackID: String? = nil, privateMetadata: String? = nil,
-        hash: String? = nil, rootViewID: String? = nil, externalID: String? = nil, state: State? = nil
+        id: String,
+        teamID: String? = nil,
+        type: String? = "modal",
+        callbackID: String? = nil,
+        privateMetadata: String? = nil,
+        hash: String? = nil,
+        rootViewID: String? = nil,
+        externalID: String? = nil,
+        state: State? = nil
     ) {
         self.id = id
         self.teamID = teamID

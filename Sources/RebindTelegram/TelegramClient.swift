@@ -21,7 +21,10 @@ public struct TelegramClient: Sendable {
 
     /// Throws `.invalidToken` when the token has characters a URL path can't carry as they are.
     public init(
-        baseURL: String = TelegramClient.defaultBaseURL, token: Secret, transport: any HTTPTransport, timeout: TimeInterval = 10,
+        baseURL: String = TelegramClient.defaultBaseURL,
+        token: Secret,
+        transport: any HTTPTransport,
+        timeout: TimeInterval = 10,
         logger: Logger = Logger(label: "rebind.telegram")
     ) throws(Error) {
         guard Self.isValidToken(token.value) else { throw .invalidToken }
@@ -63,7 +66,7 @@ public struct TelegramClient: Sendable {
         if let problem = parameters.replyMarkup?.problem { throw .invalidRequest(method: TelegramEditMessageText.name, reason: problem) }
         do throws(Error) {
             return try await call(parameters).result
-        } catch where error.isMessageNotModified {
+        } catch  where error.isMessageNotModified {
             logger.debug("Telegram message already up to date", metadata: ["telegram.method": "\(TelegramEditMessageText.name)"])
             return nil
         }
@@ -120,9 +123,12 @@ public struct TelegramClient: Sendable {
             throw .invalidRequest(method: method, reason: "the parameters did not encode: \(redacted(String(describing: error)))")
         }
         let request = HTTPRequest(
-            method: "POST", url: "\(baseURL)/bot\(token.value)/\(method)",
+            method: "POST",
+            url: "\(baseURL)/bot\(token.value)/\(method)",
             headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
-            body: body, timeout: timeout ?? self.timeout)
+            body: body,
+            timeout: timeout ?? self.timeout
+        )
 
         let response: HTTPResponse
         do {
@@ -151,7 +157,8 @@ public struct TelegramClient: Sendable {
                 metadata: [
                     "telegram.method": "\(method)", "http.status": "\(response.status)",
                     "telegram.error_code": "\(code)", "telegram.description": "\(description)",
-                ])
+                ]
+            )
             throw .refused(method: method, errorCode: code, description: description, retryAfter: envelope.parameters?.retryAfter)
         }
         guard let result = envelope.result else {

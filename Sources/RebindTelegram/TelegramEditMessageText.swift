@@ -12,8 +12,12 @@ public struct TelegramEditMessageText: TelegramMethod, Equatable {
     public var replyMarkup: TelegramInlineKeyboardMarkup?
 
     public init(
-        chatID: Int64, messageID: Int64, text: String, parseMode: String? = "HTML",
-        linkPreviewOptions: TelegramLinkPreviewOptions? = .disabled, replyMarkup: TelegramInlineKeyboardMarkup? = nil
+        chatID: Int64,
+        messageID: Int64,
+        text: String,
+        parseMode: String? = "HTML",
+        linkPreviewOptions: TelegramLinkPreviewOptions? = .disabled,
+        replyMarkup: TelegramInlineKeyboardMarkup? = nil
     ) {
         self.chatID = chatID
         self.messageID = messageID

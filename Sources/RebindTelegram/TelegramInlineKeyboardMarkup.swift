@@ -22,7 +22,8 @@ extension TelegramInlineKeyboardMarkup {
                 case (let data?, nil):
                     let bytes = data.utf8.count
                     if bytes == 0 || bytes > TelegramInlineKeyboardButton.maximumCallbackDataBytes {
-                        return "\(place) has \(bytes) bytes of callback data; Telegram takes 1–\(TelegramInlineKeyboardButton.maximumCallbackDataBytes)"
+                        return
+                            "\(place) has \(bytes) bytes of callback data; Telegram takes 1–\(TelegramInlineKeyboardButton.maximumCallbackDataBytes)"
                     }
                 case (nil, let url?):
                     if url.isEmpty { return "\(place) has an empty URL" }

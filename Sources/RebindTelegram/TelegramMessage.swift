@@ -17,8 +17,13 @@ public struct TelegramMessage: Codable, Sendable, Equatable {
     public var replyMarkup: TelegramInlineKeyboardMarkup?
 
     public init(
-        messageID: Int64, from: TelegramUser? = nil, chat: TelegramChat, date: Int64, editDate: Int64? = nil,
-        text: String? = nil, replyMarkup: TelegramInlineKeyboardMarkup? = nil
+        messageID: Int64,
+        from: TelegramUser? = nil,
+        chat: TelegramChat,
+        date: Int64,
+        editDate: Int64? = nil,
+        text: String? = nil,
+        replyMarkup: TelegramInlineKeyboardMarkup? = nil
     ) {
         self.messageID = messageID
         self.from = from

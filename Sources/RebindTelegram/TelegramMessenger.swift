@@ -17,7 +17,8 @@ public struct TelegramMessenger: ChatMessenger {
         let (text, parseMode, markup) = try Self.parts(of: message)
         do {
             let sent = try await client.sendMessage(
-                TelegramSendMessage(chatID: chatID, text: text, parseMode: parseMode, replyMarkup: markup))
+                TelegramSendMessage(chatID: chatID, text: text, parseMode: parseMode, replyMarkup: markup)
+            )
             return String(sent.messageID)
         } catch {
             throw error.deliveryError
@@ -30,7 +31,8 @@ public struct TelegramMessenger: ChatMessenger {
         let (text, parseMode, markup) = try Self.parts(of: message)
         do {
             try await client.editMessageText(
-                TelegramEditMessageText(chatID: chatID, messageID: id, text: text, parseMode: parseMode, replyMarkup: markup))
+                TelegramEditMessageText(chatID: chatID, messageID: id, text: text, parseMode: parseMode, replyMarkup: markup)
+            )
         } catch {
             throw error.deliveryError
         }
@@ -44,6 +46,14 @@ public struct TelegramMessenger: ChatMessenger {
         let id = try Self.messageID(messageID)
         do {
             try await client.deleteMessage(chatID: chatID, messageID: id)
+        } catch {
+            throw error.deliveryError
+        }
+    }
+
+    public func acknowledge(interactionID: String, text: String?) async throws(DeliveryError) {
+        do {
+            try await client.answerCallbackQuery(TelegramAnswerCallbackQuery(callbackQueryID: interactionID, text: text))
         } catch {
             throw error.deliveryError
         }

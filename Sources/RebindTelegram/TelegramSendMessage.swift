@@ -12,8 +12,11 @@ public struct TelegramSendMessage: TelegramMethod, Equatable {
     public var replyMarkup: TelegramInlineKeyboardMarkup?
 
     public init(
-        chatID: Int64, text: String, parseMode: String? = "HTML",
-        linkPreviewOptions: TelegramLinkPreviewOptions? = .disabled, replyMarkup: TelegramInlineKeyboardMarkup? = nil
+        chatID: Int64,
+        text: String,
+        parseMode: String? = "HTML",
+        linkPreviewOptions: TelegramLinkPreviewOptions? = .disabled,
+        replyMarkup: TelegramInlineKeyboardMarkup? = nil
     ) {
         self.chatID = chatID
         self.text = text

@@ -9,7 +9,11 @@ public struct TelegramUser: Codable, Sendable, Equatable {
     public var languageCode: String?
 
     public init(
-        id: Int64, isBot: Bool = false, firstName: String, lastName: String? = nil, username: String? = nil,
+        id: Int64,
+        isBot: Bool = false,
+        firstName: String,
+        lastName: String? = nil,
+        username: String? = nil,
         languageCode: String? = nil
     ) {
         self.id = id

@@ -70,7 +70,8 @@ public final class FakeBinanceServer: Sendable {
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
-        _ scenario: Scenario, now: @escaping @Sendable () -> Date = { Date() },
+        _ scenario: Scenario,
+        now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakeBinanceServer) async throws -> Result
     ) async throws -> Result {
         try await withShutdown(try await start(scenario, now: now), shutdown: { try await $0.shutdown() }, body)
@@ -96,12 +97,22 @@ public final class FakeBinanceServer: Sendable {
             case .hang: return .hang
             case .rateLimited:
                 return .respond(
-                    status: 429, headers: [("Content-Type", "application/json"), ("Retry-After", "60")],
-                    body: Self.error(-1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."))
+                    status: 429,
+                    headers: [("Content-Type", "application/json"), ("Retry-After", "60")],
+                    body: Self.error(
+                        -1003,
+                        "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
+                    )
+                )
             case .ipBanned:
                 return .respond(
-                    status: 418, headers: [("Content-Type", "application/json"), ("Retry-After", "120")],
-                    body: Self.error(-1003, "Way too much request weight used; IP banned until 1700000000000. Please use WebSocket Streams for live updates to avoid bans."))
+                    status: 418,
+                    headers: [("Content-Type", "application/json"), ("Retry-After", "120")],
+                    body: Self.error(
+                        -1003,
+                        "Way too much request weight used; IP banned until 1700000000000. Please use WebSocket Streams for live updates to avoid bans."
+                    )
+                )
             case .unavailable:
                 return .json(503, Self.error(-1001, "Internal error; unable to process your request. Please try again."))
             default:
@@ -148,8 +159,10 @@ public final class FakeBinanceServer: Sendable {
                 .filter { !$0.hasPrefix("signature=") }.joined(separator: "&")
             guard let mac = Self.bytes(hex: signature),
                 HMAC<SHA256>.isValidAuthenticationCode(
-                    mac, authenticating: Data((signed + request.bodyText).utf8),
-                    using: SymmetricKey(data: Data(FakeBinanceServer.secret.value.utf8)))
+                    mac,
+                    authenticating: Data((signed + request.bodyText).utf8),
+                    using: SymmetricKey(data: Data(FakeBinanceServer.secret.value.utf8))
+                )
             else {
                 return .json(400, Self.error(-1022, "Signature for this request is not valid."))
             }

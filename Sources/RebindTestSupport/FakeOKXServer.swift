@@ -66,7 +66,8 @@ public final class FakeOKXServer: Sendable {
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
-        _ scenario: Scenario, now: @escaping @Sendable () -> Date = { Date() },
+        _ scenario: Scenario,
+        now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakeOKXServer) async throws -> Result
     ) async throws -> Result {
         try await withShutdown(try await start(scenario, now: now), shutdown: { try await $0.shutdown() }, body)
@@ -139,7 +140,10 @@ public final class FakeOKXServer: Sendable {
             let prehash = timestamp + request.method + request.path + request.bodyText
             guard let mac = Data(base64Encoded: signature),
                 HMAC<SHA256>.isValidAuthenticationCode(
-                    mac, authenticating: Data(prehash.utf8), using: SymmetricKey(data: Data(FakeOKXServer.secret.value.utf8)))
+                    mac,
+                    authenticating: Data(prehash.utf8),
+                    using: SymmetricKey(data: Data(FakeOKXServer.secret.value.utf8))
+                )
             else {
                 return .json(401, Self.error("50113", "Invalid signature."))
             }

@@ -67,9 +67,14 @@ extension FakePlatformServer {
             let id = request.header("webhook-id") ?? ""
             return state.withLock { state in
                 var delivery = Delivery(
-                    webhookID: id, webhookTimestamp: request.header("webhook-timestamp") ?? "",
-                    webhookSignature: request.header("webhook-signature") ?? "", update: update, request: request,
-                    status: 202, isDuplicate: false)
+                    webhookID: id,
+                    webhookTimestamp: request.header("webhook-timestamp") ?? "",
+                    webhookSignature: request.header("webhook-signature") ?? "",
+                    update: update,
+                    request: request,
+                    status: 202,
+                    isDuplicate: false
+                )
                 let reply: FakeReply
                 switch state.behaviour {
                 case .failFirst(let count, let status, let retryAfter) where state.failuresAnswered < count:
@@ -78,8 +83,10 @@ extension FakePlatformServer {
                     var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
                     if let retryAfter { headers.append(("Retry-After", retryAfter)) }
                     reply = .respond(
-                        status: status, headers: headers,
-                        body: Self.error(code: "try_again", message: "The platform could not take the update now"))
+                        status: status,
+                        headers: headers,
+                        body: Self.error(code: "try_again", message: "The platform could not take the update now")
+                    )
                 case .refuse(let status, let code, let message):
                     delivery.status = status
                     reply = .json(status, Self.error(code: code, message: message))

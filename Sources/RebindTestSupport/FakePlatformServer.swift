@@ -76,7 +76,9 @@ public final class FakePlatformServer: Sendable {
     ///   - secret: the platform's `whsec_…` secret, the text Rebind is configured with.
     ///   - now: the platform's clock, for the signature's 300-second window.
     public static func start(
-        secret: String, behaviour: Behaviour = .accept(), now: @escaping @Sendable () -> Date = { Date() }
+        secret: String,
+        behaviour: Behaviour = .accept(),
+        now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> FakePlatformServer {
         guard let check = WebhookSignatureCheck(secret: secret, now: now) else { throw Error.malformedSecret }
         let rules = Rules(check: check, behaviour: behaviour)
@@ -86,7 +88,9 @@ public final class FakePlatformServer: Sendable {
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
-        secret: String, behaviour: Behaviour = .accept(), now: @escaping @Sendable () -> Date = { Date() },
+        secret: String,
+        behaviour: Behaviour = .accept(),
+        now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakePlatformServer) async throws -> Result
     ) async throws -> Result {
         try await withShutdown(try await start(secret: secret, behaviour: behaviour, now: now), shutdown: { try await $0.shutdown() }, body)

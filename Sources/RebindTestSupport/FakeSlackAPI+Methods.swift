@@ -195,7 +195,8 @@ extension FakeSlackAPI {
     }
 
     private func updateView(_ arguments: Arguments, _ teamID: String, _ state: inout State) -> Answer {
-        let id = arguments["view_id"]?.string
+        let id =
+            arguments["view_id"]?.string
             ?? arguments["external_id"]?.string.flatMap { external in
                 state.viewOrder.last { state.views[$0]?.view["external_id"]?.string == external }
             }
@@ -246,10 +247,14 @@ extension FakeSlackAPI {
         guard let code = arguments["code"]?.string, let grant = state.codes.removeValue(forKey: code) else { return .error("invalid_code") }
         if let expected = grant.redirectURI, arguments["redirect_uri"]?.string != expected { return .error("bad_redirect_uri") }
         let sequence = state.next()
-        let workspace = state.workspaces[grant.teamID]
+        let workspace =
+            state.workspaces[grant.teamID]
             ?? Server.Workspace(
-                teamID: grant.teamID, name: grant.teamName, botUserID: "U0B" + String(format: "%07d", sequence),
-                botID: "B0B" + String(format: "%07d", sequence))
+                teamID: grant.teamID,
+                name: grant.teamName,
+                botUserID: "U0B" + String(format: "%07d", sequence),
+                botID: "B0B" + String(format: "%07d", sequence)
+            )
         state.workspaces[grant.teamID] = workspace
         let token = "xoxb-\(sequence)-\(grant.teamID)-fake\(String(format: "%08x", sequence &* 2_654_435_761 & 0xFFFF_FFFF))"
         state.tokens[token] = grant.teamID

@@ -69,7 +69,14 @@ final class FakeSlackAPI: Sendable {
     /// `ts` values start here, like Slack's (Unix seconds, microseconds).
     static let epoch = 1_700_000_000
 
-    init(token: String, workspace: Server.Workspace, clientID: String, clientSecret: String, limits: Server.Limits, now: @escaping @Sendable () -> Double) {
+    init(
+        token: String,
+        workspace: Server.Workspace,
+        clientID: String,
+        clientSecret: String,
+        limits: Server.Limits,
+        now: @escaping @Sendable () -> Double
+    ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.now = now
@@ -148,13 +155,24 @@ final class FakeSlackAPI: Sendable {
         var arguments = (try? parsed.get()) ?? [:]
         let bearer = request.header("Authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let token = bearer ?? arguments.removeValue(forKey: "token")?.string
-        let warnings = contentType.map { $0.lowercased().hasPrefix("application/json") && !$0.lowercased().contains("charset") } == true
+        let warnings =
+            contentType.map { $0.lowercased().hasPrefix("application/json") && !$0.lowercased().contains("charset") } == true
             ? ["missing_charset"] : []
         let number = change { state in
             state.calls.append(
                 Server.Call(
-                    number: state.calls.count + 1, method: method, arguments: arguments, contentType: contentType, bearer: bearer != nil,
-                    receivedAt: now(), outcome: .answered(status: 0), error: nil, retryAfter: nil, warnings: warnings))
+                    number: state.calls.count + 1,
+                    method: method,
+                    arguments: arguments,
+                    contentType: contentType,
+                    bearer: bearer != nil,
+                    receivedAt: now(),
+                    outcome: .answered(status: 0),
+                    error: nil,
+                    retryAfter: nil,
+                    warnings: warnings
+                )
+            )
             return state.calls.count
         }
 

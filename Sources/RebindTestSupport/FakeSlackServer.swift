@@ -45,8 +45,11 @@ public final class FakeSlackServer: Sendable {
     /// Starts the server; call `shutdown()` when done, or use `withServer`. `clock` drives the
     /// posting limit, trigger expiry and `ts` values; the real monotonic clock when nil.
     public static func start(
-        token: Secret = defaultToken, limits: Limits = Limits(), clock: ManualClock? = nil,
-        clientID: String = defaultClientID, clientSecret: Secret = defaultClientSecret
+        token: Secret = defaultToken,
+        limits: Limits = Limits(),
+        clock: ManualClock? = nil,
+        clientID: String = defaultClientID,
+        clientSecret: Secret = defaultClientSecret
     ) async throws -> FakeSlackServer {
         let started = ContinuousClock.now
         let now: @Sendable () -> Double
@@ -59,14 +62,23 @@ public final class FakeSlackServer: Sendable {
             }
         }
         let api = FakeSlackAPI(
-            token: token.value, workspace: defaultWorkspace, clientID: clientID, clientSecret: clientSecret.value, limits: limits, now: now)
+            token: token.value,
+            workspace: defaultWorkspace,
+            clientID: clientID,
+            clientSecret: clientSecret.value,
+            limits: limits,
+            now: now
+        )
         let server = try await LoopbackHTTPServer.start { request in await api.reply(to: request) }
         return FakeSlackServer(token: token, clientID: clientID, clientSecret: clientSecret, api: api, server: server)
     }
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
-        token: Secret = defaultToken, limits: Limits = Limits(), clock: ManualClock? = nil, _ body: (FakeSlackServer) async throws -> Result
+        token: Secret = defaultToken,
+        limits: Limits = Limits(),
+        clock: ManualClock? = nil,
+        _ body: (FakeSlackServer) async throws -> Result
     ) async throws -> Result {
         try await withShutdown(try await start(token: token, limits: limits, clock: clock), shutdown: { try await $0.shutdown() }, body)
     }
@@ -140,12 +152,17 @@ public final class FakeSlackServer: Sendable {
             return elements.contains { $0["action_id"]?.string == actionID }
         }?["block_id"]?.string
         return SlackBlockActions(
-            triggerID: issueTrigger(user: user, teamID: teamID), user: SlackUserRef(id: user, teamID: teamID), team: SlackTeamRef(id: teamID),
-            apiAppID: Self.appID, container: .init(type: "message", messageTS: ts, channelID: channel, isEphemeral: false),
-            channel: .init(id: channel), message: .init(ts: ts, text: message.text),
+            triggerID: issueTrigger(user: user, teamID: teamID),
+            user: SlackUserRef(id: user, teamID: teamID),
+            team: SlackTeamRef(id: teamID),
+            apiAppID: Self.appID,
+            container: .init(type: "message", messageTS: ts, channelID: channel, isEphemeral: false),
+            channel: .init(id: channel),
+            message: .init(ts: ts, text: message.text),
             actions: [
                 .init(actionID: actionID, blockID: blockID, value: button["value"]?.string, url: button["url"]?.string, actionTS: Self.nowTS(api))
-            ])
+            ]
+        )
     }
 
     /// The user submits the open modal `viewID` with these input values
@@ -155,11 +172,20 @@ public final class FakeSlackServer: Sendable {
         guard let record = view(id: viewID) else { return nil }
         let state = SlackViewInfo.State(values: values.mapValues { $0.mapValues { SlackViewInfo.Value(value: $0.isEmpty ? nil : $0) } })
         return SlackViewSubmission(
-            triggerID: issueTrigger(user: record.user, teamID: record.teamID), user: SlackUserRef(id: record.user, teamID: record.teamID),
-            team: SlackTeamRef(id: record.teamID), apiAppID: Self.appID,
+            triggerID: issueTrigger(user: record.user, teamID: record.teamID),
+            user: SlackUserRef(id: record.user, teamID: record.teamID),
+            team: SlackTeamRef(id: record.teamID),
+            apiAppID: Self.appID,
             view: SlackViewInfo(
-                id: record.id, teamID: record.teamID, callbackID: record.callbackID, privateMetadata: record.privateMetadata,
-                hash: record.hash, rootViewID: record.id, state: state))
+                id: record.id,
+                teamID: record.teamID,
+                callbackID: record.callbackID,
+                privateMetadata: record.privateMetadata,
+                hash: record.hash,
+                rootViewID: record.id,
+                state: state
+            )
+        )
     }
 
     /// The user writes `text` in their DM with the bot (opening it if needed): the
@@ -175,21 +201,38 @@ public final class FakeSlackServer: Sendable {
             let sequence = state.next()
             let ts = FakeSlackAPI.ts(sequence, now: api.now())
             return SlackEventCallback(
-                teamID: teamID, apiAppID: Self.appID, eventID: "Ev" + String(format: "%010d", sequence),
+                teamID: teamID,
+                apiAppID: Self.appID,
+                eventID: "Ev" + String(format: "%010d", sequence),
                 eventTime: Int64(FakeSlackAPI.epoch) + Int64(api.now()),
-                event: SlackEvent(type: "message", channel: channel, channelType: "im", user: user, text: text, ts: ts, eventTS: ts, team: teamID))
+                event: SlackEvent(type: "message", channel: channel, channelType: "im", user: user, text: text, ts: ts, eventTS: ts, team: teamID)
+            )
         }
     }
 
     /// The user types `/rebind <text>` in their DM: the slash command Slack would post, with
     /// a fresh trigger.
-    public func userTypesCommand(_ text: String, command: String = "/rebind", user: String, teamID: String = defaultWorkspace.teamID) -> SlackSlashCommand {
+    public func userTypesCommand(
+        _ text: String,
+        command: String = "/rebind",
+        user: String,
+        teamID: String = defaultWorkspace.teamID
+    ) -> SlackSlashCommand {
         let trigger = issueTrigger(user: user, teamID: teamID)
         let channel = api.read { $0.directChannels["\(teamID)/\(user)"] } ?? "D0000000000"
         return SlackSlashCommand(
-            command: command, text: text, userID: user, teamID: teamID, channelID: channel, triggerID: trigger,
-            responseURL: "https://hooks.slack.com/commands/\(teamID)/\(trigger.prefix(while: { $0 != "." }))/fake", userName: nil,
-            teamDomain: "rebind", channelName: "directmessage", apiAppID: Self.appID)
+            command: command,
+            text: text,
+            userID: user,
+            teamID: teamID,
+            channelID: channel,
+            triggerID: trigger,
+            responseURL: "https://hooks.slack.com/commands/\(teamID)/\(trigger.prefix(while: { $0 != "." }))/fake",
+            userName: nil,
+            teamDomain: "rebind",
+            channelName: "directmessage",
+            apiAppID: Self.appID
+        )
     }
 
     /// An admin of workspace `teamID` approves the install: the `code` Slack hands the

@@ -60,8 +60,15 @@ extension FakeTelegramBot {
         let number = change { state in
             state.calls.append(
                 FakeTelegramServer.Call(
-                    number: state.calls.count + 1, method: method, chatID: parameters["chat_id"]?.integer, parameters: parameters,
-                    body: request.body, receivedAt: now(), outcome: .pending))
+                    number: state.calls.count + 1,
+                    method: method,
+                    chatID: parameters["chat_id"]?.integer,
+                    parameters: parameters,
+                    body: request.body,
+                    receivedAt: now(),
+                    outcome: .pending
+                )
+            )
             return state.calls.count
         }
 
@@ -123,12 +130,13 @@ extension FakeTelegramBot {
     /// other 5xx as an HTML page.
     static func serverError(_ status: Int) -> Answer {
         if status == 500 { return .error(500, "Internal Server Error") }
-        let title = switch status {
-        case 502: "502 Bad Gateway"
-        case 503: "503 Service Temporarily Unavailable"
-        case 504: "504 Gateway Time-out"
-        default: "\(status) Error"
-        }
+        let title =
+            switch status {
+            case 502: "502 Bad Gateway"
+            case 503: "503 Service Temporarily Unavailable"
+            case 504: "504 Gateway Time-out"
+            default: "\(status) Error"
+            }
         let page = [
             "<html>", "<head><title>\(title)</title></head>", "<body>", "<center><h1>\(title)</h1></center>",
             "<hr><center>nginx</center>", "</body>", "</html>", "",
@@ -187,8 +195,15 @@ extension FakeTelegramBot {
         var chat = state.chats[chatID] ?? Chat()
         chat.lastMessageID += 1
         let message = FakeTelegramServer.ChatMessage(
-            messageID: chat.lastMessageID, chatID: chatID, fromBot: true, current: version, history: [],
-            linkPreviewDisabled: Self.linkPreviewDisabled(parameters), date: Self.unixTime(), editDate: nil)
+            messageID: chat.lastMessageID,
+            chatID: chatID,
+            fromBot: true,
+            current: version,
+            history: [],
+            linkPreviewDisabled: Self.linkPreviewDisabled(parameters),
+            date: Self.unixTime(),
+            editDate: nil
+        )
         chat.messages.append(message)
         state.chats[chatID] = chat
         return .ok(telegramMessage(message))
@@ -246,7 +261,11 @@ extension FakeTelegramBot {
         }
         state.callbackAnswers.append(
             FakeTelegramServer.CallbackAnswer(
-                callbackQueryID: id, text: parameters["text"]?.string, showAlert: parameters["show_alert"]?.bool ?? false))
+                callbackQueryID: id,
+                text: parameters["text"]?.string,
+                showAlert: parameters["show_alert"]?.bool ?? false
+            )
+        )
         return .ok(true)
     }
 
@@ -309,7 +328,9 @@ extension FakeTelegramBot {
         }
         let start = change { state -> Start in
             if state.webhook != nil {
-                return .answer(.error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"))
+                return .answer(
+                    .error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+                )
             }
             Self.confirm(below: offset, &state)
             state.polls += 1
@@ -414,7 +435,8 @@ extension FakeTelegramBot {
                     }
                 default:
                     return .failure(
-                        .error(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"))
+                        .error(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                    )
                 }
             }
             markup = decoded.inlineKeyboard.isEmpty ? nil : decoded
@@ -439,8 +461,14 @@ extension FakeTelegramBot {
 
     func telegramMessage(_ message: FakeTelegramServer.ChatMessage) -> TelegramMessage {
         TelegramMessage(
-            messageID: message.messageID, from: message.fromBot ? user : person(in: message.chatID), chat: Self.chat(message.chatID),
-            date: message.date, editDate: message.editDate, text: message.text, replyMarkup: message.replyMarkup)
+            messageID: message.messageID,
+            from: message.fromBot ? user : person(in: message.chatID),
+            chat: Self.chat(message.chatID),
+            date: message.date,
+            editDate: message.editDate,
+            text: message.text,
+            replyMarkup: message.replyMarkup
+        )
     }
 
     /// The user writes `text` in the chat: the message appears there, and its update is
@@ -451,8 +479,15 @@ extension FakeTelegramBot {
             chat.lastMessageID += 1
             let version = FakeTelegramServer.ChatMessage.Version(text: text, sentText: text, parseMode: nil, replyMarkup: nil)
             let message = FakeTelegramServer.ChatMessage(
-                messageID: chat.lastMessageID, chatID: chatID, fromBot: false, current: version, history: [],
-                linkPreviewDisabled: false, date: Self.unixTime(), editDate: nil)
+                messageID: chat.lastMessageID,
+                chatID: chatID,
+                fromBot: false,
+                current: version,
+                history: [],
+                linkPreviewDisabled: false,
+                date: Self.unixTime(),
+                editDate: nil
+            )
             chat.messages.append(message)
             state.chats[chatID] = chat
             return queue(TelegramUpdate(updateID: 0, message: telegramMessage(message)), &state)
@@ -465,10 +500,16 @@ extension FakeTelegramBot {
             state.callbackQueries += 1
             let id = "\(user.id)\(String(format: "%08d", state.callbackQueries))"
             state.openCallbackQueries.insert(id)
-            let message = state.chats[chatID]?.messages.first { $0.messageID == messageID }.map(telegramMessage)
+            let message =
+                state.chats[chatID]?.messages.first { $0.messageID == messageID }.map(telegramMessage)
                 ?? TelegramMessage(messageID: messageID, chat: Self.chat(chatID), date: 0)
             let query = TelegramCallbackQuery(
-                id: id, from: person(in: chatID), message: message, chatInstance: "-\(chatID)", data: data)
+                id: id,
+                from: person(in: chatID),
+                message: message,
+                chatInstance: "-\(chatID)",
+                data: data
+            )
             return queue(TelegramUpdate(updateID: 0, callbackQuery: query), &state)
         }
     }

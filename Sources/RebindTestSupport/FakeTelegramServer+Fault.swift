@@ -23,7 +23,9 @@ extension FakeTelegramServer {
         public static let blocked = Fault.refuse(errorCode: 403, description: "Forbidden: bot was blocked by the user")
         /// 403: the user never pressed Start.
         public static let cannotInitiateConversation = Fault.refuse(
-            errorCode: 403, description: "Forbidden: bot can't initiate conversation with a user")
+            errorCode: 403,
+            description: "Forbidden: bot can't initiate conversation with a user"
+        )
         /// 400 on `deleteMessage`: too old, or not the bot's to delete.
         public static let messageCannotBeDeleted = Fault.refuse(errorCode: 400, description: "Bad Request: message can't be deleted")
     }

@@ -45,7 +45,10 @@ public final class FakeTelegramServer: Sendable {
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
-        token: Secret = defaultToken, limits: Limits = Limits(), clock: ManualClock? = nil, _ body: (FakeTelegramServer) async throws -> Result
+        token: Secret = defaultToken,
+        limits: Limits = Limits(),
+        clock: ManualClock? = nil,
+        _ body: (FakeTelegramServer) async throws -> Result
     ) async throws -> Result {
         try await withShutdown(try await start(token: token, limits: limits, clock: clock), shutdown: { try await $0.shutdown() }, body)
     }

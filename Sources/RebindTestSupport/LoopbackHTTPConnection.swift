@@ -35,7 +35,11 @@ struct LoopbackHTTPConnection: Sendable {
                         switch await handler(request) {
                         case .respond(let status, let headers, let responseBody):
                             let keepOpen = try await respond(
-                                to: requestHead, status: status, headers: headers, body: responseBody, outbound: outbound
+                                to: requestHead,
+                                status: status,
+                                headers: headers,
+                                body: responseBody,
+                                outbound: outbound
                             )
                             if !keepOpen { return }
                         case .hang:

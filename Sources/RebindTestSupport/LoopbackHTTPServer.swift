@@ -3,6 +3,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A real HTTP/1.1 server on 127.0.0.1 and an ephemeral port, standing in for the outside
 /// world in adapter tests. It records every request and answers with what the handler
 /// returns; connections are kept alive between requests, as real servers do, so a client's
@@ -88,17 +92,30 @@ public final class LoopbackHTTPServer: Sendable {
         await acceptLoop.value
     }
 
-    /// A port on 127.0.0.1 that nothing listens on, for testing refused connections. It was
-    /// free a moment ago; the kernel hands out ephemeral ports in turn, so it stays free for
-    /// a test's duration.
+    /// A loopback port where connections are refused, and stay refused: a socket is bound to
+    /// it (never listening) for the rest of the process, so no server started meanwhile — by
+    /// a test running alongside — can take it. (A port merely found free and closed again
+    /// could be handed to the next server that binds port 0.)
     public static func unusedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        guard let port else { throw Error.noPort }
-        return port
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Error.noPort }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard bound == 0, named == 0 else {
+            close(descriptor)
+            throw Error.noPort
+        }
+        // Kept open on purpose: the port is this process's until it exits.
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     public enum Error: Swift.Error, CustomStringConvertible {

@@ -79,7 +79,8 @@ public struct ReceivedBindingUpdate: Sendable, Equatable, Decodable {
         credentials = Credentials(
             apiKey: try Self.nonEmpty(.apiKey, in: keys),
             apiSecret: try Self.nonEmpty(.apiSecret, in: keys),
-            passphrase: try keys.decodeIfPresent(String.self, forKey: .passphrase))
+            passphrase: try keys.decodeIfPresent(String.self, forKey: .passphrase)
+        )
         if exchange == "okx" && (credentials.passphrase ?? "").isEmpty {
             throw DecodingError.dataCorruptedError(forKey: .passphrase, in: keys, debugDescription: "an OKX key needs its passphrase")
         }
@@ -88,7 +89,8 @@ public struct ReceivedBindingUpdate: Sendable, Equatable, Decodable {
         guard checks.contains(.tradingExpiresAt) else {
             throw DecodingError.keyNotFound(
                 VerificationKeys.tradingExpiresAt,
-                .init(codingPath: checks.codingPath, debugDescription: "must be present; null when unknown"))
+                .init(codingPath: checks.codingPath, debugDescription: "must be present; null when unknown")
+            )
         }
         var expires: String?
         if try !checks.decodeNil(forKey: .tradingExpiresAt) {
@@ -99,7 +101,8 @@ public struct ReceivedBindingUpdate: Sendable, Equatable, Decodable {
             canTrade: try checks.decode(Bool.self, forKey: .canTrade),
             canWithdraw: try checks.decode(Bool.self, forKey: .canWithdraw),
             ipRestricted: try checks.decode(Bool.self, forKey: .ipRestricted),
-            tradingExpiresAt: expires)
+            tradingExpiresAt: expires
+        )
 
         robotIDs = try container.decode([String].self, forKey: .robotIDs)
     }

@@ -55,7 +55,8 @@ struct TelegramHTMLText {
                 index += 1
                 if !name.isEmpty, name != expected {
                     throw Error(
-                        description: "Unmatched end tag at byte offset \(start), expected \"</\(expected)>\", found \"</\(name)>\"")
+                        description: "Unmatched end tag at byte offset \(start), expected \"</\(expected)>\", found \"</\(name)>\""
+                    )
                 }
                 open.removeLast()
                 continue

@@ -7,11 +7,14 @@ import RebindHTTP
 
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with platform events.", subcommands: [Send.self])
+        abstract: "Work with platform events.",
+        subcommands: [Send.self]
+    )
 
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign an event with REBIND_EVENTS_SECRET, post it to the service and print the answer.")
+            abstract: "Sign an event with REBIND_EVENTS_SECRET, post it to the service and print the answer."
+        )
 
         @Argument(help: "A JSON file holding one event (see examples/).")
         var file: String
@@ -40,7 +43,8 @@ struct Events: AsyncParsableCommand {
             let headers = try signer.headers(id: webhookID, timestamp: timestamp, body: body)
             let transport = try CurlTransport()
             let response = try await transport.send(
-                HTTPRequest(method: "POST", url: target, headers: headers + [("Content-Type", "application/json")], body: body))
+                HTTPRequest(method: "POST", url: target, headers: headers + [("Content-Type", "application/json")], body: body)
+            )
             print("HTTP \(response.status)")
             print(String(decoding: response.body, as: UTF8.self))
             if !response.isSuccess { throw ExitCode(1) }

@@ -8,7 +8,9 @@ import RebindHTTP
 
 struct Exchange: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with exchange API keys.", subcommands: [Check.self])
+        abstract: "Work with exchange API keys.",
+        subcommands: [Check.self]
+    )
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -25,7 +27,8 @@ struct Exchange: AsyncParsableCommand {
                 could not be asked (busy, unreachable, clocks apart; the JSON then has cause "unknown" and the \
                 reason is on standard error), or standard input did not hold a well-formed key (the problem is \
                 on standard error, nothing on standard output). A usage error exits 64.
-                """)
+                """
+        )
 
         enum ExchangeID: String, ExpressibleByArgument, CaseIterable {
             case binance, okx
@@ -60,7 +63,9 @@ struct Exchange: AsyncParsableCommand {
             let transport: CurlTransport
             do {
                 transport = try CurlTransport(
-                    configuration: .init(connectTimeout: min(timeout, 10), timeout: timeout), logger: logger)
+                    configuration: .init(connectTimeout: min(timeout, 10), timeout: timeout),
+                    logger: logger
+                )
             } catch {
                 StandardStreams.error("rebind: \(error)")
                 throw ExitCode(2)
@@ -107,7 +112,9 @@ struct Exchange: AsyncParsableCommand {
             let format = CredentialFormat(exchange: exchange.rawValue)
             let input = SecretInput()
             func read<Value>(
-                line number: Int, _ field: CredentialFormat.Field, hidden: Bool,
+                line number: Int,
+                _ field: CredentialFormat.Field,
+                hidden: Bool,
                 _ check: (String) throws(CredentialFormat.Error) -> Value
             ) throws(InputError) -> Value {
                 let prompt = field.rawValue.prefix(1).uppercased() + field.rawValue.dropFirst() + ": "

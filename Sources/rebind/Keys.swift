@@ -8,7 +8,9 @@ import RebindSQLite
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The master key that encrypts stored secrets.", subcommands: [Rotate.self])
+        abstract: "The master key that encrypts stored secrets.",
+        subcommands: [Rotate.self]
+    )
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -17,7 +19,8 @@ struct Keys: AsyncParsableCommand {
                 Reads the new key (base64, 32 bytes) from standard input, never from a flag. The current key \
                 is REBIND_MASTER_KEY (or the generated key file). Stop the service first; afterwards set \
                 REBIND_MASTER_KEY to the new key (or replace the key file's content) and start it again.
-                """)
+                """
+        )
 
         func run() async throws {
             let configuration = try loadConfiguration()
@@ -35,9 +38,8 @@ struct Keys: AsyncParsableCommand {
             let oldKey = try SecretEnvelope.Key(base64: current, variable: "REBIND_MASTER_KEY")
             let newKey = try SecretEnvelope.Key(base64: Secret(line), variable: "the new key on standard input")
             let envelope = SecretEnvelope(current: newKey, previous: [oldKey])
-            let reseal: @Sendable (SealedData, String) throws -> SealedData = { sealed, context in
-                let resealed = try envelope.reseal(SecretEnvelope.Sealed(keyID: sealed.keyID, combined: sealed.data), boundTo: context)
-                return SealedData(keyID: resealed.keyID, data: resealed.combined)
+            let reseal: @Sendable (SealedData, SealContext) throws -> SealedData = { sealed, context in
+                try envelope.reseal(sealed, as: context)
             }
             let count: Int
             switch configuration.database {

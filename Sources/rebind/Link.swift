@@ -7,12 +7,15 @@ import RebindHTTP
 
 struct Link: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Links between platform users and chats.", subcommands: [Create.self])
+        abstract: "Links between platform users and chats.",
+        subcommands: [Create.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Ask the running service for a link that ties a platform user to a chat, and print it.",
-            discussion: "Signs POST /v1/links with REBIND_EVENTS_SECRET, as the platform would.")
+            discussion: "Signs POST /v1/links with REBIND_EVENTS_SECRET, as the platform would."
+        )
 
         @Option(help: "The platform's user id.")
         var user: String
@@ -30,7 +33,8 @@ struct Link: AsyncParsableCommand {
             let id = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             let headers = try StandardWebhooks(secrets: [secret]).headers(id: id, timestamp: Int64(Date().timeIntervalSince1970), body: body)
             let response = try await CurlTransport().send(
-                HTTPRequest(method: "POST", url: base + "/v1/links", headers: headers + [("Content-Type", "application/json")], body: body))
+                HTTPRequest(method: "POST", url: base + "/v1/links", headers: headers + [("Content-Type", "application/json")], body: body)
+            )
             print("HTTP \(response.status)")
             print(String(decoding: response.body, as: UTF8.self))
             if !response.isSuccess { throw ExitCode(1) }

@@ -6,7 +6,8 @@ import RebindRendering
 
 struct Preview: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the cause and the guidance message an event would produce, for each channel.")
+        abstract: "Print the cause and the guidance message an event would produce, for each channel."
+    )
 
     @Argument(help: "A JSON file holding one event (see examples/).")
     var file: String

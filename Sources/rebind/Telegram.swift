@@ -8,7 +8,9 @@ import RebindTelegram
 
 struct Telegram: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with the Telegram bot.", subcommands: [SetWebhook.self])
+        abstract: "Work with the Telegram bot.",
+        subcommands: [SetWebhook.self]
+    )
 
     struct SetWebhook: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,7 +24,8 @@ struct Telegram: AsyncParsableCommand {
 
                 Prints Telegram's answer. Exit status: 0 the webhook is set; 1 Telegram refused it or could not be \
                 reached (the reason is on standard error); 64 a usage or configuration error.
-                """)
+                """
+        )
 
         @Argument(help: "The public HTTPS URL of Rebind's webhook, ending in /v1/telegram/webhook.")
         var url: String
@@ -52,7 +55,8 @@ struct Telegram: AsyncParsableCommand {
             }
             guard let secret = telegram.webhookSecret else {
                 throw ValidationError(
-                    "REBIND_TELEGRAM_WEBHOOK_SECRET is not set: Telegram's calls to the webhook are checked against it")
+                    "REBIND_TELEGRAM_WEBHOOK_SECRET is not set: Telegram's calls to the webhook are checked against it"
+                )
             }
             guard TelegramSetWebhook.isValidSecretToken(secret.value) else {
                 throw ValidationError("REBIND_TELEGRAM_WEBHOOK_SECRET must be 1–256 of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
@@ -66,7 +70,13 @@ struct Telegram: AsyncParsableCommand {
             let client: TelegramClient
             do {
                 let transport = try CurlTransport(configuration: .init(connectTimeout: min(timeout, 10), timeout: timeout), logger: logger)
-                client = try TelegramClient(baseURL: telegram.apiURL, token: telegram.botToken, transport: transport, timeout: timeout, logger: logger)
+                client = try TelegramClient(
+                    baseURL: telegram.apiURL,
+                    token: telegram.botToken,
+                    transport: transport,
+                    timeout: timeout,
+                    logger: logger
+                )
             } catch TelegramClient.Error.invalidToken {
                 throw ValidationError("REBIND_TELEGRAM_BOT_TOKEN is malformed: expected the token from BotFather, like 123456789:AAE…")
             }

@@ -117,7 +117,7 @@ struct BindingOutboxTests {
             try await world.userSends(FakeBinanceServer.secret.value, replies: 1, via: client)
             #expect(try await stalled.waitUntilCalled())
             // The first chat is stuck in its check; a second chat is answered all the same.
-            let other: Int64 = 5550003
+            let other: Int64 = 5_550_003
             let help = try await world.userSends("/help", chatID: other, replies: 1, via: client)
             #expect(help.only?.text.contains("/update") == true)
             // And the first chat's own later messages wait their turn, in order, behind the check.

@@ -18,7 +18,7 @@ import Testing
 /// Rebind wired as in production to fake Telegram, Binance, OKX and platform servers on
 /// loopback, with helpers to play the user's side of a chat. The conversation tests share it.
 struct ChatWorld {
-    static let chatID: Int64 = 123456789
+    static let chatID: Int64 = 123_456_789
     static let webhookSecret = "tg-webhook-secret_1"
     static let platformSecret = "whsec_" + Data(repeating: 42, count: 32).base64EncodedString()
     static let envelopeKey = Secret(Data(repeating: 9, count: 32).base64EncodedString())
@@ -78,7 +78,11 @@ struct ChatWorld {
     }
 
     private static func make(
-        _ options: Options, telegram: FakeTelegramServer, binance: FakeBinanceServer, okx: FakeOKXServer, platform: FakePlatformServer?
+        _ options: Options,
+        telegram: FakeTelegramServer,
+        binance: FakeBinanceServer,
+        okx: FakeOKXServer,
+        platform: FakePlatformServer?
     ) throws -> ChatWorld {
         let clock = options.clock ?? TestClock(TestEnvironment.start, running: true)
         let logger = options.logger ?? Self.silentLogger
@@ -93,28 +97,51 @@ struct ChatWorld {
         }
         let captured = Mutex<SQLiteStore?>(nil)
         let env = try TestEnvironment(
-            environment: environment, clock: clock, directory: options.directory,
+            environment: environment,
+            clock: clock,
+            directory: options.directory,
             chat: { _, store in
                 captured.withLock { $0 = store }
                 let transport = try CurlTransport(configuration: .init(timeout: 5), logger: logger)
                 let client = try TelegramClient(baseURL: telegram.baseURL, token: telegram.token, transport: transport, logger: logger)
                 var verifiers: [String: any KeyVerifier] = [
                     "binance": BinanceKeyVerifier(
-                        baseURL: binance.baseURL, transport: transport, timeout: options.checkTimeout, now: { clock.now }, logger: logger),
+                        baseURL: binance.baseURL,
+                        transport: transport,
+                        timeout: options.checkTimeout,
+                        now: { clock.now },
+                        logger: logger
+                    ),
                     "okx": OKXKeyVerifier(
-                        baseURL: okx.baseURL, transport: transport, timeout: options.checkTimeout, now: { clock.now }, logger: logger),
+                        baseURL: okx.baseURL,
+                        transport: transport,
+                        timeout: options.checkTimeout,
+                        now: { clock.now },
+                        logger: logger
+                    ),
                 ]
                 verifiers.merge(options.verifiers) { $1 }
                 let publisher = try platform.map {
                     PlatformBindingPublisher(
-                        url: $0.url, secret: try WebhookSecret(platformSecret, variable: "T"), transport: transport, logger: logger)
+                        url: $0.url,
+                        secret: try WebhookSecret(platformSecret, variable: "T"),
+                        transport: transport,
+                        logger: logger
+                    )
                         as any BindingPublisher
                 }
                 return ChatDependencies(
-                    store: store, telegram: client, verifiers: verifiers, publisher: publisher,
+                    store: store,
+                    telegram: client,
+                    verifiers: verifiers,
+                    publisher: publisher,
                     envelope: SecretEnvelope(current: try SecretEnvelope.Key(base64: envelopeKey, variable: "T")),
-                    bindingRetry: options.bindingRetry, idleWait: .milliseconds(20), expiryInterval: .milliseconds(20))
-            })
+                    bindingRetry: options.bindingRetry,
+                    idleWait: .milliseconds(20),
+                    expiryInterval: .milliseconds(20)
+                )
+            }
+        )
         let sqlite = try #require(captured.withLock { $0 })
         return ChatWorld(env: env, telegram: telegram, binance: binance, okx: okx, platform: platform, sqlite: sqlite, logger: logger)
     }
@@ -143,14 +170,23 @@ struct ChatWorld {
     /// Posts a correctly signed event; returns the answer's status.
     @discardableResult
     func sendEvent(_ body: Data, id: String, via client: some TestClientProtocol) async throws -> HTTPResponse.Status {
-        try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body)).status
+        try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body))
+            .status
     }
 
     /// A `robot.paused` (or other) event; the chat id is left out when nil.
     static func event(
-        type: String = "robot.paused", user: String = "u_1001", chatID: Int64? = chatID, account: String = "acc_42",
-        exchange: String = "binance", label: String = "Main", keyHint: String = "h8A", boundAt: String = "2026-09-27T08:00:00Z",
-        robot: String = "rb_7", text: String = "Pause: Invalid API key operation permission", market: String? = nil
+        type: String = "robot.paused",
+        user: String = "u_1001",
+        chatID: Int64? = chatID,
+        account: String = "acc_42",
+        exchange: String = "binance",
+        label: String = "Main",
+        keyHint: String = "h8A",
+        boundAt: String = "2026-09-27T08:00:00Z",
+        robot: String = "rb_7",
+        text: String = "Pause: Invalid API key operation permission",
+        market: String? = nil
     ) -> Data {
         var userObject: [String: Any] = ["id": user, "locale": "en"]
         if let chatID { userObject["telegram_chat_id"] = chatID }
@@ -171,7 +207,8 @@ struct ChatWorld {
 
     func post(_ update: TelegramUpdate, via client: some TestClientProtocol) async throws -> HTTPResponse.Status {
         try await client.execute(
-            uri: "/v1/telegram/webhook", method: .post,
+            uri: "/v1/telegram/webhook",
+            method: .post,
             headers: [.contentType: "application/json", HTTPField.Name("X-Telegram-Bot-Api-Secret-Token")!: Self.webhookSecret],
             body: ByteBuffer(data: try JSONEncoder().encode(update))
         ).status
@@ -180,7 +217,10 @@ struct ChatWorld {
     /// The user sends `text`; waits for the bot's next `replies` messages and returns them.
     @discardableResult
     func userSends(
-        _ text: String, chatID: Int64 = chatID, replies: Int, via client: some TestClientProtocol,
+        _ text: String,
+        chatID: Int64 = chatID,
+        replies: Int,
+        via client: some TestClientProtocol,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> [FakeTelegramServer.ChatMessage] {
         try await act(chatID: chatID, replies: replies, via: client, sourceLocation: sourceLocation) {
@@ -191,7 +231,11 @@ struct ChatWorld {
     /// The user taps a button under a message; waits for the bot's next `replies` messages.
     @discardableResult
     func userTaps(
-        _ data: String, on messageID: Int64, chatID: Int64 = chatID, replies: Int, via client: some TestClientProtocol,
+        _ data: String,
+        on messageID: Int64,
+        chatID: Int64 = chatID,
+        replies: Int,
+        via client: some TestClientProtocol,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> [FakeTelegramServer.ChatMessage] {
         try await act(chatID: chatID, replies: replies, via: client, sourceLocation: sourceLocation) {
@@ -200,7 +244,10 @@ struct ChatWorld {
     }
 
     private func act(
-        chatID: Int64, replies: Int, via client: some TestClientProtocol, sourceLocation: SourceLocation,
+        chatID: Int64,
+        replies: Int,
+        via client: some TestClientProtocol,
+        sourceLocation: SourceLocation,
         _ update: () -> TelegramUpdate
     ) async throws -> [FakeTelegramServer.ChatMessage] {
         let before = telegram.calls(method: "sendMessage").count { $0.outcome != .pending }

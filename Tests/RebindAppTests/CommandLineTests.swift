@@ -42,7 +42,8 @@ struct RebindCommand {
         return Result(
             status: status,
             output: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            errors: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            errors: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
     }
 }
 
@@ -66,7 +67,9 @@ struct CommandLineTests {
             let again = try await RebindCommand.run(["events", "send", file, "--url", url, "--id", "msg_cli"], environment: environment)
             #expect(again.output.contains(#""duplicate":true"#))
             let wrongSecret = try await RebindCommand.run(
-                ["events", "send", file, "--url", url], environment: ["REBIND_EVENTS_SECRET": "whsec_" + Data(repeating: 7, count: 24).base64EncodedString()])
+                ["events", "send", file, "--url", url],
+                environment: ["REBIND_EVENTS_SECRET": "whsec_" + Data(repeating: 7, count: 24).base64EncodedString()]
+            )
             #expect(wrongSecret.status != 0)
             #expect(wrongSecret.output.contains("HTTP 401"))
         }
@@ -84,7 +87,9 @@ struct CommandLineTests {
     func preview() async throws {
         let file = ExamplesTests.directory.appendingPathComponent("scenario2-expired-stopped-okx.json").path
         let result = try await RebindCommand.run(
-            ["preview", file], environment: ["REBIND_TEMPLATES_DIR": TestEnvironment.templatesDirectory.path])
+            ["preview", file],
+            environment: ["REBIND_TEMPLATES_DIR": TestEnvironment.templatesDirectory.path]
+        )
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.hasPrefix("cause: key_expired"))
         #expect(result.output.contains("── telegram"))

@@ -41,8 +41,10 @@ struct ConfigurationTests {
         #expect(error(["REBIND_HTTP_PORT": "70000"])?.hasPrefix("REBIND_HTTP_PORT is not valid") == true)
         #expect(error(["REBIND_DATABASE_URL": "mysql://x"])?.hasPrefix("REBIND_DATABASE_URL is not valid") == true)
         #expect(error(["REBIND_MASTER_KEY": "c2hvcnQ="])?.hasPrefix("REBIND_MASTER_KEY is not valid") == true)
-        #expect(error(["REBIND_TELEGRAM_API_URL": "ftp://x", "REBIND_TELEGRAM_BOT_TOKEN": "1:a", "REBIND_TELEGRAM_WEBHOOK_SECRET": "s"])?
-            .hasPrefix("REBIND_TELEGRAM_API_URL is not valid") == true)
+        #expect(
+            error(["REBIND_TELEGRAM_API_URL": "ftp://x", "REBIND_TELEGRAM_BOT_TOKEN": "1:a", "REBIND_TELEGRAM_WEBHOOK_SECRET": "s"])?
+                .hasPrefix("REBIND_TELEGRAM_API_URL is not valid") == true
+        )
         let leaked = error(["REBIND_EVENTS_SECRET": "whsec_super-secret-value!"])
         #expect(leaked?.hasPrefix("REBIND_EVENTS_SECRET is not valid") == true)
         #expect(leaked?.contains("super-secret-value") == false)

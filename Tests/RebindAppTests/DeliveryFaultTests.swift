@@ -267,7 +267,13 @@ struct DeliveryFaultTests {
         telegram.inject(.hang, times: 3)
         telegram.inject(.serverError(status: 502), times: nil)
 
-        let first = try DeliveryWorld(telegram: telegram, retry: retry, clock: clock, directory: directory, environment: ["REBIND_GROUP_WAIT_SECONDS": "0"])
+        let first = try DeliveryWorld(
+            telegram: telegram,
+            retry: retry,
+            clock: clock,
+            directory: directory,
+            environment: ["REBIND_GROUP_WAIT_SECONDS": "0"]
+        )
         try await first.application().test(.live) { client in
             for user in users {
                 try await first.post(user.paused(robot: 1), id: "\(user.id)-p", client: client)
@@ -278,7 +284,13 @@ struct DeliveryFaultTests {
         telegram.clearFaults()
         let failed = telegram.calls().count
 
-        let second = try DeliveryWorld(telegram: telegram, retry: retry, clock: clock, directory: directory, environment: ["REBIND_GROUP_WAIT_SECONDS": "0"])
+        let second = try DeliveryWorld(
+            telegram: telegram,
+            retry: retry,
+            clock: clock,
+            directory: directory,
+            environment: ["REBIND_GROUP_WAIT_SECONDS": "0"]
+        )
         try await second.application().test(.live) { _ in
             _ = await telegram.waitForCalls(count: failed + users.count, timeout: .seconds(10))
         }
@@ -338,8 +350,13 @@ struct DeliveryWorld {
     ///   - rate: Rebind's global rate, messages per second.
     ///   - timeout: seconds a Telegram call may take, short so hangs are quick to see.
     init(
-        telegram: FakeTelegramServer?, rate: Double = 200, retry: RetryPolicy = RetryPolicy(initialDelay: 0.05, maximumDelay: 0.5, giveUpAfter: 30),
-        timeout: TimeInterval = 0.5, clock: TestClock? = nil, directory: URL? = nil, environment: [String: String] = [:]
+        telegram: FakeTelegramServer?,
+        rate: Double = 200,
+        retry: RetryPolicy = RetryPolicy(initialDelay: 0.05, maximumDelay: 0.5, giveUpAfter: 30),
+        timeout: TimeInterval = 0.5,
+        clock: TestClock? = nil,
+        directory: URL? = nil,
+        environment: [String: String] = [:]
     ) throws {
         self.clock = clock ?? TestClock(TestEnvironment.start, running: true)
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rebind-delivery-\(UUID().uuidString)")
@@ -354,20 +371,32 @@ struct DeliveryWorld {
         variables.merge(environment) { $1 }
         configuration = try RebindConfiguration.load(from: variables)
         sqlite = try SQLiteStore(
-            configuration: .init(path: self.directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy))
+            configuration: .init(path: self.directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy)
+        )
         var chat: ChatDependencies?
         if let telegram {
             let transport = try CurlTransport(configuration: .init(connectTimeout: timeout, timeout: timeout))
             let client = try TelegramClient(baseURL: telegram.baseURL, token: telegram.token, transport: transport, timeout: timeout)
             chat = ChatDependencies(
-                store: sqlite, telegram: client, verifiers: [:], publisher: nil,
-                envelope: SecretEnvelope(current: try SecretEnvelope.Key(base64: Secret(Data(repeating: 9, count: 32).base64EncodedString()), variable: "T")),
-                pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: rate), retry: retry, idleWait: .milliseconds(20))
+                store: sqlite,
+                telegram: client,
+                verifiers: [:],
+                publisher: nil,
+                envelope: SecretEnvelope(
+                    current: try SecretEnvelope.Key(base64: Secret(Data(repeating: 9, count: 32).base64EncodedString()), variable: "T")
+                ),
+                pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: rate),
+                retry: retry,
+                idleWait: .milliseconds(20)
+            )
         }
         let clock = self.clock
         dependencies = AppDependencies(
-            store: sqlite, renderer: try GuidanceRenderer(templatesDirectory: TestEnvironment.templatesDirectory), chat: chat,
-            now: { clock.now })
+            store: sqlite,
+            renderer: try GuidanceRenderer(templatesDirectory: TestEnvironment.templatesDirectory),
+            chat: chat,
+            now: { clock.now }
+        )
     }
 
     func application() -> some ApplicationProtocol {
@@ -410,7 +439,10 @@ struct DeliveryWorld {
             if let last = lastInChat[chat] {
                 // Slack for the trip over loopback on a loaded machine: the pacer times the sends, the fake their
                 // arrival, and one send can be delayed more than the next. Still far from a burst.
-                #expect(call.receivedAt - last >= perChat * 0.75, "chat \(chat): \(call.receivedAt - last) s between two calls: \(messages.filter { $0.chatID == chat })")
+                #expect(
+                    call.receivedAt - last >= perChat * 0.75,
+                    "chat \(chat): \(call.receivedAt - last) s between two calls: \(messages.filter { $0.chatID == chat })"
+                )
             }
             lastInChat[chat] = call.receivedAt
         }

@@ -19,7 +19,8 @@ struct DoctorCommandTests {
                 "REBIND_TELEGRAM_BOT_TOKEN": telegram.token.value, "REBIND_TELEGRAM_MODE": "polling",
                 "REBIND_TELEGRAM_API_URL": telegram.baseURL,
                 "REBIND_BINANCE_API_URL": binance.baseURL, "REBIND_OKX_API_URL": "http://127.0.0.1:\(closed)",
-            ])
+            ]
+        )
         #expect(result.status == 1)
         #expect(result.output.contains("ok    templates"))
         #expect(result.output.contains("ok    store: sqlite"))

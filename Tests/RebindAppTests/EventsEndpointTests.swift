@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RebindApp
 import RebindCore
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("POST /v1/events")
 struct EventsEndpointTests {
@@ -16,7 +17,12 @@ struct EventsEndpointTests {
         let env = try TestEnvironment()
         let body = TestEnvironment.event()
         try await env.application().test(.router) { client in
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_1", body: body), body: ByteBuffer(data: body)) { response in
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_1", body: body),
+                body: ByteBuffer(data: body)
+            ) { response in
                 #expect(response.status == .accepted)
                 #expect(response.json["event_id"] as? String == "msg_1")
                 #expect(response.json["duplicate"] as? Bool == false)
@@ -33,7 +39,12 @@ struct EventsEndpointTests {
         let body = TestEnvironment.event()
         try await env.application().test(.router) { client in
             for expected in [false, true, true] {
-                try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_1", body: body), body: ByteBuffer(data: body)) { response in
+                try await client.execute(
+                    uri: "/v1/events",
+                    method: .post,
+                    headers: env.signedHeaders(id: "msg_1", body: body),
+                    body: ByteBuffer(data: body)
+                ) { response in
                     #expect(response.status == .accepted)
                     #expect(response.json["duplicate"] as? Bool == expected)
                     #expect(response.json["cause"] as? String == "permission_missing")
@@ -49,7 +60,12 @@ struct EventsEndpointTests {
         let env = try TestEnvironment()
         let body = TestEnvironment.event(type: "robot.resumed")
         try await env.application().test(.router) { client in
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_r", body: body), body: ByteBuffer(data: body)) { response in
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_r", body: body),
+                body: ByteBuffer(data: body)
+            ) { response in
                 #expect(response.status == .accepted)
                 #expect(response.json["cause"] is NSNull)
             }
@@ -79,7 +95,12 @@ struct EventsEndpointTests {
             }
             // A body changed after signing.
             let tampered = TestEnvironment.event(robot: "rb_8")
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_1", body: body), body: ByteBuffer(data: tampered)) { response in
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_1", body: body),
+                body: ByteBuffer(data: tampered)
+            ) { response in
                 #expect(response.status == .unauthorized)
             }
         }
@@ -113,7 +134,12 @@ struct EventsEndpointTests {
         let env = try TestEnvironment(environment: ["REBIND_EVENTS_SECRET": ""])
         let body = TestEnvironment.event()
         try await env.application().test(.router) { client in
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_1", body: body), body: ByteBuffer(data: body)) { response in
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_1", body: body),
+                body: ByteBuffer(data: body)
+            ) { response in
                 #expect(response.status == .unauthorized)
                 #expect(response.errorCode == "no_secret_configured")
             }
@@ -126,12 +152,22 @@ struct EventsEndpointTests {
         let body = TestEnvironment.event()
         try await env.application().test(.router) { client in
             for contentType in ["text/plain", "application/x-www-form-urlencoded", nil] {
-                try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_1", body: body, contentType: contentType), body: ByteBuffer(data: body)) { response in
+                try await client.execute(
+                    uri: "/v1/events",
+                    method: .post,
+                    headers: env.signedHeaders(id: "msg_1", body: body, contentType: contentType),
+                    body: ByteBuffer(data: body)
+                ) { response in
                     #expect(response.status == .unsupportedMediaType)
                     #expect(response.errorCode == "unsupported_media_type")
                 }
             }
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_2", body: body, contentType: "Application/JSON; charset=utf-8"), body: ByteBuffer(data: body)) { response in
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_2", body: body, contentType: "Application/JSON; charset=utf-8"),
+                body: ByteBuffer(data: body)
+            ) { response in
                 #expect(response.status == .accepted)
             }
         }
@@ -148,7 +184,12 @@ struct EventsEndpointTests {
         ]
         try await env.application().test(.router) { client in
             for (index, (body, code, field)) in cases.enumerated() {
-                try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_\(index)", body: body), body: ByteBuffer(data: body)) { response in
+                try await client.execute(
+                    uri: "/v1/events",
+                    method: .post,
+                    headers: env.signedHeaders(id: "msg_\(index)", body: body),
+                    body: ByteBuffer(data: body)
+                ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode == code)
                     #expect(response.errorField == field)
@@ -164,12 +205,18 @@ struct EventsEndpointTests {
         let body = Data(repeating: UInt8(ascii: " "), count: 64 * 1024 + 1)
         try await env.application().test(.live) { client in
             // No signature headers at all: size is checked first.
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(data: body)) { response in
+            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(data: body)) {
+                response in
                 #expect(response.status == .contentTooLarge)
                 #expect(response.errorCode == "body_too_large")
             }
             let exact = TestEnvironment.event() + Data(repeating: UInt8(ascii: " "), count: 64 * 1024 - TestEnvironment.event().count)
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_exact", body: exact), body: ByteBuffer(data: exact)) { response in
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_exact", body: exact),
+                body: ByteBuffer(data: exact)
+            ) { response in
                 #expect(response.status == .accepted)
             }
         }
@@ -180,7 +227,12 @@ struct EventsEndpointTests {
         let env = try TestEnvironment(store: UnavailableStore())
         let body = TestEnvironment.event()
         try await env.application().test(.router) { client in
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_1", body: body), body: ByteBuffer(data: body)) { response in
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_1", body: body),
+                body: ByteBuffer(data: body)
+            ) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.errorCode == "store_unavailable")
             }
@@ -197,7 +249,12 @@ struct EventsEndpointTests {
         try await env.application().test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: "msg_1", body: body), body: ByteBuffer(data: body))
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_1", body: body),
+                body: ByteBuffer(data: body)
+            )
             try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(data: body))
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
@@ -248,7 +305,9 @@ struct ChunkedBodyTests {
         try await env.application().test(.live) { client in
             let port = try #require(client.port)
             let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 8192)
-            var request = Array("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+            var request = Array(
+                "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8
+            )
             for _ in 0..<9 {
                 request += Array("2000\r\n".utf8) + chunk + Array("\r\n".utf8)
             }

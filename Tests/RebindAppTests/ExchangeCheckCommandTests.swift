@@ -10,7 +10,10 @@ struct ExchangeCheckCommandTests {
     static let okxInput = "\(FakeOKXServer.apiKey)\n\(FakeOKXServer.secret.value)\n\(FakeOKXServer.passphrase.value)\n"
 
     func check(
-        _ exchange: String, at baseURL: String, input: String, arguments: [String] = []
+        _ exchange: String,
+        at baseURL: String,
+        input: String,
+        arguments: [String] = []
     ) async throws -> (result: RebindCommand.Result, verdict: [String: Any]?) {
         let variable = exchange == "okx" ? "REBIND_OKX_API_URL" : "REBIND_BINANCE_API_URL"
         let result = try await RebindCommand.run(["exchange", "check", exchange] + arguments, environment: [variable: baseURL], input: input)
@@ -27,7 +30,11 @@ struct ExchangeCheckCommandTests {
         try await FakeBinanceServer.withServer(.workingKey) { server in
             let (result, verdict) = try await check("binance", at: server.baseURL, input: Self.binanceInput)
             #expect(result.status == 0, "\(result.errors)")
-            #expect(result.output.hasPrefix(#"{"usable":true,"cause":null,"can_trade":true,"can_withdraw":false,"ip_restricted":true,"trading_expires_at":null,"warnings":[]}"#))
+            #expect(
+                result.output.hasPrefix(
+                    #"{"usable":true,"cause":null,"can_trade":true,"can_withdraw":false,"ip_restricted":true,"trading_expires_at":null,"warnings":[]}"#
+                )
+            )
             #expect(result.output.split(separator: "\n").count == 1)
             #expect(verdict?["usable"] as? Bool == true)
             #expect(server.requests().count == 1)

@@ -22,7 +22,10 @@ struct SlackAndTelegramTests {
     }
 
     /// The incident, delivered to both; returns the Telegram message and the Slack DM.
-    static func incident(_ world: SlackWorld, _ client: some TestClientProtocol) async throws -> (
+    static func incident(
+        _ world: SlackWorld,
+        _ client: some TestClientProtocol
+    ) async throws -> (
         FakeTelegramServer.ChatMessage, FakeSlackServer.Message
     ) {
         let telegram = try #require(world.telegram)
@@ -40,7 +43,10 @@ struct SlackAndTelegramTests {
 
     /// The platform resumes the robot; both messages are edited to resolved, nothing new is sent.
     static func resumeAndExpectResolved(
-        _ world: SlackWorld, _ client: some TestClientProtocol, telegramMessage: FakeTelegramServer.ChatMessage, slackMessage: FakeSlackServer.Message
+        _ world: SlackWorld,
+        _ client: some TestClientProtocol,
+        telegramMessage: FakeTelegramServer.ChatMessage,
+        slackMessage: FakeSlackServer.Message
     ) async throws {
         let telegram = try #require(world.telegram)
         let sentOnTelegram = telegram.calls(method: "sendMessage").count
@@ -69,7 +75,10 @@ struct SlackAndTelegramTests {
             let view = try #require(world.slack.views().only)
             let replies = try await world.expectingReplies(3) {
                 let answer = try await world.userSubmits(
-                    viewID: view.id, ["api_key": FakeBinanceServer.apiKey, "api_secret": FakeBinanceServer.secret.value], via: client)
+                    viewID: view.id,
+                    ["api_key": FakeBinanceServer.apiKey, "api_secret": FakeBinanceServer.secret.value],
+                    via: client
+                )
                 #expect(answer["response_action"] as? String == "clear")
             }
             #expect(replies.last.map(SlackWorld.shown)?.contains("has the new key") == true)
@@ -106,13 +115,16 @@ struct SlackAndTelegramTests {
     /// A Telegram update posted to the webhook, as Telegram does.
     static func post(_ update: TelegramUpdate, via client: some TestClientProtocol) async throws -> HTTPResponse.Status {
         try await client.execute(
-            uri: "/v1/telegram/webhook", method: .post,
+            uri: "/v1/telegram/webhook",
+            method: .post,
             headers: [.contentType: "application/json", HTTPField.Name("X-Telegram-Bot-Api-Secret-Token")!: ChatWorld.webhookSecret],
             body: ByteBuffer(data: try JSONEncoder().encode(update))
         ).status
     }
 
-    @Test("One channel failing does not hold back the other: Telegram refusing for good still lets Slack get the guidance; a Telegram outage delays only Telegram")
+    @Test(
+        "One channel failing does not hold back the other: Telegram refusing for good still lets Slack get the guidance; a Telegram outage delays only Telegram"
+    )
     func oneChannelFailing() async throws {
         // Telegram (the user's first chat) refuses for good: Slack still gets it, Telegram's dead letter is counted.
         try await SlackWorld.with(Self.options) { world, client in

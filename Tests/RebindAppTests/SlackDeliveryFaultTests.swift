@@ -148,7 +148,10 @@ struct SlackDeliveryFaultTests {
         var testDescription: String { rawValue }
     }
 
-    @Test("A refused token (invalid_auth, token_revoked) dead-letters the notice at once and /metrics counts it for Slack", arguments: BrokenToken.allCases)
+    @Test(
+        "A refused token (invalid_auth, token_revoked) dead-letters the notice at once and /metrics counts it for Slack",
+        arguments: BrokenToken.allCases
+    )
     func deadLetter(broken: BrokenToken) async throws {
         try await SlackWorld.with(Self.paced()) { world, client in
             switch broken {
@@ -178,7 +181,10 @@ struct SlackDeliveryFaultTests {
         try await SlackWorld.with(Self.paced()) { world, client in
             world.slack.deactivate(user: gone)
             try await world.sendEvent(
-                SlackWorld.event(user: goneUser, slackUser: gone, account: "acc_g1", robot: "rb_g1"), id: "g-1", via: client)
+                SlackWorld.event(user: goneUser, slackUser: gone, account: "acc_g1", robot: "rb_g1"),
+                id: "g-1",
+                via: client
+            )
             #expect(await world.waitUntil { !world.opens(user: gone).isEmpty })
             #expect(world.opens(user: gone).first?.error == "user_disabled")
             // Slack's refusal is answered a moment before Rebind records it.
@@ -187,12 +193,18 @@ struct SlackDeliveryFaultTests {
             // A new incident for the gone user, then one for another: the outbox takes them in
             // that order, so once the other's message is there the gone one's is settled.
             try await world.sendEvent(
-                SlackWorld.event(user: goneUser, slackUser: gone, account: "acc_g2", robot: "rb_g2"), id: "g-2", via: client)
+                SlackWorld.event(user: goneUser, slackUser: gone, account: "acc_g2", robot: "rb_g2"),
+                id: "g-2",
+                via: client
+            )
             try await world.sendEvent(SlackWorld.event(account: "acc_o1", robot: "rb_o1"), id: "o-1", via: client)
             #expect(await world.waitUntil { world.botMessages().count == 1 })
             // And so do later ones.
             try await world.sendEvent(
-                SlackWorld.event(user: goneUser, slackUser: gone, account: "acc_g3", robot: "rb_g3"), id: "g-3", via: client)
+                SlackWorld.event(user: goneUser, slackUser: gone, account: "acc_g3", robot: "rb_g3"),
+                id: "g-3",
+                via: client
+            )
             try await world.sendEvent(SlackWorld.event(account: "acc_o2", robot: "rb_o2"), id: "o-2", via: client)
             #expect(await world.waitUntil { world.botMessages().count == 2 })
             #expect(await eventually(timeout: .seconds(5)) { try await world.sqlite.pendingNotices().isEmpty })
@@ -226,7 +238,9 @@ extension SlackWorld {
     /// sends and the fake their arrival, and on a loaded machine one trip over loopback can
     /// take longer than the next, hence the slack.
     func expectPacing(
-        perDM: TimeInterval, tolerance: Double = 0.75, including calls: [FakeSlackServer.Call]? = nil,
+        perDM: TimeInterval,
+        tolerance: Double = 0.75,
+        including calls: [FakeSlackServer.Call]? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let messages = (calls ?? (slack.calls(method: "chat.postMessage") + slack.calls(method: "chat.update")).filter(\.succeeded))

@@ -26,14 +26,27 @@ struct SlackEndToEndTests {
 
     static let cases = [
         Case(
-            exchange: "binance", account: "acc_42", apiKey: FakeBinanceServer.apiKey, secret: FakeBinanceServer.secret.value, passphrase: nil,
-            badSecret: "too-short-secret"),
+            exchange: "binance",
+            account: "acc_42",
+            apiKey: FakeBinanceServer.apiKey,
+            secret: FakeBinanceServer.secret.value,
+            passphrase: nil,
+            badSecret: "too-short-secret"
+        ),
         Case(
-            exchange: "okx", account: "acc_77", apiKey: FakeOKXServer.apiKey, secret: FakeOKXServer.secret.value,
-            passphrase: FakeOKXServer.passphrase.value, badSecret: "not-hex-and-not-32"),
+            exchange: "okx",
+            account: "acc_77",
+            apiKey: FakeOKXServer.apiKey,
+            secret: FakeOKXServer.secret.value,
+            passphrase: FakeOKXServer.passphrase.value,
+            badSecret: "not-hex-and-not-32"
+        ),
     ]
 
-    @Test("robot.paused → one Block Kit DM → button → modal → field error → corrected → signed binding update → robot.resumed → DM resolved", arguments: cases)
+    @Test(
+        "robot.paused → one Block Kit DM → button → modal → field error → corrected → signed binding update → robot.resumed → DM resolved",
+        arguments: cases
+    )
     func recovery(_ key: Case) async throws {
         try await SlackWorld.with { world, client in
             // The platform names the user's Slack account in its event.
@@ -97,8 +110,12 @@ struct SlackEndToEndTests {
             // Signed with the platform's secret, over exactly these bytes.
             let timestamp = try #require(Double(delivery.webhookTimestamp))
             try StandardWebhooks(secrets: [WebhookSecret(SlackWorld.platformSecret, variable: "T")]).verify(
-                id: delivery.webhookID, timestamp: delivery.webhookTimestamp, signature: delivery.webhookSignature, body: delivery.rawBody,
-                now: Date(timeIntervalSince1970: timestamp))
+                id: delivery.webhookID,
+                timestamp: delivery.webhookTimestamp,
+                signature: delivery.webhookSignature,
+                body: delivery.rawBody,
+                now: Date(timeIntervalSince1970: timestamp)
+            )
             let applied = delivery.update
             #expect(applied.type == "api_binding.update_requested")
             #expect(applied.userID == "u_1001")
@@ -112,7 +129,11 @@ struct SlackEndToEndTests {
 
             // The platform resumes the robot: the guidance DM is edited to resolved, no new message.
             let before = world.botMessages().count
-            try await world.sendEvent(SlackWorld.event(type: "robot.resumed", account: key.account, exchange: key.exchange), id: "msg_r1", via: client)
+            try await world.sendEvent(
+                SlackWorld.event(type: "robot.resumed", account: key.account, exchange: key.exchange),
+                id: "msg_r1",
+                via: client
+            )
             #expect(await world.waitUntil { world.slack.calls(method: "chat.update").contains(where: \.succeeded) })
             let edited = try #require(world.botMessages().first { $0.ts == guidance.ts })
             #expect(SlackWorld.shown(edited).contains("Resolved"))
@@ -156,9 +177,12 @@ struct SlackEndToEndTests {
         }
     }
 
-    @Test("When Slack does not open the form (5xx, invalid_auth), the user is told to try again and the next press works", arguments: [
-        FakeSlackServer.Fault.serverError(status: 503), .error("invalid_auth"),
-    ])
+    @Test(
+        "When Slack does not open the form (5xx, invalid_auth), the user is told to try again and the next press works",
+        arguments: [
+            FakeSlackServer.Fault.serverError(status: 503), .error("invalid_auth"),
+        ]
+    )
     func formNotOpened(_ fault: FakeSlackServer.Fault) async throws {
         try await SlackWorld.with { world, client in
             try await world.sendEvent(SlackWorld.event(), id: "msg_f1", via: client)

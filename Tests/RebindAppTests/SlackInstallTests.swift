@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-@testable import RebindApp
 import RebindCore
 import RebindCrypto
 import RebindHTTP
@@ -12,6 +11,8 @@ import RebindSlack
 import RebindTestSupport
 import Synchronization
 import Testing
+
+@testable import RebindApp
 
 /// The OAuth v2 install through real HTTP: the controller alone on a router, Slack played by
 /// `FakeSlackServer` over the real libcurl client, installations kept in SQLite.
@@ -52,17 +53,36 @@ struct SlackInstallTests {
                 let transport = try CurlTransport(configuration: .init(connectTimeout: 2, timeout: 5), logger: logs.logger(label: "test.curl"))
                 let controller = SlackInstallController(
                     settings: RebindConfiguration.SlackOAuthSettings(
-                        clientID: fake.clientID, clientSecret: fake.clientSecret, authorizeURL: "https://slack.com/oauth/v2/authorize",
-                        redirectURL: redirectURL),
+                        clientID: fake.clientID,
+                        clientSecret: fake.clientSecret,
+                        authorizeURL: "https://slack.com/oauth/v2/authorize",
+                        redirectURL: redirectURL
+                    ),
                     oauth: SlackOAuth(
-                        baseURL: fake.baseURL, clientID: fake.clientID, clientSecret: fake.clientSecret, transport: transport,
-                        logger: logs.logger(label: "test.slack")),
-                    store: store, envelope: envelope, stateSecret: Secret("state-key-for-tests-0123456789abcdef"), now: { clock.now },
-                    onInstalled: { installed.record($0) })
+                        baseURL: fake.baseURL,
+                        clientID: fake.clientID,
+                        clientSecret: fake.clientSecret,
+                        transport: transport,
+                        logger: logs.logger(label: "test.slack")
+                    ),
+                    store: store,
+                    envelope: envelope,
+                    stateSecret: Secret("state-key-for-tests-0123456789abcdef"),
+                    now: { clock.now },
+                    onInstalled: { installed.record($0) }
+                )
                 try await body(
                     World(
-                        fake: fake, store: store, databasePath: databasePath, envelope: envelope, clock: clock, logs: logs, installed: installed,
-                        controller: controller))
+                        fake: fake,
+                        store: store,
+                        databasePath: databasePath,
+                        envelope: envelope,
+                        clock: clock,
+                        logs: logs,
+                        installed: installed,
+                        controller: controller
+                    )
+                )
             }
         }
 
@@ -109,7 +129,11 @@ struct SlackInstallTests {
     }
 
     /// The page and status the browser gets back from Slack's redirect.
-    static func callback(_ query: [(String, String)], headers: HTTPFields = [:], via client: some TestClientProtocol) async throws -> (
+    static func callback(
+        _ query: [(String, String)],
+        headers: HTTPFields = [:],
+        via client: some TestClientProtocol
+    ) async throws -> (
         HTTPResponse.Status, String
     ) {
         try await client.execute(uri: callbackURI(query), method: .get, headers: headers) { response in
@@ -128,7 +152,11 @@ struct SlackInstallTests {
             try await world.application().test(.router) { client in
                 let started = try await Self.start(via: client)
                 let code = world.fake.authorize(
-                    teamID: Self.teamID, teamName: "Grid <Desk> & \"Co\"", installer: "U0ADMIN001", redirectURI: Self.redirectURL)
+                    teamID: Self.teamID,
+                    teamName: "Grid <Desk> & \"Co\"",
+                    installer: "U0ADMIN001",
+                    redirectURI: Self.redirectURL
+                )
                 let (status, page) = try await Self.callback([("code", code), ("state", started.state)], headers: started.cookieHeader, via: client)
                 #expect(status == .ok)
                 #expect(page.contains("Rebind is installed in Grid &lt;Desk&gt; &amp; &quot;Co&quot;"))
@@ -141,11 +169,11 @@ struct SlackInstallTests {
             #expect(world.installed.all == [Self.teamID])
 
             // The sealed token opens, for this workspace only, to a token the fake honours for it.
-            let sealed = SecretEnvelope.Sealed(keyID: installation.sealedToken.keyID, combined: installation.sealedToken.data)
-            let token = try world.envelope.open(sealed, boundTo: SlackInstallation.context(teamID: Self.teamID))
+            let sealed = installation.sealedToken
+            let token = try world.envelope.open(sealed, as: SlackInstallation.context(teamID: Self.teamID), Secret.self)
             #expect(token.value.hasPrefix("xoxb-"))
             #expect(throws: SecretEnvelope.Error.cannotOpen) {
-                try world.envelope.open(sealed, boundTo: SlackInstallation.context(teamID: FakeSlackServer.defaultWorkspace.teamID))
+                try world.envelope.open(sealed, as: SlackInstallation.context(teamID: FakeSlackServer.defaultWorkspace.teamID), Secret.self)
             }
             let auth = try await SlackClient(baseURL: world.fake.baseURL, token: token, transport: try CurlTransport()).authTest()
             #expect(auth.teamID == Self.teamID)
@@ -222,8 +250,14 @@ struct SlackInstallTests {
                 let code = world.fake.authorize(teamID: Self.teamID, teamName: "Grid Desk", installer: "U0ADMIN001", redirectURI: Self.redirectURL)
                 let parts = started.state.split(separator: ".").map(String.init)
                 let otherKey = SlackInstallController(
-                    settings: world.controller.settings, oauth: world.controller.oauth, store: world.store, envelope: world.envelope,
-                    stateSecret: Secret("someone-elses-key"), now: { world.clock.now }, onInstalled: { _ in })
+                    settings: world.controller.settings,
+                    oauth: world.controller.oauth,
+                    store: world.store,
+                    envelope: world.envelope,
+                    stateSecret: Secret("someone-elses-key"),
+                    now: { world.clock.now },
+                    onInstalled: { _ in }
+                )
                 let forgeries = [
                     otherKey.signState(issued: Int64(parts[0])!, nonce: started.nonce),
                     "\(Int64(parts[0])! + 60).\(parts[1]).\(parts[2])",
@@ -282,7 +316,10 @@ struct SlackInstallTests {
                 // The same redirect again, cookie and all (a reload, or someone who copied both).
                 let another = world.fake.authorize(teamID: Self.teamID, teamName: "Grid Desk", installer: "U0ADMIN001", redirectURI: Self.redirectURL)
                 let (replayStatus, replayPage) = try await Self.callback(
-                    [("code", another), ("state", started.state)], headers: started.cookieHeader, via: client)
+                    [("code", another), ("state", started.state)],
+                    headers: started.cookieHeader,
+                    via: client
+                )
                 #expect(replayStatus == .badRequest)
                 #expect(replayPage.contains("already been used"))
             }
@@ -319,7 +356,10 @@ struct SlackInstallTests {
             try await world.application().test(.router) { client in
                 let started = try await Self.start(via: client)
                 let (status, page) = try await Self.callback(
-                    [("error", "access_denied"), ("state", started.state)], headers: started.cookieHeader, via: client)
+                    [("error", "access_denied"), ("state", started.state)],
+                    headers: started.cookieHeader,
+                    via: client
+                )
                 #expect(status == .ok)
                 #expect(page.contains("Nothing was installed"))
                 #expect(!page.contains("Rebind is installed"))

@@ -23,8 +23,11 @@ struct SlackRefusalTests {
             return (try JSONEncoder().encode(world.slack.userWrites("hello", user: SlackWorld.userID)), "application/json")
         case "/v1/slack/interactivity":
             let press = SlackBlockActions(
-                triggerID: world.slack.issueTrigger(user: SlackWorld.userID), user: SlackUserRef(id: SlackWorld.userID, teamID: SlackWorld.teamID),
-                team: SlackTeamRef(id: SlackWorld.teamID), actions: [.init(actionID: "rebind.update", value: "u:0123456789abcdef")])
+                triggerID: world.slack.issueTrigger(user: SlackWorld.userID),
+                user: SlackUserRef(id: SlackWorld.userID, teamID: SlackWorld.teamID),
+                team: SlackTeamRef(id: SlackWorld.teamID),
+                actions: [.init(actionID: "rebind.update", value: "u:0123456789abcdef")]
+            )
             return (try FakeSlackServer.interactivityBody(press), SlackWorld.formType)
         default:
             return (world.slack.userTypesCommand("help", user: SlackWorld.userID).form.encoded, SlackWorld.formType)
@@ -69,7 +72,10 @@ struct SlackRefusalTests {
                 attempts.append(("malformed", malformed, body))
                 var wrongSecret = signed
                 wrongSecret[HTTPField.Name(SlackSignature.signatureHeader)!] = SlackSignature.sign(
-                    timestamp: Int64(now.timeIntervalSince1970), body: body, signingSecret: Secret("another-apps-signing-secret"))
+                    timestamp: Int64(now.timeIntervalSince1970),
+                    body: body,
+                    signingSecret: Secret("another-apps-signing-secret")
+                )
                 attempts.append(("wrong secret", wrongSecret, body))
                 attempts.append(("altered body", signed, body + Data("&x=1".utf8)))
                 // Half a minute past the 5-minute window either way: the application's clock runs,
@@ -99,7 +105,12 @@ struct SlackRefusalTests {
         try await SlackWorld.with { world, client in
             let big = Data("payload=".utf8) + Data(repeating: UInt8(ascii: "a"), count: 64 * 1024 + 1)
             for path in Self.endpoints {
-                let signed = try await world.post(path, body: big, headers: world.slackHeaders(body: big, contentType: SlackWorld.formType), via: client)
+                let signed = try await world.post(
+                    path,
+                    body: big,
+                    headers: world.slackHeaders(body: big, contentType: SlackWorld.formType),
+                    via: client
+                )
                 #expect(signed.status == .contentTooLarge, "\(path)")
                 let unsigned = try await world.post(path, body: big, headers: [.contentType: SlackWorld.formType], via: client)
                 #expect(unsigned.status == .contentTooLarge, "\(path)")
@@ -145,7 +156,8 @@ struct SlackRefusalTests {
                 #expect(!text.contains(pasted))
             }
             // A question about the help page is not a key: it is pointed to the form, not warned.
-            let question = "I followed https://help.utrading.io/en/exchange/create-api/api-faq/what-should-i-do-if-the-api-is-deleted-in-binance "
+            let question =
+                "I followed https://help.utrading.io/en/exchange/create-api/api-faq/what-should-i-do-if-the-api-is-deleted-in-binance "
                 + "on 2026-11-26 and robot rb_7 still says: Pause: Invalid API key operation permission"
             let pointed = try #require(try await world.userWrites(question, replies: 1, via: client).only)
             #expect(SlackWorld.shown(pointed).contains("private form"))
@@ -168,7 +180,7 @@ struct SlackRefusalTests {
             #expect(help.ephemeral?.contains("direct messages") == true)
             let helpText = try #require(help.messages.only.map(SlackWorld.shown))
             #expect(helpText.contains("uTrading"))
-            for command in ["/rebind update", "/rebind status", "/rebind help"] {
+            for command in ["/rebind update", "/rebind keys", "/rebind language", "/rebind help"] {
                 #expect(helpText.contains(command), "\(command)")
             }
             // An empty `/rebind` is the help too.
@@ -181,16 +193,26 @@ struct SlackRefusalTests {
             let day: TimeInterval = 86400
             let start = TestEnvironment.start
             try await world.sendEvent(
-                SlackWorld.event(type: "api_binding.created", boundAt: Timestamp.format(start - 20 * day)), id: "msg_b1", via: client)
+                SlackWorld.event(type: "api_binding.created", boundAt: Timestamp.format(start - 20 * day)),
+                id: "msg_b1",
+                via: client
+            )
             try await world.sendEvent(
                 SlackWorld.event(
-                    type: "api_binding.created", account: "acc_77", exchange: "okx", label: "Alt", keyHint: "Q9z",
-                    boundAt: Timestamp.format(start - 10 * day)),
-                id: "msg_b2", via: client)
+                    type: "api_binding.created",
+                    account: "acc_77",
+                    exchange: "okx",
+                    label: "Alt",
+                    keyHint: "Q9z",
+                    boundAt: Timestamp.format(start - 10 * day)
+                ),
+                id: "msg_b2",
+                via: client
+            )
             let status = try #require(try await world.userTypes("status", replies: 1, via: client).messages.only)
             let lines = SlackWorld.shown(status).split(separator: "\n").map(String.init)
-            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left"), "\(lines)")
-            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left"), "\(lines)")
+            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left (until 2027-01-05, 60 days from binding)"), "\(lines)")
+            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left (until 2026-12-16, 30 days from binding)"), "\(lines)")
         }
     }
 
@@ -254,14 +276,17 @@ struct SlackRefusalTests {
             // The form's metadata rewritten to name the other user's account.
             var submission = try #require(
                 world.slack.userSubmits(
-                    viewID: view.id, values: ["api_key": ["value": FakeBinanceServer.apiKey], "api_secret": ["value": FakeBinanceServer.secret.value]]))
+                    viewID: view.id,
+                    values: ["api_key": ["value": FakeBinanceServer.apiKey], "api_secret": ["value": FakeBinanceServer.secret.value]]
+                )
+            )
             submission.view.privateMetadata = #"{"account":"acc_99","exchange":"binance"}"#
             let refused = try await world.expectingReplies(1) {
                 let response = try await world.postInteraction(submission, via: client)
                 #expect(response.status == .ok)
                 #expect(response.json["response_action"] as? String == "clear")
             }
-            #expect(refused.only.map(SlackWorld.shown)?.contains("not one this Slack account may update") == true)
+            #expect(refused.only.map(SlackWorld.shown)?.contains("not one you may update from here") == true)
             try await world.settle(via: client)
             #expect(world.binance.requests().isEmpty)
             #expect(world.platform?.requests().isEmpty == true)

@@ -32,11 +32,17 @@ struct SlackSecretLeakTests {
             // Binance, with a secret pasted into the key field first.
             let binance = try await openForm(account: "acc_42", world, client)
             let swapped = try await world.userSubmits(
-                viewID: binance, ["api_key": FakeBinanceServer.secret.value + "x", "api_secret": FakeBinanceServer.apiKey], via: client)
+                viewID: binance,
+                ["api_key": FakeBinanceServer.secret.value + "x", "api_secret": FakeBinanceServer.apiKey],
+                via: client
+            )
             #expect(swapped["response_action"] as? String == "errors")
             let done = try await world.expectingReplies(3) {
                 _ = try await world.userSubmits(
-                    viewID: binance, ["api_key": FakeBinanceServer.apiKey, "api_secret": FakeBinanceServer.secret.value], via: client)
+                    viewID: binance,
+                    ["api_key": FakeBinanceServer.apiKey, "api_secret": FakeBinanceServer.secret.value],
+                    via: client
+                )
             }
             #expect(done.last.map(SlackWorld.shown)?.contains("has the new key") == true)
 
@@ -45,12 +51,15 @@ struct SlackSecretLeakTests {
             let misplaced = try await world.userSubmits(
                 viewID: okx,
                 ["api_key": FakeOKXServer.apiKey, "api_secret": FakeOKXServer.passphrase.value, "passphrase": FakeOKXServer.secret.value],
-                via: client)
+                via: client
+            )
             #expect(misplaced["response_action"] as? String == "errors")
             let refused = try await world.expectingReplies(3) {
                 _ = try await world.userSubmits(
-                    viewID: okx, ["api_key": FakeOKXServer.apiKey, "api_secret": FakeOKXServer.secret.value, "passphrase": Self.wrongPassphrase],
-                    via: client)
+                    viewID: okx,
+                    ["api_key": FakeOKXServer.apiKey, "api_secret": FakeOKXServer.secret.value, "passphrase": Self.wrongPassphrase],
+                    via: client
+                )
             }
             #expect(refused.map(SlackWorld.shown).contains { $0.contains("passphrase does not match") })
             let again = try await openForm(account: "acc_77", world, client)
@@ -58,7 +67,8 @@ struct SlackSecretLeakTests {
                 _ = try await world.userSubmits(
                     viewID: again,
                     ["api_key": FakeOKXServer.apiKey, "api_secret": FakeOKXServer.secret.value, "passphrase": FakeOKXServer.passphrase.value],
-                    via: client)
+                    via: client
+                )
             }
             #expect(accepted.last.map(SlackWorld.shown)?.contains("has the new key") == true)
             #expect(world.platform?.appliedUpdates().count == 2)

@@ -82,7 +82,8 @@ struct SlackWorld {
         }
         let captured = Mutex<SQLiteStore?>(nil)
         let env = try TestEnvironment(
-            environment: environment, clock: clock,
+            environment: environment,
+            clock: clock,
             chat: { configuration, store in
                 captured.withLock { $0 = store }
                 let transport = try CurlTransport(configuration: .init(timeout: 5), logger: logger)
@@ -95,29 +96,43 @@ struct SlackWorld {
                 }
                 let publisher = try platform.map {
                     PlatformBindingPublisher(
-                        url: $0.url, secret: try WebhookSecret(platformSecret, variable: "T"), transport: transport, logger: logger)
+                        url: $0.url,
+                        secret: try WebhookSecret(platformSecret, variable: "T"),
+                        transport: transport,
+                        logger: logger
+                    )
                         as any BindingPublisher
                 }
                 // Pacing is tested on its own: unless asked for, a reply follows the last at once.
-                let pacer = options.productionPacing
+                let pacer =
+                    options.productionPacing
                     ? DeliveryPacer(perChatInterval: .seconds(1), globalRate: try #require(configuration.slack).rate)
                     : DeliveryPacer(perChatInterval: .milliseconds(1))
                 return ChatDependencies(
-                    store: store, telegram: client,
+                    store: store,
+                    telegram: client,
                     slack: .init(workspaces: workspaces, signingSecret: signingSecret, pacer: pacer),
                     verifiers: [
                         "binance": BinanceKeyVerifier(baseURL: binance.baseURL, transport: transport, now: { clock.now }, logger: logger),
                         "okx": OKXKeyVerifier(baseURL: okx.baseURL, transport: transport, now: { clock.now }, logger: logger),
                     ],
-                    publisher: publisher, envelope: envelope, bindingRetry: options.bindingRetry, idleWait: .milliseconds(20),
-                    expiryInterval: .milliseconds(20))
-            })
+                    publisher: publisher,
+                    envelope: envelope,
+                    bindingRetry: options.bindingRetry,
+                    idleWait: .milliseconds(20),
+                    expiryInterval: .milliseconds(20)
+                )
+            }
+        )
         let sqlite = try #require(captured.withLock { $0 })
         return SlackWorld(env: env, slack: slack, telegram: telegram, binance: binance, okx: okx, platform: platform, sqlite: sqlite, logger: logger)
     }
 
     /// Runs `body` against the live application, then shuts the fakes down.
-    static func with(_ options: Options = Options(), _ body: @escaping @Sendable (SlackWorld, any TestClientProtocol) async throws -> Void) async throws {
+    static func with(
+        _ options: Options = Options(),
+        _ body: @escaping @Sendable (SlackWorld, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let world = try await start(options)
         do {
             try await world.env.application(logger: world.logger).test(.live) { client in try await body(world, client) }
@@ -143,15 +158,25 @@ struct SlackWorld {
     /// Posts a correctly signed platform event; returns the answer's status.
     @discardableResult
     func sendEvent(_ body: Data, id: String, via client: some TestClientProtocol) async throws -> HTTPResponse.Status {
-        try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body)).status
+        try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body))
+            .status
     }
 
     /// A platform event for a user named by Slack (`user.slack`) and, when given, by a
     /// Telegram chat id; neither when `slackUser` and `chatID` are nil.
     static func event(
-        type: String = "robot.paused", user: String = "u_1001", slackUser: String? = userID, team: String = teamID, chatID: Int64? = nil,
-        account: String = "acc_42", exchange: String = "binance", label: String = "Main", keyHint: String = "h8A",
-        boundAt: String = "2026-09-27T08:00:00Z", robot: String = "rb_7", text: String = "Pause: Invalid API key operation permission"
+        type: String = "robot.paused",
+        user: String = "u_1001",
+        slackUser: String? = userID,
+        team: String = teamID,
+        chatID: Int64? = nil,
+        account: String = "acc_42",
+        exchange: String = "binance",
+        label: String = "Main",
+        keyHint: String = "h8A",
+        boundAt: String = "2026-09-27T08:00:00Z",
+        robot: String = "rb_7",
+        text: String = "Pause: Invalid API key operation permission"
     ) -> Data {
         var userObject: [String: Any] = ["id": user, "locale": "en"]
         if let slackUser { userObject["slack"] = ["team_id": team, "user_id": slackUser] }
@@ -172,7 +197,12 @@ struct SlackWorld {
     /// `POST /v1/links` as the platform calls it; returns the token of `/rebind link <token>`.
     func linkToken(user: String, id: String, via client: some TestClientProtocol) async throws -> String {
         let body = Data(#"{"user_id":"\#(user)"}"#.utf8)
-        let response = try await client.execute(uri: "/v1/links", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body))
+        let response = try await client.execute(
+            uri: "/v1/links",
+            method: .post,
+            headers: env.signedHeaders(id: id, body: body),
+            body: ByteBuffer(data: body)
+        )
         #expect(response.status == .created)
         let command = try #require(response.json["slack_command"] as? String)
         #expect(command.hasPrefix("/rebind link "))
@@ -229,7 +259,11 @@ struct SlackWorld {
     /// The user writes in the DM; waits for the bot's next `replies` messages there.
     @discardableResult
     func userWrites(
-        _ text: String, user: String = userID, replies: Int, via client: some TestClientProtocol, sourceLocation: SourceLocation = #_sourceLocation
+        _ text: String,
+        user: String = userID,
+        replies: Int,
+        via client: some TestClientProtocol,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> [FakeSlackServer.Message] {
         try await expectingReplies(replies, user: user, sourceLocation: sourceLocation) {
             let response = try await postEvent(slack.userWrites(text, user: user), via: client)
@@ -241,7 +275,11 @@ struct SlackWorld {
     /// the bot's next `replies` messages in the DM.
     @discardableResult
     func userTypes(
-        _ text: String, user: String = userID, replies: Int, via client: some TestClientProtocol, sourceLocation: SourceLocation = #_sourceLocation
+        _ text: String,
+        user: String = userID,
+        replies: Int,
+        via client: some TestClientProtocol,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> (ephemeral: String?, messages: [FakeSlackServer.Message]) {
         var ephemeral: String?
         let messages = try await expectingReplies(replies, user: user, sourceLocation: sourceLocation) {
@@ -270,7 +308,10 @@ struct SlackWorld {
     /// Runs `act`, then waits until the bot has posted `replies` more messages in the user's
     /// DM, and returns those.
     func expectingReplies(
-        _ replies: Int, user: String = userID, sourceLocation: SourceLocation = #_sourceLocation, _ act: () async throws -> Void
+        _ replies: Int,
+        user: String = userID,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ act: () async throws -> Void
     ) async throws -> [FakeSlackServer.Message] {
         let before = botMessages(user: user).count
         try await act()

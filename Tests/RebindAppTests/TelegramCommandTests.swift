@@ -37,7 +37,9 @@ struct TelegramCommandTests {
     @Test("without a bot token it refuses, naming REBIND_TELEGRAM_BOT_TOKEN")
     func missingToken() async throws {
         let result = try await RebindCommand.run(
-            ["telegram", "set-webhook", Self.webhookURL], environment: ["REBIND_TELEGRAM_WEBHOOK_SECRET": Self.secret])
+            ["telegram", "set-webhook", Self.webhookURL],
+            environment: ["REBIND_TELEGRAM_WEBHOOK_SECRET": Self.secret]
+        )
         #expect(result.status != 0)
         #expect(result.errors.contains("REBIND_TELEGRAM_BOT_TOKEN"))
     }
@@ -61,13 +63,17 @@ struct TelegramCommandTests {
     func httpRefused() async throws {
         try await FakeTelegramServer.withServer { fake in
             let refused = try await RebindCommand.run(
-                ["telegram", "set-webhook", "http://rebind.example.com/v1/telegram/webhook"], environment: environment(fake))
+                ["telegram", "set-webhook", "http://rebind.example.com/v1/telegram/webhook"],
+                environment: environment(fake)
+            )
             #expect(refused.status != 0)
             #expect(refused.errors.contains("https"))
             #expect(fake.calls().isEmpty)
 
             let local = try await RebindCommand.run(
-                ["telegram", "set-webhook", "http://127.0.0.1:8080/v1/telegram/webhook"], environment: environment(fake))
+                ["telegram", "set-webhook", "http://127.0.0.1:8080/v1/telegram/webhook"],
+                environment: environment(fake)
+            )
             #expect(local.status == 0, "\(local.errors)")
             #expect(fake.webhook?.url == "http://127.0.0.1:8080/v1/telegram/webhook")
         }

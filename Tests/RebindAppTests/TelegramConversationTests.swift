@@ -78,7 +78,7 @@ struct TelegramConversationTests {
         try await world.application().test(.live) { client in
             let reply = try #require(try await world.userSends("/help", replies: 1, via: client).only)
             #expect(reply.text.contains("uTrading"))
-            for command in ["/update", "/status", "/cancel", "/help"] {
+            for command in ["/update", "/keys", "/language", "/cancel", "/help"] {
                 #expect(reply.text.contains(command), "\(command)")
             }
         }
@@ -92,22 +92,39 @@ struct TelegramConversationTests {
         try await world.application().test(.live) { client in
             // Bound 20 and 10 days ago: Binance keys last 60 days, OKX keys 30 (the catalogue).
             try await world.sendEvent(
-                ChatWorld.event(type: "api_binding.created", boundAt: Timestamp.format(start - 20 * Self.day)), id: "msg_b1", via: client)
+                ChatWorld.event(type: "api_binding.created", boundAt: Timestamp.format(start - 20 * Self.day)),
+                id: "msg_b1",
+                via: client
+            )
             try await world.sendEvent(
                 ChatWorld.event(
-                    type: "api_binding.created", account: "acc_77", exchange: "okx", label: "Alt", keyHint: "Q9z",
-                    boundAt: Timestamp.format(start - 10 * Self.day)),
-                id: "msg_b2", via: client)
+                    type: "api_binding.created",
+                    account: "acc_77",
+                    exchange: "okx",
+                    label: "Alt",
+                    keyHint: "Q9z",
+                    boundAt: Timestamp.format(start - 10 * Self.day)
+                ),
+                id: "msg_b2",
+                via: client
+            )
             // Bound 61 days ago: expired.
             try await world.sendEvent(
                 ChatWorld.event(
-                    type: "api_binding.created", account: "acc_99", label: "Old", keyHint: "zz9", boundAt: Timestamp.format(start - 61 * Self.day)),
-                id: "msg_b3", via: client)
+                    type: "api_binding.created",
+                    account: "acc_99",
+                    label: "Old",
+                    keyHint: "zz9",
+                    boundAt: Timestamp.format(start - 61 * Self.day)
+                ),
+                id: "msg_b3",
+                via: client
+            )
 
             let status = try #require(try await world.userSends("/status", replies: 1, via: client).only)
             let lines = status.text.split(separator: "\n").map(String.init)
-            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left"), "\(lines)")
-            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left"), "\(lines)")
+            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left (until 2027-01-05, 60 days from binding)"), "\(lines)")
+            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left (until 2026-12-16, 30 days from binding)"), "\(lines)")
             #expect(lines.contains("• Old (Binance), key …zz9: expired"), "\(lines)")
 
             // A key replaced here: days left from the exchange's trading expiry (this key's
@@ -116,7 +133,7 @@ struct TelegramConversationTests {
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)
             let after = try #require(try await world.userSends("/status", replies: 1, via: client).only)
-            #expect(after.text.contains("• Main (Binance), key …Eh8A: 60 days left"), "\(after.text)")
+            #expect(after.text.contains("• Main (Binance), key …Eh8A: 60 days left (until "), "\(after.text)")
         }
         try await world.shutdown()
 
@@ -129,7 +146,8 @@ struct TelegramConversationTests {
             try await unrestricted.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             try await unrestricted.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)
             let status = try #require(try await unrestricted.userSends("/status", replies: 1, via: client).only)
-            #expect(status.text.contains("• Main (Binance), key …Eh8A: 30 days left"), "\(status.text)")
+            #expect(status.text.contains("• Main (Binance), key …Eh8A: 30 days left (until "), "\(status.text)")
+            #expect(status.text.contains(", as Binance says)"), "\(status.text)")
         }
         try await unrestricted.shutdown()
     }
@@ -147,14 +165,18 @@ struct TelegramConversationTests {
     @Test("POST /v1/links answers a single-use t.me link; /start links the chat; waiting and later guidance reach it")
     func linking() async throws {
         let world = try await ChatWorld.start()
-        let linkedChat: Int64 = 5550001
+        let linkedChat: Int64 = 5_550_001
         try await world.application().test(.live) { client in
             // An event for a user the platform knows no chat of: its guidance waits.
             try await world.sendEvent(ChatWorld.event(user: "u_2002", chatID: nil, account: "acc_5"), id: "msg_l1", via: client)
 
             let body = Data(#"{"user_id":"u_2002"}"#.utf8)
             let response = try await client.execute(
-                uri: "/v1/links", method: .post, headers: world.env.signedHeaders(id: "link_1", body: body), body: ByteBuffer(data: body))
+                uri: "/v1/links",
+                method: .post,
+                headers: world.env.signedHeaders(id: "link_1", body: body),
+                body: ByteBuffer(data: body)
+            )
             #expect(response.status == .created)
             let json = response.json
             let command = try #require(json["slack_command"] as? String)
@@ -183,12 +205,15 @@ struct TelegramConversationTests {
 
             // A later event for the user, without a chat id, goes to the linked chat.
             try await world.sendEvent(
-                ChatWorld.event(user: "u_2002", chatID: nil, account: "acc_6", robot: "rb_8"), id: "msg_l2", via: client)
+                ChatWorld.event(user: "u_2002", chatID: nil, account: "acc_6", robot: "rb_8"),
+                id: "msg_l2",
+                via: client
+            )
             _ = await world.telegram.waitForCalls(method: "sendMessage", count: 3)
             #expect(world.botMessages(chatID: linkedChat).contains { $0.text.contains("Grid rb_8") })
 
             // The link works once.
-            let stranger: Int64 = 5550002
+            let stranger: Int64 = 5_550_002
             let reused = try #require(try await world.userSends("/start \(token)", chatID: stranger, replies: 1, via: client).only)
             #expect(reused.text.contains("unknown, used or expired"))
             let notLinked = try #require(try await world.userSends("/update", chatID: stranger, replies: 1, via: client).only)
@@ -219,7 +244,7 @@ struct TelegramConversationTests {
         let restarted = try world.restarted()
         try await restarted.application().test(.live) { client in
             let replies = try await restarted.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)
-            #expect(replies.map(\.text) .contains { $0.contains("works for trading") })
+            #expect(replies.map(\.text).contains { $0.contains("works for trading") })
             #expect(replies.last?.text.contains("has the new key") == true)
             let applied = try #require(restarted.platform?.appliedUpdates().only)
             #expect(applied.credentials.apiKey == FakeBinanceServer.apiKey)

@@ -18,7 +18,7 @@ import Testing
 /// platform, and the resolution.
 @Suite("Telegram, end to end")
 struct TelegramEndToEndTests {
-    static let chatID: Int64 = 123456789
+    static let chatID: Int64 = 123_456_789
     static let webhookSecret = "tg-webhook-secret_1"
     static let platformSecret = "whsec_" + Data(repeating: 42, count: 32).base64EncodedString()
 
@@ -29,7 +29,10 @@ struct TelegramEndToEndTests {
         let platform: FakePlatformServer
     }
 
-    static func world(binance scenario: FakeBinanceServer.Scenario = .workingKey, platform behaviour: FakePlatformServer.Behaviour = .accept()) async throws -> World {
+    static func world(
+        binance scenario: FakeBinanceServer.Scenario = .workingKey,
+        platform behaviour: FakePlatformServer.Behaviour = .accept()
+    ) async throws -> World {
         // A private chat takes a short burst of replies; pacing is tested on its own.
         let telegram = try await FakeTelegramServer.start(limits: .init(perChatPerSecond: 1, perChatBurst: 10))
         let binance = try await FakeBinanceServer.start(scenario)
@@ -45,26 +48,38 @@ struct TelegramEndToEndTests {
                 let transport = try CurlTransport(configuration: .init(timeout: 5))
                 let client = try TelegramClient(baseURL: telegram.baseURL, token: telegram.token, transport: transport)
                 return ChatDependencies(
-                    store: store, telegram: client,
+                    store: store,
+                    telegram: client,
                     verifiers: ["binance": BinanceKeyVerifier(baseURL: binance.baseURL, transport: transport)],
-                    publisher: PlatformBindingPublisher(url: platform.url, secret: try WebhookSecret(platformSecret, variable: "T"), transport: transport),
-                    envelope: SecretEnvelope(current: try SecretEnvelope.Key(base64: Secret(Data(repeating: 9, count: 32).base64EncodedString()), variable: "T")),
-                    idleWait: .milliseconds(20))
-            })
+                    publisher: PlatformBindingPublisher(
+                        url: platform.url,
+                        secret: try WebhookSecret(platformSecret, variable: "T"),
+                        transport: transport
+                    ),
+                    envelope: SecretEnvelope(
+                        current: try SecretEnvelope.Key(base64: Secret(Data(repeating: 9, count: 32).base64EncodedString()), variable: "T")
+                    ),
+                    idleWait: .milliseconds(20)
+                )
+            }
+        )
         return World(env: env, telegram: telegram, binance: binance, platform: platform)
     }
 
-    static func post(_ update: TelegramUpdate, to client: some TestClientProtocol, secret: String = webhookSecret) async throws -> HTTPResponse.Status {
+    static func post(_ update: TelegramUpdate, to client: some TestClientProtocol, secret: String = webhookSecret) async throws -> HTTPResponse.Status
+    {
         let body = try JSONEncoder().encode(update)
         return try await client.execute(
-            uri: "/v1/telegram/webhook", method: .post,
+            uri: "/v1/telegram/webhook",
+            method: .post,
             headers: [.contentType: "application/json", HTTPField.Name("X-Telegram-Bot-Api-Secret-Token")!: secret],
             body: ByteBuffer(data: body)
         ).status
     }
 
     static func sendEvent(_ body: Data, id: String, env: TestEnvironment, client: some TestClientProtocol) async throws -> HTTPResponse.Status {
-        try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body)).status
+        try await client.execute(uri: "/v1/events", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body))
+            .status
     }
 
     @Test("Paused robot → one guidance message → /update → key and secret, each deleted → checked → signed binding update → resumed → resolved")
@@ -80,7 +95,11 @@ struct TelegramEndToEndTests {
             #expect(first.callbackData.contains { $0.hasPrefix("u:") })
 
             // The button starts the flow, exactly as /update would.
-            let tap = telegram.userTaps(chatID: Self.chatID, messageID: first.messageID, data: try #require(first.callbackData.first { $0.hasPrefix("u:") }))
+            let tap = telegram.userTaps(
+                chatID: Self.chatID,
+                messageID: first.messageID,
+                data: try #require(first.callbackData.first { $0.hasPrefix("u:") })
+            )
             #expect(try await Self.post(tap, to: client) == .ok)
             _ = await telegram.waitForCalls(method: "sendMessage", count: 2)
             #expect(telegram.unansweredCallbackQueries().isEmpty)

@@ -11,7 +11,8 @@ import Testing
 struct TelegramRefusalTests {
     /// A world with a `robot.paused` event on `exchange` delivered and the key flow started.
     static func started(
-        _ options: ChatWorld.Options = ChatWorld.Options(), exchange: String = "binance",
+        _ options: ChatWorld.Options = ChatWorld.Options(),
+        exchange: String = "binance",
         _ body: @escaping @Sendable (ChatWorld, any TestClientProtocol) async throws -> Void
     ) async throws {
         let world = try await ChatWorld.start(options)
@@ -223,7 +224,7 @@ struct TelegramRefusalTests {
     @Test("A tap on \"Update API key\" in a group chat starts no key flow there")
     func groupChat() async throws {
         let world = try await ChatWorld.start()
-        let group: Int64 = -1001234567890
+        let group: Int64 = -1_001_234_567_890
         try await world.application().test(.live) { client in
             try await world.sendEvent(ChatWorld.event(chatID: group), id: "msg_g1", via: client)
             _ = await world.telegram.waitForCalls(method: "sendMessage", count: 1)

@@ -54,7 +54,10 @@ struct TestEnvironment {
     ///     stands still, or runs when there are chat dependencies.
     ///   - directory: where the SQLite files are: another environment's, to restart on them.
     init(
-        store: (any EventStore)? = nil, environment: [String: String] = [:], clock: TestClock? = nil, directory: URL? = nil,
+        store: (any EventStore)? = nil,
+        environment: [String: String] = [:],
+        clock: TestClock? = nil,
+        directory: URL? = nil,
         chat: ((RebindConfiguration, SQLiteStore) throws -> ChatDependencies)? = nil
     ) throws {
         // Background services pace by the clock, so with them it runs.
@@ -67,10 +70,15 @@ struct TestEnvironment {
         configuration = try RebindConfiguration.load(from: variables)
         let renderer = try GuidanceRenderer(templatesDirectory: Self.templatesDirectory)
         let sqlite = try SQLiteStore(
-            configuration: .init(path: self.directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy))
+            configuration: .init(path: self.directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy)
+        )
         let clock = self.clock
         dependencies = AppDependencies(
-            store: store ?? sqlite, renderer: renderer, chat: try chat?(configuration, sqlite), now: { clock.now })
+            store: store ?? sqlite,
+            renderer: renderer,
+            chat: try chat?(configuration, sqlite),
+            now: { clock.now }
+        )
     }
 
     var store: any EventStore { dependencies.store }
@@ -98,13 +106,18 @@ struct TestEnvironment {
     }
 
     static func event(
-        type: String = "robot.paused", user: String = "u_1001", account: String = "acc_42", exchange: String = "binance",
-        robot: String = "rb_7", text: String = "Pause: Invalid API key operation permission", code: String? = "-2015"
+        type: String = "robot.paused",
+        user: String = "u_1001",
+        account: String = "acc_42",
+        exchange: String = "binance",
+        robot: String = "rb_7",
+        text: String = "Pause: Invalid API key operation permission",
+        code: String? = "-2015"
     ) -> Data {
         var object: [String: Any] = [
             "type": type,
             "occurred_at": "2026-11-26T09:30:00Z",
-            "user": ["id": user, "locale": "en", "telegram_chat_id": 123456789],
+            "user": ["id": user, "locale": "en", "telegram_chat_id": 123_456_789],
             "account": ["id": account, "exchange": exchange, "label": "Main", "api_key_hint": "h8A", "bound_at": "2026-09-27T08:00:00Z"],
             "robot": ["id": robot, "name": "BTC/USDT Grid \(robot)"],
         ]

@@ -22,7 +22,8 @@ struct CredentialFormatTests {
             "  \(binanceKey)\n", "\u{FEFF}\(binanceKey)", "\u{200B}\(binanceKey)\u{200B}", "\u{00A0}\(binanceKey)\u{00A0}",
             "\t\(binanceKey)\r\n", "vmPUZE6mv9SD5VNHk4Hl\u{200B}WFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
             "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zv\nsw0MuIgwCIPy6utIco14y7Ju91duEh8A", "\u{2060}\u{00AD}\(binanceKey)\u{200E}",
-        ])
+        ]
+    )
     func cleaning(_ pasted: String) throws {
         #expect(try binance.apiKey(pasted) == Self.binanceKey)
     }
@@ -31,7 +32,7 @@ struct CredentialFormatTests {
     func binanceRules() throws {
         #expect(try binance.apiKey(Self.binanceKey) == Self.binanceKey)
         #expect(try binance.apiSecret(Self.binanceSecret, apiKey: Self.binanceKey).value == Self.binanceSecret)
-        #expect(throws: CredentialFormat.Error.wrongLength(.apiKey, rule: "a Binance API key is 64 letters and digits", actual: 63)) {
+        #expect(throws: CredentialFormat.Error.wrongLength(.apiKey, rule: .binance, actual: 63)) {
             try binance.apiKey(String(Self.binanceKey.dropLast()))
         }
         let short = #expect(throws: CredentialFormat.Error.self) { try binance.apiSecret(String(Self.binanceSecret.prefix(40))) }
@@ -89,7 +90,7 @@ struct CredentialFormatTests {
         #expect(throws: CredentialFormat.Error.looksLikeKey(.apiSecret)) { try okx.apiSecret(Self.okxKey) }
         let short = #expect(throws: CredentialFormat.Error.self) { try okx.apiSecret(String(Self.okxSecret.dropLast())) }
         #expect(short?.description == "An OKX secret key is 32 characters of 0–9 and A–F; this has 31 characters.")
-        #expect(throws: CredentialFormat.Error.invalidCharacters(.apiSecret, rule: "an OKX secret key is 32 characters of 0–9 and A–F")) {
+        #expect(throws: CredentialFormat.Error.invalidCharacters(.apiSecret, rule: .okxSecret)) {
             try okx.apiSecret("G2582BD0CFF14C41EDBF1AB98506286D")
         }
     }
@@ -170,7 +171,7 @@ struct CredentialFormatTests {
     func otherExchange() throws {
         let other = CredentialFormat(exchange: "kraken")
         #expect(try other.apiKey(" abc-DEF_123 ") == "abc-DEF_123")
-        #expect(throws: CredentialFormat.Error.invalidCharacters(.apiKey, rule: "an API key is letters, digits and punctuation")) {
+        #expect(throws: CredentialFormat.Error.invalidCharacters(.apiKey, rule: .printable)) {
             try other.apiKey("clé")
         }
         #expect(try other.apiSecret("s3cr3t/+=").value == "s3cr3t/+=")

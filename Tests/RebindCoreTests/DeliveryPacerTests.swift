@@ -95,7 +95,9 @@ struct DeliveryPacerTests {
         #expect(policy.nextAttempt(attempts: 4, firstAttemptAt: start, now: start, jitter: 1) == start.addingTimeInterval(8))
         #expect(policy.nextAttempt(attempts: 20, firstAttemptAt: start, now: start, jitter: 1) == start.addingTimeInterval(60))
         // The last try is at the limit, not a backoff step short of it; after it, none.
-        #expect(policy.nextAttempt(attempts: 20, firstAttemptAt: start, now: start.addingTimeInterval(250), jitter: 1) == start.addingTimeInterval(300))
+        #expect(
+            policy.nextAttempt(attempts: 20, firstAttemptAt: start, now: start.addingTimeInterval(250), jitter: 1) == start.addingTimeInterval(300)
+        )
         #expect(policy.nextAttempt(attempts: 21, firstAttemptAt: start, now: start.addingTimeInterval(300), jitter: 0) == nil)
     }
 }

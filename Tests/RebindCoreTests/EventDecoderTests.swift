@@ -39,7 +39,7 @@ struct EventDecoderTests {
     func example() throws {
         let event = try decoder.decode(Data(Self.paused.utf8))
         #expect(event.type == .robotPaused)
-        #expect(event.user.telegramChatId == 123456789)
+        #expect(event.user.telegramChatId == 123_456_789)
         #expect(event.user.slack == RobotEvent.SlackIdentity(teamId: "T0001", userId: "U0001"))
         #expect(event.account.apiKeyHint == "h8A")
         #expect(event.robot == RobotEvent.Robot(id: "rb_7", name: "BTC/USDT Grid"))
@@ -104,20 +104,28 @@ struct EventDecoderTests {
 
     @Test("Resumed and binding events need no reason")
     func eventsWithoutReason() throws {
-        let resumed = try decoder.decode(try body {
-            $0["type"] = "robot.resumed"
-            $0.removeValue(forKey: "reason")
-        })
+        let resumed = try decoder.decode(
+            try body {
+                $0["type"] = "robot.resumed"
+                $0.removeValue(forKey: "reason")
+            }
+        )
         #expect(resumed.type == .robotResumed)
-        let binding = try decoder.decode(try body {
-            $0["type"] = "api_binding.created"
-            $0.removeValue(forKey: "reason")
-            $0.removeValue(forKey: "robot")
-        })
+        let binding = try decoder.decode(
+            try body {
+                $0["type"] = "api_binding.created"
+                $0.removeValue(forKey: "reason")
+                $0.removeValue(forKey: "robot")
+            }
+        )
         #expect(binding.type == .apiBindingCreated)
-        #expect(field(of: try body {
-            $0["type"] = "robot.resumed"
-            $0.removeValue(forKey: "robot")
-        }) == "robot")
+        #expect(
+            field(
+                of: try body {
+                    $0["type"] = "robot.resumed"
+                    $0.removeValue(forKey: "robot")
+                }
+            ) == "robot"
+        )
     }
 }

@@ -7,12 +7,20 @@ struct IncidentBookTests {
     let book = IncidentBook(policy: IncidentPolicy(groupWait: 10, repeatInterval: 3600, maxReminders: 2))
     let start = Date(timeIntervalSince1970: 1_795_685_400)
 
-    func event(_ type: EventType, robot: String, account: String = "acc_42", text: String = "Pause: Invalid API key operation permission") -> RobotEvent {
+    func event(
+        _ type: EventType,
+        robot: String,
+        account: String = "acc_42",
+        text: String = "Pause: Invalid API key operation permission"
+    ) -> RobotEvent {
         RobotEvent(
-            type: type, occurredAt: start,
-            user: .init(id: "u_1001"), account: .init(id: account, exchange: "binance"),
+            type: type,
+            occurredAt: start,
+            user: .init(id: "u_1001"),
+            account: .init(id: account, exchange: "binance"),
             robot: .init(id: robot, name: "Robot \(robot)"),
-            reason: type.reportsHalt ? .init(text: text) : nil)
+            reason: type.reportsHalt ? .init(text: text) : nil
+        )
     }
 
     @Test("The first halt opens an incident announced after the grouping wait")
@@ -29,8 +37,12 @@ struct IncidentBookTests {
     func groupedHalts() throws {
         let first = book.apply(event(.robotPaused, robot: "rb_7"), eventID: "e1", cause: .permissionMissing, open: [], now: start)
         let second = book.apply(
-            event(.robotStopped, robot: "rb_8"), eventID: "e2", cause: .permissionMissing, open: first.incidents,
-            now: start.addingTimeInterval(5))
+            event(.robotStopped, robot: "rb_8"),
+            eventID: "e2",
+            cause: .permissionMissing,
+            open: first.incidents,
+            now: start.addingTimeInterval(5)
+        )
         #expect(second.notices.isEmpty)
         let incident = try #require(second.incidents.first)
         #expect(incident.id == "e1")
@@ -42,8 +54,12 @@ struct IncidentBookTests {
     func lateHaltUpdates() {
         let first = book.apply(event(.robotPaused, robot: "rb_7"), eventID: "e1", cause: .permissionMissing, open: [], now: start)
         let late = book.apply(
-            event(.robotPaused, robot: "rb_9"), eventID: "e3", cause: .permissionMissing, open: first.incidents,
-            now: start.addingTimeInterval(60))
+            event(.robotPaused, robot: "rb_9"),
+            eventID: "e3",
+            cause: .permissionMissing,
+            open: first.incidents,
+            now: start.addingTimeInterval(60)
+        )
         #expect(late.notices == [.update(incidentID: "e1")])
     }
 
@@ -51,8 +67,12 @@ struct IncidentBookTests {
     func repeatedHalt() {
         let first = book.apply(event(.robotPaused, robot: "rb_7"), eventID: "e1", cause: .permissionMissing, open: [], now: start)
         let again = book.apply(
-            event(.robotPaused, robot: "rb_7"), eventID: "e2", cause: .permissionMissing, open: first.incidents,
-            now: start.addingTimeInterval(60))
+            event(.robotPaused, robot: "rb_7"),
+            eventID: "e2",
+            cause: .permissionMissing,
+            open: first.incidents,
+            now: start.addingTimeInterval(60)
+        )
         #expect(again == IncidentChanges())
     }
 
@@ -60,8 +80,12 @@ struct IncidentBookTests {
     func separateCauses() throws {
         let first = book.apply(event(.robotPaused, robot: "rb_7"), eventID: "e1", cause: .permissionMissing, open: [], now: start)
         let other = book.apply(
-            event(.robotStopped, robot: "rb_8", text: "Risk Control"), eventID: "e2", cause: .notKeyRelated,
-            open: first.incidents, now: start.addingTimeInterval(1))
+            event(.robotStopped, robot: "rb_8", text: "Risk Control"),
+            eventID: "e2",
+            cause: .notKeyRelated,
+            open: first.incidents,
+            now: start.addingTimeInterval(1)
+        )
         #expect(try #require(other.incidents.first).id == "e2")
         #expect(other.notices == [.announce(incidentID: "e2", at: start.addingTimeInterval(11))])
     }
@@ -93,7 +117,9 @@ struct IncidentBookTests {
     @Test("A binding updated on the web resolves the key incidents but not the others")
     func bindingUpdated() {
         var open = book.apply(event(.robotPaused, robot: "rb_7"), eventID: "e1", cause: .permissionMissing, open: [], now: start).incidents
-        open += book.apply(event(.robotPaused, robot: "rb_8", text: "Risk Control"), eventID: "e2", cause: .notKeyRelated, open: open, now: start).incidents
+        open +=
+            book.apply(event(.robotPaused, robot: "rb_8", text: "Risk Control"), eventID: "e2", cause: .notKeyRelated, open: open, now: start)
+            .incidents
         var updated = event(.apiBindingUpdated, robot: "rb_7")
         updated.robot = nil
         let changes = book.apply(updated, eventID: "e3", cause: .unknown, open: open, now: start.addingTimeInterval(60))
@@ -105,7 +131,8 @@ struct IncidentBookTests {
     @Test("Reminders follow the repeat interval and stop at the limit")
     func reminders() throws {
         var incident = try #require(
-            book.apply(event(.robotPaused, robot: "rb_7"), eventID: "e1", cause: .keyExpired, open: [], now: start).incidents.first)
+            book.apply(event(.robotPaused, robot: "rb_7"), eventID: "e1", cause: .keyExpired, open: [], now: start).incidents.first
+        )
         #expect(book.policy.nextReminder(for: incident) == start.addingTimeInterval(10 + 3600))
         incident.remindersSent = 1
         #expect(book.policy.nextReminder(for: incident) == start.addingTimeInterval(10 + 7200))

@@ -15,7 +15,8 @@ struct KeyConversationTests {
         KeyConversation.start(
             chat: chat,
             target: .init(userID: "u_1001", accountID: "acc_42", exchange: exchange, label: "Main", robotIDs: ["rb_7"], needsFutures: futures),
-            now: start)
+            now: start
+        )
     }
 
     func replies(_ actions: [KeyConversation.Action]) -> [KeyConversation.Reply] {
@@ -32,10 +33,12 @@ struct KeyConversationTests {
 
         let afterSecret = flow.handle(.text(Self.binanceSecret, messageID: 11), now: start)
         let credentials = ExchangeCredentials(apiKey: Self.binanceKey, apiSecret: Secret(Self.binanceSecret))
-        #expect(afterSecret == [
-            .deleteMessage(11), .reply(.checking(exchange: "binance")),
-            .checkKey(credentials, KeyCheckContext(needsFutures: true)),
-        ])
+        #expect(
+            afterSecret == [
+                .deleteMessage(11), .reply(.checking(exchange: "binance")),
+                .checkKey(credentials, KeyCheckContext(needsFutures: true)),
+            ]
+        )
 
         let verdict = KeyVerdict(cause: nil, canTrade: true)
         let accepted = flow.handle(.checked(verdict), now: start)
@@ -73,12 +76,14 @@ struct KeyConversationTests {
         var (flow, _) = conversation()
         _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
         _ = flow.handle(.text(Self.binanceSecret, messageID: 2), now: start)
-        let verdict = KeyVerdict(cause: .permissionMissing, canTrade: true, canWithdraw: true, warnings: ["Turn withdrawals off"])
+        let verdict = KeyVerdict(cause: .permissionMissing, canTrade: true, canWithdraw: true, findings: ["Turn withdrawals off"])
         let actions = flow.handle(.checked(verdict), now: start)
-        #expect(actions == [
-            .recordFailedCheck, .reply(.keyRefused(cause: .permissionMissing, warnings: ["Turn withdrawals off"])),
-            .reply(.askKey(exchange: "binance", label: "Main")),
-        ])
+        #expect(
+            actions == [
+                .recordFailedCheck, .reply(.keyRefused(cause: .permissionMissing, warnings: ["Turn withdrawals off"])),
+                .reply(.askKey(exchange: "binance", label: "Main")),
+            ]
+        )
         #expect(flow.step == .awaitingKey)
     }
 
@@ -88,7 +93,7 @@ struct KeyConversationTests {
         _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
         _ = flow.handle(.text(Self.binanceSecret, messageID: 2), now: start)
         let error = KeyCheckError.busy(exchange: "Binance", status: 503)
-        #expect(replies(flow.handle(.checkFailed(error), now: start)) == [.checkUnavailable(reason: error.userMessage)])
+        #expect(replies(flow.handle(.checkFailed(error), now: start)) == [.checkUnavailable(error)])
         #expect(flow.isFinished)
     }
 
@@ -145,7 +150,9 @@ struct KeyConversationSnapshotTests {
         let start = Date(timeIntervalSince1970: 1_795_685_400)
         var (flow, _) = KeyConversation.start(
             chat: ChatAddress(channel: .telegram, id: "1"),
-            target: .init(userID: "u", accountID: "a", exchange: "okx", robotIDs: ["rb_7"]), now: start)
+            target: .init(userID: "u", accountID: "a", exchange: "okx", robotIDs: ["rb_7"]),
+            now: start
+        )
         let inputs: [KeyConversation.Input] = [
             .text(KeyConversationTests.okxKey, messageID: 1), .text(KeyConversationTests.okxSecret, messageID: 2),
             .text("passphrase-1", messageID: 3), .checked(KeyVerdict(cause: nil, canTrade: true)),
@@ -167,7 +174,11 @@ struct ChatCommandTests {
         #expect(ChatCommand.parse("/start") == .start(token: nil))
         #expect(ChatCommand.parse("/update@RebindBot acc_42") == .update(account: "acc_42"))
         #expect(ChatCommand.parse(" /UPDATE ") == .update(account: nil))
-        #expect(ChatCommand.parse("/status") == .status)
+        #expect(ChatCommand.parse("/status") == .keys)
+        #expect(ChatCommand.parse("/keys") == .keys)
+        #expect(ChatCommand.parse("/language zh-CN") == .language(tag: "zh-CN"))
+        #expect(ChatCommand.parse("/language") == .language(tag: nil))
+        #expect(ChatCommand.parseSlack("language en") == .language(tag: "en"))
         #expect(ChatCommand.parse("/cancel") == .cancel)
         #expect(ChatCommand.parse("/help") == .help)
         #expect(ChatCommand.parse("/unknown") == nil)

@@ -9,18 +9,31 @@ struct KeyPolicyTests {
     let day: TimeInterval = 86_400
 
     func permissions(
-        exchange: String = "Binance", read: Bool = true, spot: Bool = true, futures: Bool = false, withdraw: Bool = false,
-        ipRestricted: Bool = true, expires: Date? = nil, idleDays: Int? = nil
+        exchange: String = "Binance",
+        read: Bool = true,
+        spot: Bool = true,
+        futures: Bool = false,
+        withdraw: Bool = false,
+        ipRestricted: Bool = true,
+        expires: Date? = nil,
+        idleDays: Int? = nil
     ) -> KeyPermissions {
         KeyPermissions(
-            exchangeName: exchange, canRead: read, canTradeSpot: spot, canTradeFutures: futures, canWithdraw: withdraw,
-            ipRestricted: ipRestricted, tradingExpiresAt: expires, idleDeletionDaysWithoutIP: idleDays)
+            exchangeName: exchange,
+            canRead: read,
+            canTradeSpot: spot,
+            canTradeFutures: futures,
+            canWithdraw: withdraw,
+            ipRestricted: ipRestricted,
+            tradingExpiresAt: expires,
+            idleDeletionDaysWithoutIP: idleDays
+        )
     }
 
     @Test("A key that reads and trades, cannot withdraw and is bound to IPs is usable with nothing to say")
     func usable() {
         let verdict = policy.verdict(for: permissions(), context: KeyCheckContext(), now: now)
-        #expect(verdict == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, warnings: []))
+        #expect(verdict == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, findings: []))
         #expect(verdict.usable)
     }
 
@@ -65,23 +78,35 @@ struct KeyPolicyTests {
     @Test("A lapse of spot trading does not stop a futures robot")
     func lapsedSpotFuturesRobot() {
         let verdict = policy.verdict(
-            for: permissions(spot: false, futures: true, expires: now.addingTimeInterval(-day)), context: KeyCheckContext(needsFutures: true), now: now)
+            for: permissions(spot: false, futures: true, expires: now.addingTimeInterval(-day)),
+            context: KeyCheckContext(needsFutures: true),
+            now: now
+        )
         #expect(verdict.usable)
     }
 
     @Test("A lapse still ahead is accepted with the day it happens")
     func lapseAhead() {
         let verdict = policy.verdict(
-            for: permissions(ipRestricted: false, expires: now.addingTimeInterval(30 * day + 3600)), context: KeyCheckContext(), now: now)
+            for: permissions(ipRestricted: false, expires: now.addingTimeInterval(30 * day + 3600)),
+            context: KeyCheckContext(),
+            now: now
+        )
         #expect(verdict.usable)
-        #expect(verdict.warnings == ["Binance will end this key's spot trading permission on 2026-12-18, in 30 days; a new key will be needed by then."])
+        #expect(
+            verdict.warnings == ["Binance will end this key's spot trading permission on 2026-12-18, in 30 days; a new key will be needed by then."]
+        )
     }
 
     @Test("An OKX trading key with no IP bound is accepted with the 14-day warning; with an IP, without it")
     func okxIdleDeletion() {
         let unbound = policy.verdict(for: permissions(exchange: "OKX", ipRestricted: false, idleDays: 14), context: KeyCheckContext(), now: now)
         #expect(unbound.usable)
-        #expect(unbound.warnings == ["OKX deletes a key that can trade and has no IP address bound after 14 days without use: bind the platform's IP addresses to the key to keep it."])
+        #expect(
+            unbound.warnings == [
+                "OKX deletes a key that can trade and has no IP address bound after 14 days without use: bind the platform's IP addresses to the key to keep it."
+            ]
+        )
         let bound = policy.verdict(for: permissions(exchange: "OKX", ipRestricted: true, idleDays: 14), context: KeyCheckContext(), now: now)
         #expect(bound.warnings.isEmpty)
     }
@@ -120,10 +145,12 @@ struct KeyPolicyTests {
         #expect(policy.resolveBinanceInvalidKey(restrictions: permissions(spot: false), context: context, now: now).cause == .permissionMissing)
         #expect(
             policy.resolveBinanceInvalidKey(restrictions: permissions(expires: now.addingTimeInterval(-day)), context: context, now: now).cause
-                == .keyExpired)
+                == .keyExpired
+        )
         #expect(
             policy.resolveBinanceInvalidKey(restrictions: permissions(futures: false), context: KeyCheckContext(needsFutures: true), now: now)
-                .cause == .permissionMissing)
+                .cause == .permissionMissing
+        )
         let unexplained = policy.resolveBinanceInvalidKey(restrictions: permissions(), context: context, now: now)
         #expect(unexplained.cause == .unknown)
         #expect(unexplained.warnings.first?.contains("-2015") == true)

@@ -27,7 +27,10 @@ struct KeyVerdictTests {
     @Test("A refused verdict names its cause; expiry is RFC 3339")
     func refusedShape() throws {
         let verdict = KeyVerdict(
-            cause: .keyExpired, tradingExpiresAt: Date(timeIntervalSince1970: 1_795_000_000), warnings: ["Create a new key."])
+            cause: .keyExpired,
+            tradingExpiresAt: Date(timeIntervalSince1970: 1_795_000_000),
+            findings: ["Create a new key."]
+        )
         let object = try json(verdict)
         #expect(object["usable"] as? Bool == false)
         #expect(object["cause"] as? String == "key_expired")
@@ -38,9 +41,16 @@ struct KeyVerdictTests {
     @Test("A verdict survives a round trip through JSON")
     func roundTrip() throws {
         for verdict in [
-            KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: false, tradingExpiresAt: Date(timeIntervalSince1970: 1_795_000_000), warnings: ["Soon."]),
-            KeyVerdict(cause: .permissionMissing, canTrade: true, canWithdraw: true, ipRestricted: true, warnings: ["No.", "Never."]),
-            KeyVerdict.refused(.unknown, warning: "Busy."),
+            KeyVerdict(
+                cause: nil,
+                canTrade: true,
+                canWithdraw: false,
+                ipRestricted: false,
+                tradingExpiresAt: Date(timeIntervalSince1970: 1_795_000_000),
+                findings: ["Soon."]
+            ),
+            KeyVerdict(cause: .permissionMissing, canTrade: true, canWithdraw: true, ipRestricted: true, findings: ["No.", "Never."]),
+            KeyVerdict.refused(.unknown, "Busy."),
         ] {
             let decoded = try JSONDecoder().decode(KeyVerdict.self, from: try JSONEncoder().encode(verdict))
             #expect(decoded == verdict)
@@ -49,9 +59,11 @@ struct KeyVerdictTests {
 
     @Test("usable and cause must agree")
     func inconsistent() {
-        let both = #"{"usable":true,"cause":"key_deleted","can_trade":false,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null,"warnings":[]}"#
+        let both =
+            #"{"usable":true,"cause":"key_deleted","can_trade":false,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null,"warnings":[]}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(KeyVerdict.self, from: Data(both.utf8)) }
-        let neither = #"{"usable":false,"cause":null,"can_trade":false,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null,"warnings":[]}"#
+        let neither =
+            #"{"usable":false,"cause":null,"can_trade":false,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null,"warnings":[]}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(KeyVerdict.self, from: Data(neither.utf8)) }
     }
 
@@ -67,8 +79,10 @@ struct KeyVerdictTests {
     @Test("Credentials show only the key's last characters")
     func credentialsDescription() {
         let credentials = ExchangeCredentials(
-            apiKey: "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A", apiSecret: Secret("top-secret"),
-            passphrase: Secret("passphrase"))
+            apiKey: "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+            apiSecret: Secret("top-secret"),
+            passphrase: Secret("passphrase")
+        )
         #expect("\(credentials)" == "API key …Eh8A")
         #expect(!String(reflecting: credentials).contains("top-secret"))
         #expect(!String(reflecting: credentials).contains("passphrase\""))

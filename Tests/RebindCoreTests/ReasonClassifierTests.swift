@@ -32,14 +32,26 @@ struct ReasonClassifierTests {
         Row(exchange: "binance", text: "Stopped", code: "-2014", message: "API-key format invalid.", cause: .keyDeleted),
         Row(exchange: "binance", text: "Stopped", code: "-2008", message: "Invalid Api-Key ID.", cause: .keyDeleted),
         Row(exchange: "binance", text: "Stopped", code: "-1022", message: "Signature for this request is not valid.", cause: .secretWrong),
-        Row(exchange: "binance", text: "Stopped", code: "-1002", message: "You are not authorized to execute this request.", cause: .permissionMissing),
+        Row(
+            exchange: "binance",
+            text: "Stopped",
+            code: "-1002",
+            message: "You are not authorized to execute this request.",
+            cause: .permissionMissing
+        ),
         Row(exchange: "binance", text: "Stopped", code: "-1099", message: "Not found, unauthenticated, or unauthorized.", cause: .keyDeleted),
         Row(exchange: "binance", text: "Stopped", code: "-1005", message: "No such IP has been white listed", cause: .ipNotAllowed),
         Row(exchange: "binance", text: "Stopped", code: "-1011", message: "This IP cannot access this route.", cause: .ipNotAllowed),
         Row(exchange: "binance", text: "Stopped", code: "-2017", message: "API Keys are locked on this account.", cause: .notKeyRelated),
         Row(exchange: "binance", text: "Stopped", code: "-4056", message: "Invalid api key type.", cause: .secretWrong),
         Row(exchange: "binance", text: "Stopped", code: "-4057", message: "Invalid api public key", cause: .secretWrong),
-        Row(exchange: "binance", text: "Stopped", code: "-1021", message: "Timestamp for this request is outside of the recvWindow.", cause: .notKeyRelated),
+        Row(
+            exchange: "binance",
+            text: "Stopped",
+            code: "-1021",
+            message: "Timestamp for this request is outside of the recvWindow.",
+            cause: .notKeyRelated
+        ),
         Row(exchange: "binance", text: "Stopped", code: "-2010", message: "This action is disabled on this account.", cause: .notKeyRelated),
         Row(exchange: "binance", text: "Stopped", code: "-2011", message: "This action is disabled on this account.", cause: .notKeyRelated),
         Row(exchange: "binance", text: "Stopped", code: "-2010", message: "This account may not place or cancel orders.", cause: .notKeyRelated),
@@ -50,13 +62,43 @@ struct ReasonClassifierTests {
         Row(exchange: "okx", text: "Stopped", code: "50111", message: "Invalid OK-ACCESS-KEY.", cause: .keyDeleted),
         Row(exchange: "okx", text: "Stopped", code: "50119", message: "API key doesn't exist", cause: .keyDeleted),
         Row(exchange: "okx", text: "Stopped", code: "50105", message: "Request header \"OK-ACCESS-PASSPHRASE\" incorrect.", cause: .passphraseWrong),
-        Row(exchange: "okx", text: "Stopped", code: "50104", message: "Request header \"OK-ACCESS-PASSPHRASE\" cannot be empty.", cause: .passphraseWrong),
+        Row(
+            exchange: "okx",
+            text: "Stopped",
+            code: "50104",
+            message: "Request header \"OK-ACCESS-PASSPHRASE\" cannot be empty.",
+            cause: .passphraseWrong
+        ),
         Row(exchange: "okx", text: "Stopped", code: "50113", message: "Invalid signature.", cause: .secretWrong),
-        Row(exchange: "okx", text: "Stopped", code: "50110", message: "Your IP 203.0.113.7 is not included in your API key's IP whitelist.", cause: .ipNotAllowed),
+        Row(
+            exchange: "okx",
+            text: "Stopped",
+            code: "50110",
+            message: "Your IP 203.0.113.7 is not included in your API key's IP whitelist.",
+            cause: .ipNotAllowed
+        ),
         Row(exchange: "okx", text: "Stopped", code: "50035", message: "This endpoint requires that APIKey must be bound to IP", cause: .ipNotAllowed),
-        Row(exchange: "okx", text: "Stopped", code: "50121", message: "You can't access our services through the IP address (203.0.113.7)", cause: .ipNotAllowed),
-        Row(exchange: "okx", text: "Stopped", code: "50120", message: "This API key doesn't have permission to use this function", cause: .permissionMissing),
-        Row(exchange: "okx", text: "Stopped", code: "50030", message: "You don't have permission to use this API endpoint", cause: .permissionMissing),
+        Row(
+            exchange: "okx",
+            text: "Stopped",
+            code: "50121",
+            message: "You can't access our services through the IP address (203.0.113.7)",
+            cause: .ipNotAllowed
+        ),
+        Row(
+            exchange: "okx",
+            text: "Stopped",
+            code: "50120",
+            message: "This API key doesn't have permission to use this function",
+            cause: .permissionMissing
+        ),
+        Row(
+            exchange: "okx",
+            text: "Stopped",
+            code: "50030",
+            message: "You don't have permission to use this API endpoint",
+            cause: .permissionMissing
+        ),
         Row(exchange: "okx", text: "Stopped", code: "50100", message: "API frozen, please contact customer service.", cause: .notKeyRelated),
         Row(exchange: "okx", text: "Stopped", code: "50101", message: "APIKey does not match current environment.", cause: .keyDeleted),
         Row(exchange: "okx", text: "Stopped", code: "50102", message: "Timestamp request expired.", cause: .notKeyRelated),
@@ -101,7 +143,11 @@ struct ReasonClassifierTests {
 
     @Test("Binance -2015 with the platform's text takes the text's cause")
     func ambiguousCodeDefersToText() {
-        let paused = RobotEvent.Reason(text: "Pause: Invalid API key operation permission", code: "-2015", message: "Invalid API-key, IP, or permissions for action.")
+        let paused = RobotEvent.Reason(
+            text: "Pause: Invalid API key operation permission",
+            code: "-2015",
+            message: "Invalid API-key, IP, or permissions for action."
+        )
         #expect(classifier.classify(paused, exchange: "binance") == .permissionMissing)
         let expired = RobotEvent.Reason(text: "API expired or no permission", code: "-2015")
         #expect(classifier.classify(expired, exchange: "binance") == .keyExpired)
@@ -127,7 +173,8 @@ struct ReasonClassifierTests {
             "Pause:Invalid API key operation permission!",
             "\tPause:  Invalid   API key operation permission\n",
             "Invalid API key operation permission",
-        ])
+        ]
+    )
     func tolerantMatching(_ text: String) {
         #expect(classifier.classify(RobotEvent.Reason(text: text), exchange: "binance") == .permissionMissing)
     }
@@ -143,7 +190,8 @@ struct ReasonClassifierTests {
         arguments: [
             "Robot stopped", "", "Invalid", "API", "Permission", "Pause: Invalid API key operation permission and more",
             "Risky Control", "Not an Invest Control Limit",
-        ])
+        ]
+    )
     func unknownText(_ text: String) {
         #expect(classifier.classify(RobotEvent.Reason(text: text), exchange: "binance") == .unknown)
     }

@@ -12,14 +12,18 @@ struct SlackSignatureTests {
         ("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar"
             + "&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com"
             + "%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
-            + "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c").utf8)
+            + "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c").utf8
+    )
     static let expected = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
     let verifier = SlackSignature(signingSecret: secret)
     var signedAt: Date { Date(timeIntervalSince1970: TimeInterval(Self.timestamp)) }
 
     func verify(
-        timestamp: String? = String(timestamp), signature: String? = expected, body: Data = body, now: Date? = nil
+        timestamp: String? = String(timestamp),
+        signature: String? = expected,
+        body: Data = body,
+        now: Date? = nil
     ) throws(SlackSignature.Error) {
         try verifier.verify(timestamp: timestamp, signature: signature, body: body, now: now ?? signedAt)
     }
@@ -80,13 +84,16 @@ struct SlackSignatureTests {
         #expect(throws: SlackSignature.Error.missingHeader("X-Slack-Request-Timestamp")) { try verify(timestamp: "") }
     }
 
-    @Test("Malformed headers are refused before any comparison", arguments: [
-        "a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",  // no version
-        "v1=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",  // another version
-        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b5",  // short
-        "v0=z2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",  // not hex
-        "v0=",
-    ])
+    @Test(
+        "Malformed headers are refused before any comparison",
+        arguments: [
+            "a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",  // no version
+            "v1=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",  // another version
+            "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b5",  // short
+            "v0=z2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",  // not hex
+            "v0=",
+        ]
+    )
     func malformedSignature(signature: String) {
         #expect(throws: SlackSignature.Error.malformedSignature) { try verify(signature: signature) }
     }

@@ -20,7 +20,13 @@ struct StandardWebhooksTests {
     var verifier: StandardWebhooks { StandardWebhooks(secrets: [secret]) }
     var signedAt: Date { Date(timeIntervalSince1970: TimeInterval(Self.timestamp)) }
 
-    func verify(signature: String?, id: String? = id, timestamp: String? = String(timestamp), body: Data = body, now: Date? = nil) throws(StandardWebhooks.Error) {
+    func verify(
+        signature: String?,
+        id: String? = id,
+        timestamp: String? = String(timestamp),
+        body: Data = body,
+        now: Date? = nil
+    ) throws(StandardWebhooks.Error) {
         try verifier.verify(id: id, timestamp: timestamp, signature: signature, body: body, now: now ?? signedAt)
     }
 
@@ -93,7 +99,13 @@ struct StandardWebhooksTests {
     @Test("With no secret configured, everything is refused")
     func noSecret() {
         #expect(throws: StandardWebhooks.Error.noSecretConfigured) {
-            try StandardWebhooks(secrets: []).verify(id: Self.id, timestamp: String(Self.timestamp), signature: Self.expected, body: Self.body, now: signedAt)
+            try StandardWebhooks(secrets: []).verify(
+                id: Self.id,
+                timestamp: String(Self.timestamp),
+                signature: Self.expected,
+                body: Self.body,
+                now: signedAt
+            )
         }
     }
 

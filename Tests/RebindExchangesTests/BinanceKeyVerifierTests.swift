@@ -13,8 +13,10 @@ struct BinanceKeyVerifierTests {
     static let restrictionsPath = "/sapi/v1/account/apiRestrictions"
 
     func verify(
-        _ scenario: FakeBinanceServer.Scenario, credentials: ExchangeCredentials = credentials,
-        context: KeyCheckContext = KeyCheckContext(), timeout: TimeInterval = 20,
+        _ scenario: FakeBinanceServer.Scenario,
+        credentials: ExchangeCredentials = credentials,
+        context: KeyCheckContext = KeyCheckContext(),
+        timeout: TimeInterval = 20,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> (verdict: Result<KeyVerdict, KeyCheckError>, requests: [RecordedRequest]) {
         let transport = try testTransport(timeout: timeout)
@@ -34,7 +36,7 @@ struct BinanceKeyVerifierTests {
     func workingKey() async throws {
         let (result, requests) = try await verify(.workingKey)
         let verdict = try result.get()
-        #expect(verdict == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, tradingExpiresAt: nil, warnings: []))
+        #expect(verdict == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, tradingExpiresAt: nil, findings: []))
         #expect(verdict.usable)
 
         let request = try #require(requests.only)
@@ -127,7 +129,9 @@ struct BinanceKeyVerifierTests {
     @Test("A wrong secret is secret_wrong: the fake really checks the signature")
     func wrongSecret() async throws {
         let credentials = ExchangeCredentials(
-            apiKey: FakeBinanceServer.apiKey, apiSecret: Secret(String(FakeBinanceServer.secret.value.reversed())))
+            apiKey: FakeBinanceServer.apiKey,
+            apiSecret: Secret(String(FakeBinanceServer.secret.value.reversed()))
+        )
         let verdict = try await verify(.workingKey, credentials: credentials).verdict.get()
         #expect(verdict.cause == .secretWrong)
         #expect(verdict.warnings.first?.contains("-1022") == true)
@@ -201,7 +205,9 @@ struct BinanceKeyVerifierTests {
 
     @Test("An answer that is not Binance's API (a firewall's HTML page) is no verdict on the key")
     func notBinance() async throws {
-        try await LoopbackHTTPServer.withServer(handler: { _ in .respond(status: 403, headers: [("Content-Type", "text/html")], body: Data("<html>Forbidden</html>".utf8)) }) { server in
+        try await LoopbackHTTPServer.withServer(handler: { _ in
+            .respond(status: 403, headers: [("Content-Type", "text/html")], body: Data("<html>Forbidden</html>".utf8))
+        }) { server in
             let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
             await #expect {
                 try await verifier.verify(Self.credentials, context: KeyCheckContext())

@@ -10,12 +10,17 @@ import Testing
 @Suite("OKX key check")
 struct OKXKeyVerifierTests {
     static let credentials = ExchangeCredentials(
-        apiKey: FakeOKXServer.apiKey, apiSecret: FakeOKXServer.secret, passphrase: FakeOKXServer.passphrase)
+        apiKey: FakeOKXServer.apiKey,
+        apiSecret: FakeOKXServer.secret,
+        passphrase: FakeOKXServer.passphrase
+    )
     static let configPath = "/api/v5/account/config"
 
     func verify(
-        _ scenario: FakeOKXServer.Scenario, credentials: ExchangeCredentials = credentials,
-        context: KeyCheckContext = KeyCheckContext(), timeout: TimeInterval = 20,
+        _ scenario: FakeOKXServer.Scenario,
+        credentials: ExchangeCredentials = credentials,
+        context: KeyCheckContext = KeyCheckContext(),
+        timeout: TimeInterval = 20,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> (verdict: Result<KeyVerdict, KeyCheckError>, requests: [RecordedRequest]) {
         let transport = try testTransport(timeout: timeout)
@@ -46,7 +51,7 @@ struct OKXKeyVerifierTests {
     @Test("A working key is usable: it trades, cannot withdraw, and is bound to IPs")
     func workingKey() async throws {
         let (result, requests) = try await verify(.workingKey)
-        #expect(try result.get() == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, warnings: []))
+        #expect(try result.get() == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, findings: []))
 
         let request = try #require(requests.only)
         #expect(request.method == "GET")
@@ -58,7 +63,10 @@ struct OKXKeyVerifierTests {
         #expect(timestamp.hasSuffix("Z"))
         let sent = try #require(try? Date(timestamp, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
         #expect(abs(sent.timeIntervalSinceNow) < 60)
-        #expect(request.header("OK-ACCESS-SIGN") == OKXSigner(secret: FakeOKXServer.secret).signature(timestamp: timestamp, method: "GET", requestPath: Self.configPath))
+        #expect(
+            request.header("OK-ACCESS-SIGN")
+                == OKXSigner(secret: FakeOKXServer.secret).signature(timestamp: timestamp, method: "GET", requestPath: Self.configPath)
+        )
     }
 
     @Test("The secret never leaves Rebind: not in the URL, a header or the body")
@@ -75,9 +83,11 @@ struct OKXKeyVerifierTests {
         let verdict = try await verify(.tradeKeyWithoutIP).verdict.get()
         #expect(verdict.usable)
         #expect(!verdict.ipRestricted)
-        #expect(verdict.warnings == [
-            "OKX deletes a key that can trade and has no IP address bound after 14 days without use: bind the platform's IP addresses to the key to keep it."
-        ])
+        #expect(
+            verdict.warnings == [
+                "OKX deletes a key that can trade and has no IP address bound after 14 days without use: bind the platform's IP addresses to the key to keep it."
+            ]
+        )
     }
 
     @Test("A deleted key is key_deleted (50111)")
@@ -130,7 +140,10 @@ struct OKXKeyVerifierTests {
     @Test("A wrong secret is secret_wrong (50113): the fake really checks the signature")
     func wrongSecret() async throws {
         let credentials = ExchangeCredentials(
-            apiKey: FakeOKXServer.apiKey, apiSecret: Secret("00000000000000000000000000000000"), passphrase: FakeOKXServer.passphrase)
+            apiKey: FakeOKXServer.apiKey,
+            apiSecret: Secret("00000000000000000000000000000000"),
+            passphrase: FakeOKXServer.passphrase
+        )
         let verdict = try await verify(.workingKey, credentials: credentials).verdict.get()
         #expect(verdict.cause == .secretWrong)
     }
@@ -158,7 +171,9 @@ struct OKXKeyVerifierTests {
         let result = try await verify(.rateLimited).verdict
         #expect(throws: KeyCheckError.busy(exchange: "OKX", status: 429)) { try result.get() }
         guard case .failure(let error) = result else { return }
-        #expect(error.verdict == KeyVerdict(cause: .unknown, warnings: ["OKX is busy right now and did not check the key; try again in a few minutes."]))
+        #expect(
+            error.verdict == KeyVerdict(cause: .unknown, findings: ["OKX is busy right now and did not check the key; try again in a few minutes."])
+        )
     }
 
     @Test("A failing exchange (5xx) is no verdict on the key")
@@ -182,9 +197,14 @@ struct OKXKeyVerifierTests {
     @Test("A refusal inside an item (sCode/sMsg) is read like a top-level one")
     func itemError() async throws {
         let underZero = try await verify(
-            answering: 200, #"{"code":"0","msg":"","data":[{"sCode":"50120","sMsg":"This API key doesn't have permission to use this function"}]}"#)
+            answering: 200,
+            #"{"code":"0","msg":"","data":[{"sCode":"50120","sMsg":"This API key doesn't have permission to use this function"}]}"#
+        )
         #expect(try underZero.get().cause == .permissionMissing)
-        let underOne = try await verify(answering: 200, #"{"code":"1","msg":"","data":[{"sCode":"50110","sMsg":"Your IP 203.0.113.9 is not included in your API key's IP whitelist."}]}"#)
+        let underOne = try await verify(
+            answering: 200,
+            #"{"code":"1","msg":"","data":[{"sCode":"50110","sMsg":"Your IP 203.0.113.9 is not included in your API key's IP whitelist."}]}"#
+        )
         #expect(try underOne.get().cause == .ipNotAllowed)
         let numeric = try await verify(answering: 401, #"{"code":50113,"msg":"Invalid signature."}"#)
         #expect(try numeric.get().cause == .secretWrong)
@@ -199,7 +219,10 @@ struct OKXKeyVerifierTests {
     @Test("A code outside the reference table is unknown and names the exchange's code and message")
     func unlistedCode() async throws {
         let result = try await verify(answering: 400, #"{"code":"59999","msg":"Something new."}"#)
-        #expect(try result.get() == KeyVerdict(cause: .unknown, warnings: ["OKX refused the key with an answer Rebind does not know. (OKX 59999: Something new.)"]))
+        #expect(
+            try result.get()
+                == KeyVerdict(cause: .unknown, findings: ["OKX refused the key with an answer Rebind does not know. (OKX 59999: Something new.)"])
+        )
     }
 
     @Test("An answer that is not OKX's API is no verdict on the key")

@@ -50,7 +50,10 @@ struct SigningVectorTests {
     @Test("OKX: the documented prehash signs to the pinned Base64 signature")
     func okxVector() {
         let signature = OKXSigner(secret: Self.okxSecret).signature(
-            timestamp: "2020-12-08T09:08:57.715Z", method: "GET", requestPath: "/api/v5/account/balance?ccy=BTC")
+            timestamp: "2020-12-08T09:08:57.715Z",
+            method: "GET",
+            requestPath: "/api/v5/account/balance?ccy=BTC"
+        )
         #expect(signature == "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY=")
     }
 
@@ -59,7 +62,8 @@ struct SigningVectorTests {
         let signer = OKXSigner(secret: Self.okxSecret)
         #expect(
             signer.signature(timestamp: "2020-12-08T09:08:57.715Z", method: "get", requestPath: "/api/v5/account/balance?ccy=BTC")
-                == "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY=")
+                == "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY="
+        )
     }
 
     @Test("OKX: timestamps are ISO-8601 UTC with exactly three digits of milliseconds")
@@ -73,8 +77,12 @@ struct SigningVectorTests {
     @Test("OKX: the four access headers carry key, signature, timestamp and passphrase")
     func okxHeaders() {
         let headers = OKXSigner(secret: Self.okxSecret).headers(
-            apiKey: "key-1", passphrase: Secret("Passphrase-1"), timestamp: "2020-12-08T09:08:57.715Z", method: "GET",
-            requestPath: "/api/v5/account/balance?ccy=BTC")
+            apiKey: "key-1",
+            passphrase: Secret("Passphrase-1"),
+            timestamp: "2020-12-08T09:08:57.715Z",
+            method: "GET",
+            requestPath: "/api/v5/account/balance?ccy=BTC"
+        )
         #expect(headers.map(\.name) == ["OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-TIMESTAMP", "OK-ACCESS-PASSPHRASE"])
         #expect(headers.map(\.value) == ["key-1", "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY=", "2020-12-08T09:08:57.715Z", "Passphrase-1"])
     }

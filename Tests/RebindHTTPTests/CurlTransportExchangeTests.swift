@@ -12,10 +12,12 @@ struct CurlTransportExchangeTests {
         try await LoopbackHTTPServer.withServer(handler: { _ in
             .respond(status: 200, headers: [("Content-Type", "text/plain"), ("X-Reply", "yes")], body: Data("hello".utf8))
         }) { server in
-            let response = try await transport.send(HTTPRequest(
-                url: server.baseURL + "/status/check?verbose=1&name=a%20b",
-                headers: [("X-Test", "abc"), ("Accept", "text/plain")]
-            ))
+            let response = try await transport.send(
+                HTTPRequest(
+                    url: server.baseURL + "/status/check?verbose=1&name=a%20b",
+                    headers: [("X-Test", "abc"), ("Accept", "text/plain")]
+                )
+            )
 
             #expect(response.status == 200)
             #expect(response.header("x-reply") == "yes")
@@ -40,10 +42,14 @@ struct CurlTransportExchangeTests {
         try await LoopbackHTTPServer.withServer(handler: { request in
             .json(201, request.body)
         }) { server in
-            let response = try await transport.send(HTTPRequest(
-                method: "POST", url: server.baseURL + "/send",
-                headers: [("Content-Type", "application/json")], body: payload
-            ))
+            let response = try await transport.send(
+                HTTPRequest(
+                    method: "POST",
+                    url: server.baseURL + "/send",
+                    headers: [("Content-Type", "application/json")],
+                    body: payload
+                )
+            )
 
             #expect(response.status == 201)
             #expect(response.header("Content-Type") == "application/json")

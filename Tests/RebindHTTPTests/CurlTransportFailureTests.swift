@@ -95,9 +95,12 @@ struct CurlTransportFailureTests {
         }
     }
 
-    @Test("URLs that are not http or https are refused before anything is sent", arguments: [
-        "ftp://127.0.0.1/file", "file:///etc/passwd", "not a url", "", "http://",
-    ])
+    @Test(
+        "URLs that are not http or https are refused before anything is sent",
+        arguments: [
+            "ftp://127.0.0.1/file", "file:///etc/passwd", "not a url", "", "http://",
+        ]
+    )
     func invalidURLs(url: String) async throws {
         let transport = try CurlTransport()
         let error = await #expect(throws: TransportError.self) {

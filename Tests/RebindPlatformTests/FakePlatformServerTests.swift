@@ -41,7 +41,8 @@ struct FakePlatformServerTests {
 
     /// A well-formed binding update body.
     static func body(exchange: String = "okx", passphrase: String = #""Tr4d3r-Pass!2026""#, verification: String? = nil) -> String {
-        let checks = verification
+        let checks =
+            verification
             ?? #"{"checked_at":"2026-11-26T09:29:12Z","can_trade":true,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null}"#
         return #"{"type":"api_binding.update_requested","occurred_at":"2026-11-26T09:30:00Z","user":{"id":"u_1001"},"#
             + #""account":{"id":"acc_42","exchange":"\#(exchange)"},"#
@@ -129,9 +130,11 @@ struct FakePlatformServerTests {
     @Test("A signed body of the wrong shape is refused with 400 naming the field")
     func wrongShape() async throws {
         let missingExpiry = Self.body(
-            verification: #"{"checked_at":"2026-11-26T09:29:12Z","can_trade":true,"can_withdraw":false,"ip_restricted":false}"#)
+            verification: #"{"checked_at":"2026-11-26T09:29:12Z","can_trade":true,"can_withdraw":false,"ip_restricted":false}"#
+        )
         let localTime = Self.body(
-            verification: #"{"checked_at":"26/11/2026 09:29","can_trade":true,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null}"#)
+            verification: #"{"checked_at":"26/11/2026 09:29","can_trade":true,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null}"#
+        )
         let cases: [(body: String, field: String)] = [
             (missingExpiry, "verification.trading_expires_at"),
             (localTime, "verification.checked_at"),

@@ -19,19 +19,28 @@ struct PlatformBindingPublisherTests {
     }
 
     func publisher(
-        url: String, secret: WebhookSecret? = nil, timeout: TimeInterval = 20, now: @escaping @Sendable () -> Date = { Date() },
+        url: String,
+        secret: WebhookSecret? = nil,
+        timeout: TimeInterval = 20,
+        now: @escaping @Sendable () -> Date = { Date() },
         log: LogRecorder = LogRecorder()
     ) throws -> PlatformBindingPublisher {
         PlatformBindingPublisher(
-            url: url, secret: secret ?? self.secret,
+            url: url,
+            secret: secret ?? self.secret,
             transport: try testTransport(timeout: timeout, logger: log.logger(label: "rebind.test.curl")),
-            timeout: timeout, now: now, logger: log.logger(label: "rebind.test.platform"))
+            timeout: timeout,
+            now: now,
+            logger: log.logger(label: "rebind.test.platform")
+        )
     }
 
     /// Publishes `update` once to a fake behaving as told; returns the outcome and the fake's record.
     func publishOnce(
-        _ update: BindingUpdate = Fixture.okxUpdate, behaviour: FakePlatformServer.Behaviour = .accept(),
-        now: @escaping @Sendable () -> Date = { Date() }, timeout: TimeInterval = 20
+        _ update: BindingUpdate = Fixture.okxUpdate,
+        behaviour: FakePlatformServer.Behaviour = .accept(),
+        now: @escaping @Sendable () -> Date = { Date() },
+        timeout: TimeInterval = 20
     ) async throws -> (result: Result<Void, PublishError>, deliveries: [FakePlatformServer.Delivery]) {
         try await FakePlatformServer.withServer(secret: secretText, behaviour: behaviour, now: now) { fake in
             let publisher = try publisher(url: fake.url, timeout: timeout, now: now)
@@ -41,7 +50,11 @@ struct PlatformBindingPublisherTests {
     }
 
     /// One attempt, its outcome returned rather than thrown.
-    func attempt(_ publisher: PlatformBindingPublisher, _ update: BindingUpdate = Fixture.okxUpdate, id: String = Fixture.webhookID) async -> Result<Void, PublishError> {
+    func attempt(
+        _ publisher: PlatformBindingPublisher,
+        _ update: BindingUpdate = Fixture.okxUpdate,
+        id: String = Fixture.webhookID
+    ) async -> Result<Void, PublishError> {
         await outcome { () async throws(PublishError) in try await publisher.publish(update, id: id) }
     }
 
@@ -76,7 +89,8 @@ struct PlatformBindingPublisherTests {
             #expect(update.verification.tradingExpiresAt == nil)
 
             // The whole body, byte for byte: every field, null included, and nothing else.
-            let expected = #"{"account":{"exchange":"okx","id":"acc_42"},"#
+            let expected =
+                #"{"account":{"exchange":"okx","id":"acc_42"},"#
                 + #""credentials":{"api_key":"5d3f1a2b-8c4e-4f6a-9b1d-2e3f4a5b6c7d","api_secret":"9F3A0C6E1B7D4E2F8A5C3B1D0E9F7A6C","passphrase":"Tr4d3r-Pass!2026"},"#
                 + #""occurred_at":"2026-11-26T09:30:00Z","robot_ids":["rb_7","rb_8"],"type":"api_binding.update_requested","#
                 + #""user":{"id":"u_1001"},"#
@@ -91,8 +105,12 @@ struct PlatformBindingPublisherTests {
             #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 60)
             // A second opinion on the signature, from Rebind's own inbound verifier.
             try StandardWebhooks(secrets: [secret]).verify(
-                id: delivery.webhookID, timestamp: delivery.webhookTimestamp, signature: delivery.webhookSignature,
-                body: delivery.rawBody, now: Date())
+                id: delivery.webhookID,
+                timestamp: delivery.webhookTimestamp,
+                signature: delivery.webhookSignature,
+                body: delivery.rawBody,
+                now: Date()
+            )
         }
     }
 
@@ -154,8 +172,13 @@ struct PlatformBindingPublisherTests {
     func retryAfterDate() async throws {
         let now = Fixture.occurredAt  // Thu, 26 Nov 2026 09:30:00 GMT
         let (result, _) = try await publishOnce(
-            behaviour: .failFirst(1, status: 503, retryAfter: "Thu, 26 Nov 2026 09:31:30 GMT"), now: { now })
-        #expect(result.error == .retryable(reason: "the platform answered HTTP 503: try_again: The platform could not take the update now", retryAfter: 90))
+            behaviour: .failFirst(1, status: 503, retryAfter: "Thu, 26 Nov 2026 09:31:30 GMT"),
+            now: { now }
+        )
+        #expect(
+            result.error
+                == .retryable(reason: "the platform answered HTTP 503: try_again: The platform could not take the update now", retryAfter: 90)
+        )
     }
 
     @Test("An unreadable Retry-After is no delay rather than a guess")

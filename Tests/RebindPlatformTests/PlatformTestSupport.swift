@@ -11,8 +11,10 @@ import Synchronization
 enum Fixture {
     /// An OKX key in OKX's formats: a UUID key, a 32-character hex secret, a chosen passphrase.
     static let okxCredentials = ExchangeCredentials(
-        apiKey: "5d3f1a2b-8c4e-4f6a-9b1d-2e3f4a5b6c7d", apiSecret: Secret("9F3A0C6E1B7D4E2F8A5C3B1D0E9F7A6C"),
-        passphrase: Secret("Tr4d3r-Pass!2026"))
+        apiKey: "5d3f1a2b-8c4e-4f6a-9b1d-2e3f4a5b6c7d",
+        apiSecret: Secret("9F3A0C6E1B7D4E2F8A5C3B1D0E9F7A6C"),
+        passphrase: Secret("Tr4d3r-Pass!2026")
+    )
     static let binanceCredentials = ExchangeCredentials(apiKey: FakeBinanceServer.apiKey, apiSecret: FakeBinanceServer.secret)
 
     /// Every value of a key that must stay out of logs and errors.
@@ -26,15 +28,27 @@ enum Fixture {
 
     /// The update of DESIGN §3's example: an OKX key for acc_42, robots rb_7 and rb_8.
     static let okxUpdate = BindingUpdate(
-        occurredAt: occurredAt, userID: "u_1001", accountID: "acc_42", exchange: "okx", credentials: okxCredentials,
+        occurredAt: occurredAt,
+        userID: "u_1001",
+        accountID: "acc_42",
+        exchange: "okx",
+        credentials: okxCredentials,
         verification: KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: false, tradingExpiresAt: nil),
-        checkedAt: checkedAt, robotIDs: ["rb_7", "rb_8"])
+        checkedAt: checkedAt,
+        robotIDs: ["rb_7", "rb_8"]
+    )
 
     /// A Binance key with no IP whitelist, whose trading Binance ends on a known day.
     static let binanceUpdate = BindingUpdate(
-        occurredAt: occurredAt, userID: "u_1001", accountID: "acc_7", exchange: "binance", credentials: binanceCredentials,
+        occurredAt: occurredAt,
+        userID: "u_1001",
+        accountID: "acc_7",
+        exchange: "binance",
+        credentials: binanceCredentials,
         verification: KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: false, tradingExpiresAt: tradingExpiresAt),
-        checkedAt: checkedAt, robotIDs: ["rb_9"])
+        checkedAt: checkedAt,
+        robotIDs: ["rb_9"]
+    )
 
     static let webhookID = "msg_2Q8fVxH7kLr3aNcT5bWm"
 
@@ -86,4 +100,3 @@ final class SteppingClock: Sendable {
         return start.addingTimeInterval(TimeInterval(count) * step)
     }
 }
-

@@ -15,9 +15,12 @@ struct EscapingTests {
     func hostileIncident(_ cause: Cause) -> Incident {
         Fixtures.incident(
             cause: cause,
-            robots: [.init(id: "rb_1", name: Self.hostile, state: .paused),
-                     .init(id: "rb_2", name: "Tom's <!channel> grid", state: .stopped)],
-            reason: .init(text: "Pause: <i>odd</i> & \"quoted\"", code: "<1>", message: "a > b & c < d"))
+            robots: [
+                .init(id: "rb_1", name: Self.hostile, state: .paused),
+                .init(id: "rb_2", name: "Tom's <!channel> grid", state: .stopped),
+            ],
+            reason: .init(text: "Pause: <i>odd</i> & \"quoted\"", code: "<1>", message: "a > b & c < d")
+        )
     }
 
     @Test("Telegram gets hostile names and reasons HTML-escaped, never raw", arguments: Cause.allCases)
@@ -70,7 +73,9 @@ struct EscapingTests {
     @Test("A newline in a robot name cannot break the message's layout")
     func controlCharacters() throws {
         let incident = Fixtures.incident(
-            cause: .keyDeleted, robots: [.init(id: "rb_1", name: "Grid\n• fake line\r\n", state: .paused)])
+            cause: .keyDeleted,
+            robots: [.init(id: "rb_1", name: "Grid\n• fake line\r\n", state: .paused)]
+        )
         let text = try renderer.render(incident, channel: .telegram).text
         #expect(text.contains("• Grid • fake line — paused"))
     }

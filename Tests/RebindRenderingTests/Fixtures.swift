@@ -25,21 +25,33 @@ enum Fixtures {
         let okx = exchange == "okx"
         switch cause {
         case .keyDeleted:
-            return .init(text: "The API key was deleted on the exchange", code: okx ? "50119" : "-2008",
-                         message: okx ? "API key doesn't exist" : "Invalid Api-Key ID.")
+            return .init(
+                text: "The API key was deleted on the exchange",
+                code: okx ? "50119" : "-2008",
+                message: okx ? "API key doesn't exist" : "Invalid Api-Key ID."
+            )
         case .keyExpired:
             return .init(text: "API expired or no permission")
         case .permissionMissing:
             return .init(text: "Pause: Invalid API key operation permission", code: okx ? "50120" : "-2015")
         case .ipNotAllowed:
-            return .init(text: "Pause: Invalid API key operation permission", code: okx ? "50110" : "-1005",
-                         message: okx ? "Your IP 203.0.113.9 is not included in your API key's IP whitelist." : "No such IP has been white listed")
+            return .init(
+                text: "Pause: Invalid API key operation permission",
+                code: okx ? "50110" : "-1005",
+                message: okx ? "Your IP 203.0.113.9 is not included in your API key's IP whitelist." : "No such IP has been white listed"
+            )
         case .passphraseWrong:
-            return .init(text: "Pause: Invalid API key operation permission", code: "50105",
-                         message: "Request header \"OK-ACCESS-PASSPHRASE\" incorrect.")
+            return .init(
+                text: "Pause: Invalid API key operation permission",
+                code: "50105",
+                message: "Request header \"OK-ACCESS-PASSPHRASE\" incorrect."
+            )
         case .secretWrong:
-            return .init(text: "Pause: Invalid API key operation permission", code: okx ? "50113" : "-1022",
-                         message: okx ? "Invalid signature." : "Signature for this request is not valid.")
+            return .init(
+                text: "Pause: Invalid API key operation permission",
+                code: okx ? "50113" : "-1022",
+                message: okx ? "Invalid signature." : "Signature for this request is not valid."
+            )
         case .notKeyRelated:
             return .init(text: "Invest Control Limit (Insufficient Total Pending Investment)")
         case .unknown:
@@ -48,15 +60,26 @@ enum Fixtures {
     }
 
     static func incident(
-        cause: Cause, exchange: String = "binance", robots: [Incident.AffectedRobot] = robots,
-        reason: RobotEvent.Reason? = nil, resolution: Incident.Resolution? = nil
+        cause: Cause,
+        exchange: String = "binance",
+        robots: [Incident.AffectedRobot] = robots,
+        reason: RobotEvent.Reason? = nil,
+        resolution: Incident.Resolution? = nil
     ) -> Incident {
         let opened = Date(timeIntervalSince1970: 1_795_000_000)
         return Incident(
-            id: "evt_1", userID: "u_1001", accountID: "acc_42", exchange: exchange, cause: cause,
-            robots: robots, reason: reason ?? Self.reason(for: cause, exchange: exchange),
-            openedAt: opened, announceAt: opened.addingTimeInterval(10),
-            resolvedAt: resolution == nil ? nil : opened.addingTimeInterval(600), resolution: resolution)
+            id: "evt_1",
+            userID: "u_1001",
+            accountID: "acc_42",
+            exchange: exchange,
+            cause: cause,
+            robots: robots,
+            reason: reason ?? Self.reason(for: cause, exchange: exchange),
+            openedAt: opened,
+            announceAt: opened.addingTimeInterval(10),
+            resolvedAt: resolution == nil ? nil : opened.addingTimeInterval(600),
+            resolution: resolution
+        )
     }
 
     static func renderer() throws -> GuidanceRenderer {

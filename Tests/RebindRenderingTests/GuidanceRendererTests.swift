@@ -31,8 +31,10 @@ struct GuidanceRendererTests {
     @Test("Every cause, exchange, channel and kind renders valid markup with the robots and the help link", arguments: Combination.all)
     func everyCombination(_ combination: Combination) throws {
         let incident = Fixtures.incident(
-            cause: combination.cause, exchange: combination.exchange,
-            resolution: combination.kind == .resolved ? .robotsResumed : nil)
+            cause: combination.cause,
+            exchange: combination.exchange,
+            resolution: combination.kind == .resolved ? .robotsResumed : nil
+        )
         let message = try renderer.render(incident, channel: combination.channel, kind: combination.kind)
         let text = message.text
 
@@ -46,7 +48,8 @@ struct GuidanceRendererTests {
 
         #expect(text.contains("BTC/USDT Grid — paused"))
         #expect(text.contains("ETH Spot DCA — stopped"))
-        #expect(text.contains(Fixtures.helpURL))
+        // The help page is about deleted and expired keys: a halt of another kind does not point to it.
+        #expect(text.contains(Fixtures.helpURL) == combination.cause.isKeyRelated)
         #expect(text.contains(combination.exchange == "okx" ? "OKX" : "Binance"))
 
         let givesGuidance = combination.kind != .resolved
@@ -95,8 +98,12 @@ struct GuidanceRendererTests {
     func showsReportedReason() throws {
         let incident = Fixtures.incident(
             cause: .permissionMissing,
-            reason: .init(text: "Pause: Invalid API key operation permission", code: "-2015",
-                          message: "Invalid API-key, IP, or permissions for action."))
+            reason: .init(
+                text: "Pause: Invalid API key operation permission",
+                code: "-2015",
+                message: "Invalid API-key, IP, or permissions for action."
+            )
+        )
         let telegram = try renderer.render(incident, channel: .telegram).text
         #expect(telegram.contains("uTrading reported: <i>Pause: Invalid API key operation permission</i>"))
         #expect(telegram.contains("Binance said: <code>-2015</code> Invalid API-key, IP, or permissions for action."))
@@ -105,13 +112,25 @@ struct GuidanceRendererTests {
         #expect(slack.contains("Binance said: `-2015` Invalid API-key, IP, or permissions for action."))
     }
 
-    @Test("A halt that is not a key problem names its real cause and says the key is fine", arguments: [
-        (RobotEvent.Reason(text: "Invest Control Limit (Insufficient Long Pending Investment)"), "funds or investment limit"),
-        (RobotEvent.Reason(text: "Risk Control"), "risk settings"),
-        (RobotEvent.Reason(text: "Pause: order failed", code: "-1021", message: "Timestamp for this request is outside of the recvWindow."), "clock"),
-        (RobotEvent.Reason(text: "Pause: order failed", code: "-2017", message: "API Keys are locked on this account."), "the account is locked or restricted"),
-        (RobotEvent.Reason(text: "Pause: order failed", code: "50100", message: "API frozen, please contact customer service."), "the account is locked or restricted"),
-    ])
+    @Test(
+        "A halt that is not a key problem names its real cause and says the key is fine",
+        arguments: [
+            (RobotEvent.Reason(text: "Invest Control Limit (Insufficient Long Pending Investment)"), "funds or investment limit"),
+            (RobotEvent.Reason(text: "Risk Control"), "risk settings"),
+            (
+                RobotEvent.Reason(text: "Pause: order failed", code: "-1021", message: "Timestamp for this request is outside of the recvWindow."),
+                "clock"
+            ),
+            (
+                RobotEvent.Reason(text: "Pause: order failed", code: "-2017", message: "API Keys are locked on this account."),
+                "the account is locked or restricted"
+            ),
+            (
+                RobotEvent.Reason(text: "Pause: order failed", code: "50100", message: "API frozen, please contact customer service."),
+                "the account is locked or restricted"
+            ),
+        ]
+    )
     func notKeyRelatedNamesCause(_ reason: RobotEvent.Reason, _ named: String) throws {
         for channel in Channel.allCases {
             let text = try renderer.render(Fixtures.incident(cause: .notKeyRelated, reason: reason), channel: channel).text
@@ -135,11 +154,17 @@ struct GuidanceRendererTests {
     @Test("A resolved message says whether the robots resumed or the key was updated on the web", arguments: Channel.allCases)
     func resolvedWording(_ channel: Channel) throws {
         let resumed = try renderer.render(
-            Fixtures.incident(cause: .keyExpired, resolution: .robotsResumed), channel: channel, kind: .resolved).text
+            Fixtures.incident(cause: .keyExpired, resolution: .robotsResumed),
+            channel: channel,
+            kind: .resolved
+        ).text
         #expect(resumed.contains("Resolved"))
         #expect(resumed.contains("robots resumed"))
         let updated = try renderer.render(
-            Fixtures.incident(cause: .keyExpired, resolution: .bindingUpdated), channel: channel, kind: .resolved).text
+            Fixtures.incident(cause: .keyExpired, resolution: .bindingUpdated),
+            channel: channel,
+            kind: .resolved
+        ).text
         #expect(updated.contains("the Binance API key was updated on the web"))
         #expect(!updated.contains("robots resumed"))
     }
@@ -147,7 +172,9 @@ struct GuidanceRendererTests {
     @Test("One robot is spoken of in the singular, several are counted")
     func robotCount() throws {
         let one = try renderer.render(
-            Fixtures.incident(cause: .keyDeleted, robots: [Fixtures.robots[0]]), channel: .telegram).text
+            Fixtures.incident(cause: .keyDeleted, robots: [Fixtures.robots[0]]),
+            channel: .telegram
+        ).text
         #expect(one.contains("so your robot using it stopped trading"))
         #expect(one.contains("<b>Robot</b>"))
         let two = try renderer.render(Fixtures.incident(cause: .keyDeleted), channel: .telegram).text

@@ -19,13 +19,17 @@ struct LengthLimitTests {
     static let crowd: [Incident.AffectedRobot] = {
         let huge = String(String(repeating: bloat, count: 900).prefix(5_000))
         let first = Incident.AffectedRobot(id: "rb_0", name: huge, state: .paused)
-        return [first] + (1..<200).map {
-            Incident.AffectedRobot(id: "rb_\($0)", name: "Grid bot #\($0) " + String(repeating: bloat, count: 50), state: .stopped)
-        }
+        return [first]
+            + (1..<200).map {
+                Incident.AffectedRobot(id: "rb_\($0)", name: "Grid bot #\($0) " + String(repeating: bloat, count: 50), state: .stopped)
+            }
     }()
 
-    @Test("A 5,000-character name and 200 robots still give a valid message within the limit",
-          arguments: Channel.allCases, MessageKind.allCases)
+    @Test(
+        "A 5,000-character name and 200 robots still give a valid message within the limit",
+        arguments: Channel.allCases,
+        MessageKind.allCases
+    )
     func crowdFits(_ channel: Channel, _ kind: MessageKind) throws {
         for cause in Cause.allCases {
             let incident = Fixtures.incident(cause: cause, exchange: "okx", robots: Self.crowd, resolution: kind == .resolved ? .robotsResumed : nil)
@@ -33,11 +37,12 @@ struct LengthLimitTests {
             let limit = GuidanceRenderer.characterLimit(for: channel)
             #expect(message.text.utf16.count <= limit, "\(cause) is \(message.text.utf16.count) long")
             #expect(MarkupCheck.problems(message.text, for: message.format.rawValue) == [])
-            #expect(message.omittedRobots > 180)
+            // At most 20 listed by name (fewer where the long names would not fit), never none.
+            #expect(message.omittedRobots >= 180)
             #expect(message.omittedRobots < 200)
             #expect(message.text.contains("…and \(message.omittedRobots) more"))
             #expect(message.text.contains("Grid bot #1 "))
-            #expect(message.text.contains(Fixtures.helpURL))
+            #expect(message.text.contains(Fixtures.helpURL) == cause.isKeyRelated)
             if cause.isKeyRelated && kind != .resolved {
                 #expect(message.text.contains("Home → API Binding → Edit"))
             }
@@ -81,8 +86,10 @@ struct LengthLimitTests {
     @Test("A very long reported reason is cut, never an entity")
     func longReason() throws {
         let reason = RobotEvent.Reason(
-            text: String(repeating: "&", count: 3_000), code: String(repeating: "<", count: 100),
-            message: String(repeating: "\"", count: 3_000))
+            text: String(repeating: "&", count: 3_000),
+            code: String(repeating: "<", count: 100),
+            message: String(repeating: "\"", count: 3_000)
+        )
         for channel in Channel.allCases {
             let message = try renderer.render(Fixtures.incident(cause: .unknown, reason: reason), channel: channel)
             #expect(message.text.utf16.count <= GuidanceRenderer.characterLimit(for: channel))

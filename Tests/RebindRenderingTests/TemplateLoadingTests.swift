@@ -78,7 +78,10 @@ struct TemplateLoadingTests {
     @Test("An invalid catalogue is refused with the reason")
     func invalidCatalogue() throws {
         try withTemplatesCopy { copy in
-            let edited = try copy.read("catalogue.json").replacingOccurrences(of: "\"trading_validity_days\": 60", with: "\"trading_validity_days\": 0")
+            let edited = try copy.read("catalogue.json").replacingOccurrences(
+                of: "\"trading_validity_days\": 60",
+                with: "\"trading_validity_days\": 0"
+            )
             try copy.write(edited, to: "catalogue.json")
             let error = #expect(throws: GuidanceRenderer.Error.self) {
                 try GuidanceRenderer(templatesDirectory: copy.directory)

@@ -55,7 +55,9 @@ struct FakeSlackServerTests {
             let client = try client(of: fake)
             let channel = try await client.openDirectMessage(user: TestUser.id)
             for text in ["a", "b"] { _ = try await client.postMessage(SlackPostMessage(channel: channel, text: text)) }
-            let limited = await #expect(throws: SlackClient.Error.self) { _ = try await client.postMessage(SlackPostMessage(channel: channel, text: "c")) }
+            let limited = await #expect(throws: SlackClient.Error.self) {
+                _ = try await client.postMessage(SlackPostMessage(channel: channel, text: "c"))
+            }
             #expect(limited?.deliveryError == .rateLimited(retryAfter: 4))
             clock.advance(by: 4)
             _ = try await client.postMessage(SlackPostMessage(channel: channel, text: "c"))
@@ -67,11 +69,18 @@ struct FakeSlackServerTests {
         try await FakeSlackServer.withServer { fake in
             let transport = try testTransport()
             let anonymous = try await transport.send(
-                HTTPRequest(method: "POST", url: fake.baseURL + "/auth.test", headers: [("Content-Type", "application/json; charset=utf-8")], body: Data("{}".utf8)))
+                HTTPRequest(
+                    method: "POST",
+                    url: fake.baseURL + "/auth.test",
+                    headers: [("Content-Type", "application/json; charset=utf-8")],
+                    body: Data("{}".utf8)
+                )
+            )
             #expect(anonymous.status == 200)
             #expect(jsonObject(anonymous.body) == ["ok": false, "error": "not_authed"])
             let unknown = try await transport.send(
-                HTTPRequest(method: "POST", url: fake.baseURL + "/chat.meMessage", headers: [("Authorization", "Bearer \(fake.token.value)")]))
+                HTTPRequest(method: "POST", url: fake.baseURL + "/chat.meMessage", headers: [("Authorization", "Bearer \(fake.token.value)")])
+            )
             #expect(jsonObject(unknown.body) == ["ok": false, "error": "unknown_method"])
         }
     }
@@ -81,8 +90,12 @@ struct FakeSlackServerTests {
         try await FakeSlackServer.withServer { fake in
             let response = try await testTransport().send(
                 HTTPRequest(
-                    method: "POST", url: fake.baseURL + "/auth.test",
-                    headers: [("Authorization", "Bearer \(fake.token.value)"), ("Content-Type", "application/json")], body: Data("{}".utf8)))
+                    method: "POST",
+                    url: fake.baseURL + "/auth.test",
+                    headers: [("Authorization", "Bearer \(fake.token.value)"), ("Content-Type", "application/json")],
+                    body: Data("{}".utf8)
+                )
+            )
             #expect(jsonObject(response.body)?["warning"] as? String == "missing_charset")
             #expect(fake.calls().first?.warnings == ["missing_charset"])
         }
@@ -106,7 +119,9 @@ struct FakeSlackServerTests {
     func unknownChannel() async throws {
         try await FakeSlackServer.withServer { fake in
             let client = try client(of: fake)
-            let error = await #expect(throws: SlackClient.Error.self) { _ = try await client.postMessage(SlackPostMessage(channel: "D0NOPE0001", text: "x")) }
+            let error = await #expect(throws: SlackClient.Error.self) {
+                _ = try await client.postMessage(SlackPostMessage(channel: "D0NOPE0001", text: "x"))
+            }
             #expect(error?.slackError == "channel_not_found")
             let selfDM = await #expect(throws: SlackClient.Error.self) {
                 _ = try await client.openDirectMessage(user: FakeSlackServer.defaultWorkspace.botUserID)
@@ -124,11 +139,15 @@ struct FakeSlackServerTests {
             let view = SlackView(
                 title: .plain("Update API key"),
                 blocks: [.input(blockID: "api_key", label: .plain("API Key"), element: SlackPlainTextInput(actionID: "value"))],
-                submit: .plain("Check key"), callbackID: "rebind.key", privateMetadata: "a:0123456789abcdef")
+                submit: .plain("Check key"),
+                callbackID: "rebind.key",
+                privateMetadata: "a:0123456789abcdef"
+            )
             let opened = try await client(of: fake).openView(SlackViewsOpen(triggerID: fake.issueTrigger(user: TestUser.id), view: view))
             let submission = try #require(fake.userSubmits(viewID: opened.id, values: ["api_key": ["value": "vmPUZE6mv9SD5VNH"]]))
             guard case .viewSubmission(let decoded) = try SlackInteraction.decode(formBody: try FakeSlackServer.interactivityBody(submission)) else {
-                Issue.record("expected view_submission"); return
+                Issue.record("expected view_submission")
+                return
             }
             #expect(decoded.view.id == opened.id)
             #expect(decoded.view.callbackID == "rebind.key")
@@ -147,7 +166,10 @@ struct FakeSlackUserSideTests {
         try await FakeSlackServer.withServer { fake in
             let callback = fake.userWrites("vmPUZE6mv9SD5VNH", user: TestUser.id)
             let body = try JSONEncoder().encode(callback)
-            guard case .eventCallback(let decoded) = try SlackEventEnvelope.decode(body) else { Issue.record("expected event_callback"); return }
+            guard case .eventCallback(let decoded) = try SlackEventEnvelope.decode(body) else {
+                Issue.record("expected event_callback")
+                return
+            }
             #expect(decoded.event.isDirectMessageFromUser)
             #expect(decoded.event.channel == fake.directChannel(user: TestUser.id))
             #expect(decoded.eventID != fake.userWrites("again", user: TestUser.id).eventID)

@@ -70,9 +70,11 @@ struct SlackClientTests {
             let client = try client(of: fake)
             let channel = try await client.openDirectMessage(user: Self.user)
             let sent = try await client.postMessage(
-                SlackPostMessage(channel: channel, text: "Paused", blocks: [.section(text: .mrkdwn("Paused"))]))
+                SlackPostMessage(channel: channel, text: "Paused", blocks: [.section(text: .mrkdwn("Paused"))])
+            )
             let updated = try await client.updateMessage(
-                SlackUpdateMessage(channel: channel, ts: sent.ts, text: "Resolved", blocks: [.section(text: .mrkdwn("_Resolved_"))]))
+                SlackUpdateMessage(channel: channel, ts: sent.ts, text: "Resolved", blocks: [.section(text: .mrkdwn("_Resolved_"))])
+            )
             #expect(updated.ts == sent.ts)
             let message = try #require(fake.messages(inChannel: channel).first)
             #expect(message.sectionTexts == ["_Resolved_"])
@@ -101,7 +103,11 @@ struct SlackClientTests {
             .input(blockID: "api_key", label: .plain("API Key"), element: SlackPlainTextInput(actionID: "value")),
             .input(blockID: "api_secret", label: .plain("API SecretKey"), element: SlackPlainTextInput(actionID: "value")),
         ],
-        submit: .plain("Check key"), close: .plain("Cancel"), callbackID: "rebind.key", privateMetadata: "a:0123456789abcdef")
+        submit: .plain("Check key"),
+        close: .plain("Cancel"),
+        callbackID: "rebind.key",
+        privateMetadata: "a:0123456789abcdef"
+    )
 
     @Test("views.open shows the modal once per trigger and returns its id; views.update replaces it")
     func views() async throws {
@@ -151,7 +157,10 @@ struct SlackClientTests {
             let error = await #expect(throws: SlackClient.Error.self) {
                 _ = try await client(of: fake).openView(SlackViewsOpen(triggerID: fake.issueTrigger(user: Self.user), view: view))
             }
-            guard case .invalidRequest(_, let reason)? = error else { Issue.record("expected invalidRequest, got \(String(describing: error))"); return }
+            guard case .invalidRequest(_, let reason)? = error else {
+                Issue.record("expected invalidRequest, got \(String(describing: error))")
+                return
+            }
             #expect(reason.contains("submit"))
             #expect(fake.calls().isEmpty)
         }
@@ -160,7 +169,12 @@ struct SlackClientTests {
     @Test("oauth.v2.access trades the code for a workspace token, with the client credentials in the form body, and the token works")
     func oauthAccess() async throws {
         try await FakeSlackServer.withServer { fake in
-            let code = fake.authorize(teamID: "T0SECOND01", teamName: "Second Desk", installer: "U0ADMIN001", redirectURI: "https://rebind.example/v1/slack/oauth/callback")
+            let code = fake.authorize(
+                teamID: "T0SECOND01",
+                teamName: "Second Desk",
+                installer: "U0ADMIN001",
+                redirectURI: "https://rebind.example/v1/slack/oauth/callback"
+            )
             let oauth = SlackOAuth(baseURL: fake.baseURL, clientID: fake.clientID, clientSecret: fake.clientSecret, transport: try testTransport())
             let access = try await oauth.access(code: code, redirectURI: "https://rebind.example/v1/slack/oauth/callback")
             #expect(access.team.id == "T0SECOND01")
@@ -181,9 +195,16 @@ struct SlackClientTests {
             let identity = try await client(of: fake, token: access.accessToken).authTest()
             #expect(identity.teamID == "T0SECOND01")
 
-            let reused = await #expect(throws: SlackClient.Error.self) { _ = try await oauth.access(code: code, redirectURI: "https://rebind.example/v1/slack/oauth/callback") }
+            let reused = await #expect(throws: SlackClient.Error.self) {
+                _ = try await oauth.access(code: code, redirectURI: "https://rebind.example/v1/slack/oauth/callback")
+            }
             #expect(reused?.slackError == "invalid_code")
-            let wrongSecret = SlackOAuth(baseURL: fake.baseURL, clientID: fake.clientID, clientSecret: Secret("not-the-secret"), transport: try testTransport())
+            let wrongSecret = SlackOAuth(
+                baseURL: fake.baseURL,
+                clientID: fake.clientID,
+                clientSecret: Secret("not-the-secret"),
+                transport: try testTransport()
+            )
             let refused = await #expect(throws: SlackClient.Error.self) {
                 _ = try await wrongSecret.access(code: fake.authorize(teamID: "T0THIRD001", teamName: "Third", installer: "U0ADMIN002"))
             }
@@ -220,7 +241,10 @@ struct SlackClientTests {
             let error = await #expect(throws: SlackClient.Error.self) {
                 _ = try await client(of: fake).postMessage(SlackPostMessage(channel: "D1", text: "x", blocks: [.actions(elements: [long])]))
             }
-            guard case .invalidRequest? = error else { Issue.record("expected invalidRequest, got \(String(describing: error))"); return }
+            guard case .invalidRequest? = error else {
+                Issue.record("expected invalidRequest, got \(String(describing: error))")
+                return
+            }
             #expect(fake.calls().isEmpty)
         }
     }

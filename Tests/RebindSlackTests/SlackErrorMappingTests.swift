@@ -9,7 +9,8 @@ struct SlackErrorMappingTests {
     static let hello = OutgoingMessage(text: "Hello", format: .mrkdwn)
 
     /// The DeliveryError of a send whose `chat.postMessage` meets `fault` (the DM is opened first).
-    func deliveryError(_ fault: FakeSlackServer.Fault, method: String = "chat.postMessage", timeout: TimeInterval = 20) async throws -> DeliveryError? {
+    func deliveryError(_ fault: FakeSlackServer.Fault, method: String = "chat.postMessage", timeout: TimeInterval = 20) async throws -> DeliveryError?
+    {
         try await FakeSlackServer.withServer(limits: .unlimited) { fake in
             fake.inject(fault, method: method)
             let messenger = SlackMessenger(client: try client(of: fake, timeout: timeout))
@@ -24,16 +25,21 @@ struct SlackErrorMappingTests {
         #expect(try await deliveryError(.rateLimited(retryAfter: 17)) == .rateLimited(retryAfter: 17))
     }
 
-    @Test("A user or DM that can't be written to becomes blocked", arguments: [
-        "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "user_disabled", "cannot_dm_bot", "messages_tab_disabled",
-    ])
+    @Test(
+        "A user or DM that can't be written to becomes blocked",
+        arguments: [
+            "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "user_disabled", "cannot_dm_bot", "messages_tab_disabled",
+        ]
+    )
     func blocked(error: String) async throws {
         #expect(try await deliveryError(.error(error)) == .blocked(reason: "chat.postMessage: \(error)"))
     }
 
     @Test("user_not_found when opening the DM becomes blocked too")
     func userNotFoundOnOpen() async throws {
-        #expect(try await deliveryError(.error("user_not_found"), method: "conversations.open") == .blocked(reason: "conversations.open: user_not_found"))
+        #expect(
+            try await deliveryError(.error("user_not_found"), method: "conversations.open") == .blocked(reason: "conversations.open: user_not_found")
+        )
     }
 
     @Test("A broken token becomes permanent", arguments: ["invalid_auth", "account_inactive", "token_revoked", "missing_scope"])
@@ -75,7 +81,10 @@ struct SlackErrorMappingTests {
     @Test("503 as the edge's HTML page becomes transient, without quoting the page")
     func serviceUnavailable() async throws {
         let error = try await deliveryError(.serverError(status: 503))
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("HTTP 503"))
         #expect(!reason.contains("trouble"))
     }
@@ -83,14 +92,20 @@ struct SlackErrorMappingTests {
     @Test("A cut-off JSON answer becomes transient")
     func malformedAnswer() async throws {
         let error = try await deliveryError(.malformedAnswer)
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("unreadable"))
     }
 
     @Test("A server that never answers becomes transient after the client's timeout")
     func hang() async throws {
         let error = try await deliveryError(.hang, timeout: 0.5)
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("timed out"))
     }
 
@@ -98,7 +113,10 @@ struct SlackErrorMappingTests {
     func drop() async throws {
         // On a fresh connection: the DM's conversations.open is the first call.
         let error = try await deliveryError(.drop, method: "conversations.open")
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("dropped"))
     }
 
@@ -113,7 +131,10 @@ struct SlackErrorMappingTests {
 
             fake.inject(.drop, times: 2, method: "chat.postMessage")
             let error = await #expect(throws: DeliveryError.self) { _ = try await messenger.send(Self.hello, to: TestUser.address) }
-            guard case .transient? = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+            guard case .transient? = error else {
+                Issue.record("expected transient, got \(String(describing: error))")
+                return
+            }
         }
     }
 
@@ -124,7 +145,10 @@ struct SlackErrorMappingTests {
         let error = await #expect(throws: DeliveryError.self) {
             _ = try await SlackMessenger(client: client).send(Self.hello, to: TestUser.address)
         }
-        guard case .transient = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
     }
 
     @Test("Each failure maps the same way straight from the client's error")
@@ -134,11 +158,22 @@ struct SlackErrorMappingTests {
         #expect(E.httpStatus(method: "m", status: 429, retryAfter: nil).deliveryError == .rateLimited(retryAfter: 5))
         #expect(E.refused(method: "m", error: "ratelimited", status: 429, retryAfter: 9).deliveryError == .rateLimited(retryAfter: 9))
         #expect(E.refused(method: "m", error: "fatal_error", status: 500, retryAfter: nil).deliveryError == .transient(reason: "m: fatal_error"))
-        #expect(E.refused(method: "m", error: "channel_not_found", status: 200, retryAfter: nil).deliveryError == .blocked(reason: "m: channel_not_found"))
+        #expect(
+            E.refused(method: "m", error: "channel_not_found", status: 200, retryAfter: nil).deliveryError == .blocked(reason: "m: channel_not_found")
+        )
         #expect(E.refused(method: "m", error: "token_revoked", status: 200, retryAfter: nil).isTokenBroken)
-        guard case .permanent = E.httpStatus(method: "m", status: 404, retryAfter: nil).deliveryError else { Issue.record("404 should be permanent"); return }
-        guard case .transient = E.httpStatus(method: "m", status: 502, retryAfter: nil).deliveryError else { Issue.record("502 should be transient"); return }
-        guard case .permanent = E.invalidToken.deliveryError else { Issue.record("a malformed token should be permanent"); return }
+        guard case .permanent = E.httpStatus(method: "m", status: 404, retryAfter: nil).deliveryError else {
+            Issue.record("404 should be permanent")
+            return
+        }
+        guard case .transient = E.httpStatus(method: "m", status: 502, retryAfter: nil).deliveryError else {
+            Issue.record("502 should be transient")
+            return
+        }
+        guard case .permanent = E.invalidToken.deliveryError else {
+            Issue.record("a malformed token should be permanent")
+            return
+        }
     }
 
     @Test("A fault answers only the calls it was injected for, then Slack works again")

@@ -14,7 +14,8 @@ struct SlackMessengerTests {
             [.callback(title: "🔑 Update API key", data: "u:0123456789abcdef")],
             [.url(title: "📖 Help page", url: "https://help.utrading.io/en/exchange/create-api")],
             [.callback(title: "⏰ Remind me later", data: "l:fedcba9876543210")],
-        ])
+        ]
+    )
     static let resolved = OutgoingMessage(text: "✅ *Resolved*: your robots are trading again.", format: .mrkdwn)
 
     @Test("send opens the DM once, posts the text in a section and the buttons in one actions block, and returns the ts")
@@ -83,7 +84,10 @@ struct SlackMessengerTests {
             let malformed = await #expect(throws: DeliveryError.self) {
                 try await messenger.edit(messageID: "42", in: TestUser.address, to: Self.resolved)
             }
-            guard case .permanent? = malformed else { Issue.record("expected permanent, got \(String(describing: malformed))"); return }
+            guard case .permanent? = malformed else {
+                Issue.record("expected permanent, got \(String(describing: malformed))")
+                return
+            }
             #expect(fake.calls().count == calls)
         }
     }
@@ -95,7 +99,10 @@ struct SlackMessengerTests {
             let error = await #expect(throws: DeliveryError.self) {
                 try await messenger.delete(messageID: "1700000000.000100", in: TestUser.address)
             }
-            guard case .permanent? = error else { Issue.record("expected permanent, got \(String(describing: error))"); return }
+            guard case .permanent? = error else {
+                Issue.record("expected permanent, got \(String(describing: error))")
+                return
+            }
             #expect(fake.calls().isEmpty)
         }
     }
@@ -112,7 +119,10 @@ struct SlackMessengerTests {
             ]
             for (message, address) in cases {
                 let error = await #expect(throws: DeliveryError.self) { _ = try await messenger.send(message, to: address) }
-                guard case .permanent? = error else { Issue.record("expected permanent, got \(String(describing: error))"); continue }
+                guard case .permanent? = error else {
+                    Issue.record("expected permanent, got \(String(describing: error))")
+                    continue
+                }
             }
             #expect(fake.calls().isEmpty)
         }
@@ -150,7 +160,8 @@ struct SlackMessengerTests {
             let channel = try #require(fake.directChannel(user: TestUser.id))
             let press = try #require(fake.userPresses(actionID: "rebind.update", inMessage: ts, channel: channel))
             guard case .blockActions(let decoded) = try SlackInteraction.decode(formBody: try FakeSlackServer.interactivityBody(press)) else {
-                Issue.record("expected block_actions"); return
+                Issue.record("expected block_actions")
+                return
             }
             #expect(decoded.user.id == TestUser.id)
             #expect(decoded.teamID == FakeSlackServer.defaultWorkspace.teamID)
@@ -180,8 +191,13 @@ struct SlackMessengerTests {
     func perWorkspaceClients() async throws {
         try await FakeSlackServer.withServer(limits: .unlimited) { fake in
             let code = fake.authorize(teamID: "T0SECOND01", teamName: "Second Desk", installer: "U0ADMIN001")
-            let access = try await SlackOAuth(baseURL: fake.baseURL, clientID: fake.clientID, clientSecret: fake.clientSecret, transport: try testTransport())
-                .access(code: code)
+            let access = try await SlackOAuth(
+                baseURL: fake.baseURL,
+                clientID: fake.clientID,
+                clientSecret: fake.clientSecret,
+                transport: try testTransport()
+            )
+            .access(code: code)
             let first = try client(of: fake)
             let second = try client(of: fake, token: access.accessToken)
             let messenger = SlackMessenger { teamID throws(DeliveryError) in

@@ -6,7 +6,9 @@ import Testing
 struct SlackModelTests {
     @Test("url_verification gives the challenge")
     func urlVerification() throws {
-        let body = Data(#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#.utf8)
+        let body = Data(
+            #"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#.utf8
+        )
         #expect(try SlackEventEnvelope.decode(body) == .urlVerification(challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"))
     }
 
@@ -18,8 +20,12 @@ struct SlackModelTests {
              "event":{"type":"message","channel":"D0000000001","user":"U0TRADER01","text":"vmPUZE6mv9SD5VNH","ts":"1700000000.000200",
                       "event_ts":"1700000000.000200","channel_type":"im","team":"T0REBIND01"},
              "authorizations":[{"team_id":"T0REBIND01","user_id":"U0REBINDBOT","is_bot":true}]}
-            """#.utf8)
-        guard case .eventCallback(let callback) = try SlackEventEnvelope.decode(body) else { Issue.record("expected event_callback"); return }
+            """#.utf8
+        )
+        guard case .eventCallback(let callback) = try SlackEventEnvelope.decode(body) else {
+            Issue.record("expected event_callback")
+            return
+        }
         #expect(callback.eventID == "Ev0PV52K21")
         #expect(callback.teamID == "T0REBIND01")
         #expect(callback.event.user == "U0TRADER01")
@@ -36,7 +42,10 @@ struct SlackModelTests {
 
     @Test("an unknown envelope type is kept as other; broken JSON names what is missing without quoting values")
     func otherEnvelope() throws {
-        #expect(try SlackEventEnvelope.decode(Data(#"{"type":"app_rate_limited","minute_rate_limited":1518467820}"#.utf8)) == .other(type: "app_rate_limited"))
+        #expect(
+            try SlackEventEnvelope.decode(Data(#"{"type":"app_rate_limited","minute_rate_limited":1518467820}"#.utf8))
+                == .other(type: "app_rate_limited")
+        )
         #expect(throws: SlackPayloadError.invalidJSON(reason: "event_id is missing at the top level")) {
             try SlackEventEnvelope.decode(Data(#"{"type":"event_callback","team_id":"T1","event":{"type":"message","text":"secret-ish"}}"#.utf8))
         }
@@ -54,7 +63,10 @@ struct SlackModelTests {
                          "value":"u:0123456789abcdef","style":"primary","type":"button","action_ts":"1700000001.000300"}]}
             """#
         let body = Data(("payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!).utf8)
-        guard case .blockActions(let actions) = try SlackInteraction.decode(formBody: body) else { Issue.record("expected block_actions"); return }
+        guard case .blockActions(let actions) = try SlackInteraction.decode(formBody: body) else {
+            Issue.record("expected block_actions")
+            return
+        }
         #expect(actions.triggerID == "13345224609.738474920.8088930838d88f008e0")
         #expect(actions.user.id == "U0TRADER01")
         #expect(actions.teamID == "T0REBIND01")
@@ -74,8 +86,12 @@ struct SlackModelTests {
                      "element":{"type":"plain_text_input","action_id":"value"}}],
                      "state":{"values":{"api_key":{"value":{"type":"plain_text_input","value":"vmPUZE6m"}},
                                         "passphrase":{"value":{"type":"plain_text_input","value":null}}}}}}
-            """#.utf8)
-        guard case .viewSubmission(let submission) = try SlackInteraction.decode(json: json) else { Issue.record("expected view_submission"); return }
+            """#.utf8
+        )
+        guard case .viewSubmission(let submission) = try SlackInteraction.decode(json: json) else {
+            Issue.record("expected view_submission")
+            return
+        }
         #expect(submission.view.id == "VNHU13V36")
         #expect(submission.view.callbackID == "rebind.key")
         #expect(submission.view.privateMetadata == "a:0123")
@@ -94,7 +110,8 @@ struct SlackModelTests {
         let body = Data(
             ("token=gIkuvaNzQIHg97ATvDxqgjtO&team_id=T0REBIND01&team_domain=rebind&channel_id=D0000000001&channel_name=directmessage"
                 + "&user_id=U0TRADER01&user_name=trader&command=%2Frebind&text=link+abc_DEF-123&api_app_id=A0REBIND01"
-                + "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1234%2F5678&trigger_id=13345224609.738474920.8088930838d88f008e0").utf8)
+                + "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1234%2F5678&trigger_id=13345224609.738474920.8088930838d88f008e0").utf8
+        )
         let command = try SlackSlashCommand(formBody: body)
         #expect(command.command == "/rebind")
         #expect(command.text == "link abc_DEF-123")
@@ -116,10 +133,19 @@ struct SlackModelTests {
             blocks: [
                 .section(text: .mrkdwn("*Binance* key for _Main_")),
                 .divider(),
-                .input(blockID: "api_secret", label: .plain("API SecretKey"), element: SlackPlainTextInput(actionID: "value", maxLength: 128), optional: false),
+                .input(
+                    blockID: "api_secret",
+                    label: .plain("API SecretKey"),
+                    element: SlackPlainTextInput(actionID: "value", maxLength: 128),
+                    optional: false
+                ),
                 .actions(elements: [SlackButton(text: .plain("Help"), actionID: "rebind.link", url: "https://help.example")]),
             ],
-            submit: .plain("Check key"), close: .plain("Cancel"), callbackID: "rebind.key", privateMetadata: "a:0123")
+            submit: .plain("Check key"),
+            close: .plain("Cancel"),
+            callbackID: "rebind.key",
+            privateMetadata: "a:0123"
+        )
         let data = try JSONEncoder().encode(view)
         let object = try #require(jsonObject(data))
         #expect(object["type"] as? String == "modal")
@@ -129,23 +155,32 @@ struct SlackModelTests {
         let blocks = try #require(object["blocks"] as? [NSDictionary])
         #expect(blocks.map { $0["type"] as? String } == ["section", "divider", "input", "actions"])
         #expect(blocks[0] == ["type": "section", "text": ["type": "mrkdwn", "text": "*Binance* key for _Main_"]])
-        #expect(blocks[2] == [
-            "type": "input", "block_id": "api_secret", "label": ["type": "plain_text", "text": "API SecretKey", "emoji": true],
-            "element": ["type": "plain_text_input", "action_id": "value", "max_length": 128],
-        ])
-        #expect((blocks[3]["elements"] as? [NSDictionary])?.first == [
-            "type": "button", "action_id": "rebind.link", "url": "https://help.example", "text": ["type": "plain_text", "text": "Help", "emoji": true],
-        ])
+        #expect(
+            blocks[2] == [
+                "type": "input", "block_id": "api_secret", "label": ["type": "plain_text", "text": "API SecretKey", "emoji": true],
+                "element": ["type": "plain_text_input", "action_id": "value", "max_length": 128],
+            ]
+        )
+        #expect(
+            (blocks[3]["elements"] as? [NSDictionary])?.first == [
+                "type": "button", "action_id": "rebind.link", "url": "https://help.example",
+                "text": ["type": "plain_text", "text": "Help", "emoji": true],
+            ]
+        )
         #expect(try JSONDecoder().decode(SlackView.self, from: data) == view)
         #expect(view.problem == nil)
     }
 
     @Test("a view_submission answer with field errors has Slack's shape")
     func fieldErrors() throws {
-        let data = try JSONEncoder().encode(SlackViewResponse.errors(["api_secret": "That doesn't look like a Binance secret: 64 letters and digits."]))
-        #expect(jsonObject(data) == [
-            "response_action": "errors", "errors": ["api_secret": "That doesn't look like a Binance secret: 64 letters and digits."],
-        ])
+        let data = try JSONEncoder().encode(
+            SlackViewResponse.errors(["api_secret": "That doesn't look like a Binance secret: 64 letters and digits."])
+        )
+        #expect(
+            jsonObject(data) == [
+                "response_action": "errors", "errors": ["api_secret": "That doesn't look like a Binance secret: 64 letters and digits."],
+            ]
+        )
     }
 
     @Test("duplicate action ids, too many buttons and overlong text are problems")

@@ -15,7 +15,12 @@ struct SlackSecrecyTests {
         try await FakeSlackServer.withServer(limits: .unlimited) { fake in
             let logger = logs.logger(label: "test.slack")
             let client = try SlackClient(
-                baseURL: fake.baseURL, token: fake.token, transport: testTransport(timeout: 0.5, logger: logger), timeout: 0.5, logger: logger)
+                baseURL: fake.baseURL,
+                token: fake.token,
+                transport: testTransport(timeout: 0.5, logger: logger),
+                timeout: 0.5,
+                logger: logger
+            )
             let messenger = SlackMessenger(client: client)
             let faults: [FakeSlackServer.Fault] = [
                 .rateLimited(retryAfter: 3), .invalidAuth, .tokenRevoked, .channelNotFound, .serverError(status: 500),
@@ -41,7 +46,12 @@ struct SlackSecrecyTests {
             // OAuth: a refused code, a wrong secret, a dropped connection.
             code = fake.authorize(teamID: "T0SECOND01", teamName: "Second Desk", installer: "U0ADMIN001")
             let oauth = SlackOAuth(
-                baseURL: fake.baseURL, clientID: fake.clientID, clientSecret: fake.clientSecret, transport: try testTransport(logger: logger), logger: logger)
+                baseURL: fake.baseURL,
+                clientID: fake.clientID,
+                clientSecret: fake.clientSecret,
+                transport: try testTransport(logger: logger),
+                logger: logger
+            )
             // The drop first: on a fresh connection, which libcurl does not retry.
             for fault in [FakeSlackServer.Fault.drop, .error("invalid_code"), .malformedAnswer] {
                 fake.inject(fault, method: "oauth.v2.access")

@@ -12,10 +12,19 @@ func testTransport(timeout: TimeInterval = 20, logger: Logger = Logger(label: "t
 }
 
 /// A client of the fake, over the real HTTP client.
-func client(of fake: FakeSlackServer, token: Secret? = nil, timeout: TimeInterval = 20, logger: Logger = Logger(label: "test.slack")) throws -> SlackClient {
+func client(
+    of fake: FakeSlackServer,
+    token: Secret? = nil,
+    timeout: TimeInterval = 20,
+    logger: Logger = Logger(label: "test.slack")
+) throws -> SlackClient {
     try SlackClient(
-        baseURL: fake.baseURL, token: token ?? fake.token, transport: testTransport(timeout: timeout, logger: logger), timeout: timeout,
-        logger: logger)
+        baseURL: fake.baseURL,
+        token: token ?? fake.token,
+        transport: testTransport(timeout: timeout, logger: logger),
+        timeout: timeout,
+        logger: logger
+    )
 }
 
 /// The JSON object in a recorded body, for comparing shapes.

@@ -11,9 +11,13 @@ struct ChatStoreTests {
 
     func paused(_ id: String, user: String = "u_1", chatID: Int64? = nil) -> IncomingEvent {
         let event = RobotEvent(
-            type: .robotPaused, occurredAt: now, user: .init(id: user, telegramChatId: chatID),
-            account: .init(id: "acc_\(user)", exchange: "binance"), robot: .init(id: "rb_1", name: "Grid"),
-            reason: .init(text: "API expired or no permission"))
+            type: .robotPaused,
+            occurredAt: now,
+            user: .init(id: user, telegramChatId: chatID),
+            account: .init(id: "acc_\(user)", exchange: "binance"),
+            robot: .init(id: "rb_1", name: "Grid"),
+            reason: .init(text: "API expired or no permission")
+        )
         return IncomingEvent(id: id, event: event, cause: .keyExpired, body: Data("{}".utf8), receivedAt: now)
     }
 
@@ -106,8 +110,14 @@ struct ChatStoreTests {
             #expect(try await store.conversation(chat: chat) == nil)
 
             try await store.saveCredentials(
-                accountID: "acc_1", userID: "u_1", exchange: "okx", keyHint: "9fQx", sealed: sealed,
-                verdict: KeyVerdict(cause: nil, canTrade: true, tradingExpiresAt: now.addingTimeInterval(86400)), now: now)
+                accountID: "acc_1",
+                userID: "u_1",
+                exchange: "okx",
+                keyHint: "9fQx",
+                sealed: sealed,
+                verdict: KeyVerdict(cause: nil, canTrade: true, tradingExpiresAt: now.addingTimeInterval(86400)),
+                now: now
+            )
             let binding = try #require(try await store.bindings(ofUser: "u_1").first)
             #expect(binding.apiKeyHint == "9fQx")
             #expect(binding.tradingExpiresAt == now.addingTimeInterval(86400))
@@ -121,11 +131,17 @@ struct ChatStoreTests {
             let sealed = SealedData(keyID: "k1", data: Data([1, 2, 3]))
             try await store.saveConversation(sealed, chat: chat, activeAt: now)
             try await store.saveCredentials(
-                accountID: "acc_1", userID: "u_1", exchange: "okx", keyHint: "9fQx", sealed: sealed,
-                verdict: KeyVerdict(cause: nil, canTrade: true), now: now)
+                accountID: "acc_1",
+                userID: "u_1",
+                exchange: "okx",
+                keyHint: "9fQx",
+                sealed: sealed,
+                verdict: KeyVerdict(cause: nil, canTrade: true),
+                now: now
+            )
             let contexts = Mutex<[String]>([])
             let count = try await store.rotateSecrets { old, context in
-                contexts.withLock { $0.append(context) }
+                contexts.withLock { $0.append(context.associatedData) }
                 return SealedData(keyID: "k2", data: old.data + [9])
             }
             #expect(count == 2)
@@ -175,7 +191,10 @@ struct ChatStoreTests {
 
             try await store.endBindingUpdate(id: "bind_1", as: .delivered, error: nil, now: now)
             #expect(try await store.hasPendingBindingUpdate(chat: chat) == false)
-            #expect(try await store.claimBindingUpdates(now: now.addingTimeInterval(10_000), limit: 10, leaseUntil: now.addingTimeInterval(20_000)).isEmpty)
+            #expect(
+                try await store.claimBindingUpdates(now: now.addingTimeInterval(10_000), limit: 10, leaseUntil: now.addingTimeInterval(20_000))
+                    .isEmpty
+            )
         }
     }
 
@@ -195,10 +214,17 @@ struct ChatStoreTests {
             #expect(try await store.pendingUpdates(inLanes: a, after: 0, limit: 10).map(\.payload) == ["a", "b", "c"].map { Data($0.utf8) })
             #expect(try await store.pendingUpdates(inLanes: a, after: 0, limit: 10).first?.lane == "telegram:1")
             // A renews its own lanes; B cannot take one, not even a single chat, until A's lease runs out.
-            #expect(try await store.claimUpdateLanes(owner: "A", now: now.addingTimeInterval(30), leaseUntil: now.addingTimeInterval(90), limit: 2) == a)
+            #expect(
+                try await store.claimUpdateLanes(owner: "A", now: now.addingTimeInterval(30), leaseUntil: now.addingTimeInterval(90), limit: 2) == a
+            )
             #expect(try await !store.claimLane("telegram:1", owner: "B", now: now.addingTimeInterval(89), leaseUntil: now.addingTimeInterval(200)))
             #expect(try await store.claimLane("telegram:1", owner: "B", now: now.addingTimeInterval(91), leaseUntil: now.addingTimeInterval(200)))
-            let taken = try await store.claimUpdateLanes(owner: "B", now: now.addingTimeInterval(91), leaseUntil: now.addingTimeInterval(200), limit: 10)
+            let taken = try await store.claimUpdateLanes(
+                owner: "B",
+                now: now.addingTimeInterval(91),
+                leaseUntil: now.addingTimeInterval(200),
+                limit: 10
+            )
             #expect(Set(taken) == Set(a + b))
         }
     }

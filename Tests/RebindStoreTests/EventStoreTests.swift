@@ -6,13 +6,28 @@ import Testing
 struct EventStoreTests {
     let now = Date(timeIntervalSince1970: 1_795_685_400)
 
-    func incoming(_ id: String, type: EventType = .robotPaused, robot: String = "rb_7", cause: Cause? = .permissionMissing, at offset: TimeInterval = 0) -> IncomingEvent {
+    func incoming(
+        _ id: String,
+        type: EventType = .robotPaused,
+        robot: String = "rb_7",
+        cause: Cause? = .permissionMissing,
+        at offset: TimeInterval = 0
+    ) -> IncomingEvent {
         let event = RobotEvent(
-            type: type, occurredAt: now,
-            user: .init(id: "u_1001", telegramChatId: 42), account: .init(id: "acc_42", exchange: "binance", apiKeyHint: "h8A"),
+            type: type,
+            occurredAt: now,
+            user: .init(id: "u_1001", telegramChatId: 42),
+            account: .init(id: "acc_42", exchange: "binance", apiKeyHint: "h8A"),
             robot: .init(id: robot, name: "Grid \(robot)"),
-            reason: type.reportsHalt ? .init(text: "Pause: Invalid API key operation permission") : nil)
-        return IncomingEvent(id: id, event: event, cause: type.reportsHalt ? cause : nil, body: Data("{}".utf8), receivedAt: now.addingTimeInterval(offset))
+            reason: type.reportsHalt ? .init(text: "Pause: Invalid API key operation permission") : nil
+        )
+        return IncomingEvent(
+            id: id,
+            event: event,
+            cause: type.reportsHalt ? cause : nil,
+            body: Data("{}".utf8),
+            receivedAt: now.addingTimeInterval(offset)
+        )
     }
 
     @Test("A stored event opens its incident and queues its announcement in the same commit", arguments: StoreKind.available)
@@ -50,9 +65,11 @@ struct EventStoreTests {
             #expect(try await store.openIncidents(userID: "u_1001", accountID: "acc_42").isEmpty)
             let incident = try #require(try await store.incident(id: "e1"))
             #expect(incident.resolution == .robotsResumed)
-            #expect(try await store.pendingNotices().map(\.notice) == [
-                .announce(incidentID: "e1", at: now.addingTimeInterval(10)), .update(incidentID: "e1"), .resolve(incidentID: "e1"),
-            ])
+            #expect(
+                try await store.pendingNotices().map(\.notice) == [
+                    .announce(incidentID: "e1", at: now.addingTimeInterval(10)), .update(incidentID: "e1"), .resolve(incidentID: "e1"),
+                ]
+            )
         }
     }
 

@@ -10,9 +10,13 @@ struct NoticeClaimTests {
     func event(_ id: String, _ type: EventType, user: String, at: Date) -> IncomingEvent {
         let halted = type == .robotPaused
         let event = RobotEvent(
-            type: type, occurredAt: at, user: .init(id: user, telegramChatId: Int64(user.dropFirst(2)).map { 500 + $0 }),
-            account: .init(id: "acc_\(user)", exchange: "binance"), robot: .init(id: "rb_1", name: "Grid"),
-            reason: halted ? .init(text: "API expired or no permission") : nil)
+            type: type,
+            occurredAt: at,
+            user: .init(id: user, telegramChatId: Int64(user.dropFirst(2)).map { 500 + $0 }),
+            account: .init(id: "acc_\(user)", exchange: "binance"),
+            robot: .init(id: "rb_1", name: "Grid"),
+            reason: halted ? .init(text: "API expired or no permission") : nil
+        )
         return IncomingEvent(id: id, event: event, cause: halted ? .keyExpired : nil, body: Data("{}".utf8), receivedAt: at)
     }
 
@@ -25,16 +29,20 @@ struct NoticeClaimTests {
             for user in 1...2 { _ = try await store.ingest(event("p\(user)", .robotPaused, user: "u_\(user)", at: now)) }
             let announced = try await store.claimNotices(now: now.addingTimeInterval(10), limit: 10, leaseUntil: now.addingTimeInterval(70))
             #expect(announced.count == 2)
-            try await store.completeNotices(zip(1...2, announced).map { user, due in
-                DeliveredNotice(id: due.id, incidentID: due.notice.incidentID, sent: (chat(user), "m\(user)"))
-            })
+            try await store.completeNotices(
+                zip(1...2, announced).map { user, due in
+                    DeliveredNotice(id: due.id, incidentID: due.notice.incidentID, sent: (chat(user), "m\(user)"))
+                }
+            )
             let later = now.addingTimeInterval(3610)
             _ = try await store.ingest(event("p3", .robotPaused, user: "u_3", at: later.addingTimeInterval(-10)))
             _ = try await store.ingest(event("r1", .robotResumed, user: "u_1", at: later))
             #expect(try await store.scheduleReminders(policy: IncidentPolicy(groupWait: 10, repeatInterval: 3600, maxReminders: 1), now: later) == 1)
 
             let claimed = try await store.claimNotices(now: later, limit: 10, leaseUntil: later.addingTimeInterval(60))
-            #expect(claimed.map(\.notice) == [.resolve(incidentID: "p1"), .announce(incidentID: "p3", at: later), .announce(incidentID: "p2", at: later)])
+            #expect(
+                claimed.map(\.notice) == [.resolve(incidentID: "p1"), .announce(incidentID: "p3", at: later), .announce(incidentID: "p2", at: later)]
+            )
             #expect(claimed.map(\.isReminder) == [false, false, true])
             // Taken: not again until the lease runs out.
             #expect(try await store.claimNotices(now: later.addingTimeInterval(59), limit: 10, leaseUntil: later.addingTimeInterval(120)).isEmpty)
@@ -47,8 +55,16 @@ struct NoticeClaimTests {
     func deferAndComplete(_ kind: StoreKind) async throws {
         try await withStore(kind, policy: policy) { store in
             _ = try await store.ingest(event("p1", .robotPaused, user: "u_1", at: now))
-            let due = try #require(try await store.claimNotices(now: now.addingTimeInterval(10), limit: 10, leaseUntil: now.addingTimeInterval(70)).first)
-            try await store.retryNotice(id: due.id, at: now.addingTimeInterval(11), attempts: 2, firstAttemptAt: now.addingTimeInterval(10), error: "HTTP 502")
+            let due = try #require(
+                try await store.claimNotices(now: now.addingTimeInterval(10), limit: 10, leaseUntil: now.addingTimeInterval(70)).first
+            )
+            try await store.retryNotice(
+                id: due.id,
+                at: now.addingTimeInterval(11),
+                attempts: 2,
+                firstAttemptAt: now.addingTimeInterval(10),
+                error: "HTTP 502"
+            )
             try await store.deferNotice(id: due.id, at: now.addingTimeInterval(20))
             #expect(try await store.dueNotices(now: now.addingTimeInterval(19), limit: 10).isEmpty)
             let deferred = try #require(try await store.dueNotices(now: now.addingTimeInterval(20), limit: 10).first)

@@ -1,7 +1,8 @@
 import Foundation
 import RebindCore
-@testable import RebindPostgres
 import Testing
+
+@testable import RebindPostgres
 
 @Suite("PostgreSQL store, configuration and errors")
 struct PostgresConfigurationTests {
@@ -20,10 +21,13 @@ struct PostgresConfigurationTests {
         #expect(try PostgresStore.Configuration(url: "postgresql://u@localhost/db").tls == .prefer)
     }
 
-    @Test("A bad URL is refused with a reason that never repeats the password", arguments: [
-        "mysql://u:hunter2@h/db", "postgres://:hunter2@h/db", "postgres://u:hunter2@/db", "postgres://u:hunter2@h/db?sslmode=maybe",
-        "postgres://u:hunter2@h/db?schema=Robert%27)%3B%20DROP", "postgres://u:hunter2@h/db?password=x",
-    ])
+    @Test(
+        "A bad URL is refused with a reason that never repeats the password",
+        arguments: [
+            "mysql://u:hunter2@h/db", "postgres://:hunter2@h/db", "postgres://u:hunter2@/db", "postgres://u:hunter2@h/db?sslmode=maybe",
+            "postgres://u:hunter2@h/db?schema=Robert%27)%3B%20DROP", "postgres://u:hunter2@h/db?password=x",
+        ]
+    )
     func refusesBadURL(_ url: String) {
         #expect(throws: PostgresStore.Error.self) { try PostgresStore.Configuration(url: url) }
         do {
@@ -53,8 +57,13 @@ struct PostgresConfigurationTests {
                 #expect(!text.contains("hunter2"))
             }
             let event = RobotEvent(
-                type: .robotPaused, occurredAt: Date(), user: .init(id: "u_1"), account: .init(id: "acc_1", exchange: "binance"),
-                robot: .init(id: "rb_1", name: "Grid"), reason: .init(text: "API expired or no permission"))
+                type: .robotPaused,
+                occurredAt: Date(),
+                user: .init(id: "u_1"),
+                account: .init(id: "acc_1", exchange: "binance"),
+                robot: .init(id: "rb_1", name: "Grid"),
+                reason: .init(text: "API expired or no permission")
+            )
             await #expect(throws: PostgresStore.Error.self) {
                 _ = try await store.ingest(IncomingEvent(id: "e1", event: event, cause: .keyExpired, body: Data(), receivedAt: Date()))
             }
@@ -73,8 +82,13 @@ struct PostgresReplicaTests {
 
     func paused(_ id: String, user: String, robot: String = "rb_1", at: Date? = nil) -> IncomingEvent {
         let event = RobotEvent(
-            type: .robotPaused, occurredAt: at ?? now, user: .init(id: user), account: .init(id: "acc_\(user)", exchange: "binance"),
-            robot: .init(id: robot, name: "Grid \(robot)"), reason: .init(text: "API expired or no permission"))
+            type: .robotPaused,
+            occurredAt: at ?? now,
+            user: .init(id: user),
+            account: .init(id: "acc_\(user)", exchange: "binance"),
+            robot: .init(id: robot, name: "Grid \(robot)"),
+            reason: .init(text: "API expired or no permission")
+        )
         return IncomingEvent(id: id, event: event, cause: .keyExpired, body: Data("{}".utf8), receivedAt: at ?? now)
     }
 
@@ -82,7 +96,12 @@ struct PostgresReplicaTests {
     func migrations() async throws {
         try await withFixture(.postgres) { fixture in
             let replica = try await fixture.replica()
-            #expect(try await replica.migrate() == ["v1_events_incidents", "v2_chats_conversations_delivery", "v3_binding_updates", "v4_slack_installations", "v5_update_lanes", "v6_notices_by_incident"])
+            #expect(
+                try await replica.migrate() == [
+                    "v1_events_incidents", "v2_chats_conversations_delivery", "v3_binding_updates", "v4_slack_installations", "v5_update_lanes",
+                    "v6_notices_by_incident", "v7_chat_languages",
+                ]
+            )
             #expect(try await replica.migrate() == PostgresStore.migrations.map(\.version))
         }
     }
@@ -179,9 +198,11 @@ struct PostgresReplicaTests {
             let replicas: [any ChatStore] = [fixture.store, try await fixture.replica()]
             for user in 0..<50 { _ = try await fixture.store.ingest(paused("p\(user)", user: "u_\(user)")) }
             let announced = try await fixture.store.claimNotices(now: now.addingTimeInterval(10), limit: 100, leaseUntil: now.addingTimeInterval(70))
-            try await fixture.store.completeNotices(announced.map {
-                DeliveredNotice(id: $0.id, incidentID: $0.notice.incidentID, sent: (ChatAddress(channel: .telegram, id: "1"), "m"))
-            })
+            try await fixture.store.completeNotices(
+                announced.map {
+                    DeliveredNotice(id: $0.id, incidentID: $0.notice.incidentID, sent: (ChatAddress(channel: .telegram, id: "1"), "m"))
+                }
+            )
             let later = now.addingTimeInterval(3610)
             let scheduled = try await withThrowingTaskGroup(of: Int.self) { group in
                 for replica in replicas + replicas {

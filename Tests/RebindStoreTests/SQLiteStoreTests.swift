@@ -15,8 +15,13 @@ struct SQLiteStoreTests {
         let full = try SQLiteStore(configuration: .init(path: directory.appendingPathComponent("full.sqlite").path, synchronous: .full))
         #expect(try await full.synchronousLevel() == 2)
         let event = RobotEvent(
-            type: .robotPaused, occurredAt: now, user: .init(id: "u_1"), account: .init(id: "acc_1", exchange: "binance"),
-            robot: .init(id: "rb_1", name: "Grid"), reason: .init(text: "API expired or no permission"))
+            type: .robotPaused,
+            occurredAt: now,
+            user: .init(id: "u_1"),
+            account: .init(id: "acc_1", exchange: "binance"),
+            robot: .init(id: "rb_1", name: "Grid"),
+            reason: .init(text: "API expired or no permission")
+        )
         _ = try await full.ingest(IncomingEvent(id: "e1", event: event, cause: .keyExpired, body: Data("{}".utf8), receivedAt: now))
         #expect(try await full.synchronousLevel() == 2)
     }

@@ -8,14 +8,20 @@ struct SlackStoreTests {
 
     func paused(_ id: String, telegram: Int64?, slack: RobotEvent.SlackIdentity?) -> IncomingEvent {
         let event = RobotEvent(
-            type: .robotPaused, occurredAt: now, user: .init(id: "u_1", telegramChatId: telegram, slack: slack),
-            account: .init(id: "acc_1", exchange: "binance"), robot: .init(id: "rb_1", name: "Grid"),
-            reason: .init(text: "API expired or no permission"))
+            type: .robotPaused,
+            occurredAt: now,
+            user: .init(id: "u_1", telegramChatId: telegram, slack: slack),
+            account: .init(id: "acc_1", exchange: "binance"),
+            robot: .init(id: "rb_1", name: "Grid"),
+            reason: .init(text: "API expired or no permission")
+        )
         return IncomingEvent(id: id, event: event, cause: .keyExpired, body: Data("{}".utf8), receivedAt: now)
     }
 
-    @Test("A Slack user named by the platform's event is one of the user's chats, beside Telegram, and identifies the user",
-        arguments: StoreKind.available)
+    @Test(
+        "A Slack user named by the platform's event is one of the user's chats, beside Telegram, and identifies the user",
+        arguments: StoreKind.available
+    )
     func slackFromEvent(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             _ = try await store.ingest(paused("e1", telegram: 42, slack: .init(teamId: "T1", userId: "U1")))
@@ -39,7 +45,12 @@ struct SlackStoreTests {
         try await withStore(kind) { store in
             #expect(try await store.slackInstallation(teamID: "T1") == nil)
             let first = SlackInstallation(
-                teamID: "T1", teamName: "Desk", botUserID: "B1", sealedToken: SealedData(keyID: "k", data: Data([1])), installedAt: now)
+                teamID: "T1",
+                teamName: "Desk",
+                botUserID: "B1",
+                sealedToken: SealedData(keyID: "k", data: Data([1])),
+                installedAt: now
+            )
             try await store.saveSlackInstallation(first)
             #expect(try await store.slackInstallation(teamID: "T1") == first)
             var second = first

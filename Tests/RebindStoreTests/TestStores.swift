@@ -2,12 +2,32 @@ import Foundation
 import Logging
 import PostgresNIO
 import RebindCore
-@testable import RebindPostgres
 import RebindSQLite
 import Testing
 
+@testable import RebindPostgres
+
 /// What the storage tests need of a store: both ports and the secrets rotation.
-typealias TestableStore = ChatStore & EventStore & SealedSecretStore & SlackInstallationStore
+typealias TestableStore = ChatStore & EventStore & SealedSecretStore & SlackInstallationStore & StoreInspection
+
+/// Reads only tests need, so they live here rather than in the app's ports: what is due, what
+/// is waiting, which messages an incident left. Both stores answer them.
+protocol StoreInspection: Sendable {
+    func dueNotices(now: Date, limit: Int) async throws -> [DueNotice]
+    func deliveryTargets(ofUser userID: String, incidentID: String) async throws -> [DeliveryTarget]
+    func incidentMessageID(incidentID: String, chat: ChatAddress) async throws -> String?
+    func pendingUpdates(after afterID: Int64, limit: Int) async throws -> [InboundUpdate]
+}
+
+extension StoreInspection {
+    /// The oldest unprocessed updates.
+    func pendingUpdates(limit: Int) async throws -> [InboundUpdate] {
+        try await pendingUpdates(after: 0, limit: limit)
+    }
+}
+
+extension SQLiteStore: StoreInspection {}
+extension PostgresStore: StoreInspection {}
 
 /// The stores the behavioural tests run on: SQLite always, PostgreSQL when
 /// `REBIND_TEST_POSTGRES_URL` names a server (scripts/test.sh starts one and sets it).
@@ -133,7 +153,9 @@ enum PostgresTesting {
 
 /// Runs `body` on a fresh store of `kind`, then closes it whatever happened.
 func withStore(
-    _ kind: StoreKind, policy: IncidentPolicy = IncidentPolicy(), _ body: (any TestableStore) async throws -> Void
+    _ kind: StoreKind,
+    policy: IncidentPolicy = IncidentPolicy(),
+    _ body: (any TestableStore) async throws -> Void
 ) async throws {
     try await withFixture(kind, policy: policy) { try await body($0.store) }
 }

@@ -131,9 +131,14 @@ struct FakeTelegramServerTests {
                 let error = await send(client, to: 1, html)
                 #expect(error?.description == "Telegram refused sendMessage (400): Bad Request: can't parse entities: \(problem)", "\(html)")
             }
-            #expect(await send(client, to: 1, #"<a href="https://x.example/?a=1&amp;b=2">link</a> &#9989; &unknown; <code>&lt;key&gt;</code>"#) == nil)
+            #expect(
+                await send(client, to: 1, #"<a href="https://x.example/?a=1&amp;b=2">link</a> &#9989; &unknown; <code>&lt;key&gt;</code>"#) == nil
+            )
             #expect(fake.messages(inChat: 1).first?.text == "link ✅ &unknown; <key>")
-            #expect(await send(client, to: 1, "  ") == .refused(method: "sendMessage", errorCode: 400, description: "Bad Request: message text is empty", retryAfter: nil))
+            #expect(
+                await send(client, to: 1, "  ")
+                    == .refused(method: "sendMessage", errorCode: 400, description: "Bad Request: message text is empty", retryAfter: nil)
+            )
             #expect(await send(client, to: 1, String(repeating: "a", count: 4097))?.description.contains("message is too long") == true)
             #expect(await send(client, to: 1, "<b>" + String(repeating: "a", count: 4096) + "</b>") == nil)
         }
@@ -142,11 +147,16 @@ struct FakeTelegramServerTests {
     @Test("callback data over 64 bytes that reaches Telegram is refused as BUTTON_DATA_INVALID")
     func buttonDataInvalid() async throws {
         try await FakeTelegramServer.withServer { fake in
-            let body = #"{"chat_id":1,"text":"x","reply_markup":{"inline_keyboard":[[{"text":"t","callback_data":"\#(String(repeating: "x", count: 65))"}]]}}"#
+            let body =
+                #"{"chat_id":1,"text":"x","reply_markup":{"inline_keyboard":[[{"text":"t","callback_data":"\#(String(repeating: "x", count: 65))"}]]}}"#
             let response = try await testTransport().send(
                 HTTPRequest(
-                    method: "POST", url: "\(fake.baseURL)/bot\(fake.token.value)/sendMessage", headers: [("Content-Type", "application/json")],
-                    body: Data(body.utf8)))
+                    method: "POST",
+                    url: "\(fake.baseURL)/bot\(fake.token.value)/sendMessage",
+                    headers: [("Content-Type", "application/json")],
+                    body: Data(body.utf8)
+                )
+            )
             #expect(response.status == 400)
             #expect(jsonObject(response.body)?["description"] as? String == "Bad Request: BUTTON_DATA_INVALID")
             #expect(jsonObject(response.body)?["ok"] as? Bool == false)
@@ -158,12 +168,18 @@ struct FakeTelegramServerTests {
         try await FakeTelegramServer.withServer { fake in
             let markup = #"{"inline_keyboard":[[{"text":"Go","callback_data":"go"}]]}"#
             var form = URLComponents()
-            form.queryItems = [.init(name: "chat_id", value: "12"), .init(name: "text", value: "a+b & c"), .init(name: "reply_markup", value: markup)]
+            form.queryItems = [
+                .init(name: "chat_id", value: "12"), .init(name: "text", value: "a+b & c"), .init(name: "reply_markup", value: markup),
+            ]
             let body = (form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
             let response = try await testTransport().send(
                 HTTPRequest(
-                    method: "POST", url: "\(fake.baseURL)/bot\(fake.token.value)/sendMessage",
-                    headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Data(body.utf8)))
+                    method: "POST",
+                    url: "\(fake.baseURL)/bot\(fake.token.value)/sendMessage",
+                    headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: Data(body.utf8)
+                )
+            )
             #expect(response.status == 200)
             #expect(fake.messages(inChat: 12).first?.text == "a+b & c")
             #expect(fake.messages(inChat: 12).first?.callbackData == ["go"])

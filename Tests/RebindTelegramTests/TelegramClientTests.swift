@@ -36,7 +36,8 @@ struct TelegramClientTests {
             let keyboard = TelegramInlineKeyboardMarkup(inlineKeyboard: [[.callback("Update API key", data: "u:1")]])
             let sent = try await client.sendMessage(TelegramSendMessage(chatID: Self.chat, text: "Paused", replyMarkup: keyboard))
             let edited = try await client.editMessageText(
-                TelegramEditMessageText(chatID: Self.chat, messageID: sent.messageID, text: "<i>Resolved</i>"))
+                TelegramEditMessageText(chatID: Self.chat, messageID: sent.messageID, text: "<i>Resolved</i>")
+            )
             #expect(edited?.text == "Resolved")
             #expect(edited?.editDate != nil)
             let message = try #require(fake.messages(inChat: Self.chat).first)
@@ -73,7 +74,9 @@ struct TelegramClientTests {
             let again = await #expect(throws: TelegramClient.Error.self) {
                 try await client.deleteMessage(chatID: Self.chat, messageID: messageID)
             }
-            #expect(again == .refused(method: "deleteMessage", errorCode: 400, description: "Bad Request: message to delete not found", retryAfter: nil))
+            #expect(
+                again == .refused(method: "deleteMessage", errorCode: 400, description: "Bad Request: message to delete not found", retryAfter: nil)
+            )
         }
     }
 
@@ -103,9 +106,17 @@ struct TelegramClientTests {
         try await FakeTelegramServer.withServer { fake in
             let client = try client(of: fake)
             let note = try await client.setWebhook(
-                TelegramSetWebhook(url: "https://rebind.example/v1/telegram/webhook", secretToken: Secret("hook-secret_1")))
+                TelegramSetWebhook(url: "https://rebind.example/v1/telegram/webhook", secretToken: Secret("hook-secret_1"))
+            )
             #expect(note == "Webhook was set")
-            #expect(fake.webhook == .init(url: "https://rebind.example/v1/telegram/webhook", secretToken: "hook-secret_1", allowedUpdates: ["message", "callback_query"]))
+            #expect(
+                fake.webhook
+                    == .init(
+                        url: "https://rebind.example/v1/telegram/webhook",
+                        secretToken: "hook-secret_1",
+                        allowedUpdates: ["message", "callback_query"]
+                    )
+            )
             let body = try #require(jsonObject(fake.calls(method: "setWebhook").first?.body))
             #expect(body["drop_pending_updates"] as? Bool == false)
 

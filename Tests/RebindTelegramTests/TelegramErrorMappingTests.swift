@@ -44,14 +44,20 @@ struct TelegramErrorMappingTests {
     @Test("500 in the Bot API's JSON becomes transient")
     func internalError() async throws {
         let error = try await deliveryError(.serverError(status: 500))
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("Internal Server Error"))
     }
 
     @Test("502 as the proxy's HTML page becomes transient")
     func badGateway() async throws {
         let error = try await deliveryError(.serverError(status: 502))
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("HTTP 502"))
         #expect(!reason.contains("nginx"))
     }
@@ -59,14 +65,20 @@ struct TelegramErrorMappingTests {
     @Test("a cut-off JSON answer becomes transient")
     func malformedAnswer() async throws {
         let error = try await deliveryError(.malformedAnswer)
-        guard case .transient = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
     }
 
     @Test("a server that never answers becomes transient after the client's timeout")
     func hang() async throws {
         let started = ContinuousClock.now
         let error = try await deliveryError(.hang, timeout: 0.5)
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("timed out"))
         #expect(ContinuousClock.now - started < .seconds(15))
     }
@@ -74,7 +86,10 @@ struct TelegramErrorMappingTests {
     @Test("a dropped connection becomes transient")
     func drop() async throws {
         let error = try await deliveryError(.drop)
-        guard case .transient(let reason) = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient(let reason) = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("dropped"))
     }
 
@@ -85,7 +100,10 @@ struct TelegramErrorMappingTests {
         let error = await #expect(throws: DeliveryError.self) {
             _ = try await TelegramMessenger(client: client).send(Self.hello, to: Self.address)
         }
-        guard case .transient = error else { Issue.record("expected transient, got \(String(describing: error))"); return }
+        guard case .transient = error else {
+            Issue.record("expected transient, got \(String(describing: error))")
+            return
+        }
     }
 
     @Test("a fault answers only the calls it was injected for, then Telegram works again")

@@ -73,7 +73,8 @@ struct TelegramLongPollingTests {
         try await FakeTelegramServer.withServer { fake in
             let client = try client(of: fake)
             let sent = try await client.sendMessage(
-                TelegramSendMessage(chatID: Self.chat, text: "Paused", replyMarkup: .init(inlineKeyboard: [[.callback("Update", data: "u")]])))
+                TelegramSendMessage(chatID: Self.chat, text: "Paused", replyMarkup: .init(inlineKeyboard: [[.callback("Update", data: "u")]]))
+            )
             let tap = fake.userTaps(chatID: Self.chat, messageID: sent.messageID, data: "u")
             let updates = try await client.getUpdates(TelegramGetUpdates(timeout: 0))
             #expect(updates == [tap])
@@ -113,7 +114,10 @@ struct TelegramLongPollingTests {
             async let first = poll()
             #expect(await fake.waitForWaitingPoll())
             async let second = client.getUpdates(TelegramGetUpdates(timeout: 30))
-            guard let error = await first else { Issue.record("the first poll should have been terminated"); return }
+            guard let error = await first else {
+                Issue.record("the first poll should have been terminated")
+                return
+            }
             #expect(error.isConflict)
             #expect(error.description.contains("terminated by other getUpdates request"))
             let update = fake.userSends(chatID: Self.chat, text: "/help")

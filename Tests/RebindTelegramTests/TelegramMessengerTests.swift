@@ -14,7 +14,8 @@ struct TelegramMessengerTests {
         buttons: [
             [.callback(title: "Update API key", data: "update:acc_42")],
             [.url(title: "Help page", url: "https://help.utrading.io/en/exchange"), .callback(title: "Remind me later", data: "later:acc_42")],
-        ])
+        ]
+    )
 
     @Test("send posts HTML, previews off and the inline keyboard exactly in Telegram's shape, and returns the message id")
     func sendShape() async throws {
@@ -32,7 +33,8 @@ struct TelegramMessengerTests {
                     [{"text":"Help page","url":"https://help.utrading.io/en/exchange"},\
                     {"callback_data":"later:acc_42","text":"Remind me later"}]]},\
                     "text":"<b>BTC/USDT Grid</b> paused: the API key &lt;h8A&gt; expired."}
-                    """)
+                    """
+            )
             let message = try #require(fake.messages(inChat: Self.chat).first)
             #expect(message.text == "BTC/USDT Grid paused: the API key <h8A> expired.")
             #expect(message.callbackData == ["update:acc_42", "later:acc_42"])
@@ -74,7 +76,9 @@ struct TelegramMessengerTests {
     func delete() async throws {
         try await FakeTelegramServer.withServer { fake in
             let messenger = TelegramMessenger(client: try client(of: fake))
-            let pasted = try #require(fake.userSends(chatID: Self.chat, text: "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j").message)
+            let pasted = try #require(
+                fake.userSends(chatID: Self.chat, text: "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j").message
+            )
             try await messenger.delete(messageID: String(pasted.messageID), in: Self.address)
             #expect(fake.messages(inChat: Self.chat).isEmpty)
 
@@ -99,9 +103,15 @@ struct TelegramMessengerTests {
         try await FakeTelegramServer.withServer { fake in
             let messenger = TelegramMessenger(client: try client(of: fake))
             let message = OutgoingMessage(
-                text: "Paused", format: .html, buttons: [[.callback(title: "Update", data: String(repeating: "x", count: 65))]])
+                text: "Paused",
+                format: .html,
+                buttons: [[.callback(title: "Update", data: String(repeating: "x", count: 65))]]
+            )
             let error = await #expect(throws: DeliveryError.self) { _ = try await messenger.send(message, to: Self.address) }
-            guard case .permanent(let reason) = error else { Issue.record("expected permanent, got \(String(describing: error))"); return }
+            guard case .permanent(let reason) = error else {
+                Issue.record("expected permanent, got \(String(describing: error))")
+                return
+            }
             #expect(reason.contains("65 bytes"))
             await #expect(throws: DeliveryError.self) { try await messenger.edit(messageID: "1", in: Self.address, to: message) }
             #expect(fake.calls().isEmpty)

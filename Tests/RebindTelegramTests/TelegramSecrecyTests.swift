@@ -17,7 +17,12 @@ struct TelegramSecrecyTests {
         try await FakeTelegramServer.withServer { fake in
             let logger = logs.logger(label: "test.telegram")
             let client = try TelegramClient(
-                baseURL: fake.baseURL, token: fake.token, transport: testTransport(timeout: 0.5, logger: logger), timeout: 0.5, logger: logger)
+                baseURL: fake.baseURL,
+                token: fake.token,
+                transport: testTransport(timeout: 0.5, logger: logger),
+                timeout: 0.5,
+                logger: logger
+            )
             let messenger = TelegramMessenger(client: client)
             let faults: [FakeTelegramServer.Fault] = [
                 .tooManyRequests(retryAfter: 3), .blocked, .serverError(status: 500), .serverError(status: 502), .malformedAnswer,
@@ -45,8 +50,11 @@ struct TelegramSecrecyTests {
         // Nothing listens any more: the connection is refused.
         let logger = logs.logger(label: "test.telegram")
         let client = try TelegramClient(
-            baseURL: "http://127.0.0.1:\(try await LoopbackHTTPServer.unusedPort())", token: FakeTelegramServer.defaultToken,
-            transport: testTransport(logger: logger), logger: logger)
+            baseURL: "http://127.0.0.1:\(try await LoopbackHTTPServer.unusedPort())",
+            token: FakeTelegramServer.defaultToken,
+            transport: testTransport(logger: logger),
+            logger: logger
+        )
         do throws(TelegramClient.Error) {
             _ = try await client.getMe()
         } catch {

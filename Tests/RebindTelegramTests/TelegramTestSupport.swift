@@ -14,9 +14,14 @@ func testTransport(timeout: TimeInterval = 20, logger: Logger = Logger(label: "t
 
 /// A client of the fake, over the real HTTP client.
 func client(of fake: FakeTelegramServer, timeout: TimeInterval = 20, logger: Logger = Logger(label: "test.telegram")) throws -> TelegramClient {
-    try TelegramClient(baseURL: fake.baseURL, token: fake.token, transport: testTransport(timeout: timeout, logger: logger), timeout: timeout, logger: logger)
+    try TelegramClient(
+        baseURL: fake.baseURL,
+        token: fake.token,
+        transport: testTransport(timeout: timeout, logger: logger),
+        timeout: timeout,
+        logger: logger
+    )
 }
-
 
 /// The JSON object in a recorded body, for comparing shapes.
 func jsonObject(_ data: Data?) -> NSDictionary? {

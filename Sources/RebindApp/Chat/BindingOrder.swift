@@ -5,7 +5,7 @@ import RebindCrypto
 /// What a queued binding update carries, as the bytes sealed into the outbox: the update for
 /// the platform, with the verdict the key was checked to, so the delivery can also keep the
 /// key for `/status`. Never stored unsealed.
-struct BindingOrder: Codable, Equatable {
+struct BindingOrder: Codable, Equatable, SealablePayload {
     var occurredAt: Date
     var userID: String
     var accountID: String
@@ -40,25 +40,29 @@ struct BindingOrder: Codable, Equatable {
 
     var update: BindingUpdate {
         BindingUpdate(
-            occurredAt: occurredAt, userID: userID, accountID: accountID, exchange: exchange,
+            occurredAt: occurredAt,
+            userID: userID,
+            accountID: accountID,
+            exchange: exchange,
             credentials: ExchangeCredentials(apiKey: apiKey, apiSecret: Secret(apiSecret), passphrase: passphrase.map(Secret.init)),
             verification: KeyVerdict(
-                cause: nil, canTrade: canTrade, canWithdraw: canWithdraw, ipRestricted: ipRestricted,
-                tradingExpiresAt: tradingExpiresAt, warnings: warnings),
-            checkedAt: checkedAt, robotIDs: robotIDs)
+                cause: nil,
+                canTrade: canTrade,
+                canWithdraw: canWithdraw,
+                ipRestricted: ipRestricted,
+                tradingExpiresAt: tradingExpiresAt,
+                findings: warnings.map(KeyFinding.text)
+            ),
+            checkedAt: checkedAt,
+            robotIDs: robotIDs
+        )
     }
 
-    /// The context a queued update's ciphertext is bound to: it opens only as that update.
-    static func context(id: String) -> String { "binding_update:\(id)" }
-
     func seal(id: String, envelope: SecretEnvelope) throws -> SealedData {
-        let json = String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
-        let sealed = try envelope.seal(Secret(json), boundTo: Self.context(id: id))
-        return SealedData(keyID: sealed.keyID, data: sealed.combined)
+        try envelope.seal(self, as: .bindingUpdate(id: id))
     }
 
     static func open(_ queued: QueuedBindingUpdate, envelope: SecretEnvelope) throws -> BindingOrder {
-        let text = try envelope.open(SecretEnvelope.Sealed(keyID: queued.sealed.keyID, combined: queued.sealed.data), boundTo: context(id: queued.id))
-        return try JSONDecoder().decode(BindingOrder.self, from: Data(text.value.utf8))
+        try envelope.open(queued.sealed, as: .bindingUpdate(id: queued.id))
     }
 }

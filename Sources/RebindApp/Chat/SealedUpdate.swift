@@ -10,20 +10,15 @@ enum SealedUpdate {
     }
 
     static func seal(_ payload: Data, channel: Channel, externalID: String, envelope: SecretEnvelope) throws -> Data {
-        let sealed = try envelope.seal(Secret(String(decoding: payload, as: UTF8.self)), boundTo: context(channel, externalID))
+        let sealed = try envelope.seal(payload, as: .chatUpdate(channel: channel, externalID: externalID))
         // key id, a NUL, then nonce + ciphertext + tag.
-        return Data(sealed.keyID.utf8) + Data([0]) + sealed.combined
+        return Data(sealed.keyID.utf8) + Data([0]) + sealed.data
     }
 
     static func open(_ stored: Data, channel: Channel, externalID: String, envelope: SecretEnvelope) throws -> Data {
         guard let separator = stored.firstIndex(of: 0) else { throw Unreadable() }
         let keyID = String(decoding: stored[stored.startIndex..<separator], as: UTF8.self)
-        let combined = Data(stored[stored.index(after: separator)...])
-        let secret = try envelope.open(SecretEnvelope.Sealed(keyID: keyID, combined: combined), boundTo: context(channel, externalID))
-        return Data(secret.value.utf8)
-    }
-
-    static func context(_ channel: Channel, _ externalID: String) -> String {
-        "update:\(channel.rawValue):\(externalID)"
+        let sealed = SealedData(keyID: keyID, data: Data(stored[stored.index(after: separator)...]))
+        return try envelope.open(sealed, as: .chatUpdate(channel: channel, externalID: externalID), Data.self)
     }
 }

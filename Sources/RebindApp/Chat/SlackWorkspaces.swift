@@ -19,7 +19,9 @@ public final class SlackWorkspaces: Sendable {
     let refreshAfter: Duration = .seconds(300)
 
     public init(
-        store: any SlackInstallationStore, envelope: SecretEnvelope, botToken: Secret?,
+        store: any SlackInstallationStore,
+        envelope: SecretEnvelope,
+        botToken: Secret?,
         makeClient: @escaping @Sendable (Secret) throws -> SlackClient
     ) throws {
         self.store = store
@@ -41,9 +43,7 @@ public final class SlackWorkspaces: Sendable {
             return fallback
         }
         do {
-            let token = try envelope.open(
-                SecretEnvelope.Sealed(keyID: installation.sealedToken.keyID, combined: installation.sealedToken.data),
-                boundTo: SlackInstallation.context(teamID: teamID))
+            let token = try envelope.open(installation.sealedToken, as: SlackInstallation.context(teamID: teamID), Secret.self)
             let client = try makeClient(token)
             cache.withLock { $0[teamID] = (client, ContinuousClock.now) }
             return client

@@ -78,6 +78,8 @@ public struct RebindConfiguration: Sendable {
     /// The bot's @username for link URLs; asked of Telegram (getMe) when unset.
     public var telegramBotUsername: String?
     public var logLevel = Logger.Level.info
+    /// The language when nothing says which a user reads (DESIGN §4).
+    public var defaultLocale = "en"
 
     public init() {}
 
@@ -121,7 +123,8 @@ public struct RebindConfiguration: Sendable {
             case .postgres:
                 throw .missing(
                     variable: "REBIND_MASTER_KEY",
-                    reason: "with PostgreSQL every replica must share one key; generate it with openssl rand -base64 32")
+                    reason: "with PostgreSQL every replica must share one key; generate it with openssl rand -base64 32"
+                )
             }
         }
 
@@ -154,7 +157,9 @@ public struct RebindConfiguration: Sendable {
             }
             do {
                 configuration.platform = Platform(
-                    url: platformURL, secret: try WebhookSecret(platformSecret, variable: "REBIND_PLATFORM_SECRET"))
+                    url: platformURL,
+                    secret: try WebhookSecret(platformSecret, variable: "REBIND_PLATFORM_SECRET")
+                )
             } catch {
                 throw .invalid(variable: "REBIND_PLATFORM_SECRET", reason: error.description)
             }
@@ -169,12 +174,17 @@ public struct RebindConfiguration: Sendable {
             if mode == .webhook, webhookSecret == nil {
                 throw .missing(
                     variable: "REBIND_TELEGRAM_WEBHOOK_SECRET",
-                    reason: "in webhook mode Telegram's calls are checked against it (or set REBIND_TELEGRAM_MODE=polling)")
+                    reason: "in webhook mode Telegram's calls are checked against it (or set REBIND_TELEGRAM_MODE=polling)"
+                )
             }
             let apiURL = reader.string("REBIND_TELEGRAM_API_URL") ?? "https://api.telegram.org"
             try requireHTTPURL(apiURL, variable: "REBIND_TELEGRAM_API_URL")
             configuration.telegram = Telegram(
-                botToken: Secret(token), webhookSecret: webhookSecret.map(Secret.init), mode: mode, apiURL: apiURL)
+                botToken: Secret(token),
+                webhookSecret: webhookSecret.map(Secret.init),
+                mode: mode,
+                apiURL: apiURL
+            )
         }
 
         let slackToken = reader.string("REBIND_SLACK_BOT_TOKEN")
@@ -195,7 +205,11 @@ public struct RebindConfiguration: Sendable {
                 let redirectURL = reader.string("REBIND_SLACK_REDIRECT_URL")
                 if let redirectURL { try requireHTTPURL(redirectURL, variable: "REBIND_SLACK_REDIRECT_URL") }
                 slack.oauth = SlackOAuthSettings(
-                    clientID: clientID, clientSecret: Secret(clientSecret), authorizeURL: authorizeURL, redirectURL: redirectURL)
+                    clientID: clientID,
+                    clientSecret: Secret(clientSecret),
+                    authorizeURL: authorizeURL,
+                    redirectURL: redirectURL
+                )
             }
             if let rate = try reader.seconds("REBIND_SLACK_RATE") {
                 guard rate > 0 else { throw .invalid(variable: "REBIND_SLACK_RATE", reason: "must be more than 0 messages per second") }
@@ -236,6 +250,12 @@ public struct RebindConfiguration: Sendable {
             configuration.telegramRate = rate
         }
         configuration.telegramBotUsername = reader.string("REBIND_TELEGRAM_BOT_USERNAME")
+        if let locale = reader.string("REBIND_DEFAULT_LOCALE") {
+            guard LocaleMatcher.isLanguageTag(locale) else {
+                throw .invalid(variable: "REBIND_DEFAULT_LOCALE", reason: "must be a language tag such as en or zh-Hans")
+            }
+            configuration.defaultLocale = locale
+        }
 
         if let level = reader.string("REBIND_LOG_LEVEL") {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {

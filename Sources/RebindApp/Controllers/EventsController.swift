@@ -52,8 +52,10 @@ struct EventsController: Sendable {
             json += #","duplicate":"# + (duplicate ? "true" : "false")
             json += #","event_id":"# + JSONText.quoted(eventID) + "}"
             return Response(
-                status: .accepted, headers: [.contentType: "application/json; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+                status: .accepted,
+                headers: [.contentType: "application/json; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: json))
+            )
         }
     }
 
@@ -65,7 +67,8 @@ struct EventsController: Sendable {
             dependencies.metrics.eventRejected(reason: error.code)
             logger.info(
                 "Event refused",
-                metadata: ["http.status": "\(error.status.code)", "error.code": "\(error.code)", "error.field": "\(error.field ?? "")"])
+                metadata: ["http.status": "\(error.status.code)", "error.code": "\(error.code)", "error.field": "\(error.field ?? "")"]
+            )
             return error.response()
         }
     }
@@ -78,8 +81,12 @@ struct EventsController: Sendable {
         let webhookID = headers[.webhookID]
         do throws(StandardWebhooks.Error) {
             try verifier.verify(
-                id: webhookID, timestamp: headers[.webhookTimestamp], signature: headers[.webhookSignature],
-                body: body, now: dependencies.now())
+                id: webhookID,
+                timestamp: headers[.webhookTimestamp],
+                signature: headers[.webhookSignature],
+                body: body,
+                now: dependencies.now()
+            )
         } catch {
             throw APIError(status: .unauthorized, code: error.reason, message: error.description)
         }
@@ -117,7 +124,8 @@ struct EventsController: Sendable {
             metadata: [
                 "event.id": "\(webhookID)", "event.type": "\(event.type.rawValue)", "account.id": "\(event.account.id)",
                 "incident.cause": "\(outcome.cause?.rawValue ?? "none")", "event.duplicate": "\(outcome.isDuplicate)",
-            ])
+            ]
+        )
         return Accepted(eventID: webhookID, duplicate: outcome.isDuplicate, cause: outcome.cause)
     }
 }

@@ -24,7 +24,8 @@ struct HealthController: Sendable {
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition())))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: dependencies.metrics.exposition()))
+            )
         }
     }
 }

@@ -56,8 +56,12 @@ struct LinksController: Sendable {
         try IncomingBody.requireJSON(request)
         do throws(StandardWebhooks.Error) {
             try verifier.verify(
-                id: request.headers[.webhookID], timestamp: request.headers[.webhookTimestamp],
-                signature: request.headers[.webhookSignature], body: body, now: now())
+                id: request.headers[.webhookID],
+                timestamp: request.headers[.webhookTimestamp],
+                signature: request.headers[.webhookSignature],
+                body: body,
+                now: now()
+            )
         } catch {
             throw APIError(status: .unauthorized, code: error.reason, message: error.description)
         }
@@ -73,14 +77,16 @@ struct LinksController: Sendable {
         let token = Self.newToken()
         let expiresAt = now().addingTimeInterval(Self.validity)
         do {
-            try await store.createLink(tokenHash: ChatBot.hash(token), userID: userID, now: now(), expiresAt: expiresAt)
+            try await store.createLink(tokenHash: AccountCommands.hash(token), userID: userID, now: now(), expiresAt: expiresAt)
         } catch {
             throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The link could not be stored; retry later")
         }
         let username = await botUsername()
         return Created(
             telegramURL: username.map { "https://t.me/\($0)?start=\(token)" },
-            slackCommand: "/rebind link \(token)", expiresAt: Timestamp.format(expiresAt))
+            slackCommand: "/rebind link \(token)",
+            expiresAt: Timestamp.format(expiresAt)
+        )
     }
 
     /// 32 random bytes as URL-safe base64: 43 characters of `A-Za-z0-9_-`, as Telegram's

@@ -15,7 +15,8 @@ struct SlackController: Sendable {
     let signature: SlackSignature
     let store: any ChatStore
     let envelope: SecretEnvelope
-    let bot: ChatBot
+    let opener: SlackKeyFormOpener
+    let inbox: LaneInbox
     let wakeup: Wakeup
     let now: @Sendable () -> Date
 
@@ -36,7 +37,11 @@ struct SlackController: Sendable {
             let body = try await IncomingBody.collect(request, limit: EventsController.maxBodyBytes)
             do throws(SlackSignature.Error) {
                 try signature.verify(
-                    timestamp: request.headers[.slackRequestTimestamp], signature: request.headers[.slackSignature], body: body, now: now())
+                    timestamp: request.headers[.slackRequestTimestamp],
+                    signature: request.headers[.slackSignature],
+                    body: body,
+                    now: now()
+                )
             } catch {
                 throw APIError(status: .unauthorized, code: "bad_signature", message: "\(error)")
             }
@@ -86,11 +91,15 @@ struct SlackController: Sendable {
             let chat = ChatAddress.slack(teamID: team, userID: actions.user.id)
             for action in actions.actions {
                 guard let data = SlackMessenger.callbackData(of: action) else { continue }
-                if data.hasPrefix("u:") {
-                    let refusal = try await run { try await bot.openKeyForm(in: chat, reference: String(data.dropFirst(2)), triggerID: actions.triggerID) }
+                if case .updateKey(let reference)? = ButtonAction.parse(data) {
+                    let refusal = try await run {
+                        try await opener.open(in: chat, reference: reference, triggerID: actions.triggerID)
+                    }
                     // Said from the user's lane, not here: Slack waits 3 seconds for this answer.
-                    if let refusal {
-                        try await queue(.answer(teamID: team, userID: actions.user.id, text: refusal), externalID: "answer:" + actions.triggerID)
+                    if refusal != nil {
+                        try await run {
+                            try await inbox.post(.keyFormNotOpened(reference: reference), to: chat, key: "form:" + actions.triggerID)
+                        }
                     }
                 } else {
                     try await queue(.tap(teamID: team, userID: actions.user.id, data: data), externalID: "tap:" + actions.triggerID)
@@ -99,14 +108,22 @@ struct SlackController: Sendable {
             return Response(status: .ok)
         case .viewSubmission(let submission) where submission.view.callbackID == SlackKeyForm.callbackID:
             guard let team = submission.teamID else { throw APIError(status: .badRequest, code: "invalid_payload", message: "no team") }
-            switch SlackKeyForm.check(submission.view) {
+            let words = await opener.words(for: .slack(teamID: team, userID: submission.user.id))
+            switch SlackKeyForm.check(submission.view, words: words) {
             case .errors(let errors):
                 return Response.json(status: .ok, SlackViewResponse.errors(errors))
             case .valid(let accountID, _, let apiKey, let apiSecret, let passphrase):
                 try await queue(
                     .keySubmission(
-                        teamID: team, userID: submission.user.id, accountID: accountID, apiKey: apiKey, apiSecret: apiSecret, passphrase: passphrase),
-                    externalID: "view:\(submission.view.id):\(submission.view.hash ?? "")")
+                        teamID: team,
+                        userID: submission.user.id,
+                        accountID: accountID,
+                        apiKey: apiKey,
+                        apiSecret: apiSecret,
+                        passphrase: passphrase
+                    ),
+                    externalID: "view:\(submission.view.id):\(submission.view.hash ?? "")"
+                )
                 return Response.json(status: .ok, SlackViewResponse.clear)
             }
         case .viewSubmission, .viewClosed, .other:
@@ -125,13 +142,13 @@ struct SlackController: Sendable {
         }
         let chat = ChatAddress.slack(teamID: command.teamID, userID: command.userID)
         if case .update(let account)? = ChatCommand.parseSlack(command.text) {
-            if let refusal = try await run({ try await bot.openKeyForm(in: chat, reference: account, triggerID: command.triggerID) }) {
-                return Response.json(status: .ok, ["response_type": "ephemeral", "text": refusal])
+            if let refusal = try await run({ try await opener.open(in: chat, reference: account, triggerID: command.triggerID) }) {
+                return Response.json(status: .ok, ["response_type": "ephemeral", "text": try await say(refusal, in: chat)])
             }
             return Response(status: .ok)
         }
         try await queue(.command(teamID: command.teamID, userID: command.userID, text: command.text), externalID: "command:" + command.triggerID)
-        return Response.json(status: .ok, ["response_type": "ephemeral", "text": "On it: I'll answer in our direct messages."])
+        return Response.json(status: .ok, ["response_type": "ephemeral", "text": try await say(.commandReceived, in: chat)])
     }
 
     // MARK: Helpers
@@ -142,11 +159,21 @@ struct SlackController: Sendable {
             let payload = try JSONEncoder().encode(inbound)
             let sealed = try SealedUpdate.seal(payload, channel: .slack, externalID: externalID, envelope: envelope)
             _ = try await store.recordUpdate(
-                channel: .slack, externalID: externalID, lane: inbound.chat.description, payload: sealed, now: now())
+                channel: .slack,
+                externalID: externalID,
+                lane: inbound.chat.description,
+                payload: sealed,
+                now: now()
+            )
         } catch {
             throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The request could not be stored; retry later")
         }
         wakeup.poke()
+    }
+
+    /// A reply's text for an answer Slack shows at once, in the user's language.
+    func say(_ reply: ChatReply, in chat: ChatAddress) async throws(APIError) -> String {
+        try await run { try await opener.sender.render(reply, for: chat).text }
     }
 
     func run<T>(_ work: () async throws -> T) async throws(APIError) -> T {

@@ -40,8 +40,13 @@ struct SlackInstallController: Sendable {
     private let usedNonces = UsedNonces()
 
     init(
-        settings: RebindConfiguration.SlackOAuthSettings, oauth: SlackOAuth, store: any SlackInstallationStore, envelope: SecretEnvelope,
-        stateSecret: Secret, now: @escaping @Sendable () -> Date, onInstalled: @escaping @Sendable (String) async -> Void
+        settings: RebindConfiguration.SlackOAuthSettings,
+        oauth: SlackOAuth,
+        store: any SlackInstallationStore,
+        envelope: SecretEnvelope,
+        stateSecret: Secret,
+        now: @escaping @Sendable () -> Date,
+        onInstalled: @escaping @Sendable (String) async -> Void
     ) {
         self.settings = settings
         self.oauth = oauth
@@ -71,7 +76,15 @@ struct SlackInstallController: Sendable {
         response.headers[.cacheControl] = "no-store"
         response.setCookie(
             Cookie(
-                name: Self.cookieName, value: nonce, maxAge: Int(Self.stateValidity), path: "/", secure: true, httpOnly: true, sameSite: .lax))
+                name: Self.cookieName,
+                value: nonce,
+                maxAge: Int(Self.stateValidity),
+                path: "/",
+                secure: true,
+                httpOnly: true,
+                sameSite: .lax
+            )
+        )
         return response
     }
 
@@ -97,11 +110,17 @@ struct SlackInstallController: Sendable {
             logger.info("Slack install not completed", metadata: ["slack.oauth_error": "\(error.prefix(64))"])
             if error == "access_denied" {
                 return Self.page(
-                    status: .ok, title: "Nothing was installed", message: "The install was cancelled, so Rebind was not added to the workspace.")
+                    status: .ok,
+                    title: "Nothing was installed",
+                    message: "The install was cancelled, so Rebind was not added to the workspace."
+                )
             }
             return Self.page(
-                status: .badRequest, title: "Nothing was installed",
-                message: "Slack ended the install with “\(error.prefix(64))”, so Rebind was not added to the workspace.", restart: true)
+                status: .badRequest,
+                title: "Nothing was installed",
+                message: "Slack ended the install with “\(error.prefix(64))”, so Rebind was not added to the workspace.",
+                restart: true
+            )
         }
         let nonce: String
         do throws(StateError) {
@@ -118,7 +137,11 @@ struct SlackInstallController: Sendable {
         guard usedNonces.use(nonce, until: now().addingTimeInterval(Self.stateValidity + Self.clockSkew), now: now()) else {
             logger.info("Slack install refused", metadata: ["error.code": "state_replayed"])
             return Self.page(
-                status: .badRequest, title: "This install link is not valid", message: StateError.replayed.description, restart: true)
+                status: .badRequest,
+                title: "This install link is not valid",
+                message: StateError.replayed.description,
+                restart: true
+            )
         }
 
         let access: SlackOAuthAccess
@@ -128,21 +151,32 @@ struct SlackInstallController: Sendable {
             // The client's errors are already redacted of the code and the secret.
             logger.warning("Slack's oauth.v2.access failed", metadata: ["error": "\(error)"])
             return Self.page(
-                status: .badGateway, title: "Slack did not confirm the install",
-                message: "Rebind could not complete the install with Slack, so nothing was installed.", restart: true)
+                status: .badGateway,
+                title: "Slack did not confirm the install",
+                message: "Rebind could not complete the install with Slack, so nothing was installed.",
+                restart: true
+            )
         }
         let teamID = access.team.id
         do {
-            let sealed = try envelope.seal(access.accessToken, boundTo: SlackInstallation.context(teamID: teamID))
+            let sealed = try envelope.seal(access.accessToken, as: SlackInstallation.context(teamID: teamID))
             try await store.saveSlackInstallation(
                 SlackInstallation(
-                    teamID: teamID, teamName: access.team.name, botUserID: access.botUserID,
-                    sealedToken: SealedData(keyID: sealed.keyID, data: sealed.combined), installedAt: now()))
+                    teamID: teamID,
+                    teamName: access.team.name,
+                    botUserID: access.botUserID,
+                    sealedToken: sealed,
+                    installedAt: now()
+                )
+            )
         } catch {
             logger.error("A Slack installation could not be stored", metadata: ["slack.team_id": "\(teamID)", "error": "\(type(of: error))"])
             return Self.page(
-                status: .serviceUnavailable, title: "The install could not be saved",
-                message: "Slack approved the install, but Rebind could not save it.", restart: true)
+                status: .serviceUnavailable,
+                title: "The install could not be saved",
+                message: "Slack approved the install, but Rebind could not save it.",
+                restart: true
+            )
         }
         await onInstalled(teamID)
         logger.info("Slack workspace installed", metadata: ["slack.team_id": "\(teamID)"])
@@ -264,7 +298,8 @@ struct SlackInstallController: Sendable {
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .contentSecurityPolicy: "default-src 'none'",
                 HTTPField.Name("Referrer-Policy")!: "no-referrer",
             ],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html))
+        )
     }
 }
 

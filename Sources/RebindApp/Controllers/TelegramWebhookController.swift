@@ -47,7 +47,7 @@ struct TelegramWebhookController: Sendable {
         }
         // The chat, so its updates are handled in order by one replica at a time. An update of
         // a kind Rebind does not model stays in a lane of its own.
-        let lane = (try? JSONDecoder().decode(TelegramUpdate.self, from: body)).flatMap(ChatBot.chat(of:))?.description
+        let lane = (try? JSONDecoder().decode(TelegramUpdate.self, from: body)).flatMap(TelegramInputs.chat(of:))?.description
         do {
             let sealed = try SealedUpdate.seal(body, channel: .telegram, externalID: String(updateID), envelope: envelope)
             _ = try await store.recordUpdate(channel: .telegram, externalID: String(updateID), lane: lane, payload: sealed, now: now())

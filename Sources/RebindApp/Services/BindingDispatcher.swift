@@ -13,10 +13,14 @@ import Synchronization
 /// Each update keeps its `webhook-id` across attempts, so a platform that applied an update
 /// whose answer was lost sees the retry as the same update. Updates go at once, each in its
 /// own task; a slow platform answer holds up only its own update.
+///
+/// The conversation waiting on an update learns the answer through its chat's lane: the
+/// dispatcher writes the answer there as an input and never talks to the chat itself.
 struct BindingDispatcher: Service {
-    let store: any ChatStore
+    let store: any BindingOutbox
     let publisher: any BindingPublisher
-    let bot: ChatBot
+    let inbox: LaneInbox
+    let vault: CredentialVault
     let envelope: SecretEnvelope
     let retry: RetryPolicy
     let metrics: RebindMetrics
@@ -65,13 +69,16 @@ struct BindingDispatcher: Service {
             order = try BindingOrder.open(queued, envelope: envelope)
         } catch SecretEnvelope.Error.unknownKey(let id) {
             // A rotation rolling out: a replica with that key delivers it.
-            logger.warning("A queued binding update is sealed under a key this process lacks", metadata: ["binding.id": "\(queued.id)", "key.id": "\(id)"])
+            logger.warning(
+                "A queued binding update is sealed under a key this process lacks",
+                metadata: ["binding.id": "\(queued.id)", "key.id": "\(id)"]
+            )
             await handBack(queued, error: nil, after: 30)
             return
         } catch {
             // Sealed under a key this process doesn't have (or damaged): nothing to send.
             logger.error("A queued binding update could not be opened", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
-            await end(queued, as: .deadLettered, error: "unreadable: \(error)", tell: .applyRefused)
+            await end(queued, as: .deadLettered, error: "unreadable: \(error)", tell: .refused)
             return
         }
         let outcome: Result<Void, PublishError>
@@ -92,17 +99,23 @@ struct BindingDispatcher: Service {
             do {
                 // Kept only once the platform has the key: a refused key must not show as bound in /status.
                 let update = order.update
-                try await bot.storeBinding(
-                    update.credentials, verdict: update.verification,
-                    target: .init(userID: order.userID, accountID: order.accountID, exchange: order.exchange))
+                try await vault.keep(
+                    update.credentials,
+                    verdict: update.verification,
+                    userID: order.userID,
+                    accountID: order.accountID,
+                    exchange: order.exchange
+                )
             } catch {
                 logger.error("Delivered key not kept for /status", metadata: ["account.id": "\(queued.accountID)", "error": "\(error)"])
             }
-            await end(queued, as: .delivered, error: nil, tell: .applied(standalone: false))
+            await end(queued, as: .delivered, error: nil, tell: .applied)
         case .failure(.refused(let status, let reason)):
             logger.warning(
-                "Binding update refused", metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "status": "\(status)", "error": "\(reason)"])
-            await end(queued, as: .refused, error: "HTTP \(status): \(reason)", tell: .applyRefused)
+                "Binding update refused",
+                metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "status": "\(status)", "error": "\(reason)"]
+            )
+            await end(queued, as: .refused, error: "HTTP \(status): \(reason)", tell: .refused)
         case .failure(.retryable(let reason, let retryAfter)):
             await failed(queued, reason: reason, retryAfter: retryAfter)
         }
@@ -116,8 +129,9 @@ struct BindingDispatcher: Service {
                 "Binding update dead-lettered",
                 metadata: [
                     "binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "binding.attempts": "\(attempts)", "error": "\(reason)",
-                ])
-            await end(queued, as: .deadLettered, error: reason, tell: .applyRefused)
+                ]
+            )
+            await end(queued, as: .deadLettered, error: reason, tell: .refused)
             return
         }
         // The platform said how long to wait: no sooner, but never past the time limit.
@@ -126,7 +140,8 @@ struct BindingDispatcher: Service {
         }
         logger.notice(
             "Binding update not delivered; will retry",
-            metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "binding.attempts": "\(attempts)", "error": "\(reason)"])
+            metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "binding.attempts": "\(attempts)", "error": "\(reason)"]
+        )
         do {
             try await store.retryBindingUpdate(id: queued.id, at: next, attempts: attempts, firstAttemptAt: first, error: reason)
         } catch {
@@ -135,18 +150,18 @@ struct BindingDispatcher: Service {
         }
         if attempts == 1 {
             // The user is waiting on this: say once that it takes longer, not on every retry.
-            try? await bot.say(bot.replies(queued.chat).applyDelayed, to: queued.chat)
+            await tell(queued, .delayed)
         }
     }
 
-    /// Settles the conversation first, then ends the update: a crash between the two sends
-    /// the same update again (the platform sees the same id) rather than leave the user
-    /// without an answer.
-    func end(_ queued: QueuedBindingUpdate, as end: BindingUpdateEnd, error: String?, tell outcome: KeyConversation.Input) async {
-        do {
-            try await bot.settleBinding(queued, outcome: outcome)
-        } catch {
-            logger.error("User not told how the binding update ended", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+    /// Writes the answer into the chat's lane first, then ends the update: a crash between
+    /// the two sends the same update again (the platform sees the same id, and the lane the
+    /// same input, stored once) rather than leave the user without an answer.
+    func end(_ queued: QueuedBindingUpdate, as end: BindingUpdateEnd, error: String?, tell outcome: ChatInput.BindingOutcome) async {
+        // Not told (the store is down): the update is not ended, so it comes round again.
+        guard await tell(queued, outcome) else {
+            await handBack(queued, error: error, after: 5)
+            return
         }
         do {
             try await store.endBindingUpdate(id: queued.id, as: end, error: error, now: now())
@@ -156,10 +171,31 @@ struct BindingDispatcher: Service {
         }
     }
 
+    /// The answer, as an input in the chat's lane; one per update and outcome.
+    @discardableResult
+    func tell(_ queued: QueuedBindingUpdate, _ outcome: ChatInput.BindingOutcome) async -> Bool {
+        do {
+            try await inbox.post(
+                .bindingAnswered(accountID: queued.accountID, outcome: outcome),
+                to: queued.chat,
+                key: "binding:\(queued.id):\(outcome.rawValue)"
+            )
+            return true
+        } catch {
+            logger.error("User not told how the binding update went", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+            return false
+        }
+    }
+
     func handBack(_ queued: QueuedBindingUpdate, error: String?, after delay: TimeInterval = 0) async {
         do {
             try await store.retryBindingUpdate(
-                id: queued.id, at: now().addingTimeInterval(delay), attempts: queued.attempts, firstAttemptAt: queued.firstAttemptAt ?? now(), error: error)
+                id: queued.id,
+                at: now().addingTimeInterval(delay),
+                attempts: queued.attempts,
+                firstAttemptAt: queued.firstAttemptAt ?? now(),
+                error: error
+            )
         } catch {
             logger.error("Binding update not handed back", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
         }

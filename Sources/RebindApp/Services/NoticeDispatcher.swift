@@ -30,6 +30,8 @@ struct NoticeDispatcher: Service {
     /// One per chat channel that is on; a user's chats on other channels are left out.
     let messengers: [Channel: any ChatMessenger]
     let renderer: GuidanceRenderer
+    /// Matches users' languages to the templates' locales.
+    let matcher: LocaleMatcher
     let policy: IncidentPolicy
     let retry: RetryPolicy
     let metrics: RebindMetrics
@@ -138,7 +140,10 @@ struct NoticeDispatcher: Service {
     /// Works out what the notice needs, takes its pacer slots and starts its sender; notices
     /// that need nothing sent are settled here.
     func dispatch(
-        _ due: DueNotice, context: Result<DeliveryContext?, any Error>, shared: Shared, group: inout DiscardingTaskGroup
+        _ due: DueNotice,
+        context: Result<DeliveryContext?, any Error>,
+        shared: Shared,
+        group: inout DiscardingTaskGroup
     ) async {
         let plan: Plan
         do {
@@ -226,6 +231,7 @@ struct NoticeDispatcher: Service {
         // ahead of it, so the work is spread as evenly as the sends (a batch rendered at once
         // would queue a chat's reply behind it).
         var rendered: [RenderKey: OutgoingMessage] = [:]
+        var locale: String?
         var retry: (chat: ChatAddress, error: DeliveryError)?
         var delivered = 0
         var completed = false
@@ -257,11 +263,12 @@ struct NoticeDispatcher: Service {
             let last = index == plan.steps.count - 1 && retry == nil
             do throws(DeliveryError) {
                 let message: OutgoingMessage
-                let key = RenderKey(channel: chat.channel, kind: step.kind)
+                let language = await resolved(&locale, userID: plan.incident.userID)
+                let key = RenderKey(channel: chat.channel, kind: step.kind, locale: language)
                 if let done = rendered[key] {
                     message = done
                 } else {
-                    message = try render(plan.incident, kind: step.kind, channel: chat.channel)
+                    message = try render(plan.incident, kind: step.kind, channel: chat.channel, locale: language)
                     rendered[key] = message
                 }
                 pacer.sent(chat, at: .now)
@@ -307,7 +314,8 @@ struct NoticeDispatcher: Service {
                 metrics.noticeDeadLettered(channel: chat.channel)
                 logger.error(
                     "Notice dead-lettered for a chat",
-                    metadata: ["notice.id": "\(due.id)", "incident.id": "\(due.notice.incidentID)", "chat": "\(chat)", "error": "\(error)"])
+                    metadata: ["notice.id": "\(due.id)", "incident.id": "\(due.notice.incidentID)", "chat": "\(chat)", "error": "\(error)"]
+                )
             }
         } catch {
             logger.error("Chat failure not recorded", metadata: ["chat": "\(chat)", "error": "\(error)"])
@@ -318,7 +326,12 @@ struct NoticeDispatcher: Service {
     /// not send it again; the last step also marks the notice done, in the same write (shared
     /// with other senders' under load: a group commit).
     func take(
-        _ step: Step, message: OutgoingMessage, due: DueNotice, chat: ChatAddress, last: Bool, shared: Shared
+        _ step: Step,
+        message: OutgoingMessage,
+        due: DueNotice,
+        chat: ChatAddress,
+        last: Bool,
+        shared: Shared
     ) async throws(DeliveryError) {
         let incidentID = due.notice.incidentID
         switch step {
@@ -397,7 +410,8 @@ struct NoticeDispatcher: Service {
                 "notice.id": "\(due.id)", "incident.id": "\(due.notice.incidentID)",
                 "incident.cause": "\(incident?.cause.rawValue ?? "unknown")", "user.id": "\(incident?.userID ?? "unknown")",
                 "notice.attempts": "\(due.attempts + 1)", "error": "\(error)",
-            ])
+            ]
+        )
         try await store.deadLetterNotice(id: due.id, error: error.description, now: now())
     }
 
@@ -419,6 +433,22 @@ struct NoticeDispatcher: Service {
     struct RenderKey: Hashable {
         var channel: Channel
         var kind: MessageKind
+        var locale: String
+    }
+
+    /// The user's language (DESIGN §4), read once per notice; the default when the store
+    /// cannot say (a message in the default language beats none).
+    func resolved(_ locale: inout String?, userID: String) async -> String {
+        if let locale { return locale }
+        let found: String
+        do {
+            found = try await store.languagePreferences(userID: userID, chat: nil).locale(matcher)
+        } catch {
+            logger.notice("User's language not read; using the default", metadata: ["user.id": "\(userID)", "error": "\(error)"])
+            found = matcher.defaultLocale
+        }
+        locale = found
+        return found
     }
 
     func messenger(_ chat: ChatAddress) throws(DeliveryError) -> any ChatMessenger {
@@ -426,20 +456,24 @@ struct NoticeDispatcher: Service {
         return messenger
     }
 
-    func render(_ incident: Incident, kind: MessageKind, channel: Channel) throws(DeliveryError) -> OutgoingMessage {
+    func render(_ incident: Incident, kind: MessageKind, channel: Channel, locale: String) throws(DeliveryError) -> OutgoingMessage {
         let rendered: RenderedMessage
         do {
-            rendered = try renderer.render(incident, channel: channel, kind: kind)
+            rendered = try renderer.render(incident, channel: channel, locale: locale, kind: kind)
         } catch {
             throw .permanent(reason: "template: \(error)")
         }
+        let label = { (label: ChatLabel) in renderer.replies.label(label, channel: channel, locale: rendered.locale) }
         var buttons: [[OutgoingMessage.Button]] = []
         if kind != .resolved {
             if incident.cause.isKeyRelated {
-                buttons.append([.callback(title: "🔑 Update API key", data: "u:" + ChatBot.reference(for: incident.accountID))])
+                let update = ButtonAction.updateKey(account: AccountDirectory.reference(for: incident.accountID))
+                buttons.append([.callback(title: label(.updateKeyButton), data: update.encoded)])
+                // The help page is about deleted and expired keys: no use for a halt of another kind.
+                buttons.append([.url(title: label(.helpPageButton), url: renderer.catalogue.localized(to: rendered.locale).helpURL)])
             }
-            buttons.append([.url(title: "📖 Help page", url: renderer.catalogue.helpURL)])
-            buttons.append([.callback(title: "⏰ Remind me later", data: "l:" + ChatBot.reference(for: incident.id))])
+            let later = ButtonAction.remindLater(incident: AccountDirectory.reference(for: incident.id))
+            buttons.append([.callback(title: label(.remindLaterButton), data: later.encoded)])
         }
         return OutgoingMessage(text: rendered.text, format: channel == .telegram ? .html : .mrkdwn, buttons: buttons)
     }

@@ -25,7 +25,12 @@ struct TelegramPoller: Service {
                     let externalID = String(update.updateID)
                     let payload = try SealedUpdate.seal(JSONEncoder().encode(update), channel: .telegram, externalID: externalID, envelope: envelope)
                     _ = try await store.recordUpdate(
-                        channel: .telegram, externalID: externalID, lane: ChatBot.chat(of: update)?.description, payload: payload, now: now())
+                        channel: .telegram,
+                        externalID: externalID,
+                        lane: TelegramInputs.chat(of: update)?.description,
+                        payload: payload,
+                        now: now()
+                    )
                     offset = update.updateID + 1
                 }
                 if !updates.isEmpty { wakeup.poke() }

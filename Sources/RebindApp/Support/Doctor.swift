@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import RebindCore
 import RebindHTTP
-import RebindRendering
 import RebindPostgres
+import RebindRendering
 import RebindSQLite
 import RebindTelegram
 
@@ -32,7 +32,13 @@ public struct Doctor: Sendable {
         var checks: [Check] = []
         do {
             let renderer = try GuidanceRenderer.load(configuration: configuration)
-            checks.append(Check(name: "templates", outcome: .ok, detail: "\(configuration.templatesDirectory): exchanges \(renderer.catalogue.exchangeIDs.sorted().joined(separator: ", "))"))
+            checks.append(
+                Check(
+                    name: "templates",
+                    outcome: .ok,
+                    detail: "\(configuration.templatesDirectory): exchanges \(renderer.catalogue.exchangeIDs.sorted().joined(separator: ", "))"
+                )
+            )
         } catch {
             checks.append(Check(name: "templates", outcome: .failed, detail: String(describing: error)))
         }
@@ -40,7 +46,8 @@ public struct Doctor: Sendable {
         checks.append(
             configuration.eventsSecrets.isEmpty
                 ? Check(name: "events secret", outcome: .warning, detail: "REBIND_EVENTS_SECRET is not set: every event is refused")
-                : Check(name: "events secret", outcome: .ok, detail: "\(configuration.eventsSecrets.count) secret(s)"))
+                : Check(name: "events secret", outcome: .ok, detail: "\(configuration.eventsSecrets.count) secret(s)")
+        )
         if let telegram = configuration.telegram {
             checks.append(await self.telegram(telegram))
         } else {
@@ -63,7 +70,11 @@ public struct Doctor: Sendable {
                 let store = try SQLiteStore(configuration: .init(path: path, synchronous: configuration.sqliteSynchronous))
                 try await store.checkReady()
                 let level = try await store.synchronousLevel()
-                return Check(name: "store", outcome: .ok, detail: "sqlite \(path), \(try await store.eventCount()) events, synchronous=\(level == 2 ? "full" : "normal")")
+                return Check(
+                    name: "store",
+                    outcome: .ok,
+                    detail: "sqlite \(path), \(try await store.eventCount()) events, synchronous=\(level == 2 ? "full" : "normal")"
+                )
             } catch {
                 return Check(name: "store", outcome: .failed, detail: String(describing: error))
             }

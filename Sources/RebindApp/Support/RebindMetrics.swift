@@ -52,7 +52,8 @@ public final class RebindMetrics: Sendable {
             let timer = Metrics.Timer(
                 label: "rebind_http_request_duration_seconds",
                 dimensions: [("route", route), ("method", method), ("status", String(status))],
-                factory: factory)
+                factory: factory
+            )
             cache[key] = timer
             return timer
         }

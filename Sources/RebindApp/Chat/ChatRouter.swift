@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import RebindCore
+
+/// The one road (DESIGN §9): every input of a chat, whatever it came from, is handled here,
+/// in its chat's lane, and sent to the type whose job it is. It decides what happens; it knows
+/// no platform's wire format.
+struct ChatRouter: Sendable {
+    let store: any LinkStore & LanguageStore
+    let commands: AccountCommands
+    let keyFlow: KeyFlowRunner
+    let sender: ReplySender
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    func handle(_ input: ChatInput) async throws {
+        let chat = input.chat
+        if input.isFromUser {
+            // Whoever writes to the bot can be written to: a chat blocked earlier is open again.
+            try await store.unblock(chat)
+            if let code = input.languageCode, !code.isEmpty {
+                try await store.recordReportedLanguage(code, chat: chat, now: now())
+            }
+        }
+        switch input.event {
+        case .command(let command, _):
+            try await handle(command, in: chat, isPrivate: input.isPrivate)
+        case .message(let text, let messageID):
+            try await message(text, messageID: messageID, in: chat, isPrivate: input.isPrivate)
+        case .tap(let action, let interactionID):
+            try await tap(action, interactionID: interactionID, in: chat, isPrivate: input.isPrivate)
+        case .keyForm(let accountID, let apiKey, let apiSecret, let passphrase):
+            let fields = [apiKey, apiSecret.value] + (passphrase.map { [$0.value] } ?? [])
+            try await keyFlow.submitForm(accountID: accountID, fields: fields, in: chat)
+        case .keyFormNotOpened(let reference):
+            // Why the form did not open: the account's answer if there is one, else a retry.
+            switch try await keyFlow.accounts.choose(in: chat, reference: reference) {
+            case .answer(let reply): try await sender.say(reply, to: chat)
+            case .chosen: try await sender.say(.keyFormNotOpened, to: chat)
+            }
+        case .bindingAnswered(let accountID, let outcome):
+            try await keyFlow.settle(accountID: accountID, outcome: outcome, in: chat)
+        case .idle:
+            try await keyFlow.idle(in: chat)
+        case .resume:
+            try await keyFlow.resume(in: chat)
+        }
+    }
+
+    func handle(_ command: ChatCommand, in chat: ChatAddress, isPrivate: Bool) async throws {
+        switch command {
+        case .start(let token?):
+            try await commands.link(token: token, in: chat)
+        case .start(nil), .help:
+            try await commands.help(in: chat)
+        case .update(let account):
+            if chat.channel == .slack {
+                // Slack opens the form when the command is typed; one reaching the lane was queued by mistake.
+                try await sender.say(.typeUpdateToOpenForm, to: chat)
+            } else if !isPrivate {
+                try await sender.say(.privateChatOnly, to: chat)
+            } else {
+                try await keyFlow.start(in: chat, reference: account)
+            }
+        case .keys:
+            try await commands.keys(in: chat)
+        case .language(let tag):
+            try await commands.language(tag, in: chat)
+        case .cancel:
+            if chat.channel == .slack {
+                try await sender.say(.nothingToCancelInForm, to: chat)
+            } else {
+                try await keyFlow.cancel(in: chat)
+            }
+        }
+    }
+
+    /// A message that is not a command. In a key flow it is the next piece of the key. Outside
+    /// one it may still be a pasted secret: on Telegram it is deleted; Slack does not let a bot
+    /// delete it, so the user is told to delete it and revoke the key.
+    func message(_ text: String?, messageID: String?, in chat: ChatAddress, isPrivate: Bool) async throws {
+        guard isPrivate else { return }
+        if chat.channel == .slack {
+            if let text, SecretLikeText.looksLikeCredential(text) {
+                logger.notice("A Slack user pasted what looks like a key into the DM", metadata: ["chat": "\(chat)"])
+                try await sender.say(.pastedKeyInDirectMessage, to: chat)
+            } else {
+                try await sender.say(.keysOnlyInForm, to: chat)
+            }
+            return
+        }
+        if let text, try await keyFlow.text(text, messageID: messageID, in: chat) { return }
+        if let messageID { try await sender.deleteSecret(messageID, in: chat) }
+        try await sender.say(.onlyDuringUpdate, to: chat)
+    }
+
+    func tap(_ action: ButtonAction?, interactionID: String?, in chat: ChatAddress, isPrivate: Bool) async throws {
+        switch action {
+        case .remindLater(let reference):
+            let reply = try await commands.snooze(reference: reference, in: chat)
+            if let interactionID {
+                await sender.acknowledge(interactionID, in: chat, with: reply)
+            } else {
+                try await sender.say(reply, to: chat)
+            }
+        case .updateKey(let reference):
+            // Answered before any slow work, or the user's client keeps spinning.
+            if let interactionID { await sender.acknowledge(interactionID, in: chat, with: nil) }
+            // Pasted messages are read (and deleted) only in private chats: a flow started in a
+            // group would have its members paste secrets there, and leave them.
+            guard isPrivate else {
+                try await sender.say(.privateChatOnly, to: chat)
+                return
+            }
+            try await keyFlow.start(in: chat, reference: reference)
+        case nil:
+            if let interactionID { await sender.acknowledge(interactionID, in: chat, with: nil) }
+        }
+    }
+}
+
+/// Text that holds what looks like a key or secret.
+enum SecretLikeText {
+    /// A message that holds a long run of key-like characters (letters and digits, with
+    /// the few symbols keys and secrets use) mixing letters and digits. Runs are cut at any
+    /// other character, not only at spaces: Slack sends what the user formatted as code with
+    /// its backticks (`` `KEY` ``, ```` ```KEY``` ````), and a paste often comes with
+    /// punctuation (`secret:KEY`, `"KEY",`) — still a key shown in a chat.
+    static func looksLikeCredential(_ text: String) -> Bool {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+        return text.split(whereSeparator: { !allowed.contains($0) }).contains { run in
+            run.count >= 16 && run.contains(where: \.isNumber) && run.contains(where: \.isLetter)
+        }
+    }
+}

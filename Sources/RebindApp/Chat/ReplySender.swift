@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import RebindCore
+import RebindRendering
+
+/// Says things in chats: renders a `ChatReply` from the templates in the chat's language and
+/// sends it, deletes messages that held a secret, acknowledges taps. Replies go out at once
+/// (the user is waiting) through the channel's pacer, so they keep the global rate and wait
+/// out a 429 hold on the chat like a hiccup.
+struct ReplySender: Sendable {
+    let messengers: [Channel: any ChatMessenger]
+    let replies: ChatReplyRenderer
+    let store: any LinkStore & LanguageStore
+    let matcher: LocaleMatcher
+    /// Shared with the outbox, so replies and notices together keep the platforms' limits.
+    let pacer: SharedPacer
+    let logger: Logger
+
+    /// The longest a reply waits for a chat held by a 429.
+    static let longestReplyWait: Duration = .seconds(30)
+
+    /// The chat's language (DESIGN §4): its user's choice, their events' locale, what their
+    /// apps report; the default when the store cannot say.
+    func locale(for chat: ChatAddress) async -> String {
+        do {
+            let userID = try await store.userID(linkedTo: chat)
+            return try await store.languagePreferences(userID: userID, chat: chat).locale(matcher)
+        } catch {
+            logger.notice("Chat language not read; using the default", metadata: ["chat": "\(chat)", "error": "\(error)"])
+            return matcher.defaultLocale
+        }
+    }
+
+    /// Renders a reply for the chat, in its language.
+    func render(_ reply: ChatReply, for chat: ChatAddress, exchange: String? = nil) async throws -> OutgoingMessage {
+        let locale = await locale(for: chat)
+        let rendered = try replies.render(reply, channel: chat.channel, locale: locale, exchange: exchange)
+        return OutgoingMessage(text: rendered.text, format: rendered.format == .html ? .html : .mrkdwn)
+    }
+
+    /// A label in the chat's language.
+    func label(_ label: ChatLabel, for chat: ChatAddress) async -> String {
+        replies.label(label, channel: chat.channel, locale: await locale(for: chat))
+    }
+
+    func say(_ reply: ChatReply, to chat: ChatAddress, exchange: String? = nil) async throws {
+        try await send(try await render(reply, for: chat, exchange: exchange), to: chat)
+    }
+
+    /// Sends at once, retrying a 429 (after its hold) and transient failures a few times.
+    /// A chat that refuses for good (blocked, channel off) is logged and left.
+    func send(_ message: OutgoingMessage, to chat: ChatAddress) async throws {
+        guard let messenger = messengers[chat.channel] else {
+            logger.error("Reply not delivered: its chat channel is off", metadata: ["chat": "\(chat)"])
+            return
+        }
+        for attempt in 1...4 {
+            while case .chatBusyUntil(let until) = pacer.reserveReply(chat, now: .now) {
+                guard until - .now <= Self.longestReplyWait else {
+                    logger.notice("Reply not delivered: the chat is held by the platform's rate limit", metadata: ["chat": "\(chat)"])
+                    return
+                }
+                try await Task.sleep(until: until, clock: .continuous)
+            }
+            do {
+                _ = try await messenger.send(message, to: chat)
+                pacer.sent(chat, at: .now)
+                return
+            } catch {
+                switch error {
+                case .rateLimited(let seconds):
+                    pacer.hold(chat, until: .now + .seconds(min(max(seconds, 0.05), 60)))
+                case .transient:
+                    try await Task.sleep(for: .seconds(0.25 * Double(attempt)))
+                case .blocked, .permanent:
+                    logger.notice("Reply not delivered", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                    return
+                }
+                if attempt == 4 {
+                    logger.error("Reply not delivered after retries", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Deletes a user's message that held (or may have held) a secret. When the platform
+    /// refuses, the user is asked to delete it themselves.
+    func deleteSecret(_ messageID: String, in chat: ChatAddress) async throws {
+        guard let messenger = messengers[chat.channel] else { return }
+        do {
+            try await messenger.delete(messageID: messageID, in: chat)
+        } catch {
+            logger.notice("A message that may hold a secret was not deleted", metadata: ["chat": "\(chat)", "error": "\(error)"])
+            try await say(.deleteFailed, to: chat)
+        }
+    }
+
+    /// Stops the user's client spinning after a tap (Telegram's callback query), with a short
+    /// note when there is one. Done before any slow work.
+    func acknowledge(_ interactionID: String, in chat: ChatAddress, with reply: ChatReply?) async {
+        guard let messenger = messengers[chat.channel] else { return }
+        do {
+            var text: String?
+            if let reply { text = try await render(reply, for: chat).text }
+            try await messenger.acknowledge(interactionID: interactionID, text: text)
+        } catch {
+            logger.debug("Tap not acknowledged", metadata: ["chat": "\(chat)", "error": "\(error)"])
+        }
+    }
+}

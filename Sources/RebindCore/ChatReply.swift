@@ -1,0 +1,127 @@
+import Foundation
+
+/// Everything the bot says in a chat that is not an incident's notice: the key flow's
+/// prompts and answers, command answers, help and errors. A value, so what to say is decided
+/// here and in the services, and how it reads (in which language, with which markup) comes
+/// from the templates (`templates/<locale>/<channel>/replies/`); no sentence lives in Swift.
+public enum ChatReply: Sendable, Equatable {
+    /// What the key conversation says.
+    case conversation(KeyConversation.Reply)
+    /// `/help` (and `/start` without a token).
+    case help
+    /// `/start <token>` linked the chat; help follows in the same message.
+    case linked
+    /// The link token is unknown, used or expired.
+    case linkUnknown
+    /// The chat is linked to no platform user.
+    case notLinked
+    /// The user has no account Rebind knows of to update.
+    case noAccountToUpdate
+    /// `/update` without an account, and the user has several.
+    case whichAccount([AccountOption])
+    /// A key flow asked for in a group chat.
+    case privateChatOnly
+    /// Text outside a key flow (it may have been a secret, and was deleted).
+    case onlyDuringUpdate
+    case nothingToCancel
+    /// `/keys` (and `/status`): each bound account.
+    case accounts([AccountLine])
+    case noBoundAccounts
+    /// "Remind me later" took effect.
+    case snoozed(hours: Int)
+    /// "Remind me later" on an incident that is resolved already.
+    case nothingToSnooze
+    /// The platform did not take the binding update at once; it is being retried.
+    case bindingDelayed
+    /// A message that held a secret could not be deleted.
+    case deleteFailed
+    /// `/language` without a tag: the language now and those to choose from.
+    case language(current: String, available: [String])
+    case languageSet(String)
+    case languageUnknown(String, available: [String])
+    /// Slack: a DM that looks like a key or secret (the bot cannot delete it).
+    case pastedKeyInDirectMessage
+    /// Slack: a DM outside the form.
+    case keysOnlyInForm
+    /// Slack: `/rebind update` reached the lane instead of opening the form at once.
+    case typeUpdateToOpenForm
+    /// Slack: `/rebind cancel`.
+    case nothingToCancelInForm
+    /// Slack: a form for an account this user may not update.
+    case accountNotYours
+    /// Slack: the form's key was refused; the form is opened again to retry.
+    case enterKeyAgain
+    /// Slack: the key form could not be opened.
+    case keyFormNotOpened
+    /// Slack: the command's immediate answer; the reply follows in the DM.
+    case commandReceived
+    /// Slack: the key form's opening paragraph.
+    case formIntro(exchange: String, label: String?)
+    /// Slack: what is wrong with a field of the key form (plain text, under the field).
+    case formFieldError(CredentialFormat.Error)
+
+    /// An account the user may pick for `/update`.
+    public struct AccountOption: Sendable, Equatable {
+        public var accountID: String
+        public var label: String?
+
+        public init(accountID: String, label: String?) {
+            self.accountID = accountID
+            self.label = label
+        }
+    }
+
+    /// One bound account in `/keys`.
+    public struct AccountLine: Sendable, Equatable {
+        public var exchange: String
+        public var label: String?
+        public var keyHint: String?
+        /// When the key stops trading, if known.
+        public var expiresAt: Date?
+        /// Whole days left until then (a key bound just now shows its full validity); 0 when past.
+        public var daysLeft: Int?
+        public var expirySource: ExpirySource?
+
+        public init(exchange: String, label: String?, keyHint: String?, expiresAt: Date?, daysLeft: Int?, expirySource: ExpirySource?) {
+            self.exchange = exchange
+            self.label = label
+            self.keyHint = keyHint
+            self.expiresAt = expiresAt
+            self.daysLeft = daysLeft
+            self.expirySource = expirySource
+        }
+    }
+
+    /// Where a key's expiry date comes from.
+    public enum ExpirySource: String, Sendable, Equatable {
+        /// The exchange said so (Binance's `tradingAuthorityExpirationTime`).
+        case exchange
+        /// The catalogue's validity counted from when the key was bound.
+        case catalogue
+    }
+
+    /// Days left until `expiry`, rounded up: a key bound just now shows the catalogue's full
+    /// validity, not one day less. 0 once it has passed.
+    public static func daysLeft(until expiry: Date, now: Date) -> Int {
+        let remaining = expiry.timeIntervalSince(now)
+        guard remaining > 0 else { return 0 }
+        return Int((remaining / 86_400).rounded(.up))
+    }
+}
+
+/// Plain-text labels: buttons and the Slack key form's title, fields and hints.
+public enum ChatLabel: String, Sendable, CaseIterable {
+    case updateKeyButton = "update_key_button"
+    case helpPageButton = "help_page_button"
+    case remindLaterButton = "remind_later_button"
+    case formTitle = "form_title"
+    case formSubmit = "form_submit"
+    case formClose = "form_close"
+    case formAPIKey = "form_api_key"
+    case formSecret = "form_secret"
+    case formPassphrase = "form_passphrase"
+    case formPassphraseHint = "form_passphrase_hint"
+    case formOutOfDate = "form_out_of_date"
+    /// The locale's own name for its language ("English", "简体中文"), for `/language`.
+    case languageName = "language_name"
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Mustache
+import RebindCore
+
+/// Renders what the bot says (`ChatReply`) and its labels (`ChatLabel`) from the templates
+/// under `<locale>/<channel>/replies/` and `labels/`, in the locale asked for, with the
+/// catalogue's wording for that locale. A reply missing in a locale falls back to English.
+///
+/// Values are escaped for the channel as in the guidance: Mustache's HTML escaping on
+/// Telegram, `Mrkdwn` here for Slack. Labels are plain text (buttons, form fields).
+public struct ChatReplyRenderer: Sendable {
+    let templates: TemplateDirectory
+    let catalogue: ExchangeCatalogue
+
+    init(templates: TemplateDirectory, catalogue: ExchangeCatalogue) {
+        self.templates = templates
+        self.catalogue = catalogue
+    }
+
+    /// The locales with templates, the default first: what `/language` offers.
+    public var locales: [String] { templates.locales }
+
+    /// Matches users' language tags to these locales.
+    public func matcher(defaultLocale: String) -> LocaleMatcher {
+        LocaleMatcher(available: locales, defaultLocale: LocaleMatcher(available: locales, defaultLocale: "en").match(defaultLocale))
+    }
+
+    /// The reply as a message for the channel. `exchange` names the exchange the reply is about
+    /// when the reply itself does not (a refused key's findings).
+    public func render(
+        _ reply: ChatReply,
+        channel: Channel,
+        locale: String,
+        exchange: String? = nil
+    ) throws(GuidanceRenderer.Error) -> RenderedMessage {
+        let (name, specific) = Self.template(for: reply)
+        guard let (usedLocale, library) = templates.library(having: "replies/\(name)", locale: locale, channel: channel) else {
+            throw .missingFile(
+                path: "\(TemplateDirectory.defaultLocale)/\(channel.rawValue)/replies/\(name).mustache",
+                directory: templates.directory
+            )
+        }
+        var values = Values(catalogue: catalogue.localized(to: usedLocale), channel: channel)
+        values.common()
+        if let exchange = reply.exchange ?? exchange { values.exchange(exchange) }
+        values.add(specific(values))
+        if case .language = reply { values.add(languageValues(reply, channel: channel)) }
+        if case .languageUnknown = reply { values.add(languageValues(reply, channel: channel)) }
+        if case .languageSet(let chosen) = reply {
+            values.add(["language_name": values.text(label(.languageName, channel: channel, locale: chosen))])
+        }
+        let text = GuidanceRenderer.tidy(library.mustache.render(values.values, withTemplate: "replies/\(name)") ?? "")
+        let limit = GuidanceRenderer.characterLimit(for: channel)
+        guard text.utf16.count <= limit else {
+            throw .messageTooLong(template: "\(usedLocale)/\(channel.rawValue)/replies/\(name).mustache", length: text.utf16.count, limit: limit)
+        }
+        return RenderedMessage(text: text, format: GuidanceRenderer.format(for: channel), locale: usedLocale)
+    }
+
+    /// A label in plain text: no markup, no escaping (nothing a user wrote goes into one).
+    public func label(_ label: ChatLabel, channel: Channel, locale: String) -> String {
+        let name = "labels/\(label.rawValue)"
+        guard let (_, library) = templates.library(having: name, locale: locale, channel: channel) else { return label.rawValue }
+        return GuidanceRenderer.tidy(library.mustache.render([String: Any](), withTemplate: name) ?? label.rawValue)
+    }
+
+    func languageValues(_ reply: ChatReply, channel: Channel) -> [String: Any] {
+        let available: [String]
+        var values: [String: Any] = [:]
+        switch reply {
+        case .language(let current, let list):
+            available = list
+            values["current_name"] = escape(label(.languageName, channel: channel, locale: current), channel)
+        case .languageUnknown(let requested, let list):
+            available = list
+            values["requested"] = escape(Self.cut(requested), channel)
+        default:
+            return [:]
+        }
+        values["available"] = available.enumerated().map { index, tag -> [String: Any] in
+            [
+                "tag": escape(tag, channel),
+                "name": escape(label(.languageName, channel: channel, locale: tag), channel),
+                "last": index == available.count - 1,
+            ]
+        }
+        return values
+    }
+
+    func escape(_ text: String, _ channel: Channel) -> String {
+        channel == .slack ? Mrkdwn.escape(text) : text
+    }
+
+    /// What a user typed, shown back: one line, not too long.
+    static func cut(_ text: String) -> String {
+        MessageContext.cut(MessageContext.oneLine(text), to: 32)
+    }
+}
