@@ -49,13 +49,33 @@ public struct ChatReplyRenderer: Sendable {
         if case .languageSet(let chosen) = reply {
             values.add(["language_name": values.text(label(.languageName, channel: channel, locale: chosen))])
         }
-        let text = GuidanceRenderer.tidy(library.mustache.render(values.values, withTemplate: "replies/\(name)") ?? "")
         let limit = GuidanceRenderer.characterLimit(for: channel)
+        func attempt(_ values: [String: Any]) -> String {
+            GuidanceRenderer.tidy(library.mustache.render(values, withTemplate: "replies/\(name)") ?? "")
+        }
+        var text = attempt(values.values)
+        // A list too long for the channel (many findings, accounts) is cut, most important
+        // first, and what was left out is counted ("…and 3 more").
+        if text.utf16.count > limit, let key = Self.lists.first(where: { values.values[$0] is [Any] }),
+            let list = values.values[key] as? [Any]
+        {
+            var shown = list.count
+            while shown > 0, text.utf16.count > limit {
+                shown /= 2
+                var cut = values.values
+                cut[key] = Array(list.prefix(shown))
+                cut["more"] = list.count - shown
+                text = attempt(cut)
+            }
+        }
         guard text.utf16.count <= limit else {
             throw .messageTooLong(template: "\(usedLocale)/\(channel.rawValue)/replies/\(name).mustache", length: text.utf16.count, limit: limit)
         }
         return RenderedMessage(text: text, format: GuidanceRenderer.format(for: channel), locale: usedLocale)
     }
+
+    /// The values that are lists a reply may cut to fit.
+    static let lists = ["findings", "accounts", "options"]
 
     /// A label in plain text: no markup, no escaping (nothing a user wrote goes into one).
     public func label(_ label: ChatLabel, channel: Channel, locale: String) -> String {

@@ -92,7 +92,10 @@ public struct SlackMessenger: ChatMessenger {
     // MARK: Translation
 
     /// Action ids by the prefix of a callback button's data, as the app writes it.
-    public static let actionIDs: [String: String] = ["u": "rebind.update", "l": "rebind.later"]
+    /// The action id of the "Update API key" button (shown as the primary one).
+    public static let updateActionID = "rebind.update"
+    /// The action id of the "Remind me later" button.
+    public static let laterActionID = "rebind.later"
     /// The action id of a callback button whose data has no known prefix.
     public static let callbackActionID = "rebind.callback"
     /// The action id of link buttons; Slack reports their taps too, to be acknowledged only.
@@ -100,7 +103,11 @@ public struct SlackMessenger: ChatMessenger {
 
     /// The `action_id` for a callback button's data: `u:…` is `rebind.update`.
     public static func actionID(forCallbackData data: String) -> String {
-        data.split(separator: ":", maxSplits: 1).first.flatMap { actionIDs[String($0)] } ?? callbackActionID
+        switch ButtonAction.parse(data) {
+        case .updateKey?: updateActionID
+        case .remindLater?: laterActionID
+        case nil: callbackActionID
+        }
     }
 
     /// The callback data of a tapped button of Rebind's (what Telegram's `callback_data`
@@ -186,7 +193,7 @@ public struct SlackMessenger: ChatMessenger {
             switch button {
             case .callback(let title, let data):
                 let id = actionID(forCallbackData: data)
-                return SlackButton(text: .plain(title), actionID: unique(id), value: data, style: id == actionIDs["u"] ? .primary : nil)
+                return SlackButton(text: .plain(title), actionID: unique(id), value: data, style: id == updateActionID ? .primary : nil)
             case .url(let title, let url):
                 return SlackButton(text: .plain(title), actionID: unique(linkActionID), url: url)
             }

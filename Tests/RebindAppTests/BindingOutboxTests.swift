@@ -33,6 +33,31 @@ struct BindingOutboxTests {
         }
     }
 
+    @Test("The platform's answer comes back through the chat's lane: the chat answers meanwhile, and the answer follows in turn")
+    func answerThroughTheLane() async throws {
+        var options = ChatWorld.Options()
+        options.platform = .failFirst(1, status: 503)
+        // Long enough for the user to write in between; the test waits for the answer, not the clock.
+        options.bindingRetry = RetryPolicy(initialDelay: 1, maximumDelay: 1, giveUpAfter: 30)
+        try await TelegramRefusalTests.started(options) { world, client in
+            try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
+            let checked = try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client).map(\.text)
+            #expect(checked.last?.contains("isn't answering yet") == true, "\(checked)")
+            // The binding update is on its way; the chat is not held by it.
+            let help = try #require(try await world.userSends("/help", replies: 1, via: client).only)
+            #expect(help.text.contains("I'm Rebind"))
+            #expect(world.platform?.appliedUpdates().isEmpty == true)
+            let sent = world.telegram.calls(method: "sendMessage").count
+            _ = await world.telegram.waitForCalls(method: "sendMessage", count: sent + 1)
+            let texts = world.botMessages().map(\.text)
+            let helpAt = try #require(texts.firstIndex { $0.contains("I'm Rebind") })
+            let appliedAt = try #require(texts.firstIndex { $0.contains("has the new key") })
+            #expect(helpAt < appliedAt)
+            try await world.settle(via: client)
+            #expect(try await world.hasConversation() == false)
+        }
+    }
+
     @Test("A platform down past the time limit: the update is dead-lettered and counted, the user finishes on the web, nothing is kept")
     func deadLettered() async throws {
         var options = ChatWorld.Options()

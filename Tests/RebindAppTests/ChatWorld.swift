@@ -186,18 +186,22 @@ struct ChatWorld {
         boundAt: String = "2026-09-27T08:00:00Z",
         robot: String = "rb_7",
         text: String = "Pause: Invalid API key operation permission",
-        market: String? = nil
+        market: String? = nil,
+        locale: String? = "en"
     ) -> Data {
-        var userObject: [String: Any] = ["id": user, "locale": "en"]
+        var userObject: [String: Any] = ["id": user]
+        if let locale { userObject["locale"] = locale }
         if let chatID { userObject["telegram_chat_id"] = chatID }
         var object: [String: Any] = [
             "type": type, "occurred_at": "2026-11-26T09:30:00Z", "user": userObject,
             "account": ["id": account, "exchange": exchange, "label": label, "api_key_hint": keyHint, "bound_at": boundAt],
         ]
-        if type == "robot.paused" || type == "robot.stopped" {
+        if type == "robot.paused" || type == "robot.stopped" || type == "robot.resumed" {
             var robotObject = ["id": robot, "name": "Grid \(robot)"]
             if let market { robotObject["market"] = market }
             object["robot"] = robotObject
+        }
+        if type == "robot.paused" || type == "robot.stopped" {
             object["reason"] = ["text": text]
         }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
@@ -219,12 +223,16 @@ struct ChatWorld {
     func userSends(
         _ text: String,
         chatID: Int64 = chatID,
+        languageCode: String? = nil,
         replies: Int,
         via client: some TestClientProtocol,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> [FakeTelegramServer.ChatMessage] {
         try await act(chatID: chatID, replies: replies, via: client, sourceLocation: sourceLocation) {
-            telegram.userSends(chatID: chatID, text: text)
+            var update = telegram.userSends(chatID: chatID, text: text)
+            // The user's app language, as Telegram reports it with each message.
+            if let languageCode { update.message?.from?.languageCode = languageCode }
+            return update
         }
     }
 

@@ -176,9 +176,11 @@ struct SlackWorld {
         keyHint: String = "h8A",
         boundAt: String = "2026-09-27T08:00:00Z",
         robot: String = "rb_7",
-        text: String = "Pause: Invalid API key operation permission"
+        text: String = "Pause: Invalid API key operation permission",
+        locale: String? = "en"
     ) -> Data {
-        var userObject: [String: Any] = ["id": user, "locale": "en"]
+        var userObject: [String: Any] = ["id": user]
+        if let locale { userObject["locale"] = locale }
         if let slackUser { userObject["slack"] = ["team_id": team, "user_id": slackUser] }
         if let chatID { userObject["telegram_chat_id"] = chatID }
         var object: [String: Any] = [
@@ -292,7 +294,7 @@ struct SlackWorld {
 
     /// The user presses "Update API key" under the bot's message `ts`; returns the answer.
     func userPressesUpdate(on message: FakeSlackServer.Message, via client: some TestClientProtocol) async throws -> TestResponse {
-        let press = try #require(slack.userPresses(actionID: SlackMessenger.actionIDs["u"]!, inMessage: message.ts, channel: message.channel))
+        let press = try #require(slack.userPresses(actionID: SlackMessenger.updateActionID, inMessage: message.ts, channel: message.channel))
         return try await postInteraction(press, via: client)
     }
 

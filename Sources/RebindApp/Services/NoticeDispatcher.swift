@@ -120,16 +120,7 @@ struct NoticeDispatcher: Service {
     // MARK: Deciding
 
     /// What one notice needs in one chat.
-    enum Step: Sendable {
-        case send(MessageKind)
-        case edit(messageID: String, MessageKind)
-
-        var kind: MessageKind {
-            switch self {
-            case .send(let kind), .edit(_, let kind): kind
-            }
-        }
-    }
+    typealias Step = NoticePlan.Action
 
     /// The incident as it was read and the steps it needs, chat by chat.
     struct Plan: Sendable {
@@ -166,57 +157,27 @@ struct NoticeDispatcher: Service {
         }
     }
 
-    /// The steps to take per chat, or nil when the notice is settled without sending. Cheap:
-    /// the claiming loop runs it for every notice in turn, and rendering is left to the senders.
+    /// The steps to take per chat (`NoticePlan`), or nil when the notice is settled without
+    /// sending. Cheap: the claiming loop runs it for every notice in turn, and rendering is
+    /// left to the senders.
     func prepare(_ due: DueNotice, context: Result<DeliveryContext?, any Error>) async throws(DeliveryError) -> Plan? {
-        let incident: Incident
-        let targets: [DeliveryTarget]
         do {
-            guard let found = try context.get() else {
+            let found = try context.get()
+            let targets = found?.targets.filter { messengers[$0.chat.channel] != nil } ?? []
+            switch NoticePlan(due, incident: found?.incident, targets: targets) {
+            case .park:
+                try await store.parkNotice(id: due.id)
+                return nil
+            case .complete:
                 try await store.completeNotice(id: due.id)
                 return nil
-            }
-            incident = found.incident
-            targets = found.targets.filter { messengers[$0.chat.channel] != nil }
-            if targets.isEmpty {
-                // Nobody to tell yet: first messages wait for the user to link a chat.
-                if case .announce = due.notice, incident.isOpen, !due.isReminder {
-                    try await store.parkNotice(id: due.id)
-                } else {
-                    try await store.completeNotice(id: due.id)
-                }
-                return nil
+            case .steps(let steps):
+                guard let incident = found?.incident else { return nil }
+                return Plan(incident: incident, steps: steps.map { ($0.chat, $0.action) })
             }
         } catch {
             throw .transient(reason: "store: \(error)")
         }
-
-        var steps: [(chat: ChatAddress, step: Step)] = []
-        for target in targets {
-            switch due.notice {
-            case .announce:
-                // An announcement already sent (a retry after a crash) is not sent twice.
-                guard incident.isOpen, target.messageID == nil || due.isReminder else { continue }
-                steps.append((target.chat, .send(due.isReminder ? .reminder : .guidance)))
-            case .update:
-                guard let messageID = target.messageID, incident.isOpen else { continue }
-                steps.append((target.chat, .edit(messageID: messageID, .guidance)))
-            case .resolve:
-                guard let messageID = target.messageID else { continue }
-                steps.append((target.chat, .edit(messageID: messageID, .resolved)))
-            case .withdraw:
-                continue
-            }
-        }
-        if steps.isEmpty {
-            do {
-                try await store.completeNotice(id: due.id)
-            } catch {
-                throw .transient(reason: "store: \(error)")
-            }
-            return nil
-        }
-        return Plan(incident: incident, steps: steps)
     }
 
     // MARK: Sending

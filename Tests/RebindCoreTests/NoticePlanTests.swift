@@ -1,0 +1,80 @@
+import Foundation
+import RebindCore
+import Testing
+
+@Suite("What a notice becomes per chat")
+struct NoticePlanTests {
+    let now = Date(timeIntervalSince1970: 1_795_685_400)
+    let telegram = ChatAddress(channel: .telegram, id: "555")
+    let slack = ChatAddress.slack(teamID: "T1", userID: "U1")
+
+    func incident(resolved: Bool = false) -> Incident {
+        Incident(
+            id: "inc_1",
+            userID: "u_1",
+            accountID: "acc_1",
+            exchange: "binance",
+            cause: .keyDeleted,
+            robots: [.init(id: "rb_1", name: "Grid", state: .paused)],
+            reason: .init(text: "API deleted"),
+            openedAt: now,
+            announceAt: now,
+            resolvedAt: resolved ? now : nil,
+            resolution: resolved ? .robotsResumed : nil
+        )
+    }
+
+    func due(_ notice: IncidentNotice, reminder: Bool = false) -> DueNotice {
+        DueNotice(id: 1, notice: notice, isReminder: reminder, attempts: 0, firstAttemptAt: nil)
+    }
+
+    @Test("A first message goes to every chat that has none yet; one already sent is not sent twice")
+    func announce() {
+        let plan = NoticePlan(
+            due(.announce(incidentID: "inc_1", at: now)),
+            incident: incident(),
+            targets: [.init(chat: telegram, messageID: nil), .init(chat: slack, messageID: "1700.1")]
+        )
+        #expect(plan == .steps([.init(chat: telegram, action: .send(.guidance))]))
+    }
+
+    @Test("A reminder is sent again to every chat, even one that has the first message")
+    func reminder() {
+        let plan = NoticePlan(
+            due(.announce(incidentID: "inc_1", at: now), reminder: true),
+            incident: incident(),
+            targets: [.init(chat: telegram, messageID: "7"), .init(chat: slack, messageID: nil)]
+        )
+        #expect(plan == .steps([.init(chat: telegram, action: .send(.reminder)), .init(chat: slack, action: .send(.reminder))]))
+    }
+
+    @Test("Updates and resolutions edit the message each chat has, and skip chats that have none")
+    func edits() {
+        let targets: [DeliveryTarget] = [.init(chat: telegram, messageID: "7"), .init(chat: slack, messageID: nil)]
+        #expect(
+            NoticePlan(due(.update(incidentID: "inc_1")), incident: incident(), targets: targets)
+                == .steps([.init(chat: telegram, action: .edit(messageID: "7", .guidance))])
+        )
+        #expect(
+            NoticePlan(due(.resolve(incidentID: "inc_1")), incident: incident(resolved: true), targets: targets)
+                == .steps([.init(chat: telegram, action: .edit(messageID: "7", .resolved))])
+        )
+        // An update that arrives after the resolution changes nothing.
+        #expect(NoticePlan(due(.update(incidentID: "inc_1")), incident: incident(resolved: true), targets: targets) == .complete)
+    }
+
+    @Test("With no chat, a first message waits for a link; anything else is done")
+    func noChat() {
+        #expect(NoticePlan(due(.announce(incidentID: "inc_1", at: now)), incident: incident(), targets: []) == .park)
+        #expect(NoticePlan(due(.announce(incidentID: "inc_1", at: now), reminder: true), incident: incident(), targets: []) == .complete)
+        #expect(NoticePlan(due(.announce(incidentID: "inc_1", at: now)), incident: incident(resolved: true), targets: []) == .complete)
+        #expect(NoticePlan(due(.resolve(incidentID: "inc_1")), incident: incident(resolved: true), targets: []) == .complete)
+    }
+
+    @Test("A withdrawn or vanished incident sends nothing")
+    func nothing() {
+        let targets: [DeliveryTarget] = [.init(chat: telegram, messageID: nil)]
+        #expect(NoticePlan(due(.withdraw(incidentID: "inc_1")), incident: incident(resolved: true), targets: targets) == .complete)
+        #expect(NoticePlan(due(.announce(incidentID: "inc_1", at: now)), incident: nil, targets: targets) == .complete)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import RebindCore
+import Testing
+
+@testable import RebindRendering
+
+/// Every sentence the bot can say, in every language and channel, from the shipped templates.
+@Suite("Chat replies from the shipped templates")
+struct ChatReplyTemplateTests {
+    /// Values a user or an exchange controls, at their worst: markup, entities, quotes, very long.
+    static let hostile = "<b>x</b> & \"q\" 'a' *b* _i_ `c` <https://evil.example|click> " + String(repeating: "長", count: 300)
+    static let day = Date(timeIntervalSince1970: 1_795_685_400)
+
+    static var pasteErrors: [CredentialFormat.Error] {
+        var errors: [CredentialFormat.Error] = [.looksLikeSecret, .repeatsSecret, .lowercaseSecret, .passphraseLength(actual: 5)]
+        for field in CredentialFormat.Field.allCases {
+            errors += [
+                .empty(field), .pemKey(field, isPrivate: true), .pemKey(field, isPrivate: false), .severalValues(field), .looksLikeKey(field),
+                .repeatsKey(field), .tooLong(field, actual: 600),
+            ]
+            for rule in [CredentialFormat.RuleKind.binance, .okxSecret, .printable] {
+                errors += [.wrongLength(field, rule: rule, actual: 63), .invalidCharacters(field, rule: rule)]
+            }
+        }
+        return errors
+    }
+
+    static var checkErrors: [KeyCheckError] {
+        [
+            .busy(exchange: "Binance", status: 503), .unreachable(exchange: "OKX", reason: hostile),
+            .unexpectedAnswer(exchange: "OKX", status: 200, reason: hostile), .clockOutOfSync(exchange: "Binance"),
+            .unsendableCredentials(exchange: "OKX"), .cancelled,
+        ]
+    }
+
+    static var findings: [KeyFinding] {
+        [
+            .spotTradingEnded(exchange: "Binance", on: day), .spotTradingEnds(exchange: "Binance", on: day, days: 12),
+            .spotTradingEnds(exchange: "Binance", on: day, days: 0), .cannotTradeFutures(exchange: "Binance"), .cannotTrade(exchange: "OKX"),
+            .canWithdraw(exchange: "OKX"), .cannotRead(exchange: "OKX"), .idleDeletionWithoutIP(exchange: "OKX", days: 14),
+            .binanceKeyUnknownOrIPBlocked, .binanceRefusedDespitePermissions, .text(hostile),
+        ] + Cause.allCases.map { .refused(cause: $0, exchange: "OKX", code: "50113", message: hostile) } + checkErrors.map(KeyFinding.checkFailed)
+    }
+
+    /// One of every reply, with hostile values wherever a value is shown.
+    static var replies: [ChatReply] {
+        var conversation: [KeyConversation.Reply] = [
+            .askKey(exchange: "binance", label: hostile), .askKey(exchange: "okx", label: nil), .askSecret(keyHint: "h8A<"), .askPassphrase,
+            .checking(exchange: "okx"), .stillWorking, .tooManyAttempts(retryAfter: day), .keyAccepted(keyHint: "Eh8A", warnings: findings),
+            .keyAccepted(keyHint: "Eh8A", warnings: []), .applied(standalone: true), .applied(standalone: false), .finishOnWeb, .cancelled,
+            .tooLateToCancel, .expired,
+        ]
+        conversation += pasteErrors.map(KeyConversation.Reply.badPaste)
+        conversation += checkErrors.map(KeyConversation.Reply.checkUnavailable)
+        conversation += Cause.allCases.map { .keyRefused(cause: $0, warnings: findings) }
+        let lines: [ChatReply.AccountLine] = [
+            .init(exchange: "binance", label: hostile, keyHint: "h8A", expiresAt: day, daysLeft: 40, expirySource: .catalogue),
+            .init(exchange: "okx", label: nil, keyHint: nil, expiresAt: day, daysLeft: 1, expirySource: .exchange),
+            .init(exchange: "binance", label: "Old", keyHint: "zz9", expiresAt: day, daysLeft: 0, expirySource: .catalogue),
+            .init(exchange: "unknown-exchange", label: nil, keyHint: "x", expiresAt: nil, daysLeft: nil, expirySource: nil),
+        ]
+        var all: [ChatReply] = conversation.map(ChatReply.conversation)
+        all += [
+            .help, .linked, .linkUnknown, .notLinked, .noAccountToUpdate,
+            .whichAccount([.init(accountID: hostile, label: hostile), .init(accountID: "acc_2", label: nil)]), .privateChatOnly,
+            .onlyDuringUpdate, .nothingToCancel, .accounts(lines), .noBoundAccounts, .snoozed(hours: 1), .nothingToSnooze, .bindingDelayed,
+            .deleteFailed, .language(current: "en", available: ["en", "zh-Hans"]), .languageSet("zh-Hans"), .languageSet("en"),
+            .languageUnknown(hostile, available: ["en", "zh-Hans"]), .pastedKeyInDirectMessage, .keysOnlyInForm, .typeUpdateToOpenForm,
+            .nothingToCancelInForm, .accountNotYours, .enterKeyAgain, .keyFormNotOpened, .commandReceived,
+            .formIntro(exchange: "okx", label: hostile), .formIntro(exchange: "binance", label: nil),
+        ]
+        all += pasteErrors.map(ChatReply.formFieldError)
+        return all
+    }
+
+    @Test("Every reply renders in every language and channel: valid markup, within the limit, hostile values escaped")
+    func everyReply() throws {
+        let replies = try Fixtures.renderer().replies
+        #expect(replies.locales == ["en", "zh-Hans"])
+        var used: Set<String> = []
+        for locale in replies.locales {
+            for channel in Channel.allCases {
+                for reply in Self.replies {
+                    let message = try replies.render(reply, channel: channel, locale: locale, exchange: "okx")
+                    used.insert(ChatReplyRenderer.template(for: reply).name)
+                    let context = "\(locale)/\(channel) \(reply)"
+                    #expect(message.locale == locale, "\(context)")
+                    #expect(!message.text.isEmpty, "\(context)")
+                    #expect(!message.text.contains("{{") && !message.text.contains("}}"), "\(context)")
+                    #expect(message.text.utf16.count <= GuidanceRenderer.characterLimit(for: channel), "\(context)")
+                    #expect(MarkupCheck.problems(message.text, for: message.format.rawValue) == [], "\(context): \(message.text)")
+                    // What a user or an exchange wrote never becomes markup or a link.
+                    #expect(!message.text.contains("<b>x</b>") && !message.text.contains("<https://evil"), "\(context)")
+                }
+            }
+        }
+        #expect(used == Set(ChatReplyRenderer.replyNames), "replies never rendered: \(Set(ChatReplyRenderer.replyNames).subtracting(used))")
+    }
+
+    @Test("Every label exists in every language and channel, and Slack's form title fits its 24 characters")
+    func labels() throws {
+        let replies = try Fixtures.renderer().replies
+        for locale in replies.locales {
+            for channel in Channel.allCases {
+                for label in ChatLabel.allCases {
+                    let text = replies.label(label, channel: channel, locale: locale)
+                    #expect(!text.isEmpty && text != label.rawValue && !text.contains("\n"), "\(locale)/\(channel) \(label)")
+                }
+            }
+            #expect(replies.label(.formTitle, channel: .slack, locale: locale).count <= 24)
+        }
+    }
+
+    @Test("Every language has every template of English, so none falls back without anyone noticing")
+    func complete() throws {
+        let files = FileManager.default
+        func names(_ locale: String, _ channel: Channel) throws -> Set<String> {
+            var names: Set<String> = []
+            for folder in ["", "replies/", "labels/"] {
+                let path = Fixtures.templatesDirectory.appendingPathComponent("\(locale)/\(channel.rawValue)/\(folder)").path
+                for name in try files.contentsOfDirectory(atPath: path) where name.hasSuffix(".mustache") {
+                    names.insert(folder + name)
+                }
+            }
+            return names
+        }
+        for channel in Channel.allCases {
+            let english = try names("en", channel)
+            for locale in try Fixtures.renderer().replies.locales where locale != "en" {
+                #expect(try names(locale, channel) == english, "\(locale)/\(channel)")
+            }
+        }
+    }
+
+    @Test("Chinese reads as Chinese, with the exchanges' Chinese names and the platform's menu")
+    func chinese() throws {
+        let replies = try Fixtures.renderer().replies
+        let ask = try replies.render(.conversation(.askKey(exchange: "binance", label: nil)), channel: .telegram, locale: "zh-Hans").text
+        #expect(ask.contains("币安") && ask.contains("API 管理") && !ask.contains("Let's"))
+        let okx = try replies.render(.conversation(.checking(exchange: "okx")), channel: .slack, locale: "zh-Hans").text
+        #expect(okx.contains("欧易"))
+        let web = try replies.render(.conversation(.finishOnWeb), channel: .telegram, locale: "zh-Hans").text
+        #expect(web.contains("首页 → API 绑定 → 编辑"))
+        #expect(replies.label(.updateKeyButton, channel: .telegram, locale: "zh-Hans").contains("更新 API Key"))
+        // A locale Rebind lacks falls back to English.
+        #expect(try replies.render(.help, channel: .telegram, locale: "fr").locale == "en")
+    }
+}
