@@ -179,6 +179,9 @@ func chatServices(
             ).addRoutes(to: router)
         }
     }
+    if let client = chat.telegram {
+        services.append(TelegramCommandMenu(client: client, replies: dependencies.renderer.replies, matcher: matcher, logger: logger))
+    }
     if let client = chat.telegram, configuration.telegram?.mode == .polling {
         services.append(
             TelegramPoller(client: client, store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now, logger: logger)

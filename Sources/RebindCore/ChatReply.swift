@@ -124,4 +124,15 @@ public enum ChatLabel: String, Sendable, CaseIterable {
     case formOutOfDate = "form_out_of_date"
     /// The locale's own name for its language ("English", "简体中文"), for `/language`.
     case languageName = "language_name"
+    /// The bot's command menu (Telegram `setMyCommands`): what each command does.
+    case commandUpdate = "command_update"
+    case commandKeys = "command_keys"
+    case commandLanguage = "command_language"
+    case commandCancel = "command_cancel"
+    case commandHelp = "command_help"
+
+    /// The menu's description of a command of `ChatCommand.menu`.
+    public static func menu(_ command: String) -> ChatLabel? {
+        ChatLabel(rawValue: "command_" + command)
+    }
 }

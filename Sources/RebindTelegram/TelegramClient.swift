@@ -101,6 +101,11 @@ public struct TelegramClient: Sendable {
         try await call(parameters, timeout: TimeInterval(max(parameters.timeout, 0)) + timeout).result
     }
 
+    /// Sets the bot's command menu for one language (or the default, for nil).
+    public func setMyCommands(_ parameters: TelegramSetMyCommands) async throws(Error) {
+        _ = try await call(parameters)
+    }
+
     public func getMe() async throws(Error) -> TelegramUser {
         try await call(TelegramGetMe()).result
     }

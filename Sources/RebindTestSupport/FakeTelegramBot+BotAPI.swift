@@ -179,6 +179,7 @@ extension FakeTelegramBot {
         case "deletewebhook": return change { deleteWebhook(parameters, &$0) }
         case "getwebhookinfo": return read { webhookInfo($0) }
         case "getme": return .ok(user)
+        case "setmycommands": return change { setMyCommands(parameters, &$0) }
         default: return .error(404, "Not Found")
         }
     }
@@ -291,6 +292,29 @@ extension FakeTelegramBot {
         let alreadySet = state.webhook == webhook
         state.webhook = webhook
         return .ok(true, description: alreadySet ? "Webhook is already set" : "Webhook was set")
+    }
+
+    /// As Telegram checks them: 1–100 commands, each 1–32 of a–z, 0–9 and _, with a
+    /// description of 1–256 characters; a language code of two lowercase letters, or none.
+    private func setMyCommands(_ parameters: Parameters, _ state: inout State) -> Answer {
+        guard case .array(let list)? = parameters["commands"] else { return .error(400, "Bad Request: parameter \"commands\" is required") }
+        guard (1...100).contains(list.count) else { return .error(400, "Bad Request: too much commands specified") }
+        var commands: [(command: String, description: String)] = []
+        for item in list {
+            guard case .object(let object) = item, let command = object["command"]?.string, let description = object["description"]?.string
+            else { return .error(400, "Bad Request: can't parse BotCommand") }
+            guard (1...32).contains(command.count), command.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+                return .error(400, "Bad Request: BOT_COMMAND_INVALID")
+            }
+            guard (1...256).contains(description.count) else { return .error(400, "Bad Request: command description is empty or too long") }
+            commands.append((command, description))
+        }
+        let language = parameters["language_code"]?.string ?? ""
+        guard language.isEmpty || (language.count == 2 && language.allSatisfy { $0.isASCII && $0.isLowercase }) else {
+            return .error(400, "Bad Request: invalid language code specified")
+        }
+        state.commands[language] = commands
+        return .ok(true)
     }
 
     private func deleteWebhook(_ parameters: Parameters, _ state: inout State) -> Answer {

@@ -33,6 +33,8 @@ final class FakeTelegramBot: Sendable {
         var openCallbackQueries: Set<String> = []
         var callbackQueries = 0
         var callbackAnswers: [Server.CallbackAnswer] = []
+        /// The command menus set, by language code ("" for the default).
+        var commands: [String: [(command: String, description: String)]] = [:]
         var globalBucket: TokenBucket?
         // Waiting for changes.
         var generation = 0

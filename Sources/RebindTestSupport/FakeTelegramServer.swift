@@ -154,6 +154,12 @@ public final class FakeTelegramServer: Sendable {
         bot.read { $0.callbackAnswers }
     }
 
+    /// The bot's command menu for users whose app is in `languageCode` ("" for everyone
+    /// else), as `setMyCommands` set it; nil when none was set.
+    public func commands(languageCode: String = "") -> [(command: String, description: String)]? {
+        bot.read { $0.commands[languageCode] }
+    }
+
     /// Callback queries from `userTaps` not answered yet.
     public func unansweredCallbackQueries() -> Set<String> {
         bot.read { $0.openCallbackQueries }
@@ -162,6 +168,23 @@ public final class FakeTelegramServer: Sendable {
     /// Waits until at least `count` calls of `method` (of any method when nil) have been
     /// answered, or `timeout` passes (in real time, whatever the fake's clock); returns those
     /// calls either way. Wakes on each call, without polling.
+    /// The calls that put a message in a chat or change one (`sendMessage`, `editMessageText`),
+    /// without the bot's set-up calls (`setMyCommands`, `getMe`).
+    public func messageCalls() -> [Call] {
+        bot.read { state in state.calls.filter { Self.messageMethods.contains($0.method.lowercased()) } }
+    }
+
+    static let messageMethods: Set<String> = ["sendmessage", "editmessagetext"]
+
+    /// Waits until `count` message calls (see `messageCalls`) have been answered.
+    @discardableResult
+    public func waitForMessageCalls(count: Int, timeout: Duration = .seconds(10)) async -> [Call] {
+        _ = await bot.wait(until: .now + timeout) { state in
+            Self.messageMethods.reduce(0) { $0 + (state.settledCalls[$1] ?? 0) } >= count
+        }
+        return messageCalls()
+    }
+
     public func waitForCalls(method: String? = nil, count: Int, timeout: Duration = .seconds(10)) async -> [Call] {
         let name = method?.lowercased()
         _ = await bot.wait(until: .now + timeout) { state in

@@ -225,18 +225,18 @@ struct DeliveryFaultTests {
                 try await down.post(user.paused(robot: 1), id: "\(user.id)-p", client: client)
             }
         }
-        #expect(telegram.calls().count == announced.count)
+        #expect(telegram.messageCalls().count == announced.count)
         #expect(try await down.sqlite.pendingNotices().count == 25)
 
         // 3. Chat side up again, when the first ten are due a reminder: 5 resolutions, 20 first
         // messages and 5 reminders, each once, in that order.
         clock.advance(by: 1800)
         let restarted = try DeliveryWorld(telegram: telegram, rate: 10, clock: clock, directory: directory, environment: environment)
-        let before = telegram.calls().count
+        let before = telegram.messageCalls().count
         try await restarted.application().test(.live) { _ in
-            _ = await telegram.waitForCalls(count: before + 30, timeout: .seconds(20))
+            await telegram.waitForMessageCalls(count: before + 30, timeout: .seconds(20))
         }
-        let after = Array(telegram.calls().dropFirst(before))
+        let after = Array(telegram.messageCalls().dropFirst(before))
         #expect(after.count == 30)
         #expect(after.allSatisfy { $0.status == 200 })
         let resolutions = after.filter { $0.method == "editMessageText" }
@@ -282,7 +282,7 @@ struct DeliveryFaultTests {
             _ = await telegram.waitForCalls(method: "sendMessage", count: users.count + 3)
         }
         telegram.clearFaults()
-        let failed = telegram.calls().count
+        let failed = telegram.messageCalls().count
 
         let second = try DeliveryWorld(
             telegram: telegram,
@@ -292,7 +292,7 @@ struct DeliveryFaultTests {
             environment: ["REBIND_GROUP_WAIT_SECONDS": "0"]
         )
         try await second.application().test(.live) { _ in
-            _ = await telegram.waitForCalls(count: failed + users.count, timeout: .seconds(10))
+            await telegram.waitForMessageCalls(count: failed + users.count, timeout: .seconds(10))
         }
         for user in users {
             #expect(telegram.messages(inChat: user.chatID).count == 1, "chat \(user.chatID)")

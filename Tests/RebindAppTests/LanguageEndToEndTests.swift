@@ -117,3 +117,22 @@ struct LanguageEndToEndTests {
         }
     }
 }
+
+@Suite("Telegram command menu")
+struct TelegramCommandMenuTests {
+    @Test("At start the bot's command menu is set in each language, the default for everyone else")
+    func menus() async throws {
+        let world = try await ChatWorld.start()
+        try await world.application().test(.live) { _ in
+            _ = await world.telegram.waitForCalls(method: "setMyCommands", count: 3)
+            let english = try #require(world.telegram.commands())
+            #expect(english.map(\.command) == ["update", "keys", "language", "cancel", "help"])
+            #expect(english.first?.description == "Replace an account's API key")
+            #expect(world.telegram.commands(languageCode: "en")?.map(\.description) == english.map(\.description))
+            let chinese = try #require(world.telegram.commands(languageCode: "zh"))
+            #expect(chinese.map(\.command) == english.map(\.command))
+            #expect(chinese.first?.description == "更换账户的 API Key")
+        }
+        try await world.shutdown()
+    }
+}
