@@ -105,6 +105,7 @@ func chatServices(
         commands: AccountCommands(store: chat.store, sender: sender, catalogue: dependencies.catalogue, now: now, logger: logger),
         keyFlow: keyFlow,
         sender: sender,
+        languageLookup: chat.slack.map { SlackLanguageLookup(workspaces: $0.workspaces, logger: logger) },
         now: now,
         logger: logger
     )

@@ -70,3 +70,10 @@ public enum DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// Asks a chat platform which language a user's app is in, for platforms that do not say so
+/// with each message (Slack's `users.info`; Telegram sends `language_code` with every update).
+public protocol LanguageLookup: Sendable {
+    /// The user's language tag, or nil when the platform does not say (or may not be asked).
+    func reportedLanguage(of chat: ChatAddress) async -> String?
+}

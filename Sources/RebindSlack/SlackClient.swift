@@ -108,21 +108,30 @@ public struct SlackClient: Sendable {
         let method = Method.name
         let body: Data
         do {
-            body = try Self.encoder.encode(parameters)
+            body = try parameters.formFields.map(Self.form) ?? Self.encoder.encode(parameters)
         } catch {
             throw .invalidRequest(method: method, reason: "the arguments did not encode: \(redacted(String(describing: error)))")
         }
+        let contentType = parameters.formFields == nil ? "application/json; charset=utf-8" : "application/x-www-form-urlencoded"
         let request = HTTPRequest(
             method: "POST",
             url: "\(baseURL)/\(method)",
             headers: [
-                ("Authorization", "Bearer \(token.value)"), ("Content-Type", "application/json; charset=utf-8"),
+                ("Authorization", "Bearer \(token.value)"), ("Content-Type", contentType),
                 ("Accept", "application/json"),
             ],
             body: body,
             timeout: timeout ?? self.timeout
         )
         return try await Self.exchange(method: method, request: request, transport: transport, logger: logger, redact: redacted)
+    }
+
+    /// Form fields as a body (`user=U1&include_locale=true`).
+    static func form(_ fields: [(name: String, value: String)]) -> Data {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let escape = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "" }
+        return Data(fields.map { escape($0.name) + "=" + escape($0.value) }.joined(separator: "&").utf8)
     }
 
     private func redacted(_ text: String) -> String {

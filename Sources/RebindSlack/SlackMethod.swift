@@ -5,6 +5,13 @@ public protocol SlackMethod: Encodable, Sendable {
     associatedtype Result: Decodable & Sendable
     /// The method's name in the URL, e.g. `chat.postMessage`.
     static var name: String { get }
+    /// The arguments as a form, for methods whose arguments Slack reads only from a form body
+    /// (read methods such as `users.info` ignore a JSON body); nil sends JSON.
+    var formFields: [(name: String, value: String)]? { get }
+}
+
+extension SlackMethod {
+    public var formFields: [(name: String, value: String)]? { nil }
 }
 
 /// A successful answer whose fields Rebind does not read.

@@ -3,8 +3,10 @@ import Foundation
 extension FakeSlackAPI {
     static let methods: Set<String> = [
         "auth.test", "conversations.open", "chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.update",
-        FakeSlackServer.oauthMethod,
+        "users.info", FakeSlackServer.oauthMethod,
     ]
+    /// Methods that read their arguments only from the query or a form body.
+    static let formOnlyMethods: Set<String> = ["users.info"]
 
     func perform(_ method: String, _ arguments: Arguments, teamID: String?) -> Answer {
         guard Self.methods.contains(method) else { return .error("unknown_method") }
@@ -18,6 +20,7 @@ extension FakeSlackAPI {
             case "chat.update": updateMessage(arguments, teamID, &state)
             case "chat.postEphemeral": postEphemeral(arguments, teamID, &state)
             case "views.open": openView(arguments, teamID, &state)
+            case "users.info": userInfo(arguments, teamID, state)
             default: updateView(arguments, teamID, &state)
             }
         }
@@ -48,6 +51,23 @@ extension FakeSlackAPI {
         state.directChannels[key] = channel
         state.channels[channel] = ChannelState(teamID: teamID, user: users)
         return .ok(["channel": .object(["id": .string(channel)])])
+    }
+
+    private func userInfo(_ arguments: Arguments, _ teamID: String, _ state: State) -> Answer {
+        if state.withheldScopes[teamID]?.contains("users:read") == true {
+            var answer = Answer.error("missing_scope")
+            answer.fields["needed"] = .string("users:read")
+            return answer
+        }
+        guard let user = arguments["user"]?.string, Self.isUserID(user) else { return .error("user_not_found") }
+        var profile: [String: JSONValue] = [
+            "id": .string(user), "team_id": .string(teamID), "name": .string(user.lowercased()),
+            "deleted": .bool(state.deactivatedUsers.contains(user)),
+        ]
+        if arguments["include_locale"]?.string == "true" || arguments["include_locale"]?.bool == true {
+            profile["locale"] = .string(state.userLocales[user] ?? "en-US")
+        }
+        return .ok(["user": .object(profile)])
     }
 
     static func isUserID(_ text: String) -> Bool {

@@ -25,6 +25,10 @@ final class FakeSlackAPI: Sendable {
         var tokens: [String: String] = [:]
         var revokedTokens: Set<String> = []
         var deactivatedUsers: Set<String> = []
+        /// User id → the locale `users.info` reports (Slack's default, `en-US`, otherwise).
+        var userLocales: [String: String] = [:]
+        /// Team id → scopes its token lacks.
+        var withheldScopes: [String: Set<String>] = [:]
         /// `TEAM/USER` → DM channel id.
         var directChannels: [String: String] = [:]
         var channels: [String: ChannelState] = [:]
@@ -153,6 +157,10 @@ final class FakeSlackAPI: Sendable {
         let contentType = request.header("Content-Type")
         let parsed = Self.arguments(of: request)
         var arguments = (try? parsed.get()) ?? [:]
+        // Slack's read methods take their arguments from the query or a form, never from JSON.
+        if Self.formOnlyMethods.contains(method), contentType?.lowercased().hasPrefix("application/json") == true {
+            arguments = Dictionary(request.queryItems.map { ($0.name, JSONValue.string($0.value ?? "")) }) { $1 }
+        }
         let bearer = request.header("Authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let token = bearer ?? arguments.removeValue(forKey: "token")?.string
         let warnings =

@@ -26,7 +26,7 @@ public final class FakeSlackServer: Sendable {
     public static let defaultClientSecret = Secret("fake0client0secret0for0rebind00")
     static let oauthMethod = "oauth.v2.access"
     static let appID = "A0REBIND01"
-    static let botScopes = "chat:write,im:write,im:history,commands"
+    static let botScopes = "chat:write,im:write,im:history,commands,users:read"
 
     public let token: Secret
     public let clientID: String
@@ -116,6 +116,17 @@ public final class FakeSlackServer: Sendable {
     /// The token stops working: `token_revoked` from now on (the app was uninstalled).
     public func revoke(_ token: Secret) {
         api.change { _ = $0.revokedTokens.insert(token.value) }
+    }
+
+    /// The user's Slack is in this language: `users.info` with `include_locale` says so.
+    public func setLocale(_ locale: String, user: String) {
+        api.change { $0.userLocales[user] = locale }
+    }
+
+    /// The workspace's token lacks a scope (installed before Rebind asked for it): methods
+    /// that need it answer `missing_scope`.
+    public func withhold(scope: String, teamID: String = defaultWorkspace.teamID) {
+        api.change { $0.withheldScopes[teamID, default: []].insert(scope) }
     }
 
     /// The user is deactivated: `conversations.open` answers `user_disabled`.

@@ -136,3 +136,32 @@ struct TelegramCommandMenuTests {
         try await world.shutdown()
     }
 }
+
+@Suite("Slack user's language")
+struct SlackLanguageTests {
+    @Test("A Slack user whose Slack is in Chinese and who has no event locale gets answers in Chinese; asked once")
+    func usersInfo() async throws {
+        try await SlackWorld.with { world, client in
+            world.slack.setLocale("zh-CN", user: SlackWorld.userID)
+            let help = try #require(try await world.userTypes("help", replies: 1, via: client).messages.only)
+            #expect(SlackWorld.shown(help).contains("我是 Rebind"), "\(SlackWorld.shown(help))")
+            try await world.userTypes("help", replies: 1, via: client)
+            let asked = world.slack.calls(method: "users.info")
+            #expect(asked.count == 1)
+            // Slack reads this method's arguments from a form only.
+            #expect(asked.first?.contentType?.hasPrefix("application/x-www-form-urlencoded") == true)
+        }
+    }
+
+    @Test("A workspace installed before users:read was asked for: answers in the default language, nothing fails")
+    func missingScope() async throws {
+        try await SlackWorld.with { world, client in
+            world.slack.setLocale("zh-CN", user: SlackWorld.userID)
+            world.slack.withhold(scope: "users:read")
+            let help = try #require(try await world.userTypes("help", replies: 1, via: client).messages.only)
+            #expect(SlackWorld.shown(help).contains("I'm Rebind"), "\(SlackWorld.shown(help))")
+            try await world.userTypes("help", replies: 1, via: client)
+            #expect(world.slack.calls(method: "users.info").count == 1)
+        }
+    }
+}

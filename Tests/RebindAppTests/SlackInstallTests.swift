@@ -203,7 +203,7 @@ struct SlackInstallTests {
                     let items = try #require(URLComponents(string: location)?.queryItems)
                     let query = Dictionary(items.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
                     #expect(query["client_id"] == world.fake.clientID)
-                    #expect(query["scope"] == "chat:write,im:write,im:history,commands")
+                    #expect(query["scope"] == "chat:write,im:write,im:history,commands,users:read")
                     #expect(query["redirect_uri"] == Self.redirectURL)
                     let state = try #require(query["state"])
                     let parts = state.split(separator: ".").map(String.init)

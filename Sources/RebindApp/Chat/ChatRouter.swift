@@ -10,6 +10,8 @@ struct ChatRouter: Sendable {
     let commands: AccountCommands
     let keyFlow: KeyFlowRunner
     let sender: ReplySender
+    /// For platforms that do not send the user's language with each input (Slack).
+    let languageLookup: (any LanguageLookup)?
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -18,9 +20,7 @@ struct ChatRouter: Sendable {
         if input.isFromUser {
             // Whoever writes to the bot can be written to: a chat blocked earlier is open again.
             try await store.unblock(chat)
-            if let code = input.languageCode, !code.isEmpty {
-                try await store.recordReportedLanguage(code, chat: chat, now: now())
-            }
+            try await noteLanguage(of: input)
         }
         switch input.event {
         case .command(let command, _):
@@ -45,6 +45,20 @@ struct ChatRouter: Sendable {
         case .resume:
             try await keyFlow.resume(in: chat)
         }
+    }
+
+    /// Keeps what the user's app says of their language: Telegram says it with each message;
+    /// Slack is asked once per chat (an empty answer remembers that it could not say).
+    func noteLanguage(of input: ChatInput) async throws {
+        if let code = input.languageCode, !code.isEmpty {
+            try await store.recordReportedLanguage(code, chat: input.chat, now: now())
+            return
+        }
+        guard let languageLookup, input.chat.channel == .slack,
+            try await store.languagePreferences(userID: nil, chat: input.chat).slack == nil
+        else { return }
+        let tag = await languageLookup.reportedLanguage(of: input.chat) ?? ""
+        try await store.recordReportedLanguage(tag, chat: input.chat, now: now())
     }
 
     func handle(_ command: ChatCommand, in chat: ChatAddress, isPrivate: Bool) async throws {

@@ -20,7 +20,9 @@ import Synchronization
 ///
 /// Pages are short HTML that never repeat the code, the client secret or a token.
 struct SlackInstallController: Sendable {
-    static let scopes = "chat:write,im:write,im:history,commands"
+    /// `users:read` lets Rebind ask a user's language (`users.info`); workspaces installed before
+    /// it was asked for still work, without it.
+    static let scopes = "chat:write,im:write,im:history,commands,users:read"
     static let stateValidity: TimeInterval = 10 * 60
     /// Replicas' clocks differ a little; a state issued slightly "later" is still fine.
     static let clockSkew: TimeInterval = 60
