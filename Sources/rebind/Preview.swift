@@ -12,6 +12,9 @@ struct Preview: AsyncParsableCommand {
     @Argument(help: "A JSON file holding one event (see examples/).")
     var file: String
 
+    @Option(help: "The language to preview in (a BCP 47 tag such as zh-Hans or zh-CN); default: the event's user.locale.")
+    var locale: String?
+
     func run() async throws {
         let configuration = try loadConfiguration()
         let renderer = try GuidanceRenderer.load(configuration: configuration)
@@ -27,7 +30,10 @@ struct Preview: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(file): \(error.description)")
         }
-        let preview = try GuidancePreview(event: event, renderer: renderer)
+        if let locale, !LocaleMatcher.isLanguageTag(locale) {
+            throw ValidationError("--locale \(locale) is not a language tag (such as en, zh-Hans or zh-CN)")
+        }
+        let preview = try GuidancePreview(event: event, renderer: renderer, locale: locale, defaultLocale: configuration.defaultLocale)
         print(preview.text)
     }
 }

@@ -95,6 +95,20 @@ struct CommandLineTests {
         #expect(result.output.contains("── telegram"))
         #expect(result.output.contains("── slack"))
         #expect(result.output.contains("ETH/USDT DCA"))
+        #expect(result.output.contains("locale: en"))
+    }
+
+    @Test("preview --locale shows the messages in that language; a tag that is none is refused")
+    func previewLocale() async throws {
+        let file = ExamplesTests.directory.appendingPathComponent("scenario2-expired-stopped-okx.json").path
+        let environment = ["REBIND_TEMPLATES_DIR": TestEnvironment.templatesDirectory.path]
+        let chinese = try await RebindCommand.run(["preview", file, "--locale", "zh-CN"], environment: environment)
+        #expect(chinese.status == 0, "\(chinese.errors)")
+        #expect(chinese.output.contains("locale: zh-Hans"))
+        #expect(chinese.output.contains("欧易（OKX）") && chinese.output.contains("ETH/USDT DCA"), "\(chinese.output)")
+        let refused = try await RebindCommand.run(["preview", file, "--locale", "not a tag"], environment: environment)
+        #expect(refused.status != 0)
+        #expect(refused.errors.contains("--locale"))
     }
 
     @Test("migrate creates the schema in the configured SQLite file")

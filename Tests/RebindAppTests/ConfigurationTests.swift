@@ -1,6 +1,7 @@
 import Foundation
 import RebindApp
 import RebindCore
+import RebindRendering
 import Testing
 
 @Suite("Configuration")
@@ -25,6 +26,19 @@ struct ConfigurationTests {
         #expect(configuration.platform == nil)
         #expect(configuration.channelsOff == ["telegram", "slack"])
         #expect(configuration.incidentPolicy == IncidentPolicy(groupWait: 10, repeatInterval: 86400, maxReminders: 3))
+    }
+
+    @Test("REBIND_DEFAULT_LOCALE takes a language tag the templates have, and refuses others naming the variable")
+    func defaultLocale() throws {
+        #expect(try RebindConfiguration.load(from: [:]).defaultLocale == "en")
+        #expect(try RebindConfiguration.load(from: ["REBIND_DEFAULT_LOCALE": "zh-CN"]).defaultLocale == "zh-CN")
+        #expect(error(["REBIND_DEFAULT_LOCALE": "not a tag"])?.hasPrefix("REBIND_DEFAULT_LOCALE is not valid") == true)
+        // A well-formed tag without templates stops start-up rather than quietly speak English.
+        var configuration = try RebindConfiguration.load(from: ["REBIND_DEFAULT_LOCALE": "fr"])
+        configuration.templatesDirectory = TestEnvironment.templatesDirectory.path
+        #expect(throws: RebindConfiguration.Error.self) { try GuidanceRenderer.load(configuration: configuration) }
+        configuration.defaultLocale = "zh-Hans"
+        #expect(try GuidanceRenderer.load(configuration: configuration).replies.matcher(defaultLocale: "zh-Hans").defaultLocale == "zh-Hans")
     }
 
     @Test("A missing required secret stops start-up naming the variable")

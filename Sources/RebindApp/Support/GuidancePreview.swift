@@ -6,9 +6,15 @@ import RebindRendering
 /// each channel would get for it, rendered from the real templates.
 public struct GuidancePreview: Sendable {
     public var cause: Cause?
+    /// The locale the messages are in, after matching (DESIGN §4).
+    public var locale: String
     public var messages: [(channel: Channel, text: String)]
 
-    public init(event: RobotEvent, renderer: GuidanceRenderer, now: Date = Date()) throws {
+    /// `locale` (a language tag) wins over the event's `user.locale`; either is matched to the
+    /// locales the templates have, `defaultLocale` when neither is given or matches.
+    public init(event: RobotEvent, renderer: GuidanceRenderer, locale: String? = nil, defaultLocale: String = "en", now: Date = Date()) throws {
+        let matcher = renderer.replies.matcher(defaultLocale: defaultLocale)
+        self.locale = matcher.match(locale ?? event.user.locale)
         guard let reason = event.reason, event.type.reportsHalt else {
             cause = nil
             messages = []
@@ -21,8 +27,9 @@ public struct GuidancePreview: Sendable {
             messages = []
             return
         }
+        let locale = self.locale
         messages = try Channel.allCases.map { channel in
-            (channel, try renderer.render(incident, channel: channel, locale: event.user.locale ?? "en").text)
+            (channel, try renderer.render(incident, channel: channel, locale: locale).text)
         }
     }
 
@@ -30,7 +37,7 @@ public struct GuidancePreview: Sendable {
         guard let cause else {
             return "cause: none (this event type carries no reason, so it sends no guidance)"
         }
-        var lines = ["cause: \(cause.rawValue)"]
+        var lines = ["cause: \(cause.rawValue)", "locale: \(locale)"]
         for (channel, text) in messages {
             lines.append("")
             lines.append("── \(channel.rawValue) " + String(repeating: "─", count: 40))
