@@ -28,3 +28,35 @@ public struct RetryPolicy: Sendable, Equatable {
         return min(now.addingTimeInterval(delay), deadline)
     }
 }
+
+/// What an outbox does with an item whose delivery failed: try again later, or give up.
+/// Both outboxes (notices, binding updates) decide by it.
+public enum OutboxFailure: Sendable, Equatable {
+    /// Due again at `at`; `attempts` counts the failures so far.
+    case retry(at: Date, attempts: Int, firstAttemptAt: Date)
+    /// Given up after `attempts` failures: dead-lettered.
+    case deadLetter(attempts: Int)
+}
+
+extension RetryPolicy {
+    /// The next step after one more failure of an item that failed `previousAttempts` times
+    /// before (the first at `firstAttemptAt`, nil if this was the first). A `retryAfter` the
+    /// receiver asked for is honoured — no sooner — but never past the time limit.
+    public func afterFailure(
+        previousAttempts: Int,
+        firstAttemptAt: Date?,
+        retryAfter: TimeInterval? = nil,
+        now: Date,
+        jitter: Double
+    ) -> OutboxFailure {
+        let attempts = previousAttempts + 1
+        let first = firstAttemptAt ?? now
+        guard var next = nextAttempt(attempts: attempts, firstAttemptAt: first, now: now, jitter: jitter) else {
+            return .deadLetter(attempts: attempts)
+        }
+        if let retryAfter {
+            next = min(max(next, now.addingTimeInterval(retryAfter)), first.addingTimeInterval(giveUpAfter))
+        }
+        return .retry(at: next, attempts: attempts, firstAttemptAt: first)
+    }
+}

@@ -78,3 +78,43 @@ struct NoticePlanTests {
         #expect(NoticePlan(due(.announce(incidentID: "inc_1", at: now)), incident: nil, targets: targets) == .complete)
     }
 }
+
+@Suite("What an outbox does after a failure")
+struct OutboxFailureTests {
+    let start = Date(timeIntervalSince1970: 1_795_685_400)
+    let policy = RetryPolicy(initialDelay: 1, maximumDelay: 60, giveUpAfter: 300)
+
+    @Test("A first failure is retried with backoff and counted; the first attempt's time is kept")
+    func retried() {
+        #expect(
+            policy.afterFailure(previousAttempts: 0, firstAttemptAt: nil, now: start, jitter: 1)
+                == .retry(at: start.addingTimeInterval(1), attempts: 1, firstAttemptAt: start)
+        )
+        let later = start.addingTimeInterval(30)
+        #expect(
+            policy.afterFailure(previousAttempts: 3, firstAttemptAt: start, now: later, jitter: 1)
+                == .retry(at: later.addingTimeInterval(8), attempts: 4, firstAttemptAt: start)
+        )
+    }
+
+    @Test("A receiver's Retry-After is honoured, but never past the time limit")
+    func retryAfter() {
+        #expect(
+            policy.afterFailure(previousAttempts: 0, firstAttemptAt: nil, retryAfter: 42, now: start, jitter: 0)
+                == .retry(at: start.addingTimeInterval(42), attempts: 1, firstAttemptAt: start)
+        )
+        let late = start.addingTimeInterval(290)
+        #expect(
+            policy.afterFailure(previousAttempts: 5, firstAttemptAt: start, retryAfter: 120, now: late, jitter: 0)
+                == .retry(at: start.addingTimeInterval(300), attempts: 6, firstAttemptAt: start)
+        )
+    }
+
+    @Test("Past the time limit the item is dead-lettered, with every attempt counted")
+    func deadLettered() {
+        #expect(
+            policy.afterFailure(previousAttempts: 9, firstAttemptAt: start, now: start.addingTimeInterval(300), jitter: 0)
+                == .deadLetter(attempts: 10)
+        )
+    }
+}

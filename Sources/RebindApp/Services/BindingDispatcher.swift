@@ -37,17 +37,14 @@ struct BindingDispatcher: Service {
 
     func run() async throws {
         let inFlight = InFlight()
-        await withDiscardingTaskGroup { group in
-            while !Task.isCancelledOrShuttingDown {
+        await OutboxLoop<QueuedBindingUpdate>(
+            name: "binding updates",
+            claim: {
                 let room = batch - inFlight.ids.withLock { $0.count }
-                var claimed: [QueuedBindingUpdate] = []
-                if room > 0 {
-                    do {
-                        claimed = try await store.claimBindingUpdates(now: now(), limit: room, leaseUntil: now().addingTimeInterval(lease))
-                    } catch {
-                        logger.error("Binding updates not read", metadata: ["error": "\(error)"])
-                    }
-                }
+                guard room > 0 else { return ([], false) }
+                return (try await store.claimBindingUpdates(now: now(), limit: room, leaseUntil: now().addingTimeInterval(lease)), false)
+            },
+            dispatch: { claimed, group in
                 // Each update on its own: a platform call that hangs holds up only its own.
                 for queued in claimed where inFlight.ids.withLock({ $0.insert(queued.id).inserted }) {
                     group.addTask {
@@ -56,11 +53,11 @@ struct BindingDispatcher: Service {
                         wakeup.poke()
                     }
                 }
-                if claimed.isEmpty {
-                    await wakeup.wait(timeout: idleWait)
-                }
-            }
-        }
+            },
+            idleWait: { idleWait },
+            wakeup: wakeup,
+            logger: logger
+        ).run()
     }
 
     func deliver(_ queued: QueuedBindingUpdate) async {
@@ -122,9 +119,15 @@ struct BindingDispatcher: Service {
     }
 
     func failed(_ queued: QueuedBindingUpdate, reason: String, retryAfter: TimeInterval?) async {
-        let attempts = queued.attempts + 1
-        let first = queued.firstAttemptAt ?? now()
-        guard var next = retry.nextAttempt(attempts: attempts, firstAttemptAt: first, now: now(), jitter: Double.random(in: 0...1)) else {
+        let decision = retry.afterFailure(
+            previousAttempts: queued.attempts,
+            firstAttemptAt: queued.firstAttemptAt,
+            retryAfter: retryAfter,
+            now: now(),
+            jitter: Double.random(in: 0...1)
+        )
+        switch decision {
+        case .deadLetter(let attempts):
             logger.error(
                 "Binding update dead-lettered",
                 metadata: [
@@ -132,25 +135,23 @@ struct BindingDispatcher: Service {
                 ]
             )
             await end(queued, as: .deadLettered, error: reason, tell: .refused)
-            return
-        }
-        // The platform said how long to wait: no sooner, but never past the time limit.
-        if let retryAfter {
-            next = min(max(next, now().addingTimeInterval(retryAfter)), first.addingTimeInterval(retry.giveUpAfter))
-        }
-        logger.notice(
-            "Binding update not delivered; will retry",
-            metadata: ["binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "binding.attempts": "\(attempts)", "error": "\(reason)"]
-        )
-        do {
-            try await store.retryBindingUpdate(id: queued.id, at: next, attempts: attempts, firstAttemptAt: first, error: reason)
-        } catch {
-            logger.error("Binding update retry not recorded", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
-            return
-        }
-        if attempts == 1 {
-            // The user is waiting on this: say once that it takes longer, not on every retry.
-            await tell(queued, .delayed)
+        case .retry(let next, let attempts, let first):
+            logger.notice(
+                "Binding update not delivered; will retry",
+                metadata: [
+                    "binding.id": "\(queued.id)", "account.id": "\(queued.accountID)", "binding.attempts": "\(attempts)", "error": "\(reason)",
+                ]
+            )
+            do {
+                try await store.retryBindingUpdate(id: queued.id, at: next, attempts: attempts, firstAttemptAt: first, error: reason)
+            } catch {
+                logger.error("Binding update retry not recorded", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])
+                return
+            }
+            if attempts == 1 {
+                // The user is waiting on this: say once that it takes longer, not on every retry.
+                await tell(queued, .delayed)
+            }
         }
     }
 

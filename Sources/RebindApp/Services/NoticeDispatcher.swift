@@ -3,6 +3,7 @@ import Logging
 import RebindCore
 import RebindRendering
 import ServiceLifecycle
+import Synchronization
 
 /// Delivers incident notices from the durable outbox: the first message after the grouping
 /// wait, edits as the incident changes, the resolution, and reminders — paced per chat and
@@ -55,65 +56,71 @@ struct NoticeDispatcher: Service {
 
     func run() async throws {
         let shared = Shared(maxInFlight: maxInFlight, store: store)
-        await withDiscardingTaskGroup { group in
-            var lastReminderScan: ContinuousClock.Instant?
-            var lastPrune = ContinuousClock.now
-            while !Task.isCancelledOrShuttingDown {
-                if lastReminderScan.map({ ContinuousClock.now - $0 >= reminderScan }) ?? true {
-                    lastReminderScan = ContinuousClock.now
-                    do {
-                        _ = try await store.scheduleReminders(policy: policy, now: now())
-                    } catch {
-                        logger.error("Reminders not scheduled", metadata: ["error": "\(error)"])
-                    }
-                }
-                if ContinuousClock.now - lastPrune >= .seconds(5) {
-                    lastPrune = ContinuousClock.now
-                    pacer.prune(now: lastPrune)
-                }
-
+        let housekeeping = Housekeeping()
+        await OutboxLoop<DueNotice>(
+            name: "notices",
+            claim: {
                 // Notices freed by their incident's previous one go first: they were claimed earlier.
-                var work = shared.takeReleased()
-                var mayHaveMore = false
+                let released = shared.takeReleased()
+                guard released.isEmpty else { return (released, false) }
                 let free = maxInFlight - shared.inFlight
+                // Claimed no further ahead than the pacer can send: the rest stays for other replicas.
+                guard free > 0, pacer.backlog(now: .now) < horizon else { return ([], false) }
+                let limit = max(1, min(free, Int(pacer.globalRate * horizon.seconds) + pacer.burst))
+                let claimed = try await store.claimNotices(now: now(), limit: limit, leaseUntil: now().addingTimeInterval(lease))
+                return (shared.admit(claimed), claimed.count == limit)
+            },
+            dispatch: { work, group in
+                // One read for the whole batch: the incidents as they are now, and where they go.
+                let contexts: Result<[String: DeliveryContext], any Error>
+                do {
+                    contexts = .success(try await store.deliveryContexts(incidentIDs: work.map(\.notice.incidentID)))
+                } catch {
+                    contexts = .failure(error)
+                }
+                for due in work {
+                    await dispatch(due, context: contexts.map { $0[due.notice.incidentID] }, shared: shared, group: &group)
+                }
+            },
+            beforePass: { await housekeeping.run(self) },
+            moreReady: { shared.hasReleased },
+            idleWait: {
                 let backlog = pacer.backlog(now: .now)
-                if work.isEmpty, free > 0, backlog < horizon {
-                    let limit = max(1, min(free, Int(pacer.globalRate * horizon.seconds) + pacer.burst))
-                    do {
-                        let claimed = try await store.claimNotices(now: now(), limit: limit, leaseUntil: now().addingTimeInterval(lease))
-                        mayHaveMore = claimed.count == limit
-                        work = shared.admit(claimed)
-                    } catch {
-                        logger.error("Outbox not read", metadata: ["error": "\(error)"])
-                    }
-                }
-                if !work.isEmpty {
-                    // One read for the whole batch: the incidents as they are now, and where they go.
-                    let contexts: Result<[String: DeliveryContext], any Error>
-                    do {
-                        contexts = .success(try await store.deliveryContexts(incidentIDs: work.map(\.notice.incidentID)))
-                    } catch {
-                        contexts = .failure(error)
-                    }
-                    for due in work {
-                        await dispatch(due, context: contexts.map { $0[due.notice.incidentID] }, shared: shared, group: &group)
-                    }
-                }
-
-                if !work.isEmpty || mayHaveMore || shared.hasReleased { continue }
-                if shared.inFlight >= maxInFlight {
-                    await wakeup.wait(timeout: idleWait)
-                } else if backlog >= horizon {
-                    await wakeup.wait(timeout: min(idleWait, backlog - horizon + .milliseconds(1)))
-                } else {
-                    await wakeup.wait(timeout: idleWait)
-                }
-            }
-        }
+                // A pacer full past the horizon frees up sooner than the idle wait.
+                return shared.inFlight < maxInFlight && backlog >= horizon ? min(idleWait, backlog - horizon + .milliseconds(1)) : idleWait
+            },
+            wakeup: wakeup,
+            logger: logger
+        ).run()
         // The senders are done; what was claimed but not started is handed back now rather
         // than when its lease runs out.
         for due in shared.drain() {
             await handBack(due, at: now())
+        }
+    }
+
+    /// Reminders are scheduled every `reminderScan`, and pacers pruned every 5 seconds, between
+    /// the outbox's passes.
+    final class Housekeeping: Sendable {
+        private let last = Mutex<(reminders: ContinuousClock.Instant?, prune: ContinuousClock.Instant)>((nil, .now))
+
+        func run(_ dispatcher: NoticeDispatcher) async {
+            let now = ContinuousClock.now
+            let (scan, prune) = last.withLock { last -> (Bool, Bool) in
+                let scan = last.reminders.map { now - $0 >= dispatcher.reminderScan } ?? true
+                let prune = now - last.prune >= .seconds(5)
+                if scan { last.reminders = now }
+                if prune { last.prune = now }
+                return (scan, prune)
+            }
+            if scan {
+                do {
+                    _ = try await dispatcher.store.scheduleReminders(policy: dispatcher.policy, now: dispatcher.now())
+                } catch {
+                    dispatcher.logger.error("Reminders not scheduled", metadata: ["error": "\(error)"])
+                }
+            }
+            if prune { dispatcher.pacer.prune(now: now) }
         }
     }
 
@@ -335,8 +342,6 @@ struct NoticeDispatcher: Service {
     }
 
     func failed(_ due: DueNotice, chat: ChatAddress?, error: DeliveryError, shared: Shared) async throws {
-        let attempts = due.attempts + 1
-        let first = due.firstAttemptAt ?? now()
         switch error {
         case .rateLimited(let seconds):
             let wait = max(seconds, 1)
@@ -344,10 +349,16 @@ struct NoticeDispatcher: Service {
             logger.debug("Chat rate limited", metadata: ["notice.id": "\(due.id)", "retry_after": "\(seconds)"])
             try await store.deferNotice(id: due.id, at: now().addingTimeInterval(wait))
         case .transient:
-            if let next = retry.nextAttempt(attempts: attempts, firstAttemptAt: first, now: now(), jitter: Double.random(in: 0...1)) {
+            switch retry.afterFailure(
+                previousAttempts: due.attempts,
+                firstAttemptAt: due.firstAttemptAt,
+                now: now(),
+                jitter: Double.random(in: 0...1)
+            ) {
+            case .retry(let next, let attempts, let first):
                 logger.debug("Notice will be retried", metadata: ["notice.id": "\(due.id)", "attempt": "\(attempts)", "error": "\(error)"])
                 try await store.retryNotice(id: due.id, at: next, attempts: attempts, firstAttemptAt: first, error: error.description)
-            } else {
+            case .deadLetter:
                 try await deadLetter(due, chat: chat, error: error)
             }
         case .blocked:
