@@ -73,7 +73,7 @@ wait_ready() { # URL PID
 EVENTS_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
 MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 BOT_TOKEN="123456789:AAHbenchToken_$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
-WEBHOOK_SECRET="bench-webhook-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+WEBHOOK_SECRET="bench-webhook-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 # --- the fake Telegram ---
 FAKE_PORT=$(free_port)

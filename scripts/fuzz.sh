@@ -71,7 +71,7 @@ SECRET="whsec_$(head -c 24 /dev/urandom | base64)"
 export REBIND_EVENTS_SECRET="$SECRET"
 # Telegram on, so /v1/links and /v1/telegram/webhook exist; its API points at a closed
 # loopback port, so nothing leaves the machine and replies simply fail.
-export REBIND_TELEGRAM_WEBHOOK_SECRET="fuzz_$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+export REBIND_TELEGRAM_WEBHOOK_SECRET="fuzz_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 # Slack on too, signed by the hooks with this secret; its API is the same closed port.
 export REBIND_SLACK_SIGNING_SECRET="fuzz-slack-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
 DEAD_PORT=$($PYTHON_FOR_HELPERS -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

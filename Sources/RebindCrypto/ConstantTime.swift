@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// Comparison whose running time does not depend on where two values first differ, for MACs
 /// and tokens. `==` returns at the first difference and so leaks a prefix to a patient caller.
 public enum ConstantTime {
@@ -13,7 +16,9 @@ public enum ConstantTime {
         return difference == 0
     }
 
+    /// For secrets of any length (tokens a caller presents): both sides are hashed first, so
+    /// neither the time taken nor an early return tells the caller the secret's length.
     public static func equals(_ lhs: String, _ rhs: String) -> Bool {
-        equals(Array(lhs.utf8), Array(rhs.utf8))
+        equals(SHA256.hash(data: Data(lhs.utf8)), SHA256.hash(data: Data(rhs.utf8)))
     }
 }

@@ -85,6 +85,9 @@ extension PostgresStore {
             if host.hasPrefix("/") {
                 unixSocketPath = host
             }
+            // Off this machine, plaintext would carry the password and every sealed row's
+            // neighbours: TLS is required unless the URL says otherwise.
+            tls = host.hasPrefix("/") || LoopbackHost.contains(host) ? .prefer : .require
             for item in components.queryItems ?? [] {
                 switch item.name {
                 case "sslmode":

@@ -220,8 +220,20 @@ extension PostgresStore {
         }
     }
 
+    /// One pending reminder per incident: tapping "Remind me later" again moves it, it does not
+    /// add another. The incident's row is locked meanwhile, so two taps at once (two chats, two
+    /// replicas) still leave one.
     public func scheduleReminder(incidentID: String, at: Date, now: Date) async throws {
-        try await withConnection { connection in
+        try await transaction { connection in
+            try await connection.run("SELECT 1 FROM incidents WHERE id = \(incidentID) FOR UPDATE", logger: self.logger)
+            let moved = try await connection.run(
+                """
+                UPDATE notices SET due_at = \(at.timeIntervalSince1970)
+                WHERE incident_id = \(incidentID) AND kind = 'reminder' AND status = 'pending' RETURNING 1
+                """,
+                logger: self.logger
+            )
+            guard moved == 0 else { return }
             try await Self.insertNotice(
                 incidentID: incidentID,
                 kind: "reminder",

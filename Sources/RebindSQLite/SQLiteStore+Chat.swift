@@ -469,8 +469,15 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         }
     }
 
+    /// One pending reminder per incident: tapping "Remind me later" again moves it, it does not
+    /// add another.
     public func scheduleReminder(incidentID: String, at: Date, now: Date) async throws {
         try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE notices SET due_at = ? WHERE incident_id = ? AND kind = 'reminder' AND status = 'pending'",
+                arguments: [at.timeIntervalSince1970, incidentID]
+            )
+            guard db.changesCount == 0 else { return }
             try db.execute(
                 sql: "INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, 'reminder', ?, ?, 2)",
                 arguments: [incidentID, at.timeIntervalSince1970, now.timeIntervalSince1970]

@@ -56,7 +56,7 @@ struct ConfigurationTests {
         #expect(error(["REBIND_DATABASE_URL": "mysql://x"])?.hasPrefix("REBIND_DATABASE_URL is not valid") == true)
         #expect(error(["REBIND_MASTER_KEY": "c2hvcnQ="])?.hasPrefix("REBIND_MASTER_KEY is not valid") == true)
         #expect(
-            error(["REBIND_TELEGRAM_API_URL": "ftp://x", "REBIND_TELEGRAM_BOT_TOKEN": "1:a", "REBIND_TELEGRAM_WEBHOOK_SECRET": "s"])?
+            error(["REBIND_TELEGRAM_API_URL": "ftp://x", "REBIND_TELEGRAM_BOT_TOKEN": "1:a", "REBIND_TELEGRAM_WEBHOOK_SECRET": "s-long-enough-123"])?
                 .hasPrefix("REBIND_TELEGRAM_API_URL is not valid") == true
         )
         let leaked = error(["REBIND_EVENTS_SECRET": "whsec_super-secret-value!"])
@@ -132,5 +132,52 @@ struct ConfigurationTests {
         #expect(Data(base64Encoded: second.key.value)?.count == 32)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         #expect(throws: MasterKeyFile.Error.self) { try MasterKeyFile.loadOrCreate(path: path) }
+        do {
+            _ = try MasterKeyFile.loadOrCreate(path: path)
+        } catch {
+            #expect(error.description.contains("chmod 600"))
+        }
+    }
+
+    @Test("The master key file is created 0600 whatever the umask, and several starting at once agree on one key")
+    func masterKeyFileCreatedPrivately() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-\(UUID().uuidString).masterkey").path
+        let keys = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 { group.addTask { try MasterKeyFile.loadOrCreate(path: path).key.value } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(keys.count == 1)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+    }
+
+    @Test("URLs that carry credentials must be https://, except to a loopback host; the refusal names the variable")
+    func httpsRule() throws {
+        let telegram = ["REBIND_TELEGRAM_BOT_TOKEN": "1:a", "REBIND_TELEGRAM_WEBHOOK_SECRET": "s-long-enough-123"]
+        for (variable, base) in [
+            ("REBIND_PLATFORM_URL", ["REBIND_PLATFORM_SECRET": "whsec_" + Data(repeating: 1, count: 32).base64EncodedString()]),
+            ("REBIND_BINANCE_API_URL", [:]), ("REBIND_OKX_API_URL", [:]), ("REBIND_TELEGRAM_API_URL", telegram),
+        ] {
+            var plain = base
+            plain[variable] = "http://platform.example.com/rebind"
+            #expect(error(plain)?.hasPrefix("\(variable) is not valid: must be https://") == true, "\(variable)")
+            for local in ["http://127.0.0.1:8080/x", "http://localhost:9/x", "http://[::1]:9/x", "https://platform.example.com/x"] {
+                var allowed = base
+                allowed[variable] = local
+                #expect(error(allowed) == nil, "\(variable) \(local)")
+            }
+        }
+    }
+
+    @Test("The Telegram webhook secret must be at least 16 characters Telegram accepts")
+    func telegramSecret() {
+        let base = ["REBIND_TELEGRAM_BOT_TOKEN": "1:a"]
+        for bad in ["short", "fifteen-chars-x", "has spaces in it ok", String(repeating: "a", count: 257), "bad/char_but_long_enough"] {
+            #expect(
+                error(base.merging(["REBIND_TELEGRAM_WEBHOOK_SECRET": bad]) { $1 })?.hasPrefix("REBIND_TELEGRAM_WEBHOOK_SECRET is not valid") == true,
+                "\(bad)"
+            )
+            #expect(error(base.merging(["REBIND_TELEGRAM_WEBHOOK_SECRET": bad]) { $1 })?.contains(bad) == false)
+        }
+        #expect(error(base.merging(["REBIND_TELEGRAM_WEBHOOK_SECRET": "sixteen-chars-ok"]) { $1 }) == nil)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 /// `rebind telegram set-webhook` run as the real executable against the fake Bot API.
 @Suite("rebind telegram set-webhook", .enabled(if: FileManager.default.isExecutableFile(atPath: RebindCommand.executable.path)))
 struct TelegramCommandTests {
-    static let secret = "hook_Secret-42"
+    static let secret = "hook_Secret-42_for-tests"
     static let webhookURL = "https://rebind.example.com/v1/telegram/webhook"
 
     func environment(_ fake: FakeTelegramServer) -> [String: String] {

@@ -160,12 +160,20 @@ struct TelegramEndToEndTests {
             _ = await telegram.waitForCalls(method: "answerCallbackQuery", count: 1)
             #expect(telegram.callbackAnswers().first?.text == "OK, I'll remind you in an hour.")
             #expect(telegram.calls(method: "sendMessage").count == 1)
+            // Tapped again a minute later: the one reminder moves, no second one is added.
+            world.env.clock.advance(by: 60)
+            let again = try await Self.post(telegram.userTaps(chatID: Self.chatID, messageID: first.messageID, data: later), to: client)
+            #expect(again == .ok)
+            _ = await telegram.waitForCalls(method: "answerCallbackQuery", count: 2)
 
             world.env.clock.advance(by: 3601)
             _ = await telegram.waitForCalls(method: "sendMessage", count: 2)
             let messages = telegram.messages(inChat: Self.chatID).filter(\.fromBot)
             #expect(messages.count == 2)
             #expect(messages.last?.text.contains("BTC/USDT Grid rb_7") == true)
+            // Nothing else is due: a third message would have come with the second tap's reminder.
+            world.env.clock.advance(by: 3601)
+            #expect(await telegram.waitForCalls(method: "sendMessage", count: 3, timeout: .seconds(1)).count == 2)
         }
         try await world.telegram.shutdown()
     }

@@ -137,5 +137,10 @@ struct ConstantTimeTests {
         #expect(!ConstantTime.equals("token-123", "token-12"))
         #expect(!ConstantTime.equals("", "x"))
         #expect(ConstantTime.equals("", ""))
+        // A presented token longer or shorter than the secret, or the secret with more after it.
+        let secret = String(repeating: "s", count: 32)
+        for presented in [String(repeating: "s", count: 31), secret + "s", secret + "\u{0}", String(repeating: "s", count: 256)] {
+            #expect(!ConstantTime.equals(presented, secret))
+        }
     }
 }

@@ -229,3 +229,31 @@ struct ChatStoreTests {
         }
     }
 }
+
+@Suite("Store, reminders")
+struct SnoozeStoreTests {
+    let now = Date(timeIntervalSince1970: 1_795_685_400)
+
+    @Test("An incident has at most one pending \"Remind me later\": a second tap moves it", arguments: StoreKind.available)
+    func oneSnooze(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: IncidentPolicy(groupWait: 0, repeatInterval: 86_400, maxReminders: 3)) { store in
+            let event = RobotEvent(
+                type: .robotPaused,
+                occurredAt: now,
+                user: .init(id: "u_1"),
+                account: .init(id: "acc_1", exchange: "binance"),
+                robot: .init(id: "rb_1", name: "Grid"),
+                reason: .init(text: "API expired or no permission")
+            )
+            _ = try await store.ingest(IncomingEvent(id: "e1", event: event, cause: .keyExpired, body: Data("{}".utf8), receivedAt: now))
+            let announced = try await store.dueNotices(now: now, limit: 10)
+            for due in announced { try await store.completeNotice(id: due.id) }
+            try await store.scheduleReminder(incidentID: "e1", at: now.addingTimeInterval(3600), now: now)
+            try await store.scheduleReminder(incidentID: "e1", at: now.addingTimeInterval(3660), now: now.addingTimeInterval(60))
+            #expect(try await store.dueNotices(now: now.addingTimeInterval(3600), limit: 10).isEmpty)
+            let due = try await store.dueNotices(now: now.addingTimeInterval(3660), limit: 10)
+            #expect(due.count == 1)
+            #expect(due.first?.isReminder == true)
+        }
+    }
+}

@@ -19,6 +19,15 @@ struct PostgresConfigurationTests {
         #expect(configuration.redactedURL == "postgres://rebind:***@db.internal:6543/rebind")
         #expect(!"\(configuration.password!)".contains("cret"))
         #expect(try PostgresStore.Configuration(url: "postgresql://u@localhost/db").tls == .prefer)
+        #expect(try PostgresStore.Configuration(url: "postgres://u@127.0.0.1:5432/db").tls == .prefer)
+    }
+
+    @Test("Off this machine, TLS is required unless the URL says otherwise: prefer would fall back to plaintext")
+    func tlsOffLoopback() throws {
+        #expect(try PostgresStore.Configuration(url: "postgres://u:p@db.internal/rebind").tls == .require)
+        #expect(try PostgresStore.Configuration(url: "postgres://u:p@10.0.0.5/rebind").tls == .require)
+        #expect(try PostgresStore.Configuration(url: "postgres://u:p@db.internal/rebind?sslmode=disable").tls == .disable)
+        #expect(try PostgresStore.Configuration(url: "postgres://u:p@db.internal/rebind?sslmode=prefer").tls == .prefer)
     }
 
     @Test(

@@ -171,6 +171,17 @@ public struct RebindConfiguration: Sendable {
                 throw .invalid(variable: "REBIND_TELEGRAM_MODE", reason: "use webhook or polling")
             }
             let webhookSecret = reader.string("REBIND_TELEGRAM_WEBHOOK_SECRET")
+            if let webhookSecret {
+                // Telegram takes 1–256 of A–Z, a–z, 0–9, _ and -; fewer than 16 is guessable.
+                guard (16...256).contains(webhookSecret.count),
+                    webhookSecret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+                else {
+                    throw .invalid(
+                        variable: "REBIND_TELEGRAM_WEBHOOK_SECRET",
+                        reason: "must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (openssl rand -hex 32)"
+                    )
+                }
+            }
             if mode == .webhook, webhookSecret == nil {
                 throw .missing(
                     variable: "REBIND_TELEGRAM_WEBHOOK_SECRET",
@@ -290,11 +301,17 @@ public struct RebindConfiguration: Sendable {
         throw .invalid(variable: "REBIND_DATABASE_URL", reason: "use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB")
     }
 
+    /// These URLs carry credentials (a signed key, a bot token, a passphrase's signature): they
+    /// must be https://, except to a loopback host (tests, local staging), where nothing
+    /// crosses a network.
     static func requireHTTPURL(_ value: String, variable: String) throws(Error) {
         guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            url.host != nil
+            let host = url.host, !host.isEmpty
         else {
-            throw .invalid(variable: variable, reason: "must be an http:// or https:// URL")
+            throw .invalid(variable: variable, reason: "must be an https:// URL")
+        }
+        guard scheme == "https" || LoopbackHost.contains(host) else {
+            throw .invalid(variable: variable, reason: "must be https:// (it carries credentials); http:// is allowed only to a loopback host")
         }
     }
 

@@ -1,6 +1,10 @@
 import Foundation
 import RebindCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The key-encryption key kept beside the SQLite database when `REBIND_MASTER_KEY` is not
 /// set: created once with mode 0600, read on every later start.
 public enum MasterKeyFile {
@@ -39,9 +43,22 @@ public enum MasterKeyFile {
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
         let key = Data(bytes).base64EncodedString()
-        // Created with 0600 from the start, so the key is never readable by others.
-        guard manager.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw .unreadable(path: path, reason: "the file could not be created")
+        // Created and opened in one step, mode 0600 from the start (never the umask's mode,
+        // even for a moment), and only if no file is there: a replica or a person that created
+        // it meanwhile wins, and its key is read instead.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == EEXIST { return try loadOrCreate(path: path) }
+            throw .unreadable(path: path, reason: String(cString: strerror(code)))
+        }
+        defer { close(descriptor) }
+        let line = Array((key + "\n").utf8)
+        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == line.count, fsync(descriptor) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(path)
+            throw .unreadable(path: path, reason: "the key could not be written: \(reason)")
         }
         return (Secret(key), true)
     }
