@@ -104,32 +104,42 @@ struct KeyFlowRunner: Sendable {
     }
 
     /// Idle past the limit: a collecting conversation ends (the user is told). A check idle
-    /// this long was cut short by a replica that died, and an applying one whose binding update
-    /// is gone lost it: both run again.
+    /// this long was cut short by a replica that died: it runs again.
+    ///
+    /// A conversation applying its key is never applied again: its binding update has one
+    /// `webhook-id` whatever happens, and its answer comes through this lane. One whose update
+    /// is gone and whose answer never came (the update ended before this lane existed) is
+    /// ended after `answerGrace`, telling the user to finish on the web.
     func idle(in chat: ChatAddress) async throws {
         guard var conversation = try await load(chat) else { return }
         switch conversation.step {
         case .checking:
             logger.info("Resuming a key check left idle", metadata: ["chat": "\(chat)"])
             try await run(&conversation, .resume)
-        case .applying where try await !store.hasPendingBindingUpdate(chat: chat):
-            try await run(&conversation, .resume)
-        case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .applying, .finished:
+        case .applying:
+            guard now().timeIntervalSince(conversation.lastActivityAt) >= Self.answerGrace,
+                try await !store.hasPendingBindingUpdate(chat: chat)
+            else { return }
+            logger.notice("A key update got no answer from the platform; the user finishes on the web", metadata: ["chat": "\(chat)"])
+            try await run(&conversation, .applyRefused)
+        case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .finished:
             try await run(&conversation, .tick)
         }
     }
 
-    /// The service started: a check a shutdown cut short runs again. A conversation waiting on
-    /// a binding update still in its outbox is left to the dispatcher.
+    /// Longer than a binding update is retried (15 minutes) and than its answer takes to come
+    /// through the lane.
+    static let answerGrace: TimeInterval = 1800
+
+    /// The service started: a check a shutdown cut short runs again. A conversation applying
+    /// its key waits for the answer (see `idle`).
     func resume(in chat: ChatAddress) async throws {
         guard var conversation = try await load(chat) else { return }
         switch conversation.step {
-        case .applying where try await store.hasPendingBindingUpdate(chat: chat):
-            return
-        case .checking, .applying:
+        case .checking:
             logger.info("Resuming an interrupted key check", metadata: ["chat": "\(chat)", "account.id": "\(conversation.target.accountID)"])
             try await run(&conversation, .resume)
-        case .awaitingKey, .awaitingSecret, .awaitingPassphrase, .finished:
+        case .applying, .awaitingKey, .awaitingSecret, .awaitingPassphrase, .finished:
             return
         }
     }
