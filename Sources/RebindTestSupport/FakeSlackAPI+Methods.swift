@@ -204,7 +204,7 @@ extension FakeSlackAPI {
             return .error("invalid_trigger_id")
         }
         guard !trigger.used else { return .error("exchanged_trigger_id") }
-        guard now() - trigger.issuedAt <= Self.triggerLifetime else { return .error("expired_trigger_id") }
+        guard !expiresTriggers || now() - trigger.issuedAt <= Self.triggerLifetime else { return .error("expired_trigger_id") }
         guard let view = Self.view(arguments["view"]) else { return .error("invalid_arguments") }
         state.triggers[triggerID]?.used = true
         let id = "V" + String(format: "%010d", state.next())

@@ -13,6 +13,8 @@ final class FakeSlackAPI: Sendable {
     let clientSecret: String
     /// Seconds on the fake's clock.
     let now: @Sendable () -> Double
+    /// Whether triggers expire (only on an injected clock).
+    let expiresTriggers: Bool
     let state: Mutex<State>
 
     struct State {
@@ -68,7 +70,9 @@ final class FakeSlackAPI: Sendable {
         var redirectURI: String?
     }
 
-    /// Slack's triggers expire after 3 seconds.
+    /// Slack's triggers expire after 3 seconds. The fake enforces it only on an injected
+    /// `ManualClock`: on the wall clock a loaded test machine could take longer than that between
+    /// issuing a trigger and opening the view, which would be a timing race, not a finding.
     static let triggerLifetime = 3.0
     /// `ts` values start here, like Slack's (Unix seconds, microseconds).
     static let epoch = 1_700_000_000
@@ -79,11 +83,13 @@ final class FakeSlackAPI: Sendable {
         clientID: String,
         clientSecret: String,
         limits: Server.Limits,
-        now: @escaping @Sendable () -> Double
+        now: @escaping @Sendable () -> Double,
+        expiresTriggers: Bool
     ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.now = now
+        self.expiresTriggers = expiresTriggers
         var state = State(limits: limits)
         state.workspaces[workspace.teamID] = workspace
         state.tokens[token] = workspace.teamID

@@ -43,7 +43,8 @@ public final class FakeSlackServer: Sendable {
     }
 
     /// Starts the server; call `shutdown()` when done, or use `withServer`. `clock` drives the
-    /// posting limit, trigger expiry and `ts` values; the real monotonic clock when nil.
+    /// posting limit, trigger expiry and `ts` values; the real monotonic clock when nil, and then
+    /// triggers do not expire.
     public static func start(
         token: Secret = defaultToken,
         limits: Limits = Limits(),
@@ -67,7 +68,8 @@ public final class FakeSlackServer: Sendable {
             clientID: clientID,
             clientSecret: clientSecret.value,
             limits: limits,
-            now: now
+            now: now,
+            expiresTriggers: clock != nil
         )
         let server = try await LoopbackHTTPServer.start { request in await api.reply(to: request) }
         return FakeSlackServer(token: token, clientID: clientID, clientSecret: clientSecret, api: api, server: server)
