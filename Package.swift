@@ -191,6 +191,8 @@ let package = Package(
             dependencies: [
                 "RebindApp", "RebindTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // To make the SQLite store fail on purpose (a trigger), as a disk or lock would.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ],

@@ -77,7 +77,7 @@ func chatServices(
     if let slack = chat.slack { pacers[.slack] = slack.pacer }
     let pacer = SharedPacer(pacers)
     let matcher = dependencies.renderer.replies.matcher(defaultLocale: configuration.defaultLocale)
-    let sender = ReplySender(
+    var sender = ReplySender(
         messengers: chat.messengers,
         replies: dependencies.renderer.replies,
         store: chat.store,
@@ -85,6 +85,7 @@ func chatServices(
         pacer: pacer,
         logger: logger
     )
+    sender.deleteRetryDelays = chat.deleteRetryDelays
     let accounts = AccountDirectory(store: chat.store, now: now)
     let vault = CredentialVault(store: chat.store, envelope: chat.envelope, now: now)
     let inbox = LaneInbox(store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now)
@@ -121,6 +122,7 @@ func chatServices(
         now: now
     )
     lanes.laneLease = configuration.outboxLease
+    lanes.retryDelays = chat.inputRetryDelays
     var services: [any Service] = [
         lanes,
         NoticeDispatcher(

@@ -62,6 +62,11 @@ public struct ChatDependencies: Sendable {
     public var idleWait: Duration
     /// How often conversations idle past their limit are looked for and ended.
     public var expiryInterval: Duration
+    /// The waits before each retry of a chat input whose handling failed (a store or a
+    /// platform briefly down); after the last, the input is dropped and the user told.
+    public var inputRetryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
+    /// The waits before each retry of deleting a message that may hold a secret.
+    public var deleteRetryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
     let updatesWakeup = Wakeup()
     let noticesWakeup = Wakeup()
     let bindingsWakeup = Wakeup()

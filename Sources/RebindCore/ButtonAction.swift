@@ -7,6 +7,15 @@ public enum ButtonAction: Sendable, Hashable, Codable {
     case updateKey(account: String)
     /// Send the incident again later.
     case remindLater(incident: String)
+    /// Link this chat with the link whose token hashes to this (base64url SHA-256): the
+    /// question `/start <token>` asked. The token itself never travels in a button.
+    case confirmLink(tokenHash: String)
+    /// Leave the chat as it is: the link question is answered no.
+    case cancelLink
+    /// Detach this chat from its user: the question `/unlink` asked.
+    case confirmUnlink
+    /// Keep the chat linked.
+    case cancelUnlink
 
     /// Telegram's limit on `callback_data`, in bytes.
     public static let maxEncodedBytes = 64
@@ -17,6 +26,10 @@ public enum ButtonAction: Sendable, Hashable, Codable {
         switch self {
         case .updateKey(let account): "u:" + account
         case .remindLater(let incident): "l:" + incident
+        case .confirmLink(let tokenHash): "c:" + tokenHash
+        case .cancelLink: "n:link"
+        case .confirmUnlink: "d:unlink"
+        case .cancelUnlink: "n:unlink"
         }
     }
 
@@ -31,6 +44,10 @@ public enum ButtonAction: Sendable, Hashable, Codable {
         switch data[..<colon] {
         case "u": return .updateKey(account: reference)
         case "l": return .remindLater(incident: reference)
+        case "c": return .confirmLink(tokenHash: reference)
+        case "n" where reference == "link": return .cancelLink
+        case "d" where reference == "unlink": return .confirmUnlink
+        case "n" where reference == "unlink": return .cancelUnlink
         default: return nil
         }
     }

@@ -1,5 +1,5 @@
 /// A command typed in a chat: `/start <token>`, `/update [account]`, `/keys` (`/status`),
-/// `/language [tag]`, `/cancel`, `/help`. Telegram may append the bot's name
+/// `/language [tag]`, `/unlink`, `/cancel`, `/help`. Telegram may append the bot's name
 /// (`/update@RebindBot`).
 public enum ChatCommand: Sendable, Equatable {
     case start(token: String?)
@@ -7,11 +7,13 @@ public enum ChatCommand: Sendable, Equatable {
     /// `/keys`, and its older name `/status`.
     case keys
     case language(tag: String?)
+    /// Detach this chat from its platform user (after a confirmation).
+    case unlink
     case cancel
     case help
 
     /// The commands a user sees in the bot's menu, in order.
-    public static let menu = ["update", "keys", "language", "cancel", "help"]
+    public static let menu = ["update", "keys", "language", "unlink", "cancel", "help"]
 
     /// The command in a message, or nil for ordinary text (such as a pasted key).
     public static func parse(_ text: String) -> ChatCommand? {
@@ -26,14 +28,15 @@ public enum ChatCommand: Sendable, Equatable {
         case "update": return .update(account: argument)
         case "keys", "status": return .keys
         case "language": return .language(tag: argument)
+        case "unlink": return .unlink
         case "cancel": return .cancel
         case "help": return .help
         default: return nil
         }
     }
 
-    /// A Slack `/rebind …` command's text: `update [account]`, `status`, `help`, `cancel` or
-    /// `link <token>` (Telegram's `/start <token>`). Empty text asks for help.
+    /// A Slack `/rebind …` command's text: `update [account]`, `keys`, `language [tag]`,
+    /// `unlink`, `help`, `cancel` or `link <token>` (Telegram's `/start <token>`). Empty text asks for help.
     public static func parseSlack(_ text: String) -> ChatCommand? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return .help }

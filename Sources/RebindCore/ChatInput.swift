@@ -18,8 +18,10 @@ public struct ChatInput: Sendable, Equatable {
     }
 
     public enum Event: Sendable, Equatable {
-        /// A command (`/update`, `/rebind update`), with the message that carried it.
-        case command(ChatCommand, messageID: String?)
+        /// A command (`/update`, `/rebind update`), with the message that carried it and its
+        /// text as typed: in a key flow waiting for a secret, a text starting with `/` is the
+        /// secret (an OKX passphrase may start with one), unless it is `/cancel`.
+        case command(ChatCommand, text: String? = nil, messageID: String?)
         /// A message that is not a command: its text (or caption), nil for one without any.
         /// It may hold a pasted secret.
         case message(text: String?, messageID: String?)

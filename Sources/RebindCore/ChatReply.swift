@@ -9,8 +9,24 @@ public enum ChatReply: Sendable, Equatable {
     case conversation(KeyConversation.Reply)
     /// `/help` (and `/start` without a token).
     case help
-    /// `/start <token>` linked the chat; help follows in the same message.
-    case linked
+    /// `/start <token>` (`/rebind link <token>`): whom the chat would be linked to, asked
+    /// with Confirm / Cancel buttons. Nothing is linked and the token is not spent until Confirm.
+    case confirmLink(LinkQuestion)
+    /// Confirm linked the chat to the user the platform calls `displayName`; help follows.
+    case linked(displayName: String)
+    /// Cancel on the link question (or on `/unlink`'s): nothing changed.
+    case nothingChanged
+    /// To the other chats of a user whose chat was linked to someone else.
+    case chatLeft(channel: Channel)
+    /// `/unlink`: asked with Unlink / Cancel buttons.
+    case confirmUnlink(displayName: String?)
+    /// The chat is no longer linked; events naming it no longer reach it until it is linked.
+    case unlinked
+    /// Several platform users name this chat and none has linked it: it gets nothing until
+    /// one of them does.
+    case chatAmbiguous
+    /// A message could not be handled after several tries; it was dropped.
+    case inputFailed
     /// The link token is unknown, used or expired.
     case linkUnknown
     /// The chat is linked to no platform user.
@@ -59,6 +75,39 @@ public enum ChatReply: Sendable, Equatable {
     case formIntro(exchange: String, label: String?)
     /// Slack: what is wrong with a field of the key form (plain text, under the field).
     case formFieldError(CredentialFormat.Error)
+
+    /// The link `/start <token>` would make.
+    public struct LinkQuestion: Sendable, Equatable {
+        /// The base64url SHA-256 of the token, carried by the Confirm button.
+        public var tokenHash: String
+        /// How the platform names the user to themselves (a masked e-mail, a nickname).
+        public var displayName: String
+        /// Who the chat belongs to now.
+        public var current: ChatOwner
+
+        public init(tokenHash: String, displayName: String, current: ChatOwner) {
+            self.tokenHash = tokenHash
+            self.displayName = displayName
+            self.current = current
+        }
+    }
+
+    /// What to tell a chat that belongs to no user: how to link it.
+    public static func unowned(_ owner: ChatOwner) -> ChatReply {
+        owner == .ambiguous ? .chatAmbiguous : .notLinked
+    }
+
+    /// The buttons a reply carries: what each is labelled and does when tapped.
+    public var buttons: [[(label: ChatLabel, action: ButtonAction)]] {
+        switch self {
+        case .confirmLink(let question):
+            [[(.confirmButton, .confirmLink(tokenHash: question.tokenHash)), (.cancelButton, .cancelLink)]]
+        case .confirmUnlink:
+            [[(.unlinkButton, .confirmUnlink), (.cancelButton, .cancelUnlink)]]
+        default:
+            []
+        }
+    }
 
     /// An account the user may pick for `/update`.
     public struct AccountOption: Sendable, Equatable {
@@ -114,6 +163,9 @@ public enum ChatLabel: String, Sendable, CaseIterable {
     case updateKeyButton = "update_key_button"
     case helpPageButton = "help_page_button"
     case remindLaterButton = "remind_later_button"
+    case confirmButton = "confirm_button"
+    case cancelButton = "cancel_button"
+    case unlinkButton = "unlink_button"
     case formTitle = "form_title"
     case formSubmit = "form_submit"
     case formClose = "form_close"
@@ -128,6 +180,7 @@ public enum ChatLabel: String, Sendable, CaseIterable {
     case commandUpdate = "command_update"
     case commandKeys = "command_keys"
     case commandLanguage = "command_language"
+    case commandUnlink = "command_unlink"
     case commandCancel = "command_cancel"
     case commandHelp = "command_help"
 

@@ -118,15 +118,78 @@ public enum BindingUpdateEnd: String, Sendable, Equatable {
 
 /// Links between platform users and chats: who a chat belongs to, and which chats a user has.
 public protocol LinkStore: Sendable {
-    func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws
-    /// Uses a link token once: links the chat to the token's user and makes the user's
-    /// waiting notices due now. Nil when the token is unknown, used or expired.
-    func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> String?
-    func userID(linkedTo chat: ChatAddress) async throws -> String?
+    /// Stores a link token (only its hash). False when `link.webhookID` made a link already:
+    /// nothing is stored, and the platform is told to retry with a new id.
+    func createLink(_ link: NewLink, now: Date) async throws -> Bool
+    /// The link a token hash names while it can be used; nil when unknown, used or expired.
+    /// Spends nothing: `/start <token>` only asks.
+    func pendingLink(tokenHash: String, now: Date) async throws -> PendingLink?
+    /// Spends a link token (Confirm): links the chat to its user, moving it from any other
+    /// user (whose key conversation in the chat ends), and makes the user's waiting notices
+    /// due now. Nil when the token is unknown, used or expired.
+    func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> RedeemedLink?
+    /// Detaches a chat (`/unlink`): it belongs to nobody, and events naming it no longer
+    /// reach it, until it is linked again. Its key conversation ends. Returns the user it
+    /// belonged to.
+    func unlink(_ chat: ChatAddress, now: Date) async throws -> String?
+    /// Who the chat belongs to (see `ChatOwner`).
+    func owner(of chat: ChatAddress) async throws -> ChatOwner
+    /// The chats a user's notices go to: those the user linked, and those the user's events
+    /// name that nobody else links or names (and nobody unlinked); blocked chats left out.
     func chats(ofUser userID: String) async throws -> [ChatAddress]
     func markBlocked(_ chat: ChatAddress, now: Date) async throws
     /// The user wrote to the bot again: a chat marked blocked can be written to once more.
     func unblock(_ chat: ChatAddress) async throws
+}
+
+extension LinkStore {
+    /// The user whose notices and key flows use the chat; nil for an ambiguous or unowned one.
+    public func userID(linkedTo chat: ChatAddress) async throws -> String? {
+        try await owner(of: chat).userID
+    }
+}
+
+/// A link token to store (`POST /v1/links`).
+public struct NewLink: Sendable, Equatable {
+    public var tokenHash: String
+    public var userID: String
+    public var displayName: String
+    /// The request's `webhook-id`: one link per id.
+    public var webhookID: String
+    public var expiresAt: Date
+
+    public init(tokenHash: String, userID: String, displayName: String, webhookID: String, expiresAt: Date) {
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.displayName = displayName
+        self.webhookID = webhookID
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A link that can still be used.
+public struct PendingLink: Sendable, Equatable {
+    public var userID: String
+    public var displayName: String
+
+    public init(userID: String, displayName: String) {
+        self.userID = userID
+        self.displayName = displayName
+    }
+}
+
+/// What Confirm did.
+public struct RedeemedLink: Sendable, Equatable {
+    public var userID: String
+    public var displayName: String
+    /// The user the chat was linked to before, when another one.
+    public var previousUserID: String?
+
+    public init(userID: String, displayName: String, previousUserID: String?) {
+        self.userID = userID
+        self.displayName = displayName
+        self.previousUserID = previousUserID
+    }
 }
 
 /// What is known of users' languages (DESIGN §4): the `/language` choice made in a chat, the

@@ -6,45 +6,76 @@ import RebindCore
 extension PostgresStore {
     // MARK: Linking
 
-    public func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws {
+    public func createLink(_ link: NewLink, now: Date) async throws -> Bool {
         try await withConnection { connection in
             try await connection.run(
                 """
-                INSERT INTO links (token_hash, user_id, created_at, expires_at)
-                VALUES (\(tokenHash), \(userID), \(now.timeIntervalSince1970), \(expiresAt.timeIntervalSince1970))
+                INSERT INTO links (token_hash, user_id, display_name, webhook_id, created_at, expires_at)
+                VALUES (\(link.tokenHash), \(link.userID), \(link.displayName), \(link.webhookID), \(now.timeIntervalSince1970),
+                    \(link.expiresAt.timeIntervalSince1970))
+                ON CONFLICT (webhook_id) DO NOTHING RETURNING 1
                 """,
                 logger: self.logger
+            ) == 1
+        }
+    }
+
+    public func pendingLink(tokenHash: String, now: Date) async throws -> PendingLink? {
+        try await withConnection { connection in
+            try await connection.first(
+                """
+                SELECT user_id, display_name FROM links
+                WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now.timeIntervalSince1970)
+                """,
+                logger: self.logger,
+                table: "links",
+                { PendingLink(userID: try $0("user_id", as: String.self), displayName: try $0("display_name", as: String.self)) }
             )
         }
     }
 
-    public func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> String? {
+    public func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> RedeemedLink? {
         try await transaction { connection in
+            let logger = self.logger
             // Using the token in the statement that checks it: two replicas cannot both redeem it.
             guard
-                let userID = try await connection.first(
+                let link = try await connection.first(
                     """
                     UPDATE links SET used_at = \(now.timeIntervalSince1970), used_by = \(chat.description)
                     WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now.timeIntervalSince1970)
-                    RETURNING user_id
+                    RETURNING user_id, display_name
                     """,
-                    logger: self.logger,
+                    logger: logger,
                     table: "links",
-                    { try $0("user_id", as: String.self) }
+                    { PendingLink(userID: try $0("user_id", as: String.self), displayName: try $0("display_name", as: String.self)) }
                 )
             else { return nil }
-            try await Self.link(chat, to: userID, now: now, on: connection, logger: self.logger)
-            return userID
+            try await connection.run("SELECT pg_advisory_xact_lock(hashtext('rebind.chat.' || \(chat.description)))", logger: logger)
+            let previous = try await Self.owner(of: chat, on: connection, logger: logger).userID
+            try await Self.link(chat, to: link.userID, displayName: link.displayName, now: now, on: connection, logger: logger)
+            let moved = previous != nil && previous != link.userID
+            // The conversation in the chat was the earlier user's: it does not carry over.
+            if moved { try await connection.run("DELETE FROM conversations WHERE address = \(chat.description)", logger: logger) }
+            return RedeemedLink(userID: link.userID, displayName: link.displayName, previousUserID: moved ? previous : nil)
         }
     }
 
     /// Links a chat to a user (a chat belongs to one user) and makes the user's waiting
     /// notices due now.
-    static func link(_ chat: ChatAddress, to userID: String, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+    static func link(
+        _ chat: ChatAddress,
+        to userID: String,
+        displayName: String,
+        now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         try await connection.run(
             """
-            INSERT INTO chats (address, user_id, linked_at) VALUES (\(chat.description), \(userID), \(now.timeIntervalSince1970))
-            ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at, blocked_at = NULL
+            INSERT INTO chats (address, user_id, display_name, linked_at)
+            VALUES (\(chat.description), \(userID), \(displayName), \(now.timeIntervalSince1970))
+            ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, display_name = excluded.display_name,
+                linked_at = excluded.linked_at, blocked_at = NULL, detached_at = NULL
             """,
             logger: logger
         )
@@ -57,37 +88,72 @@ extension PostgresStore {
         )
     }
 
-    public func userID(linkedTo chat: ChatAddress) async throws -> String? {
-        try await withConnection { connection in
-            try await Self.userID(linkedTo: chat, on: connection, logger: self.logger)
+    public func unlink(_ chat: ChatAddress, now: Date) async throws -> String? {
+        try await transaction { connection in
+            let logger = self.logger
+            // Taken first, so a link confirmed at the same moment waits for this one.
+            try await connection.run("SELECT pg_advisory_xact_lock(hashtext('rebind.chat.' || \(chat.description)))", logger: logger)
+            let previous = try await Self.owner(of: chat, on: connection, logger: logger).userID
+            try await connection.run(
+                """
+                INSERT INTO chats (address, user_id, linked_at, detached_at)
+                VALUES (\(chat.description), '', \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
+                ON CONFLICT (address) DO UPDATE SET user_id = '', display_name = NULL, detached_at = excluded.detached_at
+                """,
+                logger: logger
+            )
+            try await connection.run("DELETE FROM conversations WHERE address = \(chat.description)", logger: logger)
+            return previous
         }
     }
 
-    static func userID(linkedTo chat: ChatAddress, on connection: PostgresConnection, logger: Logger) async throws -> String? {
-        if let userID = try await connection.first(
-            "SELECT user_id FROM chats WHERE address = \(chat.description) AND user_id <> ''",
+    public func owner(of chat: ChatAddress) async throws -> ChatOwner {
+        try await withConnection { connection in
+            try await Self.owner(of: chat, on: connection, logger: self.logger)
+        }
+    }
+
+    static func owner(of chat: ChatAddress, on connection: PostgresConnection, logger: Logger) async throws -> ChatOwner {
+        let row = try await connection.first(
+            "SELECT user_id, display_name, detached_at IS NOT NULL AS detached FROM chats WHERE address = \(chat.description)",
             logger: logger,
             table: "chats",
-            { try $0("user_id", as: String.self) }
-        ) {
-            // A chat blocked before anyone linked it has no user ('').
-            return userID
+            {
+                (
+                    userID: try $0("user_id", as: String.self), displayName: try $0("display_name", as: String?.self),
+                    detached: try $0("detached", as: Bool.self)
+                )
+            }
+        )
+        if let row {
+            if !row.userID.isEmpty { return .linked(userID: row.userID, displayName: row.displayName) }
+            // Unlinked by its user: the platform's naming no longer applies.
+            if row.detached { return .nobody }
+            // Otherwise a chat blocked before anyone linked it: its naming still applies.
         }
-        // A chat the platform sent with an event (a Telegram chat id, a Slack team and user)
-        // identifies its user too.
+        let naming = try await namingUsers(of: chat, on: connection, logger: logger)
+        switch naming.count {
+        case 0: return .nobody
+        case 1: return .named(userID: naming[0])
+        default: return .ambiguous
+        }
+    }
+
+    /// Up to two users whose events name the chat (a Telegram chat id, a Slack team and user).
+    static func namingUsers(of chat: ChatAddress, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
         switch chat.channel {
         case .telegram:
-            guard let chatID = Int64(chat.id) else { return nil }
-            return try await connection.first(
-                "SELECT id FROM users WHERE telegram_chat_id = \(chatID) ORDER BY updated_at DESC LIMIT 1",
+            guard let chatID = Int64(chat.id) else { return [] }
+            return try await connection.all(
+                "SELECT id FROM users WHERE telegram_chat_id = \(chatID) LIMIT 2",
                 logger: logger,
                 table: "users",
                 { try $0("id", as: String.self) }
             )
         case .slack:
-            guard let (team, user) = chat.slackUser else { return nil }
-            return try await connection.first(
-                "SELECT id FROM users WHERE slack_team_id = \(team) AND slack_user_id = \(user) ORDER BY updated_at DESC LIMIT 1",
+            guard let (team, user) = chat.slackUser else { return [] }
+            return try await connection.all(
+                "SELECT id FROM users WHERE slack_team_id = \(team) AND slack_user_id = \(user) LIMIT 2",
                 logger: logger,
                 table: "users",
                 { try $0("id", as: String.self) }
@@ -120,30 +186,35 @@ extension PostgresStore {
                 }
                 return named
             } ?? []
-        for address in named {
-            let blocked =
+        // A named chat is this user's only while nobody linked, unlinked or blocked it, and no
+        // other user's events name it too.
+        for address in named where !addresses.contains(address) {
+            let claimed =
                 try await connection.first(
-                    "SELECT EXISTS (SELECT 1 FROM chats WHERE address = \(address.description) AND blocked_at IS NOT NULL) AS blocked",
+                    """
+                    SELECT EXISTS (SELECT 1 FROM chats WHERE address = \(address.description)
+                        AND (user_id <> '' OR blocked_at IS NOT NULL OR detached_at IS NOT NULL)) AS claimed
+                    """,
                     logger: logger,
                     table: "chats",
-                    { try $0("blocked", as: Bool.self) }
+                    { try $0("claimed", as: Bool.self) }
                 ) ?? false
-            if !blocked, !addresses.contains(address) { addresses.append(address) }
+            guard !claimed, try await namingUsers(of: address, on: connection, logger: logger).allSatisfy({ $0 == userID }) else { continue }
+            addresses.append(address)
         }
         return addresses
     }
 
     public func markBlocked(_ chat: ChatAddress, now: Date) async throws {
-        try await transaction { connection in
-            let logger = self.logger
-            let userID = try await Self.userID(linkedTo: chat, on: connection, logger: logger)
+        try await withConnection { connection in
+            // A chat nobody linked stays unlinked ('') while blocked: blocking is no link.
             try await connection.run(
                 """
                 INSERT INTO chats (address, user_id, linked_at, blocked_at)
-                VALUES (\(chat.description), \(userID ?? ""), \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
+                VALUES (\(chat.description), '', \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
                 ON CONFLICT (address) DO UPDATE SET blocked_at = excluded.blocked_at
                 """,
-                logger: logger
+                logger: self.logger
             )
         }
     }

@@ -231,6 +231,18 @@ extension PostgresStore {
                 """
             ]
         ),
+        Migration(
+            version: "v9_confirmed_links",
+            statements: [
+                "ALTER TABLE links ADD COLUMN display_name text NOT NULL DEFAULT ''",
+                "ALTER TABLE links ADD COLUMN webhook_id text",
+                "CREATE UNIQUE INDEX links_webhook_id ON links (webhook_id)",
+                "ALTER TABLE chats ADD COLUMN display_name text",
+                "ALTER TABLE chats ADD COLUMN detached_at double precision",
+                "CREATE INDEX users_telegram_chat ON users (telegram_chat_id) WHERE telegram_chat_id IS NOT NULL",
+                "CREATE INDEX users_slack_user ON users (slack_team_id, slack_user_id) WHERE slack_user_id IS NOT NULL",
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

@@ -16,7 +16,8 @@ extension ChatReplyRenderer {
     static let replyNames = [
         "ask_key", "ask_secret", "ask_passphrase", "bad_paste", "checking", "still_working", "key_refused",
         "check_unavailable", "too_many_attempts", "key_accepted", "applied", "applied_standalone", "finish_on_web",
-        "cancelled", "too_late_to_cancel", "expired", "help", "linked", "link_unknown", "not_linked",
+        "cancelled", "too_late_to_cancel", "expired", "help", "confirm_link", "linked", "nothing_changed", "chat_left",
+        "confirm_unlink", "unlinked", "chat_ambiguous", "input_failed", "link_unknown", "not_linked",
         "no_account_to_update", "which_account", "private_chat_only", "only_during_update", "nothing_to_cancel",
         "accounts", "no_bound_accounts", "snoozed", "nothing_to_snooze", "binding_delayed", "delete_failed",
         "language", "language_set", "language_unknown", "pasted_key_in_direct_message", "keys_only_in_form",
@@ -33,7 +34,29 @@ extension ChatReplyRenderer {
         switch reply {
         case .conversation(let reply): return conversation(reply)
         case .help: return ("help", none)
-        case .linked: return ("linked", none)
+        case .confirmLink(let question):
+            return (
+                "confirm_link",
+                { values in
+                    var specific: [String: Any] = ["display_name": values.text(question.displayName)]
+                    switch question.current {
+                    case .nobody: break
+                    case .linked(_, let current):
+                        specific["replaces"] = true
+                        specific["current_name"] = current.map(values.text) as Any
+                    case .named, .ambiguous:
+                        specific["replaces"] = true
+                    }
+                    return specific
+                }
+            )
+        case .linked(let displayName): return ("linked", { values in ["display_name": values.text(displayName)] })
+        case .nothingChanged: return ("nothing_changed", none)
+        case .chatLeft(let channel): return ("chat_left", { _ in ["left_telegram": channel == .telegram, "left_slack": channel == .slack] })
+        case .confirmUnlink(let displayName): return ("confirm_unlink", { values in ["display_name": displayName.map(values.text) as Any] })
+        case .unlinked: return ("unlinked", none)
+        case .chatAmbiguous: return ("chat_ambiguous", none)
+        case .inputFailed: return ("input_failed", none)
         case .linkUnknown: return ("link_unknown", none)
         case .notLinked: return ("not_linked", none)
         case .noAccountToUpdate: return ("no_account_to_update", none)
@@ -109,8 +132,23 @@ struct Values {
         channel == .slack ? Mrkdwn.escape(value) : value
     }
 
+    /// Adds values; an absent optional (`label.map(text) as Any` of nil) is left out, so a
+    /// `{{#label}}` section is skipped rather than rendering "nil".
     mutating func add(_ more: [String: Any]) {
-        values.merge(more) { _, new in new }
+        values.merge(Self.present(more)) { _, new in new }
+    }
+
+    static func present(_ dictionary: [String: Any]) -> [String: Any] {
+        dictionary.compactMapValues(present)
+    }
+
+    static func present(_ value: Any) -> Any? {
+        switch value {
+        case let optional as any OptionalValue: optional.wrapped.flatMap(present)
+        case let dictionary as [String: Any]: present(dictionary)
+        case let list as [[String: Any]]: list.map(present)
+        default: value
+        }
     }
 
     /// What every reply may use: the platform's wording and the commands as typed on the channel.
@@ -126,6 +164,8 @@ struct Values {
             "cmd_cancel": command("cancel"),
             "cmd_help": command("help"),
             "cmd_language": command("language"),
+            "cmd_unlink": command("unlink"),
+            "cmd_link": channel == .telegram ? "/start" : "/rebind link",
             "telegram": channel == .telegram,
             "slack": channel == .slack,
         ])
@@ -240,4 +280,13 @@ struct Values {
         let text = Timestamp.format(date)
         return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " UTC"
     }
+}
+
+/// An optional seen through `Any`.
+protocol OptionalValue {
+    var wrapped: Any? { get }
+}
+
+extension Optional: OptionalValue {
+    var wrapped: Any? { self.map { $0 as Any } }
 }

@@ -5,42 +5,60 @@ import RebindCore
 extension SQLiteStore: ChatStore, SealedSecretStore {
     // MARK: Linking
 
-    public func createLink(tokenHash: String, userID: String, now: Date, expiresAt: Date) async throws {
+    public func createLink(_ link: NewLink, now: Date) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO links (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [tokenHash, userID, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970]
+                sql: """
+                    INSERT INTO links (token_hash, user_id, display_name, webhook_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (webhook_id) DO NOTHING
+                    """,
+                arguments: [
+                    link.tokenHash, link.userID, link.displayName, link.webhookID, now.timeIntervalSince1970,
+                    link.expiresAt.timeIntervalSince1970,
+                ]
             )
+            return db.changesCount == 1
         }
     }
 
-    public func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> String? {
+    public func pendingLink(tokenHash: String, now: Date) async throws -> PendingLink? {
+        try await pool.read { db in try Self.pendingLink(tokenHash: tokenHash, now: now, in: db) }
+    }
+
+    static func pendingLink(tokenHash: String, now: Date, in db: Database) throws -> PendingLink? {
+        try Row.fetchOne(
+            db,
+            sql: "SELECT user_id, display_name FROM links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+            arguments: [tokenHash, now.timeIntervalSince1970]
+        ).map { PendingLink(userID: $0["user_id"], displayName: $0["display_name"]) }
+    }
+
+    public func redeemLink(tokenHash: String, chat: ChatAddress, now: Date) async throws -> RedeemedLink? {
         try await pool.write { db in
-            guard
-                let userID = try String.fetchOne(
-                    db,
-                    sql: "SELECT user_id FROM links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-                    arguments: [tokenHash, now.timeIntervalSince1970]
-                )
-            else { return nil }
+            guard let link = try Self.pendingLink(tokenHash: tokenHash, now: now, in: db) else { return nil }
+            let previous = try Self.owner(of: chat, in: db).userID
             try db.execute(
                 sql: "UPDATE links SET used_at = ?, used_by = ? WHERE token_hash = ?",
                 arguments: [now.timeIntervalSince1970, chat.description, tokenHash]
             )
-            try Self.link(chat, to: userID, now: now, in: db)
-            return userID
+            try Self.link(chat, to: link.userID, displayName: link.displayName, now: now, in: db)
+            let moved = previous != nil && previous != link.userID
+            // The conversation in the chat was the earlier user's: it does not carry over.
+            if moved { try db.execute(sql: "DELETE FROM conversations WHERE address = ?", arguments: [chat.description]) }
+            return RedeemedLink(userID: link.userID, displayName: link.displayName, previousUserID: moved ? previous : nil)
         }
     }
 
     /// Links a chat to a user (a chat belongs to one user) and makes the user's waiting
     /// notices due now.
-    static func link(_ chat: ChatAddress, to userID: String, now: Date, in db: Database) throws {
+    static func link(_ chat: ChatAddress, to userID: String, displayName: String, now: Date, in db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO chats (address, user_id, linked_at) VALUES (?, ?, ?)
-                ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at, blocked_at = NULL
+                INSERT INTO chats (address, user_id, display_name, linked_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (address) DO UPDATE SET user_id = excluded.user_id, display_name = excluded.display_name,
+                    linked_at = excluded.linked_at, blocked_at = NULL, detached_at = NULL
                 """,
-            arguments: [chat.description, userID, now.timeIntervalSince1970]
+            arguments: [chat.description, userID, displayName, now.timeIntervalSince1970]
         )
         try db.execute(
             sql: """
@@ -58,31 +76,58 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         )
     }
 
-    public func userID(linkedTo chat: ChatAddress) async throws -> String? {
-        try await pool.read { db in try Self.userID(linkedTo: chat, in: db) }
+    public func unlink(_ chat: ChatAddress, now: Date) async throws -> String? {
+        try await pool.write { db in
+            let previous = try Self.owner(of: chat, in: db).userID
+            try db.execute(
+                sql: """
+                    INSERT INTO chats (address, user_id, linked_at, detached_at) VALUES (?, '', ?, ?)
+                    ON CONFLICT (address) DO UPDATE SET user_id = '', display_name = NULL, detached_at = excluded.detached_at
+                    """,
+                arguments: [chat.description, now.timeIntervalSince1970, now.timeIntervalSince1970]
+            )
+            try db.execute(sql: "DELETE FROM conversations WHERE address = ?", arguments: [chat.description])
+            return previous
+        }
     }
 
-    static func userID(linkedTo chat: ChatAddress, in db: Database) throws -> String? {
-        // A chat blocked before anyone linked it has no user ('').
-        if let userID = try String.fetchOne(db, sql: "SELECT user_id FROM chats WHERE address = ? AND user_id <> ''", arguments: [chat.description]) {
-            return userID
+    public func owner(of chat: ChatAddress) async throws -> ChatOwner {
+        try await pool.read { db in try Self.owner(of: chat, in: db) }
+    }
+
+    static func owner(of chat: ChatAddress, in db: Database) throws -> ChatOwner {
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT user_id, display_name, detached_at FROM chats WHERE address = ?"),
+            arguments: [chat.description]
+        ) {
+            let userID: String = row["user_id"]
+            if !userID.isEmpty { return .linked(userID: userID, displayName: row["display_name"]) }
+            // Unlinked by its user: the platform's naming no longer applies.
+            if (row["detached_at"] as Double?) != nil { return .nobody }
+            // Otherwise a chat blocked before anyone linked it: its naming still applies.
         }
-        // A chat the platform sent with an event (a Telegram chat id, a Slack team and
-        // user) identifies its user too.
+        let naming = try namingUsers(of: chat, in: db)
+        switch naming.count {
+        case 0: return .nobody
+        case 1: return .named(userID: naming[0])
+        default: return .ambiguous
+        }
+    }
+
+    /// Up to two users whose events name the chat (a Telegram chat id, a Slack team and user).
+    static func namingUsers(of chat: ChatAddress, in db: Database) throws -> [String] {
         switch chat.channel {
         case .telegram:
-            guard let chatID = Int64(chat.id) else { return nil }
-            return try String.fetchOne(
-                db,
-                sql: "SELECT id FROM users WHERE telegram_chat_id = ? ORDER BY updated_at DESC LIMIT 1",
+            guard let chatID = Int64(chat.id) else { return [] }
+            return try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM users WHERE telegram_chat_id = ? LIMIT 2"),
                 arguments: [chatID]
             )
         case .slack:
             let parts = chat.id.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == 2 else { return nil }
-            return try String.fetchOne(
-                db,
-                sql: "SELECT id FROM users WHERE slack_team_id = ? AND slack_user_id = ? ORDER BY updated_at DESC LIMIT 1",
+            guard parts.count == 2 else { return [] }
+            return try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM users WHERE slack_team_id = ? AND slack_user_id = ? LIMIT 2"),
                 arguments: [String(parts[0]), String(parts[1])]
             )
         }
@@ -111,26 +156,32 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         if let team = row["slack_team_id"] as String?, let user = row["slack_user_id"] as String? {
             named.append(ChatAddress(channel: .slack, id: "\(team)/\(user)"))
         }
+        // A named chat is this user's only while nobody linked, unlinked or blocked it, and no
+        // other user's events name it too.
+        let claimed = try db.cachedStatement(
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM chats WHERE address = ?
+                    AND (user_id <> '' OR blocked_at IS NOT NULL OR detached_at IS NOT NULL))
+                """
+        )
         for address in named where !addresses.contains(address) {
-            let blocked =
-                try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM chats WHERE address = ? AND blocked_at IS NOT NULL)"),
-                    arguments: [address.description]
-                ) ?? false
-            if !blocked { addresses.append(address) }
+            guard try Bool.fetchOne(claimed, arguments: [address.description]) == false,
+                try namingUsers(of: address, in: db).allSatisfy({ $0 == userID })
+            else { continue }
+            addresses.append(address)
         }
         return addresses
     }
 
     public func markBlocked(_ chat: ChatAddress, now: Date) async throws {
         try await pool.write { db in
-            let userID = try Self.userID(linkedTo: chat, in: db) ?? ""
+            // A chat nobody linked stays unlinked ('') while blocked: blocking is no link.
             try db.execute(
                 sql: """
-                    INSERT INTO chats (address, user_id, linked_at, blocked_at) VALUES (?, ?, ?, ?)
+                    INSERT INTO chats (address, user_id, linked_at, blocked_at) VALUES (?, '', ?, ?)
                     ON CONFLICT (address) DO UPDATE SET blocked_at = excluded.blocked_at
                     """,
-                arguments: [chat.description, userID, now.timeIntervalSince1970, now.timeIntervalSince1970]
+                arguments: [chat.description, now.timeIntervalSince1970, now.timeIntervalSince1970]
             )
         }
     }

@@ -192,6 +192,19 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v8_confirmed_links") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE links ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE links ADD COLUMN webhook_id TEXT;
+                    CREATE UNIQUE INDEX links_webhook_id ON links(webhook_id);
+                    ALTER TABLE chats ADD COLUMN display_name TEXT;
+                    ALTER TABLE chats ADD COLUMN detached_at REAL;
+                    CREATE INDEX users_telegram_chat ON users(telegram_chat_id) WHERE telegram_chat_id IS NOT NULL;
+                    CREATE INDEX users_slack_user ON users(slack_team_id, slack_user_id) WHERE slack_user_id IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -96,6 +96,9 @@ public struct SlackMessenger: ChatMessenger {
     public static let updateActionID = "rebind.update"
     /// The action id of the "Remind me later" button.
     public static let laterActionID = "rebind.later"
+    /// The action ids of the link and unlink questions' buttons.
+    public static let confirmActionID = "rebind.confirm"
+    public static let cancelActionID = "rebind.cancel"
     /// The action id of a callback button whose data has no known prefix.
     public static let callbackActionID = "rebind.callback"
     /// The action id of link buttons; Slack reports their taps too, to be acknowledged only.
@@ -106,6 +109,8 @@ public struct SlackMessenger: ChatMessenger {
         switch ButtonAction.parse(data) {
         case .updateKey?: updateActionID
         case .remindLater?: laterActionID
+        case .confirmLink?, .confirmUnlink?: confirmActionID
+        case .cancelLink?, .cancelUnlink?: cancelActionID
         case nil: callbackActionID
         }
     }
@@ -193,7 +198,12 @@ public struct SlackMessenger: ChatMessenger {
             switch button {
             case .callback(let title, let data):
                 let id = actionID(forCallbackData: data)
-                return SlackButton(text: .plain(title), actionID: unique(id), value: data, style: id == updateActionID ? .primary : nil)
+                return SlackButton(
+                    text: .plain(title),
+                    actionID: unique(id),
+                    value: data,
+                    style: id == updateActionID || id == confirmActionID ? .primary : nil
+                )
             case .url(let title, let url):
                 return SlackButton(text: .plain(title), actionID: unique(linkActionID), url: url)
             }

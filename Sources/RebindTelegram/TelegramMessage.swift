@@ -13,6 +13,8 @@ public struct TelegramMessage: Codable, Sendable, Equatable {
     public var editDate: Int64?
     /// The text without markup: Telegram turns HTML into entities.
     public var text: String?
+    /// A photo's, document's or other media's caption.
+    public var caption: String?
     /// The inline keyboard attached to the message.
     public var replyMarkup: TelegramInlineKeyboardMarkup?
 
@@ -23,6 +25,7 @@ public struct TelegramMessage: Codable, Sendable, Equatable {
         date: Int64,
         editDate: Int64? = nil,
         text: String? = nil,
+        caption: String? = nil,
         replyMarkup: TelegramInlineKeyboardMarkup? = nil
     ) {
         self.messageID = messageID
@@ -31,6 +34,7 @@ public struct TelegramMessage: Codable, Sendable, Equatable {
         self.date = date
         self.editDate = editDate
         self.text = text
+        self.caption = caption
         self.replyMarkup = replyMarkup
     }
 
@@ -38,7 +42,7 @@ public struct TelegramMessage: Codable, Sendable, Equatable {
         case messageID = "message_id"
         case from, chat, date
         case editDate = "edit_date"
-        case text
+        case text, caption
         case replyMarkup = "reply_markup"
     }
 }

@@ -39,14 +39,16 @@ public struct TelegramMessenger: ChatMessenger {
     }
 
     /// Telegram refuses with 400 "message can't be deleted" (too old, or not the bot's to
-    /// delete) or "message to delete not found": both are `.permanent`, so the user can be
-    /// asked to delete it.
+    /// delete): `.permanent`, so the user can be asked to delete it. "message to delete not
+    /// found" means it is gone already (deleted by the user, or by an earlier try of the same
+    /// input): that is what was wanted.
     public func delete(messageID: String, in chat: ChatAddress) async throws(DeliveryError) {
         let chatID = try Self.chatID(of: chat)
         let id = try Self.messageID(messageID)
         do {
             try await client.deleteMessage(chatID: chatID, messageID: id)
         } catch {
+            if case .refused(_, 400, let description, _) = error, description.lowercased().contains("message to delete not found") { return }
             throw error.deliveryError
         }
     }

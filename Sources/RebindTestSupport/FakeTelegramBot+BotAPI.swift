@@ -498,6 +498,16 @@ extension FakeTelegramBot {
     /// The user writes `text` in the chat: the message appears there, and its update is
     /// queued for `getUpdates` unless a webhook is set (then the caller delivers it).
     func userSends(chatID: Int64, text: String) -> TelegramUpdate {
+        userSends(chatID: chatID, text: text, asCaption: false)
+    }
+
+    /// The user sends a photo or file, with `caption` (or none): a message without `text`.
+    /// The fake keeps the caption as the chat message's text, so it can be read and deleted.
+    func userSendsFile(chatID: Int64, caption: String?) -> TelegramUpdate {
+        userSends(chatID: chatID, text: caption ?? "", asCaption: true)
+    }
+
+    private func userSends(chatID: Int64, text: String, asCaption: Bool) -> TelegramUpdate {
         change { state in
             var chat = state.chats[chatID] ?? Chat()
             chat.lastMessageID += 1
@@ -514,7 +524,12 @@ extension FakeTelegramBot {
             )
             chat.messages.append(message)
             state.chats[chatID] = chat
-            return queue(TelegramUpdate(updateID: 0, message: telegramMessage(message)), &state)
+            var sent = telegramMessage(message)
+            if asCaption {
+                sent.text = nil
+                sent.caption = text.isEmpty ? nil : text
+            }
+            return queue(TelegramUpdate(updateID: 0, message: sent), &state)
         }
     }
 

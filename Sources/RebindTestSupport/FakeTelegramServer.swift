@@ -101,6 +101,13 @@ public final class FakeTelegramServer: Sendable {
         bot.userSends(chatID: chatID, text: text)
     }
 
+    /// The user sends a photo or a document with `caption` (or none): a message without
+    /// `text`, queued as `userSends` does. The chat shows the caption as the message's text.
+    @discardableResult
+    public func userSendsFile(chatID: Int64, caption: String?) -> TelegramUpdate {
+        bot.userSendsFile(chatID: chatID, caption: caption)
+    }
+
     /// The user taps the button carrying `data` under message `messageID`: returns the callback
     /// query's update (queued as `userSends` does). Its id is open until answered.
     @discardableResult

@@ -20,6 +20,9 @@ struct Link: AsyncParsableCommand {
         @Option(help: "The platform's user id.")
         var user: String
 
+        @Option(help: "How the platform names the user to themselves (a masked e-mail, a nickname): shown when the link is confirmed.")
+        var name: String
+
         @Option(help: "The service's address. Default: http://REBIND_HTTP_HOST:REBIND_HTTP_PORT")
         var url: String?
 
@@ -28,7 +31,7 @@ struct Link: AsyncParsableCommand {
             guard let secret = configuration.eventsSecrets.first else {
                 throw ValidationError("REBIND_EVENTS_SECRET is required to sign the request")
             }
-            let body = try JSONSerialization.data(withJSONObject: ["user_id": user])
+            let body = try JSONSerialization.data(withJSONObject: ["user_id": user, "display_name": name])
             let base = url ?? "http://\(configuration.httpHost):\(configuration.httpPort)"
             let id = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             let headers = try StandardWebhooks(secrets: [secret]).headers(id: id, timestamp: Int64(Date().timeIntervalSince1970), body: body)

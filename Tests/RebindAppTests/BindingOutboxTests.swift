@@ -38,7 +38,7 @@ struct BindingOutboxTests {
         var options = ChatWorld.Options()
         options.platform = .failFirst(1, status: 503)
         // Long enough for the user to write in between; the test waits for the answer, not the clock.
-        options.bindingRetry = RetryPolicy(initialDelay: 1, maximumDelay: 1, giveUpAfter: 30)
+        options.bindingRetry = RetryPolicy(initialDelay: 3, maximumDelay: 3, giveUpAfter: 30)
         try await TelegramRefusalTests.started(options) { world, client in
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             let checked = try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client).map(\.text)
@@ -119,7 +119,7 @@ struct BindingOutboxTests {
     func cancelTooLate() async throws {
         var options = ChatWorld.Options()
         options.platform = .failFirst(1, status: 503)
-        options.bindingRetry = RetryPolicy(initialDelay: 1, maximumDelay: 1, giveUpAfter: 30)
+        options.bindingRetry = RetryPolicy(initialDelay: 3, maximumDelay: 3, giveUpAfter: 30)
         try await TelegramRefusalTests.started(options) { world, client in
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)

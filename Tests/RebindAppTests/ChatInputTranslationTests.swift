@@ -44,9 +44,13 @@ struct ChatInputTranslationTests {
         )
         #expect(
             TelegramInputs.input(from: message("/update@RebindBot acc_42"))
-                == ChatInput(chat: chat, event: .command(.update(account: "acc_42"), messageID: "7"), languageCode: "zh-hans")
+                == ChatInput(
+                    chat: chat,
+                    event: .command(.update(account: "acc_42"), text: "/update@RebindBot acc_42", messageID: "7"),
+                    languageCode: "zh-hans"
+                )
         )
-        #expect(TelegramInputs.input(from: message("/language zh"))?.event == .command(.language(tag: "zh"), messageID: "7"))
+        #expect(TelegramInputs.input(from: message("/language zh"))?.event == .command(.language(tag: "zh"), text: "/language zh", messageID: "7"))
         #expect(
             TelegramInputs.input(from: tap("u:3f9a0c1d2e3f4a5b"))
                 == ChatInput(chat: chat, event: .tap(.updateKey(account: "3f9a0c1d2e3f4a5b"), interactionID: "cb_1"), languageCode: "en")
@@ -60,10 +64,10 @@ struct ChatInputTranslationTests {
         #expect(TelegramInputs.chat(of: tap("u:abc")) == chat)
     }
 
-    @Test("Telegram: group messages, messages without text and other updates are not inputs")
+    @Test("Telegram: group messages and other updates are not inputs; a private message without text is one, to delete")
     func telegramIgnored() {
         #expect(TelegramInputs.input(from: message("/update", chatType: "group")) == nil)
-        #expect(TelegramInputs.input(from: message(nil)) == nil)
+        #expect(TelegramInputs.input(from: message(nil))?.event == .message(text: nil, messageID: "7"))
         #expect(TelegramInputs.input(from: TelegramUpdate(updateID: 3)) == nil)
     }
 
@@ -74,12 +78,14 @@ struct ChatInputTranslationTests {
             SlackInputs.input(from: .message(teamID: "T1", userID: "U1", text: "hi"))
                 == ChatInput(chat: chat, event: .message(text: "hi", messageID: nil))
         )
-        #expect(SlackInputs.input(from: .command(teamID: "T1", userID: "U1", text: "keys")).event == .command(.keys, messageID: nil))
+        #expect(SlackInputs.input(from: .command(teamID: "T1", userID: "U1", text: "keys")).event == .command(.keys, text: "keys", messageID: nil))
         #expect(
             SlackInputs.input(from: .command(teamID: "T1", userID: "U1", text: "link tok_1")).event
-                == .command(.start(token: "tok_1"), messageID: nil)
+                == .command(.start(token: "tok_1"), text: "link tok_1", messageID: nil)
         )
-        #expect(SlackInputs.input(from: .command(teamID: "T1", userID: "U1", text: "nonsense")).event == .command(.help, messageID: nil))
+        #expect(
+            SlackInputs.input(from: .command(teamID: "T1", userID: "U1", text: "nonsense")).event == .command(.help, text: "nonsense", messageID: nil)
+        )
         #expect(
             SlackInputs.input(from: .tap(teamID: "T1", userID: "U1", data: "l:abc")).event == .tap(.remindLater(incident: "abc"), interactionID: nil)
         )

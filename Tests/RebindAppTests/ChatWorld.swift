@@ -39,6 +39,9 @@ struct ChatWorld {
         var directory: URL?
         /// Retries of binding updates to the platform: short, so a test sees several.
         var bindingRetry = RetryPolicy(initialDelay: 0.05, maximumDelay: 0.2, giveUpAfter: 10)
+        /// Retries of a chat input whose handling failed, and of deleting a secret's message.
+        var inputRetryDelays: [Duration] = [.milliseconds(200), .milliseconds(500), .seconds(2)]
+        var deleteRetryDelays: [Duration] = [.milliseconds(50), .milliseconds(100), .milliseconds(200)]
     }
 
     let env: TestEnvironment
@@ -130,7 +133,7 @@ struct ChatWorld {
                     )
                         as any BindingPublisher
                 }
-                return ChatDependencies(
+                var dependencies = ChatDependencies(
                     store: store,
                     telegram: client,
                     verifiers: verifiers,
@@ -140,6 +143,9 @@ struct ChatWorld {
                     idleWait: .milliseconds(20),
                     expiryInterval: .milliseconds(20)
                 )
+                dependencies.inputRetryDelays = options.inputRetryDelays
+                dependencies.deleteRetryDelays = options.deleteRetryDelays
+                return dependencies
             }
         )
         let sqlite = try #require(captured.withLock { $0 })
@@ -236,6 +242,21 @@ struct ChatWorld {
         }
     }
 
+    /// The user sends a photo or a document with `caption` (or none); waits for the bot's next
+    /// `replies` messages.
+    @discardableResult
+    func userSendsFile(
+        caption: String?,
+        chatID: Int64 = chatID,
+        replies: Int,
+        via client: some TestClientProtocol,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [FakeTelegramServer.ChatMessage] {
+        try await act(chatID: chatID, replies: replies, via: client, sourceLocation: sourceLocation) {
+            telegram.userSendsFile(chatID: chatID, caption: caption)
+        }
+    }
+
     /// The user taps a button under a message; waits for the bot's next `replies` messages.
     @discardableResult
     func userTaps(
@@ -264,6 +285,42 @@ struct ChatWorld {
         let after = await telegram.waitForCalls(method: "sendMessage", count: before + replies)
         #expect(after.count == before + replies, "bot replies", sourceLocation: sourceLocation)
         return botMessages(chatID: chatID).filter { $0.messageID > lastSeen }
+    }
+
+    // MARK: Links
+
+    /// `POST /v1/links` as the platform calls it; returns the response.
+    func requestLink(user: String, name: String?, id: String, via client: some TestClientProtocol) async throws -> TestResponse {
+        var object: [String: Any] = ["user_id": user]
+        if let name { object["display_name"] = name }
+        let body = try JSONSerialization.data(withJSONObject: object)
+        return try await client.execute(uri: "/v1/links", method: .post, headers: env.signedHeaders(id: id, body: body), body: ByteBuffer(data: body))
+    }
+
+    /// A link token for `user`, as `/start` takes it.
+    func linkToken(user: String, name: String, id: String? = nil, via client: some TestClientProtocol) async throws -> String {
+        let response = try await requestLink(user: user, name: name, id: id ?? "link_\(UUID().uuidString)", via: client)
+        #expect(response.status == .created)
+        let command = try #require(response.json["slack_command"] as? String)
+        return String(command.dropFirst("/rebind link ".count))
+    }
+
+    /// Opens `/start <token>` and taps Confirm; returns what the bot said after the tap
+    /// (`replies` messages).
+    @discardableResult
+    func confirmLink(
+        _ token: String,
+        chatID: Int64 = chatID,
+        replies: Int,
+        via client: some TestClientProtocol,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [FakeTelegramServer.ChatMessage] {
+        let question = try #require(
+            try await userSends("/start \(token)", chatID: chatID, replies: 1, via: client, sourceLocation: sourceLocation).only,
+            sourceLocation: sourceLocation
+        )
+        let confirm = try #require(question.callbackData.first { $0.hasPrefix("c:") }, sourceLocation: sourceLocation)
+        return try await userTaps(confirm, on: question.messageID, chatID: chatID, replies: replies, via: client, sourceLocation: sourceLocation)
     }
 
     /// Waits until every update sent so far is processed: updates are processed in order, so

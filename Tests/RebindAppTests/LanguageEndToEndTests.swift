@@ -126,7 +126,7 @@ struct TelegramCommandMenuTests {
         try await world.application().test(.live) { _ in
             _ = await world.telegram.waitForCalls(method: "setMyCommands", count: 3)
             let english = try #require(world.telegram.commands())
-            #expect(english.map(\.command) == ["update", "keys", "language", "cancel", "help"])
+            #expect(english.map(\.command) == ["update", "keys", "language", "unlink", "cancel", "help"])
             #expect(english.first?.description == "Replace an account's API key")
             #expect(world.telegram.commands(languageCode: "en")?.map(\.description) == english.map(\.description))
             let chinese = try #require(world.telegram.commands(languageCode: "zh"))

@@ -217,7 +217,7 @@ struct SlackRefusalTests {
         }
     }
 
-    @Test("/rebind link <token> from POST /v1/links links the Slack user once; the waiting guidance arrives in the DM")
+    @Test("/rebind link <token> asks; Confirm links the Slack user once; the waiting guidance arrives in the DM")
     func link() async throws {
         try await SlackWorld.with { world, client in
             // The platform knows no chat of this user: the guidance waits.
@@ -225,8 +225,16 @@ struct SlackRefusalTests {
             let token = try await world.linkToken(user: "u_2002", id: "link_1", via: client)
             #expect(world.slack.calls(method: "chat.postMessage").isEmpty)
 
-            let linked = try await world.userTypes("link \(token)", replies: 2, via: client).messages.map(SlackWorld.shown)
-            #expect(linked.contains { $0.contains("Linked") })
+            let question = try #require(try await world.userTypes("link \(token)", replies: 1, via: client).messages.only)
+            #expect(SlackWorld.shown(question).contains("Link this chat to *j***@example.com* on uTrading?"))
+            let press = try #require(
+                world.slack.userPresses(actionID: SlackMessenger.confirmActionID, inMessage: question.ts, channel: question.channel)
+            )
+            let linked = try await world.expectingReplies(2) {
+                let response = try await world.postInteraction(press, via: client)
+                #expect(response.status == .ok)
+            }.map(SlackWorld.shown)
+            #expect(linked.contains { $0.contains("Linked: this chat now gets guidance for *j***@example.com*") })
             #expect(linked.contains { $0.contains("Grid rb_7") })
             // The link works once.
             let reused = try #require(try await world.userTypes("link \(token)", user: "U0STRANGER", replies: 1, via: client).messages.only)

@@ -197,8 +197,8 @@ struct SlackWorld {
     }
 
     /// `POST /v1/links` as the platform calls it; returns the token of `/rebind link <token>`.
-    func linkToken(user: String, id: String, via client: some TestClientProtocol) async throws -> String {
-        let body = Data(#"{"user_id":"\#(user)"}"#.utf8)
+    func linkToken(user: String, name: String = "j***@example.com", id: String, via client: some TestClientProtocol) async throws -> String {
+        let body = try JSONSerialization.data(withJSONObject: ["user_id": user, "display_name": name])
         let response = try await client.execute(
             uri: "/v1/links",
             method: .post,
@@ -290,6 +290,22 @@ struct SlackWorld {
             ephemeral = response.json["text"] as? String
         }
         return (ephemeral, messages)
+    }
+
+    /// The user types `/rebind link <token>` and presses Confirm under the question; returns
+    /// the `replies` messages that follow the press.
+    func confirmLink(
+        _ token: String,
+        user: String = userID,
+        replies: Int,
+        via client: some TestClientProtocol
+    ) async throws -> [FakeSlackServer.Message] {
+        let question = try #require(try await userTypes("link \(token)", user: user, replies: 1, via: client).messages.only)
+        let press = try #require(slack.userPresses(actionID: SlackMessenger.confirmActionID, inMessage: question.ts, channel: question.channel))
+        return try await expectingReplies(replies, user: user) {
+            let response = try await postInteraction(press, via: client)
+            #expect(response.status == .ok)
+        }
     }
 
     /// The user presses "Update API key" under the bot's message `ts`; returns the answer.

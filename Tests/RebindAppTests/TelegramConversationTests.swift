@@ -162,7 +162,7 @@ struct TelegramConversationTests {
         try await world.shutdown()
     }
 
-    @Test("POST /v1/links answers a single-use t.me link; /start links the chat; waiting and later guidance reach it")
+    @Test("POST /v1/links answers a single-use t.me link; /start asks, Confirm links the chat; waiting and later guidance reach it")
     func linking() async throws {
         let world = try await ChatWorld.start()
         let linkedChat: Int64 = 5_550_001
@@ -170,7 +170,7 @@ struct TelegramConversationTests {
             // An event for a user the platform knows no chat of: its guidance waits.
             try await world.sendEvent(ChatWorld.event(user: "u_2002", chatID: nil, account: "acc_5"), id: "msg_l1", via: client)
 
-            let body = Data(#"{"user_id":"u_2002"}"#.utf8)
+            let body = Data(#"{"user_id":"u_2002","display_name":"j***@example.com"}"#.utf8)
             let response = try await client.execute(
                 uri: "/v1/links",
                 method: .post,
@@ -197,9 +197,16 @@ struct TelegramConversationTests {
             // Nothing could be sent yet: the user has no chat.
             #expect(world.telegram.calls(method: "sendMessage").isEmpty)
 
-            // The user opens the link: the chat is linked and the waiting guidance arrives.
-            let linked = try await world.userSends("/start \(token)", chatID: linkedChat, replies: 2, via: client)
-            #expect(linked.contains { $0.text.contains("Linked") })
+            // The user opens the link: the bot asks, naming the account; nothing is linked yet.
+            let question = try #require(try await world.userSends("/start \(token)", chatID: linkedChat, replies: 1, via: client).only)
+            #expect(question.text.contains("Link this chat to j***@example.com on uTrading?"))
+            #expect(question.callbackData.count == 2)
+            #expect(world.telegram.calls(method: "sendMessage").count == 1)
+            // Confirm links it, and the waiting guidance arrives.
+            let confirm = try #require(question.callbackData.first { $0.hasPrefix("c:") })
+            #expect(!confirm.contains(token))
+            let linked = try await world.userTaps(confirm, on: question.messageID, chatID: linkedChat, replies: 2, via: client)
+            #expect(linked.contains { $0.text.contains("Linked: this chat now gets guidance for j***@example.com") })
             let guidance = try #require(linked.first { $0.text.contains("Grid rb_7") })
             #expect(guidance.callbackData.contains { $0.hasPrefix("u:") })
 
@@ -209,7 +216,7 @@ struct TelegramConversationTests {
                 id: "msg_l2",
                 via: client
             )
-            _ = await world.telegram.waitForCalls(method: "sendMessage", count: 3)
+            _ = await world.telegram.waitForCalls(method: "sendMessage", count: 4)
             #expect(world.botMessages(chatID: linkedChat).contains { $0.text.contains("Grid rb_8") })
 
             // The link works once.
@@ -218,8 +225,11 @@ struct TelegramConversationTests {
             #expect(reused.text.contains("unknown, used or expired"))
             let notLinked = try #require(try await world.userSends("/update", chatID: stranger, replies: 1, via: client).only)
             #expect(notLinked.text.contains("not linked"))
-            // Nothing went to the stranger but those two answers.
-            #expect(world.botMessages(chatID: stranger).count == 2)
+            // Confirm tapped again (or a stale question) spends nothing more.
+            let again = try #require(try await world.userTaps(confirm, on: question.messageID, chatID: stranger, replies: 1, via: client).only)
+            #expect(again.text.contains("unknown, used or expired"))
+            // Nothing went to the stranger but those three answers.
+            #expect(world.botMessages(chatID: stranger).count == 3)
 
             // The linked chat may update the user's accounts.
             let which = try #require(try await world.userSends("/update", chatID: linkedChat, replies: 1, via: client).only)

@@ -61,7 +61,13 @@ struct ChatReplyTemplateTests {
         ]
         var all: [ChatReply] = conversation.map(ChatReply.conversation)
         all += [
-            .help, .linked, .linkUnknown, .notLinked, .noAccountToUpdate,
+            .help, .linked(displayName: hostile), .linkUnknown, .notLinked, .noAccountToUpdate,
+            .confirmLink(.init(tokenHash: "aGFzaA", displayName: hostile, current: .nobody)),
+            .confirmLink(.init(tokenHash: "aGFzaA", displayName: hostile, current: .linked(userID: "u_2", displayName: hostile))),
+            .confirmLink(.init(tokenHash: "aGFzaA", displayName: "j***@example.com", current: .linked(userID: "u_2", displayName: nil))),
+            .confirmLink(.init(tokenHash: "aGFzaA", displayName: "j***@example.com", current: .named(userID: "u_2"))),
+            .nothingChanged, .chatLeft(channel: .telegram), .chatLeft(channel: .slack), .confirmUnlink(displayName: hostile),
+            .confirmUnlink(displayName: nil), .unlinked, .chatAmbiguous, .inputFailed,
             .whichAccount([.init(accountID: hostile, label: hostile), .init(accountID: "acc_2", label: nil)]), .privateChatOnly,
             .onlyDuringUpdate, .nothingToCancel, .accounts(lines), .noBoundAccounts, .snoozed(hours: 1), .nothingToSnooze, .bindingDelayed,
             .deleteFailed, .language(current: "en", available: ["en", "zh-Hans"]), .languageSet("zh-Hans"), .languageSet("en"),

@@ -21,16 +21,56 @@ struct ChatStoreTests {
         return IncomingEvent(id: id, event: event, cause: .keyExpired, body: Data("{}".utf8), receivedAt: now)
     }
 
-    @Test("A link token works once, before it expires, and links the chat to its user", arguments: StoreKind.available)
+    func newLink(_ hash: String, user: String = "u_1", name: String = "j***@example.com", webhookID: String? = nil) -> NewLink {
+        NewLink(tokenHash: hash, userID: user, displayName: name, webhookID: webhookID ?? "msg_\(hash)", expiresAt: now.addingTimeInterval(86400))
+    }
+
+    @Test("A link token is only looked at until Confirm spends it, once, before it expires", arguments: StoreKind.available)
     func links(_ kind: StoreKind) async throws {
         try await withStore(kind, policy: policy) { store in
-            try await store.createLink(tokenHash: "h1", userID: "u_1", now: now, expiresAt: now.addingTimeInterval(86400))
+            let created = try await store.createLink(newLink("h1"), now: now)
+            #expect(created)
+            #expect(try await store.pendingLink(tokenHash: "h1", now: now) == PendingLink(userID: "u_1", displayName: "j***@example.com"))
+            // Asking does not link.
+            #expect(try await store.owner(of: chat) == .nobody)
+            #expect(try await store.pendingLink(tokenHash: "h1", now: now.addingTimeInterval(86401)) == nil)
             #expect(try await store.redeemLink(tokenHash: "h1", chat: chat, now: now.addingTimeInterval(86401)) == nil)
-            #expect(try await store.redeemLink(tokenHash: "h1", chat: chat, now: now) == "u_1")
+            #expect(
+                try await store.redeemLink(tokenHash: "h1", chat: chat, now: now)
+                    == RedeemedLink(userID: "u_1", displayName: "j***@example.com", previousUserID: nil)
+            )
             #expect(try await store.redeemLink(tokenHash: "h1", chat: chat, now: now) == nil)
+            #expect(try await store.pendingLink(tokenHash: "h1", now: now) == nil)
             #expect(try await store.redeemLink(tokenHash: "unknown", chat: chat, now: now) == nil)
+            #expect(try await store.owner(of: chat) == .linked(userID: "u_1", displayName: "j***@example.com"))
             #expect(try await store.userID(linkedTo: chat) == "u_1")
             #expect(try await store.chats(ofUser: "u_1") == [chat])
+        }
+    }
+
+    @Test("A repeated webhook-id makes no second link", arguments: StoreKind.available)
+    func linkReplay(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            let created = try await store.createLink(newLink("h1", webhookID: "msg_1"), now: now)
+            #expect(created)
+            #expect(try await !store.createLink(newLink("h2", webhookID: "msg_1"), now: now))
+            #expect(try await store.pendingLink(tokenHash: "h2", now: now) == nil)
+            #expect(try await store.pendingLink(tokenHash: "h1", now: now) != nil)
+        }
+    }
+
+    @Test("Confirming another user's link moves the chat: the earlier user loses it and its conversation", arguments: StoreKind.available)
+    func relink(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            _ = try await store.createLink(newLink("victim", user: "u_victim", name: "v***@example.com"), now: now)
+            _ = try await store.createLink(newLink("stranger", user: "u_stranger", name: "s***@example.com"), now: now)
+            _ = try await store.redeemLink(tokenHash: "victim", chat: chat, now: now)
+            try await store.saveConversation(SealedData(keyID: "k1", data: Data([1])), chat: chat, activeAt: now)
+            let moved = try await store.redeemLink(tokenHash: "stranger", chat: chat, now: now)
+            #expect(moved == RedeemedLink(userID: "u_stranger", displayName: "s***@example.com", previousUserID: "u_victim"))
+            #expect(try await store.owner(of: chat) == .linked(userID: "u_stranger", displayName: "s***@example.com"))
+            #expect(try await store.chats(ofUser: "u_victim").isEmpty)
+            #expect(try await store.conversation(chat: chat) == nil)
         }
     }
 
@@ -38,9 +78,66 @@ struct ChatStoreTests {
     func chatFromEvent(_ kind: StoreKind) async throws {
         try await withStore(kind, policy: policy) { store in
             _ = try await store.ingest(paused("e1", chatID: 555))
-            #expect(try await store.userID(linkedTo: chat) == "u_1")
+            #expect(try await store.owner(of: chat) == .named(userID: "u_1"))
             #expect(try await store.chats(ofUser: "u_1") == [chat])
             try await store.markBlocked(chat, now: now)
+            #expect(try await store.chats(ofUser: "u_1").isEmpty)
+            // Blocking is no link: the chat is still the named user's, not linked to them.
+            #expect(try await store.owner(of: chat) == .named(userID: "u_1"))
+        }
+    }
+
+    @Test(
+        "One owner per chat: a link beats the platform's naming, two users naming one chat get neither, unlink detaches",
+        arguments: StoreKind.available
+    )
+    func oneOwner(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            // Two users' events name chat 555: it is ambiguous and goes to neither.
+            _ = try await store.ingest(paused("e1", user: "u_1", chatID: 555))
+            _ = try await store.ingest(paused("e2", user: "u_2", chatID: 555))
+            #expect(try await store.owner(of: chat) == .ambiguous)
+            #expect(try await store.userID(linkedTo: chat) == nil)
+            #expect(try await store.chats(ofUser: "u_1").isEmpty)
+            #expect(try await store.chats(ofUser: "u_2").isEmpty)
+            // u_2 links it: it is u_2's alone, whatever u_1's events say.
+            _ = try await store.createLink(newLink("h2", user: "u_2", name: "second"), now: now)
+            let linked = try await store.redeemLink(tokenHash: "h2", chat: chat, now: now)
+            #expect(linked?.previousUserID == nil)
+            #expect(try await store.owner(of: chat) == .linked(userID: "u_2", displayName: "second"))
+            #expect(try await store.chats(ofUser: "u_2") == [chat])
+            #expect(try await store.chats(ofUser: "u_1").isEmpty)
+            // Another chat linked by u_1 while u_1's events name 555: only the linked one.
+            let other = ChatAddress(channel: .telegram, id: "777")
+            _ = try await store.createLink(newLink("h1", user: "u_1", name: "first"), now: now)
+            _ = try await store.redeemLink(tokenHash: "h1", chat: other, now: now)
+            #expect(try await store.chats(ofUser: "u_1") == [other])
+            // Unlinked, the chat is nobody's, and u_2's naming does not bring it back.
+            #expect(try await store.unlink(chat, now: now) == "u_2")
+            #expect(try await store.owner(of: chat) == .nobody)
+            #expect(try await store.chats(ofUser: "u_2").isEmpty)
+            #expect(try await store.unlink(chat, now: now) == nil)
+            // Linking it again works as before.
+            _ = try await store.createLink(newLink("h3", user: "u_2", name: "second"), now: now)
+            _ = try await store.redeemLink(tokenHash: "h3", chat: chat, now: now)
+            #expect(try await store.chats(ofUser: "u_2") == [chat])
+        }
+    }
+
+    @Test("A Slack user named by one user's events is theirs; named by two, neither's", arguments: StoreKind.available)
+    func slackOwner(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            let slack = ChatAddress.slack(teamID: "T0001", userID: "U0001")
+            func named(_ id: String, user: String) -> IncomingEvent {
+                var incoming = paused(id, user: user)
+                incoming.event.user.slack = .init(teamId: "T0001", userId: "U0001")
+                return incoming
+            }
+            _ = try await store.ingest(named("e1", user: "u_1"))
+            #expect(try await store.owner(of: slack) == .named(userID: "u_1"))
+            #expect(try await store.chats(ofUser: "u_1") == [slack])
+            _ = try await store.ingest(named("e2", user: "u_2"))
+            #expect(try await store.owner(of: slack) == .ambiguous)
             #expect(try await store.chats(ofUser: "u_1").isEmpty)
         }
     }
@@ -53,7 +150,7 @@ struct ChatStoreTests {
             #expect(due.map(\.notice) == [.announce(incidentID: "e1", at: now.addingTimeInterval(10))])
             try await store.parkNotice(id: due[0].id)
             #expect(try await store.dueNotices(now: now.addingTimeInterval(100), limit: 10).isEmpty)
-            try await store.createLink(tokenHash: "h", userID: "u_1", now: now, expiresAt: now.addingTimeInterval(86400))
+            _ = try await store.createLink(newLink("h"), now: now)
             _ = try await store.redeemLink(tokenHash: "h", chat: chat, now: now.addingTimeInterval(200))
             #expect(try await store.dueNotices(now: now.addingTimeInterval(200), limit: 10).map(\.id) == [due[0].id])
         }

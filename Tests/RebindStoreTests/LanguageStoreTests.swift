@@ -22,7 +22,14 @@ struct LanguageStoreTests {
     }
 
     func link(_ chat: ChatAddress, to user: String, _ store: any TestableStore) async throws {
-        try await store.createLink(tokenHash: "h-\(chat)", userID: user, now: now, expiresAt: now.addingTimeInterval(86400))
+        let link = NewLink(
+            tokenHash: "h-\(chat)",
+            userID: user,
+            displayName: user,
+            webhookID: "msg-\(chat)",
+            expiresAt: now.addingTimeInterval(86400)
+        )
+        _ = try await store.createLink(link, now: now)
         _ = try await store.redeemLink(tokenHash: "h-\(chat)", chat: chat, now: now)
     }
 

@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import RebindCore
 
-/// The commands that are not the key flow: `/help`, `/start <token>` (link), `/keys`,
-/// `/language`, and "Remind me later".
+/// The commands that are not the key flow: `/help`, `/start <token>` (link, confirmed),
+/// `/unlink`, `/keys`, `/language`, and "Remind me later".
 struct AccountCommands: Sendable {
     let store: any LinkStore & LanguageStore & CredentialStore & NoticeOutbox
     let sender: ReplySender
@@ -19,19 +19,75 @@ struct AccountCommands: Sendable {
         try await sender.say(.help, to: chat)
     }
 
-    func link(token: String, in chat: ChatAddress) async throws {
-        guard let userID = try await store.redeemLink(tokenHash: Self.hash(token), chat: chat, now: now()) else {
+    /// `/start <token>` (`/rebind link <token>`): asks whether to link the chat to the link's
+    /// user, naming them as the platform does and saying whom the chat belongs to now. Nothing
+    /// changes until Confirm: a stranger's link opened by mistake does nothing.
+    func askToLink(token: String, in chat: ChatAddress) async throws {
+        let tokenHash = Self.hash(token)
+        guard let link = try await store.pendingLink(tokenHash: tokenHash, now: now()) else {
             try await sender.say(.linkUnknown, to: chat)
             return
         }
-        logger.info("Chat linked", metadata: ["chat.platform": "\(chat.channel.rawValue)", "user.id": "\(userID)"])
-        try await sender.say(.linked, to: chat)
+        let owner = try await store.owner(of: chat)
+        let question = ChatReply.LinkQuestion(
+            tokenHash: Self.buttonReference(tokenHash: tokenHash),
+            displayName: link.displayName,
+            // Linking again to the same user replaces nobody.
+            current: owner.userID == link.userID ? .nobody : owner
+        )
+        try await sender.say(.confirmLink(question), to: chat)
+    }
+
+    /// Confirm on the link question: the token is spent and the chat linked (moved from whoever
+    /// had it, whose other chats are told).
+    func confirmLink(reference: String, in chat: ChatAddress) async throws {
+        guard let tokenHash = Self.tokenHash(buttonReference: reference),
+            let linked = try await store.redeemLink(tokenHash: tokenHash, chat: chat, now: now())
+        else {
+            try await sender.say(.linkUnknown, to: chat)
+            return
+        }
+        logger.info("Chat linked", metadata: ["chat.platform": "\(chat.channel.rawValue)", "user.id": "\(linked.userID)"])
+        try await sender.say(.linked(displayName: linked.displayName), to: chat)
+        guard let previous = linked.previousUserID else { return }
+        logger.notice(
+            "A chat moved to another user",
+            metadata: ["chat.platform": "\(chat.channel.rawValue)", "user.id": "\(linked.userID)", "previous.user.id": "\(previous)"]
+        )
+        for other in try await store.chats(ofUser: previous) where other != chat {
+            try await sender.say(.chatLeft(channel: chat.channel), to: other)
+        }
+    }
+
+    /// `/unlink`: asks first.
+    func askToUnlink(in chat: ChatAddress) async throws {
+        switch try await store.owner(of: chat) {
+        case .linked(_, let displayName):
+            try await sender.say(.confirmUnlink(displayName: displayName), to: chat)
+        case .named:
+            try await sender.say(.confirmUnlink(displayName: nil), to: chat)
+        case .ambiguous:
+            try await sender.say(.chatAmbiguous, to: chat)
+        case .nobody:
+            try await sender.say(.notLinked, to: chat)
+        }
+    }
+
+    /// Unlink on `/unlink`'s question.
+    func unlink(in chat: ChatAddress) async throws {
+        guard let previous = try await store.unlink(chat, now: now()) else {
+            try await sender.say(.notLinked, to: chat)
+            return
+        }
+        logger.info("Chat unlinked", metadata: ["chat.platform": "\(chat.channel.rawValue)", "user.id": "\(previous)"])
+        try await sender.say(.unlinked, to: chat)
     }
 
     /// `/keys`: each bound account with its key's hint and how long it has left.
     func keys(in chat: ChatAddress) async throws {
-        guard let userID = try await store.userID(linkedTo: chat) else {
-            try await sender.say(.notLinked, to: chat)
+        let owner = try await store.owner(of: chat)
+        guard let userID = owner.userID else {
+            try await sender.say(.unowned(owner), to: chat)
             return
         }
         let bindings = try await store.bindings(ofUser: userID)
@@ -82,7 +138,29 @@ struct AccountCommands: Sendable {
         return .snoozed(hours: Int(Self.snoozeInterval / 3600))
     }
 
+    /// A link token's hash as stored: SHA-256, lower-case hex.
     static func hash(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The token hash as the Confirm button carries it: base64url, 43 characters, so the
+    /// button's data stays within Telegram's 64 bytes. The token itself never goes in a button.
+    static func buttonReference(tokenHash: String) -> String {
+        var bytes: [UInt8] = []
+        var index = tokenHash.startIndex
+        while index < tokenHash.endIndex, let next = tokenHash.index(index, offsetBy: 2, limitedBy: tokenHash.endIndex) {
+            bytes.append(UInt8(tokenHash[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The stored hash a Confirm button names; nil for data that is not one.
+    static func tokenHash(buttonReference reference: String) -> String? {
+        var base64 = reference.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), data.count == SHA256.byteCount else { return nil }
+        return data.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -38,7 +38,8 @@ struct AccountDirectory: Sendable {
 
     /// `reference` is an account id, a button's reference or a label; nil picks the only one.
     func choose(in chat: ChatAddress, reference: String?) async throws -> Choice {
-        guard let userID = try await store.userID(linkedTo: chat) else { return .answer(.notLinked) }
+        let owner = try await store.owner(of: chat)
+        guard let userID = owner.userID else { return .answer(.unowned(owner)) }
         let candidates = try await accounts(of: userID)
         let chosen: KeyConversation.Target?
         if let reference, !reference.isEmpty {

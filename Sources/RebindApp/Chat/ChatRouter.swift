@@ -17,13 +17,14 @@ struct ChatRouter: Sendable {
 
     func handle(_ input: ChatInput) async throws {
         let chat = input.chat
+        let event = try await deletingSecretsFirst(input)
         if input.isFromUser {
             // Whoever writes to the bot can be written to: a chat blocked earlier is open again.
             try await store.unblock(chat)
             try await noteLanguage(of: input)
         }
-        switch input.event {
-        case .command(let command, _):
+        switch event {
+        case .command(let command, _, _):
             try await handle(command, in: chat, isPrivate: input.isPrivate)
         case .message(let text, let messageID):
             try await message(text, messageID: messageID, in: chat, isPrivate: input.isPrivate)
@@ -47,6 +48,27 @@ struct ChatRouter: Sendable {
         }
     }
 
+    /// A Telegram message in a private chat may hold a secret: it is deleted before anything
+    /// else is done with the input (anything else may fail, and the input be retried). So is a
+    /// command-like text while the key flow waits for a secret: an OKX passphrase may start
+    /// with `/`, and is taken as the passphrase; only `/cancel` still cancels. Returns the
+    /// input's event with the message deleted (no message id left to delete).
+    func deletingSecretsFirst(_ input: ChatInput) async throws -> ChatInput.Event {
+        let chat = input.chat
+        guard chat.channel == .telegram, input.isPrivate else { return input.event }
+        switch input.event {
+        case .message(let text, let messageID?):
+            try await sender.deleteSecret(messageID, in: chat)
+            return .message(text: text, messageID: nil)
+        case .command(let command, let text?, let messageID) where command != .cancel:
+            guard try await keyFlow.awaitsSecret(in: chat) else { return input.event }
+            if let messageID { try await sender.deleteSecret(messageID, in: chat) }
+            return .message(text: text, messageID: nil)
+        default:
+            return input.event
+        }
+    }
+
     /// Keeps what the user's app says of their language: Telegram says it with each message;
     /// Slack is asked once per chat (an empty answer remembers that it could not say).
     func noteLanguage(of input: ChatInput) async throws {
@@ -64,7 +86,9 @@ struct ChatRouter: Sendable {
     func handle(_ command: ChatCommand, in chat: ChatAddress, isPrivate: Bool) async throws {
         switch command {
         case .start(let token?):
-            try await commands.link(token: token, in: chat)
+            try await commands.askToLink(token: token, in: chat)
+        case .unlink:
+            try await commands.askToUnlink(in: chat)
         case .start(nil), .help:
             try await commands.help(in: chat)
         case .update(let account):
@@ -103,7 +127,8 @@ struct ChatRouter: Sendable {
             }
             return
         }
-        if let text, try await keyFlow.text(text, messageID: messageID, in: chat) { return }
+        // A photo or file without a caption is an empty paste to the key flow.
+        if try await keyFlow.text(text ?? "", messageID: messageID, in: chat) { return }
         if let messageID { try await sender.deleteSecret(messageID, in: chat) }
         try await sender.say(.onlyDuringUpdate, to: chat)
     }
@@ -127,6 +152,15 @@ struct ChatRouter: Sendable {
                 return
             }
             try await keyFlow.start(in: chat, reference: reference)
+        case .confirmLink(let reference):
+            if let interactionID { await sender.acknowledge(interactionID, in: chat, with: nil) }
+            try await commands.confirmLink(reference: reference, in: chat)
+        case .confirmUnlink:
+            if let interactionID { await sender.acknowledge(interactionID, in: chat, with: nil) }
+            try await commands.unlink(in: chat)
+        case .cancelLink, .cancelUnlink:
+            if let interactionID { await sender.acknowledge(interactionID, in: chat, with: nil) }
+            try await sender.say(.nothingChanged, to: chat)
         case nil:
             if let interactionID { await sender.acknowledge(interactionID, in: chat, with: nil) }
         }

@@ -43,6 +43,14 @@ struct KeyFlowRunner: Sendable {
         return true
     }
 
+    /// Whether the chat's key flow waits for the secret or the passphrase.
+    func awaitsSecret(in chat: ChatAddress) async throws -> Bool {
+        switch try await load(chat)?.step {
+        case .awaitingSecret?, .awaitingPassphrase?: true
+        default: false
+        }
+    }
+
     func cancel(in chat: ChatAddress) async throws {
         guard var conversation = try await load(chat) else {
             try await sender.say(.nothingToCancel, to: chat)

@@ -16,6 +16,9 @@ struct ReplySender: Sendable {
     let pacer: SharedPacer
     let logger: Logger
 
+    /// The waits between tries of deleting a message that may hold a secret.
+    var deleteRetryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
+
     /// The longest a reply waits for a chat held by a 429.
     static let longestReplyWait: Duration = .seconds(30)
 
@@ -35,7 +38,12 @@ struct ReplySender: Sendable {
     func render(_ reply: ChatReply, for chat: ChatAddress, exchange: String? = nil) async throws -> OutgoingMessage {
         let locale = await locale(for: chat)
         let rendered = try replies.render(reply, channel: chat.channel, locale: locale, exchange: exchange)
-        return OutgoingMessage(text: rendered.text, format: rendered.format == .html ? .html : .mrkdwn)
+        let buttons = reply.buttons.map { row in
+            row.map {
+                OutgoingMessage.Button.callback(title: replies.label($0.label, channel: chat.channel, locale: locale), data: $0.action.encoded)
+            }
+        }
+        return OutgoingMessage(text: rendered.text, format: rendered.format == .html ? .html : .mrkdwn, buttons: buttons)
     }
 
     /// A label in the chat's language.
@@ -83,15 +91,31 @@ struct ReplySender: Sendable {
         }
     }
 
-    /// Deletes a user's message that held (or may have held) a secret. When the platform
-    /// refuses, the user is asked to delete it themselves.
+    /// Deletes a user's message that held (or may have held) a secret. A failure worth
+    /// retrying (5xx, a timeout, a 429) is tried again after each of `deleteRetryDelays`; when
+    /// the platform refuses for good, or the tries run out, the user is asked to delete it.
     func deleteSecret(_ messageID: String, in chat: ChatAddress) async throws {
         guard let messenger = messengers[chat.channel] else { return }
-        do {
-            try await messenger.delete(messageID: messageID, in: chat)
-        } catch {
-            logger.notice("A message that may hold a secret was not deleted", metadata: ["chat": "\(chat)", "error": "\(error)"])
-            try await say(.deleteFailed, to: chat)
+        var delays = deleteRetryDelays[...]
+        while true {
+            do {
+                try await messenger.delete(messageID: messageID, in: chat)
+                return
+            } catch {
+                let retry: Duration?
+                switch error {
+                case .rateLimited(let seconds): retry = delays.popFirst().map { max($0, .seconds(min(seconds, 30))) }
+                case .transient: retry = delays.popFirst()
+                case .blocked, .permanent: retry = nil
+                }
+                guard let retry else {
+                    logger.notice("A message that may hold a secret was not deleted", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                    try await say(.deleteFailed, to: chat)
+                    return
+                }
+                logger.info("Deleting a message failed; trying again", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                try await Task.sleep(for: retry)
+            }
         }
     }
 

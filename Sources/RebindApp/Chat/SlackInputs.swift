@@ -9,7 +9,7 @@ enum SlackInputs {
             case .message(_, _, let text):
                 .message(text: text, messageID: nil)
             case .command(_, _, let text):
-                .command(ChatCommand.parseSlack(text) ?? .help, messageID: nil)
+                .command(ChatCommand.parseSlack(text) ?? .help, text: text, messageID: nil)
             case .tap(_, _, let data):
                 .tap(ButtonAction.parse(data), interactionID: nil)
             case .answer:

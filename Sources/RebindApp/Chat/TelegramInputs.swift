@@ -10,7 +10,9 @@ enum TelegramInputs {
     }
 
     /// The input an update is, or nil for what Rebind does not handle: messages in groups
-    /// (keys are taken only in private chats), messages without text, updates of other kinds.
+    /// (keys are taken only in private chats), updates of other kinds. A private message
+    /// without text (a photo, a document) is still an input, with its caption as its text: it
+    /// may show a key, and is deleted like any other.
     static func input(from update: TelegramUpdate) -> ChatInput? {
         if let query = update.callbackQuery {
             guard let chat = query.message?.chat else { return nil }
@@ -21,13 +23,13 @@ enum TelegramInputs {
                 isPrivate: chat.isPrivate
             )
         }
-        guard let message = update.message, let text = message.text, message.chat.isPrivate else { return nil }
+        guard let message = update.message, message.chat.isPrivate else { return nil }
         let messageID = String(message.messageID)
         let event: ChatInput.Event =
-            if let command = ChatCommand.parse(text) {
-                .command(command, messageID: messageID)
+            if let text = message.text, let command = ChatCommand.parse(text) {
+                .command(command, text: text, messageID: messageID)
             } else {
-                .message(text: text, messageID: messageID)
+                .message(text: message.text ?? message.caption, messageID: messageID)
             }
         return ChatInput(
             chat: ChatAddress(channel: .telegram, id: String(message.chat.id)),

@@ -17,8 +17,12 @@ struct LinksController: Sendable {
     let now: @Sendable () -> Date
 
     struct Body: Decodable {
-        var userID: String
-        enum CodingKeys: String, CodingKey { case userID = "user_id" }
+        var userID: String?
+        var displayName: String?
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id"
+            case displayName = "display_name"
+        }
     }
 
     struct Created: Encodable {
@@ -65,21 +69,43 @@ struct LinksController: Sendable {
         } catch {
             throw APIError(status: .unauthorized, code: error.reason, message: error.description)
         }
-        let userID: String
+        let decoded: Body
         do {
-            userID = try JSONDecoder().decode(Body.self, from: body).userID
+            decoded = try JSONDecoder().decode(Body.self, from: body)
         } catch {
-            throw APIError(status: .badRequest, code: "invalid_field", message: "user_id is required", field: "user_id")
+            throw APIError(status: .badRequest, code: "invalid_json", message: "The body is not a JSON object with user_id and display_name")
         }
-        guard !userID.trimmingCharacters(in: .whitespaces).isEmpty, userID.utf8.count <= 256 else {
+        guard let userID = decoded.userID, !userID.trimmingCharacters(in: .whitespaces).isEmpty, userID.utf8.count <= 256 else {
             throw APIError(status: .badRequest, code: "invalid_field", message: "user_id must be 1 to 256 bytes", field: "user_id")
         }
+        guard let displayName = decoded.displayName.flatMap(Self.displayName) else {
+            throw APIError(
+                status: .badRequest,
+                code: "invalid_field",
+                message: "display_name must be 1 to 64 characters without line breaks or control characters",
+                field: "display_name"
+            )
+        }
+        // Signed, so the id is present.
+        let webhookID = request.headers[.webhookID] ?? ""
         let token = Self.newToken()
         let expiresAt = now().addingTimeInterval(Self.validity)
+        let created: Bool
         do {
-            try await store.createLink(tokenHash: AccountCommands.hash(token), userID: userID, now: now(), expiresAt: expiresAt)
+            created = try await store.createLink(
+                NewLink(tokenHash: AccountCommands.hash(token), userID: userID, displayName: displayName, webhookID: webhookID, expiresAt: expiresAt),
+                now: now()
+            )
         } catch {
             throw APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The link could not be stored; retry later")
+        }
+        guard created else {
+            // The first request's token exists only as a hash: it cannot be answered again.
+            throw APIError(
+                status: .conflict,
+                code: "duplicate",
+                message: "This webhook-id made a link already; its token cannot be sent again. Retry with a new webhook-id."
+            )
         }
         let username = await botUsername()
         return Created(
@@ -87,6 +113,16 @@ struct LinksController: Sendable {
             slackCommand: "/rebind link \(token)",
             expiresAt: Timestamp.format(expiresAt)
         )
+    }
+
+    /// The display name as stored: trimmed, 1 to 64 characters, no control characters (it is
+    /// shown in a chat when the link is confirmed). Nil when it is not one.
+    static func displayName(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(trimmed.count),
+            !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format })
+        else { return nil }
+        return trimmed
     }
 
     /// 32 random bytes as URL-safe base64: 43 characters of `A-Za-z0-9_-`, as Telegram's

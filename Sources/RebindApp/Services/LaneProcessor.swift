@@ -33,6 +33,9 @@ struct LaneProcessor: Service {
     var laneLease: TimeInterval = 60
     /// Updates held in memory at most (being handled or waiting in a lane).
     var maxHeld = 1000
+    /// The waits before each retry of an input whose handling failed. The lane waits with it:
+    /// the chat's later inputs are not handled before it.
+    var retryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
 
     func run() async throws {
         await resumeInterruptedConversations()
@@ -129,19 +132,60 @@ struct LaneProcessor: Service {
         }
     }
 
+    /// Handles one stored input and marks it processed. A failure (a store or platform briefly
+    /// down) is retried after each of `retryDelays`, in the lane, so nothing the user sent is
+    /// silently dropped; after the last the input is dropped and the user told so. (A pasted
+    /// secret was deleted before anything could fail: see `ChatRouter.deletingSecretsFirst`.)
     func process(_ update: InboundUpdate, _ decoded: Decoded) async {
+        let input: ChatInput?
         do {
-            if let input = try decoded.input.get() {
-                try await router.handle(input)
-            }
-        } catch is CancellationError {
-            // A shutdown cut a key check short; the conversation, saved as it was, resumes at
-            // the next start.
-            logger.notice("Chat update interrupted by shutdown", metadata: ["update.id": "\(update.id)"])
+            input = try decoded.input.get()
         } catch {
-            // A bad update is logged and skipped: it must not block the ones behind it.
-            logger.error("Chat update not processed", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
+            // An input that cannot be opened or read is logged and skipped: it must not block
+            // the ones behind it.
+            logger.error("Chat update not readable; skipped", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
+            await complete(update)
+            return
         }
+        guard let input else {
+            await complete(update)
+            return
+        }
+        var delays = retryDelays[...]
+        while true {
+            do {
+                try await router.handle(input)
+                break
+            } catch is CancellationError {
+                // A shutdown cut a key check short; the conversation, saved as it was, resumes at
+                // the next start. The input stays unprocessed only if it never started.
+                logger.notice("Chat update interrupted by shutdown", metadata: ["update.id": "\(update.id)"])
+                break
+            } catch {
+                guard let delay = delays.popFirst(), !Task.isCancelledOrShuttingDown else {
+                    logger.error("Chat update not processed; giving up", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
+                    if input.isFromUser {
+                        do {
+                            try await router.sender.say(.inputFailed, to: input.chat)
+                        } catch {
+                            logger.error("User not told of a dropped input", metadata: ["chat": "\(input.chat)", "error": "\(error)"])
+                        }
+                    }
+                    break
+                }
+                logger.warning("Chat update failed; retrying", metadata: ["update.id": "\(update.id)", "error": "\(error)"])
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    // Shutting down: left unprocessed, taken up again at the next start.
+                    return
+                }
+            }
+        }
+        await complete(update)
+    }
+
+    func complete(_ update: InboundUpdate) async {
         do {
             try await store.completeUpdate(id: update.id)
         } catch {
