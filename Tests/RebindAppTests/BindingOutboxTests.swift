@@ -115,6 +115,50 @@ struct BindingOutboxTests {
         try await world.shutdown()
     }
 
+    @Test("A conversation applying its key is never applied again: a restart after its update ended sends no second update")
+    func neverAppliedTwice() async throws {
+        var options = ChatWorld.Options()
+        options.platform = .failFirst(1, status: 503)
+        options.bindingRetry = RetryPolicy(initialDelay: 60, maximumDelay: 60, giveUpAfter: 600)
+        let world = try await ChatWorld.start(options)
+        try await world.application().test(.live) { client in
+            try await world.sendEvent(ChatWorld.event(), id: "msg_a1", via: client)
+            _ = await world.telegram.waitForCalls(method: "sendMessage", count: 1)
+            try await world.userSends("/update", replies: 1, via: client)
+            try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
+            try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)
+        }
+        // The update ends while no process runs, and its answer never reaches the chat's lane
+        // (as for an update that ended before lanes existed).
+        let update = try #require(
+            try await world.sqlite.claimBindingUpdates(now: world.env.clock.now.addingTimeInterval(120), limit: 10, leaseUntil: world.env.clock.now)
+                .only
+        )
+        try await world.sqlite.endBindingUpdate(id: update.id, as: .delivered, error: nil, now: world.env.clock.now)
+        #expect(try await world.hasConversation())
+
+        let restarted = try world.restarted(bindingRetry: options.bindingRetry)
+        let before = world.telegram.calls(method: "sendMessage").count
+        try await restarted.application().test(.live) { client in
+            // The restart resumes the conversation: it waits for an answer, and sends nothing.
+            try await restarted.settle(via: client)
+            #expect(try await restarted.hasConversation())
+            // With no answer after the grace, the user finishes on the web; still one update.
+            restarted.env.clock.advance(by: 1801)
+            _ = await world.telegram.waitForCalls(method: "sendMessage", count: before + 2)
+            #expect(world.botMessages().last?.text.contains("Please finish on the web") == true)
+            try await restarted.settle(via: client)
+            #expect(try await restarted.hasConversation() == false)
+        }
+        let deliveries = try #require(world.platform?.deliveries())
+        #expect(deliveries.map(\.status) == [503])
+        #expect(
+            try await world.sqlite.claimBindingUpdates(now: world.env.clock.now.addingTimeInterval(3600), limit: 10, leaseUntil: world.env.clock.now)
+                .isEmpty
+        )
+        try await world.shutdown()
+    }
+
     @Test("/cancel after the key went to the platform says it can't be called back, and the result still arrives")
     func cancelTooLate() async throws {
         var options = ChatWorld.Options()
