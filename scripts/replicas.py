@@ -143,7 +143,7 @@ async def run(args: argparse.Namespace) -> dict:
                REBIND_DATABASE_URL=url, REBIND_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(),
                REBIND_EVENTS_SECRET=secret, REBIND_TELEGRAM_BOT_TOKEN=TOKEN, REBIND_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
                REBIND_TELEGRAM_API_URL=f"http://127.0.0.1:{fake_port}", REBIND_TELEGRAM_BOT_USERNAME="replicas_bot",
-               REBIND_TELEGRAM_RATE="1000", REBIND_GROUP_WAIT_SECONDS=str(args.group_wait), REBIND_OUTBOX_LEASE_SECONDS=str(args.lease),
+               REBIND_TELEGRAM_RATE="1000", REBIND_TELEGRAM_PAID_BROADCAST="true", REBIND_GROUP_WAIT_SECONDS=str(args.group_wait), REBIND_OUTBOX_LEASE_SECONDS=str(args.lease),
                REBIND_LOG_LEVEL="warning", REBIND_TEMPLATES_DIR=str(ROOT / "templates"))
     env.pop("REBIND_PLATFORM_URL", None)
     subprocess.run([args.rebind, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)

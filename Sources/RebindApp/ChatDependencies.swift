@@ -15,11 +15,13 @@ import RebindTelegram
 public struct ChatDependencies: Sendable {
     public var store: any ChatStore
     public var telegram: TelegramClient?
+    /// Telegram messages are sent with `allow_paid_broadcast` (charged in Stars).
+    public var telegramPaidBroadcast = false
     public var slack: SlackSide?
     /// Every channel's messenger.
     public var messengers: [Channel: any ChatMessenger] {
         var messengers: [Channel: any ChatMessenger] = [:]
-        if let telegram { messengers[.telegram] = TelegramMessenger(client: telegram) }
+        if let telegram { messengers[.telegram] = TelegramMessenger(client: telegram, paidBroadcast: telegramPaidBroadcast) }
         if let slack { messengers[.slack] = slack.messenger }
         return messengers
     }
@@ -148,7 +150,7 @@ public struct ChatDependencies: Sendable {
         let publisher = configuration.platform.map {
             PlatformBindingPublisher(url: $0.url, secret: $0.secret, transport: transport, logger: logger) as any BindingPublisher
         }
-        return ChatDependencies(
+        var dependencies = ChatDependencies(
             store: store,
             telegram: client,
             slack: slack,
@@ -157,5 +159,7 @@ public struct ChatDependencies: Sendable {
             envelope: envelope,
             pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: configuration.telegramRate)
         )
+        dependencies.telegramPaidBroadcast = configuration.telegramPaidBroadcast
+        return dependencies
     }
 }

@@ -7,9 +7,12 @@ import RebindCore
 public struct TelegramMessenger: ChatMessenger {
     public let channel = Channel.telegram
     public let client: TelegramClient
+    /// Sends with `allow_paid_broadcast` (`REBIND_TELEGRAM_PAID_BROADCAST`).
+    public let paidBroadcast: Bool
 
-    public init(client: TelegramClient) {
+    public init(client: TelegramClient, paidBroadcast: Bool = false) {
         self.client = client
+        self.paidBroadcast = paidBroadcast
     }
 
     public func send(_ message: OutgoingMessage, to chat: ChatAddress) async throws(DeliveryError) -> String {
@@ -17,7 +20,13 @@ public struct TelegramMessenger: ChatMessenger {
         let (text, parseMode, markup) = try Self.parts(of: message)
         do {
             let sent = try await client.sendMessage(
-                TelegramSendMessage(chatID: chatID, text: text, parseMode: parseMode, replyMarkup: markup)
+                TelegramSendMessage(
+                    chatID: chatID,
+                    text: text,
+                    parseMode: parseMode,
+                    replyMarkup: markup,
+                    allowPaidBroadcast: paidBroadcast ? true : nil
+                )
             )
             return String(sent.messageID)
         } catch {

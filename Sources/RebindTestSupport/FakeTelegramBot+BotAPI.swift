@@ -187,7 +187,9 @@ extension FakeTelegramBot {
     private func sendMessage(_ parameters: Parameters, _ state: inout State) -> Answer {
         guard let chatID = parameters["chat_id"]?.integer else { return .error(400, "Bad Request: chat_id is empty") }
         guard chatID != 0 else { return .error(400, "Bad Request: chat not found") }
-        if let retryAfter = admit(chatID: chatID, &state) { return .tooManyRequests(retryAfter: retryAfter) }
+        let paid = parameters["allow_paid_broadcast"]?.bool == true
+        if let retryAfter = admit(chatID: chatID, paid: paid, &state) { return .tooManyRequests(retryAfter: retryAfter) }
+        if paid { state.paidMessages += 1 }
         let version: FakeTelegramServer.ChatMessage.Version
         switch Self.version(parameters) {
         case .success(let value): version = value
@@ -403,21 +405,25 @@ extension FakeTelegramBot {
     // MARK: Flood limits
 
     /// Takes one message from the chat's and the bot's buckets; returns `retry_after` when
-    /// either is empty (and takes nothing).
-    private func admit(chatID: Int64, _ state: inout State) -> Int? {
+    /// either is empty (and takes nothing). A paid broadcast (`allow_paid_broadcast`) ignores
+    /// the free broadcast limit for its own, higher one; the chat's limit still applies.
+    private func admit(chatID: Int64, paid: Bool = false, _ state: inout State) -> Int? {
         let limits = state.limits
         let now = self.now()
+        let globalRate = paid ? limits.paidGlobalPerSecond : limits.globalPerSecond
+        let globalCapacity = paid ? max(Int(limits.paidGlobalPerSecond.rounded(.up)), 1) : limits.globalBurst
         var chatBucket = state.chats[chatID]?.bucket ?? TokenBucket(tokens: Double(limits.perChatBurst), updatedAt: now)
-        var globalBucket = state.globalBucket ?? TokenBucket(tokens: Double(limits.globalBurst), updatedAt: now)
+        var globalBucket =
+            (paid ? state.paidGlobalBucket : state.globalBucket) ?? TokenBucket(tokens: Double(globalCapacity), updatedAt: now)
         chatBucket.refill(now: now, rate: limits.perChatPerSecond, capacity: limits.perChatBurst)
-        globalBucket.refill(now: now, rate: limits.globalPerSecond, capacity: limits.globalBurst)
-        let wait = max(chatBucket.wait(rate: limits.perChatPerSecond), globalBucket.wait(rate: limits.globalPerSecond))
+        globalBucket.refill(now: now, rate: globalRate, capacity: globalCapacity)
+        let wait = max(chatBucket.wait(rate: limits.perChatPerSecond), globalBucket.wait(rate: globalRate))
         if wait == 0 {
             chatBucket.tokens -= 1
             globalBucket.tokens -= 1
         }
         state.chats[chatID, default: Chat()].bucket = chatBucket
-        state.globalBucket = globalBucket
+        if paid { state.paidGlobalBucket = globalBucket } else { state.globalBucket = globalBucket }
         return wait > 0 ? max(1, Int(wait.rounded(.up))) : nil
     }
 

@@ -36,6 +36,9 @@ final class FakeTelegramBot: Sendable {
         /// The command menus set, by language code ("" for the default).
         var commands: [String: [(command: String, description: String)]] = [:]
         var globalBucket: TokenBucket?
+        var paidGlobalBucket: TokenBucket?
+        /// Messages sent with `allow_paid_broadcast` (each would cost Stars).
+        var paidMessages = 0
         // Waiting for changes.
         var generation = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]

@@ -15,6 +15,8 @@ extension FakeTelegramServer {
         public var globalPerSecond: Double
         /// Messages the bot may send at once before the global rate applies.
         public var globalBurst: Int
+        /// Messages per second across all chats for `allow_paid_broadcast` messages.
+        public var paidGlobalPerSecond: Double = 1000
 
         /// About 1 per second per chat with a small burst, 30 per second overall.
         public init(perChatPerSecond: Double = 1, perChatBurst: Int = 3, globalPerSecond: Double = 30, globalBurst: Int? = nil) {

@@ -122,6 +122,11 @@ public final class FakeTelegramServer: Sendable {
         bot.read { $0.chats[chatID]?.messages ?? [] }
     }
 
+    /// How many messages were sent with `allow_paid_broadcast` (each charged in Stars).
+    public var paidMessages: Int {
+        bot.read { $0.paidMessages }
+    }
+
     /// Messages deleted from a chat, in order of deletion.
     public func deletedMessages(inChat chatID: Int64) -> [ChatMessage] {
         bot.read { $0.chats[chatID]?.deleted ?? [] }

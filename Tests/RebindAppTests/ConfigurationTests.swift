@@ -180,4 +180,17 @@ struct ConfigurationTests {
         }
         #expect(error(base.merging(["REBIND_TELEGRAM_WEBHOOK_SECRET": "sixteen-chars-ok"]) { $1 }) == nil)
     }
+
+    @Test("REBIND_TELEGRAM_RATE above 30 needs REBIND_TELEGRAM_PAID_BROADCAST=true, and stays at most 1,000")
+    func paidBroadcast() throws {
+        let free = try #require(error(["REBIND_TELEGRAM_RATE": "31"]))
+        #expect(free.hasPrefix("REBIND_TELEGRAM_RATE is not valid"))
+        #expect(free.contains("REBIND_TELEGRAM_PAID_BROADCAST=true"))
+        #expect(error(["REBIND_TELEGRAM_RATE": "30"]) == nil)
+        let paid = try RebindConfiguration.load(from: ["REBIND_TELEGRAM_RATE": "1000", "REBIND_TELEGRAM_PAID_BROADCAST": "true"])
+        #expect(paid.telegramPaidBroadcast && paid.telegramRate == 1000)
+        #expect(error(["REBIND_TELEGRAM_RATE": "1001", "REBIND_TELEGRAM_PAID_BROADCAST": "true"])?.contains("at most 1000") == true)
+        #expect(error(["REBIND_TELEGRAM_PAID_BROADCAST": "maybe"])?.hasPrefix("REBIND_TELEGRAM_PAID_BROADCAST is not valid") == true)
+        #expect(try RebindConfiguration.load(from: [:]).telegramPaidBroadcast == false)
+    }
 }

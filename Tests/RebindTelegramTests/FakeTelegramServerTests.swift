@@ -84,6 +84,34 @@ struct FakeTelegramServerTests {
         }
     }
 
+    @Test("allow_paid_broadcast lifts the free 30/s limit to 1,000/s, through TelegramMessenger's setting, and counts what it costs")
+    func paidBroadcast() async throws {
+        try await FakeTelegramServer.withServer(clock: FakeTelegramServer.ManualClock()) { fake in
+            let client = try client(of: fake)
+            let free = TelegramMessenger(client: client)
+            let paid = TelegramMessenger(client: client, paidBroadcast: true)
+            let message = OutgoingMessage(text: "hi", format: .html)
+            var freeErrors: [DeliveryError] = []
+            for chat in 1...40 {
+                do throws(DeliveryError) {
+                    _ = try await free.send(message, to: ChatAddress(channel: .telegram, id: String(chat)))
+                } catch {
+                    freeErrors.append(error)
+                }
+            }
+            // Telegram's free broadcast limit: 30 at once, then 429s.
+            #expect(freeErrors.count == 10)
+            for chat in 101...400 {
+                _ = try await paid.send(message, to: ChatAddress(channel: .telegram, id: String(chat)))
+            }
+            #expect(fake.paidMessages == 300)
+            let sent = fake.calls(method: "sendMessage").filter { $0.outcome == .answered(status: 200) }
+            #expect(sent.count == 330)
+            #expect(sent.last?.bodyText.contains(#""allow_paid_broadcast":true"#) == true)
+            #expect(sent.first?.bodyText.contains("allow_paid_broadcast") == false)
+        }
+    }
+
     @Test("with the default limits a burst to one chat is cut off after a few messages")
     func defaultPerChatBurst() async throws {
         let clock = FakeTelegramServer.ManualClock()

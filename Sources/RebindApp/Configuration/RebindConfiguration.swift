@@ -75,6 +75,12 @@ public struct RebindConfiguration: Sendable {
     public var outboxLease: TimeInterval = 60
     /// Messages per second across all Telegram chats (Telegram allows about 30).
     public var telegramRate = 25.0
+    /// `REBIND_TELEGRAM_PAID_BROADCAST`: send with `allow_paid_broadcast`, which permits a
+    /// rate above Telegram's free ~30 messages a second, each message charged in Stars.
+    public var telegramPaidBroadcast = false
+    /// Telegram's free broadcast limit, and the most a paid broadcast allows.
+    public static let freeTelegramRate = 30.0
+    public static let paidTelegramRate = 1000.0
     /// The bot's @username for link URLs; asked of Telegram (getMe) when unset.
     public var telegramBotUsername: String?
     public var logLevel = Logger.Level.info
@@ -256,8 +262,25 @@ public struct RebindConfiguration: Sendable {
             configuration.outboxLease = lease
         }
 
+        configuration.telegramPaidBroadcast = try reader.bool("REBIND_TELEGRAM_PAID_BROADCAST") ?? false
         if let rate = try reader.seconds("REBIND_TELEGRAM_RATE") {
             guard rate > 0 else { throw .invalid(variable: "REBIND_TELEGRAM_RATE", reason: "must be more than 0 messages per second") }
+            if configuration.telegramPaidBroadcast {
+                guard rate <= Self.paidTelegramRate else {
+                    throw .invalid(
+                        variable: "REBIND_TELEGRAM_RATE",
+                        reason: "must be at most 1000 messages per second, Telegram's paid broadcast limit"
+                    )
+                }
+            } else {
+                guard rate <= Self.freeTelegramRate else {
+                    throw .invalid(
+                        variable: "REBIND_TELEGRAM_RATE",
+                        reason:
+                            "above 30 messages per second Telegram refuses broadcasts unless they are paid: set REBIND_TELEGRAM_PAID_BROADCAST=true (each message is charged in Telegram Stars) or a rate of at most 30"
+                    )
+                }
+            }
             configuration.telegramRate = rate
         }
         configuration.telegramBotUsername = reader.string("REBIND_TELEGRAM_BOT_USERNAME")
@@ -332,6 +355,16 @@ public struct RebindConfiguration: Sendable {
                 throw .invalid(variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return value
+        }
+
+        /// `true`/`false` (also `1`/`0`, `yes`/`no`, any case).
+        func bool(_ name: String) throws(Error) -> Bool? {
+            guard let text = string(name)?.lowercased() else { return nil }
+            switch text {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            default: throw .invalid(variable: name, reason: "must be true or false")
+            }
         }
 
         func seconds(_ name: String) throws(Error) -> TimeInterval? {
