@@ -296,3 +296,11 @@ struct ChatWorld {
         try await sqlite.sealedCredentials().map(\.accountID)
     }
 }
+
+extension FakeBinanceServer {
+    /// How many key checks reached the fake: each starts with the API restrictions call (whose
+    /// answer, when there is one, is followed by the account call).
+    func checks() -> Int {
+        requests().count { $0.pathWithoutQuery == "/sapi/v1/account/apiRestrictions" }
+    }
+}
