@@ -57,7 +57,8 @@ public struct EventDecoder: Sendable {
             if uid.isBlank {
                 throw .invalidField(field: "account.exchange_uid", message: "must not be empty")
             }
-            if uid.count > Self.maxExchangeUIDLength {
+            // Counted as JSON Schema's maxLength counts: Unicode code points.
+            if uid.unicodeScalars.count > Self.maxExchangeUIDLength {
                 throw .invalidField(field: "account.exchange_uid", message: "must be at most \(Self.maxExchangeUIDLength) characters")
             }
         }
