@@ -50,15 +50,7 @@ public struct BinanceKeyVerifier: KeyVerifier {
         guard ExchangeCall.isHeaderSafe(credentials.apiKey) else { throw .unsendableCredentials(exchange: Self.name) }
         let signer = BinanceSigner(secret: credentials.apiSecret)
         var clockOffset: TimeInterval = 0
-        var answer = try await signedGet(Self.restrictionsPath, BinanceAPIRestrictions.self, credentials.apiKey, signer, clockOffset)
-        if case .refused(let code, _) = answer, code == Self.timestampOutsideRecvWindow {
-            clockOffset = try await serverClockOffset()
-            call.logger.debug("Binance clock offset measured", metadata: ["exchange.clock_offset": "\(clockOffset)"])
-            answer = try await signedGet(Self.restrictionsPath, BinanceAPIRestrictions.self, credentials.apiKey, signer, clockOffset)
-            if case .refused(let code, _) = answer, code == Self.timestampOutsideRecvWindow {
-                throw .clockOutOfSync(exchange: Self.name)
-            }
-        }
+        let answer = try await signedGetInSync(Self.restrictionsPath, BinanceAPIRestrictions.self, credentials.apiKey, signer, &clockOffset)
 
         let verdict: KeyVerdict
         switch answer {
@@ -96,12 +88,13 @@ public struct BinanceKeyVerifier: KeyVerifier {
         context: KeyCheckContext
     ) async throws(KeyCheckError) -> KeyVerdict {
         // Zero balances left out: only the account's id is read.
-        let answer = try await signedGet(
+        var clockOffset = clockOffset
+        let answer = try await signedGetInSync(
             Self.accountPath,
             BinanceAccount.self,
             credentials.apiKey,
             signer,
-            clockOffset,
+            &clockOffset,
             parameters: [("omitZeroBalances", "true")]
         )
         switch answer {
@@ -109,8 +102,6 @@ public struct BinanceKeyVerifier: KeyVerifier {
             var verdict = policy.verdict(for: restrictions.permissions, context: context, now: now())
             verdict.exchangeUID = account.exchangeUID
             return verdict
-        case .refused(let code, _) where code == Self.timestampOutsideRecvWindow:
-            throw .clockOutOfSync(exchange: Self.name)
         case .refused(let code, _) where code == Self.invalidKeyIPOrPermissions:
             return policy.resolveBinanceInvalidKey(restrictions: restrictions.permissions, context: context, now: now())
         case .refused(let code, let message):
@@ -122,6 +113,28 @@ public struct BinanceKeyVerifier: KeyVerifier {
     enum Answer<Body: Decodable & Equatable>: Equatable {
         case answered(Body)
         case refused(code: Int, message: String)
+    }
+
+    /// `signedGet`, synchronised with Binance's clock when it refuses the timestamp (`-1021`):
+    /// the offset is measured, kept in `clockOffset` for later calls, and the call made once
+    /// more. Refused again: the clocks cannot be brought together.
+    private func signedGetInSync<Body: Decodable & Equatable>(
+        _ path: String,
+        _ body: Body.Type,
+        _ apiKey: String,
+        _ signer: BinanceSigner,
+        _ clockOffset: inout TimeInterval,
+        parameters: [(name: String, value: String)] = []
+    ) async throws(KeyCheckError) -> Answer<Body> {
+        let answer = try await signedGet(path, body, apiKey, signer, clockOffset, parameters: parameters)
+        guard case .refused(let code, _) = answer, code == Self.timestampOutsideRecvWindow else { return answer }
+        clockOffset = try await serverClockOffset()
+        call.logger.debug("Binance clock offset measured", metadata: ["exchange.clock_offset": "\(clockOffset)"])
+        let again = try await signedGet(path, body, apiKey, signer, clockOffset, parameters: parameters)
+        if case .refused(let code, _) = again, code == Self.timestampOutsideRecvWindow {
+            throw .clockOutOfSync(exchange: Self.name)
+        }
+        return again
     }
 
     /// A signed `GET` of `path`, read as `Body` or as Binance's refusal.

@@ -3,6 +3,7 @@ import RebindCore
 import RebindExchanges
 import RebindHTTP
 import RebindTestSupport
+import Synchronization
 import Testing
 
 /// `BinanceKeyVerifier` over the real `CurlTransport` against the fake Binance, one test per
@@ -118,6 +119,30 @@ struct BinanceKeyVerifierTests {
                 guard case KeyCheckError.unexpectedAnswer(exchange: "Binance", status: 200, let reason) = error else { return false }
                 return reason.contains("uid")
             }
+        }
+    }
+
+    @Test("-1021 on the account call: it syncs with Binance's time and asks once more")
+    func accountCallOutOfSync() async throws {
+        let restrictions = #"{"ipRestrict":true,"enableReading":true,"enableSpotAndMarginTrading":true,"enableWithdrawals":false}"#
+        let accountCalls = Mutex(0)
+        try await LoopbackHTTPServer.withServer(handler: { request in
+            switch request.pathWithoutQuery {
+            case Self.accountPath:
+                let first = accountCalls.withLock { calls in
+                    calls += 1
+                    return calls == 1
+                }
+                return first
+                    ? .json(400, #"{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}"#) : .json(200, #"{"uid":77}"#)
+            case "/api/v3/time": return .json(200, #"{"serverTime":\#(Int64(Date().timeIntervalSince1970 * 1000))}"#)
+            default: return .json(200, restrictions)
+            }
+        }) { server in
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verdict = try await verifier.verify(Self.credentials, context: KeyCheckContext())
+            #expect(verdict.exchangeUID == "77")
+            #expect(server.requests().map(\.pathWithoutQuery) == [Self.restrictionsPath, Self.accountPath, "/api/v3/time", Self.accountPath])
         }
     }
 
