@@ -279,7 +279,8 @@ public protocol BindingOutbox: Sendable {
     func hasPendingBindingUpdate(chat: ChatAddress) async throws -> Bool
 }
 
-/// Accounts' accepted credentials (sealed) and the record of failed key checks.
+/// Accounts' accepted credentials (sealed), the exchange account they belong to, and the
+/// record of failed key checks.
 public protocol CredentialStore: Sendable {
     func bindings(ofUser userID: String) async throws -> [Binding]
     func saveCredentials(
@@ -293,6 +294,10 @@ public protocol CredentialStore: Sendable {
     ) async throws
     func recordFailedCheck(accountID: String, now: Date) async throws
     func failedChecks(accountID: String, since: Date) async throws -> [Date]
+    /// The exchange's id of the account's key (Binance's or OKX's `uid`), when known: written
+    /// by an event's `account.exchange_uid` and by `saveCredentials` with a verdict that names
+    /// one, the latest winning. A new key must belong to it.
+    func exchangeUID(accountID: String) async throws -> String?
 }
 
 /// Storage for the chat side: each role's port, composed into the one store the app runs on.

@@ -23,6 +23,8 @@ public struct EventDecoder: Sendable {
     /// Exchanges the catalogue knows; an event naming any other is refused.
     public var knownExchanges: Set<String>
     public static let maxIdentifierLength = 256
+    /// Exchanges' account ids are short numbers (Binance `354937868`, OKX `44705892343619584`).
+    public static let maxExchangeUIDLength = 64
 
     public init(knownExchanges: Set<String>) {
         self.knownExchanges = knownExchanges
@@ -50,6 +52,15 @@ public struct EventDecoder: Sendable {
         }
         if let locale = event.user.locale, locale.isEmpty || locale.count > 35 {
             throw .invalidField(field: "user.locale", message: "must be a language tag such as \"en\"")
+        }
+        if let uid = event.account.exchangeUID {
+            if uid.isBlank {
+                throw .invalidField(field: "account.exchange_uid", message: "must not be empty")
+            }
+            // Counted as JSON Schema's maxLength counts: Unicode code points.
+            if uid.unicodeScalars.count > Self.maxExchangeUIDLength {
+                throw .invalidField(field: "account.exchange_uid", message: "must be at most \(Self.maxExchangeUIDLength) characters")
+            }
         }
         let exchange = event.account.exchange
         guard knownExchanges.contains(exchange) else {

@@ -14,14 +14,27 @@ public struct KeyConversation: Sendable, Equatable {
         /// The robots waiting on this key, for the binding update.
         public var robotIDs: [String]
         public var needsFutures: Bool
+        /// The exchange's id of the account this key must belong to, when known: from the
+        /// platform's events (`account.exchange_uid`) or an earlier accepted key. Nil: any
+        /// account's key is taken (and its id remembered).
+        public var exchangeUID: String?
 
-        public init(userID: String, accountID: String, exchange: String, label: String? = nil, robotIDs: [String] = [], needsFutures: Bool = false) {
+        public init(
+            userID: String,
+            accountID: String,
+            exchange: String,
+            label: String? = nil,
+            robotIDs: [String] = [],
+            needsFutures: Bool = false,
+            exchangeUID: String? = nil
+        ) {
             self.userID = userID
             self.accountID = accountID
             self.exchange = exchange
             self.label = label
             self.robotIDs = robotIDs
             self.needsFutures = needsFutures
+            self.exchangeUID = exchangeUID
         }
     }
 
@@ -73,6 +86,8 @@ public struct KeyConversation: Sendable, Equatable {
         case checking(exchange: String)
         case stillWorking
         case keyRefused(cause: Cause, warnings: [KeyFinding])
+        /// The key works but belongs to another account on the exchange than the one bound.
+        case accountMismatch(exchange: String)
         case checkUnavailable(KeyCheckError)
         case tooManyAttempts(retryAfter: Date)
         case keyAccepted(keyHint: String, warnings: [KeyFinding])
@@ -126,6 +141,16 @@ public struct KeyConversation: Sendable, Equatable {
         case .checked(let verdict):
             guard case .checking(let credentials) = step else { return [] }
             lastActivityAt = now
+            if let expected = target.exchangeUID, verdict.names(anotherAccountThan: expected) {
+                // Whatever else is wrong with it, a key of another exchange account is never
+                // this account's: fixing its permissions would not help, so that is all it says.
+                step = .awaitingKey
+                return [
+                    .recordFailedCheck,
+                    .reply(.accountMismatch(exchange: target.exchange)),
+                    .reply(.askKey(exchange: target.exchange, label: target.label)),
+                ]
+            }
             if verdict.usable {
                 step = .applying(credentials)
                 return [
@@ -236,5 +261,16 @@ public struct KeyConversation: Sendable, Equatable {
         // Forget the collected key, secret and passphrase.
         step = .finished
         return [.reply(reply)]
+    }
+}
+
+extension KeyVerdict {
+    /// Whether the key is shown to belong to an exchange account other than `expected`. A
+    /// usable verdict that names no account cannot show it is the same one, so it counts as
+    /// another; a refusal that names none (the exchange would not describe the key) keeps its
+    /// own cause.
+    func names(anotherAccountThan expected: String) -> Bool {
+        guard let uid = exchangeUID else { return usable }
+        return uid != expected
     }
 }

@@ -4,8 +4,9 @@ import Foundation
 /// user should know either way.
 ///
 /// Its JSON (what `rebind exchange check` prints) is `{"usable", "cause", "can_trade",
-/// "can_withdraw", "ip_restricted", "trading_expires_at", "warnings"}`, every field always
-/// present: `cause` null when usable, `trading_expires_at` RFC 3339 or null.
+/// "can_withdraw", "ip_restricted", "trading_expires_at", "warnings", "exchange_uid"}`, every
+/// field always present: `cause` null when usable, `trading_expires_at` RFC 3339 or null,
+/// `exchange_uid` null when the exchange did not say (it refused the key outright).
 public struct KeyVerdict: Sendable, Equatable {
     /// Why the key can't be used; nil when it can.
     public var cause: Cause?
@@ -18,6 +19,10 @@ public struct KeyVerdict: Sendable, Equatable {
     /// What the user should know, most important first: why the key is refused, what will
     /// happen to it, what to do.
     public var findings: [KeyFinding]
+    /// The exchange's id of the account the key belongs to (Binance's `uid`, OKX's `uid`), as
+    /// the exchange reported it; nil when it did not describe the key. A new key must belong
+    /// to the account's known id (`KeyConversation` decides).
+    public var exchangeUID: String?
 
     /// The findings as English sentences: the JSON's `warnings`.
     public var warnings: [String] { findings.map(\.description) }
@@ -28,7 +33,8 @@ public struct KeyVerdict: Sendable, Equatable {
         canWithdraw: Bool = false,
         ipRestricted: Bool = false,
         tradingExpiresAt: Date? = nil,
-        findings: [KeyFinding] = []
+        findings: [KeyFinding] = [],
+        exchangeUID: String? = nil
     ) {
         self.cause = cause
         self.canTrade = canTrade
@@ -36,6 +42,7 @@ public struct KeyVerdict: Sendable, Equatable {
         self.ipRestricted = ipRestricted
         self.tradingExpiresAt = tradingExpiresAt
         self.findings = findings
+        self.exchangeUID = exchangeUID
     }
 
     /// Whether the key may be handed to the platform.
@@ -55,6 +62,7 @@ extension KeyVerdict: Codable {
         case ipRestricted = "ip_restricted"
         case tradingExpiresAt = "trading_expires_at"
         case warnings
+        case exchangeUID = "exchange_uid"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -85,7 +93,9 @@ extension KeyVerdict: Codable {
             canWithdraw: try container.decode(Bool.self, forKey: .canWithdraw),
             ipRestricted: try container.decode(Bool.self, forKey: .ipRestricted),
             tradingExpiresAt: expires,
-            findings: try container.decode([String].self, forKey: .warnings).map(KeyFinding.text)
+            findings: try container.decode([String].self, forKey: .warnings).map(KeyFinding.text),
+            // Verdicts written before the account id was read have none.
+            exchangeUID: try container.decodeIfPresent(String.self, forKey: .exchangeUID)
         )
     }
 
@@ -99,5 +109,6 @@ extension KeyVerdict: Codable {
         try container.encode(ipRestricted, forKey: .ipRestricted)
         try container.encode(tradingExpiresAt.map(Timestamp.format), forKey: .tradingExpiresAt)
         try container.encode(warnings, forKey: .warnings)
+        try container.encode(exchangeUID, forKey: .exchangeUID)
     }
 }

@@ -43,6 +43,7 @@ extension RobotEvent.Account {
         case id, exchange, label
         case apiKeyHint = "api_key_hint"
         case boundAt = "bound_at"
+        case exchangeUID = "exchange_uid"
     }
 }
 

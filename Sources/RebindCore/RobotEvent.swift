@@ -55,13 +55,24 @@ public struct RobotEvent: Codable, Sendable, Equatable {
         public var label: String?
         public var apiKeyHint: String?
         public var boundAt: Date?
+        /// The exchange's id of the account the bound key belongs to (Binance's `uid`, OKX's
+        /// `uid`): a new key must belong to it.
+        public var exchangeUID: String?
 
-        public init(id: String, exchange: String, label: String? = nil, apiKeyHint: String? = nil, boundAt: Date? = nil) {
+        public init(
+            id: String,
+            exchange: String,
+            label: String? = nil,
+            apiKeyHint: String? = nil,
+            boundAt: Date? = nil,
+            exchangeUID: String? = nil
+        ) {
             self.id = id
             self.exchange = exchange
             self.label = label
             self.apiKeyHint = apiKeyHint
             self.boundAt = boundAt
+            self.exchangeUID = exchangeUID
         }
     }
 

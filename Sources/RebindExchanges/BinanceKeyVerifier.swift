@@ -3,13 +3,16 @@ import Logging
 import RebindCore
 
 /// Checks a Binance key with `GET /sapi/v1/account/apiRestrictions`, signed with it, and
-/// judges the answer with `KeyPolicy`.
+/// judges the answer with `KeyPolicy`; then reads the id of the key's account (`uid`) from
+/// `GET /api/v3/account`, so one check says whose key it is.
 ///
 /// A refusal is read through the reference table (`ReasonClassifier`). `-2015` from the
 /// restrictions call itself means the key is gone or the server's IP is not on its
-/// whitelist. `-1021` (timestamp outside `recvWindow`) is Rebind's clock, not the key: the
-/// verifier reads Binance's server time (`GET /api/v3/time`), corrects by the difference and
-/// asks once more.
+/// whitelist; from the account call, after the restrictions answered, the restrictions' flags
+/// decide (`KeyPolicy.resolveBinanceInvalidKey`). `-1021` (timestamp outside `recvWindow`) is
+/// Rebind's clock, not the key: the verifier reads Binance's server time (`GET /api/v3/time`),
+/// corrects by the difference and asks once more. An account call that gets no answer is no
+/// verdict, like any other: the account's id is never guessed.
 public struct BinanceKeyVerifier: KeyVerifier {
     public let exchange = "binance"
     static let name = "Binance"
@@ -46,20 +49,13 @@ public struct BinanceKeyVerifier: KeyVerifier {
     public func verify(_ credentials: ExchangeCredentials, context: KeyCheckContext) async throws(KeyCheckError) -> KeyVerdict {
         guard ExchangeCall.isHeaderSafe(credentials.apiKey) else { throw .unsendableCredentials(exchange: Self.name) }
         let signer = BinanceSigner(secret: credentials.apiSecret)
-        var answer = try await restrictions(apiKey: credentials.apiKey, signer: signer, clockOffset: 0)
-        if case .refused(let code, _) = answer, code == Self.timestampOutsideRecvWindow {
-            let offset = try await serverClockOffset()
-            call.logger.debug("Binance clock offset measured", metadata: ["exchange.clock_offset": "\(offset)"])
-            answer = try await restrictions(apiKey: credentials.apiKey, signer: signer, clockOffset: offset)
-            if case .refused(let code, _) = answer, code == Self.timestampOutsideRecvWindow {
-                throw .clockOutOfSync(exchange: Self.name)
-            }
-        }
+        var clockOffset: TimeInterval = 0
+        let answer = try await signedGetInSync(Self.restrictionsPath, BinanceAPIRestrictions.self, credentials.apiKey, signer, &clockOffset)
 
         let verdict: KeyVerdict
         switch answer {
-        case .restrictions(let restrictions):
-            verdict = policy.verdict(for: restrictions.permissions, context: context, now: now())
+        case .answered(let restrictions):
+            verdict = try await accountVerdict(restrictions, credentials: credentials, signer: signer, clockOffset: clockOffset, context: context)
         case .refused(let code, _) where code == Self.invalidKeyIPOrPermissions:
             // The restrictions call failed too: the key is gone, or this IP is not allowed.
             verdict = policy.resolveBinanceInvalidKey(restrictions: nil, context: context, now: now())
@@ -79,20 +75,84 @@ public struct BinanceKeyVerifier: KeyVerifier {
 
     static let timestampOutsideRecvWindow = -1021
     static let invalidKeyIPOrPermissions = -2015
+    static let restrictionsPath = "/sapi/v1/account/apiRestrictions"
+    static let accountPath = "/api/v3/account"
 
-    enum Answer: Equatable {
-        case restrictions(BinanceAPIRestrictions)
+    /// The key's permissions judged, with the id of its account. The account call is signed
+    /// with the clock offset the restrictions call settled on.
+    private func accountVerdict(
+        _ restrictions: BinanceAPIRestrictions,
+        credentials: ExchangeCredentials,
+        signer: BinanceSigner,
+        clockOffset: TimeInterval,
+        context: KeyCheckContext
+    ) async throws(KeyCheckError) -> KeyVerdict {
+        // Zero balances left out: only the account's id is read.
+        var clockOffset = clockOffset
+        let answer = try await signedGetInSync(
+            Self.accountPath,
+            BinanceAccount.self,
+            credentials.apiKey,
+            signer,
+            &clockOffset,
+            parameters: [("omitZeroBalances", "true")]
+        )
+        switch answer {
+        case .answered(let account):
+            var verdict = policy.verdict(for: restrictions.permissions, context: context, now: now())
+            verdict.exchangeUID = account.exchangeUID
+            return verdict
+        case .refused(let code, _) where code == Self.invalidKeyIPOrPermissions:
+            return policy.resolveBinanceInvalidKey(restrictions: restrictions.permissions, context: context, now: now())
+        case .refused(let code, let message):
+            let cause = classifier.exchangeCause(code: String(code), message: message, exchange: exchange) ?? .unknown
+            return policy.refusal(cause, exchangeName: Self.name, code: String(code), message: message)
+        }
+    }
+
+    enum Answer<Body: Decodable & Equatable>: Equatable {
+        case answered(Body)
         case refused(code: Int, message: String)
     }
 
-    private func restrictions(apiKey: String, signer: BinanceSigner, clockOffset: TimeInterval) async throws(KeyCheckError) -> Answer {
-        let timestamp = Int64(((now().timeIntervalSince1970 + clockOffset) * 1000).rounded(.down))
-        let query = signer.signedQuery([], timestamp: timestamp, recvWindow: recvWindow)
-        let response = try await call.get("/sapi/v1/account/apiRestrictions?" + query, headers: [("X-MBX-APIKEY", apiKey)])
-        return try read(response)
+    /// `signedGet`, synchronised with Binance's clock when it refuses the timestamp (`-1021`):
+    /// the offset is measured, kept in `clockOffset` for later calls, and the call made once
+    /// more. Refused again: the clocks cannot be brought together.
+    private func signedGetInSync<Body: Decodable & Equatable>(
+        _ path: String,
+        _ body: Body.Type,
+        _ apiKey: String,
+        _ signer: BinanceSigner,
+        _ clockOffset: inout TimeInterval,
+        parameters: [(name: String, value: String)] = []
+    ) async throws(KeyCheckError) -> Answer<Body> {
+        let answer = try await signedGet(path, body, apiKey, signer, clockOffset, parameters: parameters)
+        guard case .refused(let code, _) = answer, code == Self.timestampOutsideRecvWindow else { return answer }
+        clockOffset = try await serverClockOffset()
+        call.logger.debug("Binance clock offset measured", metadata: ["exchange.clock_offset": "\(clockOffset)"])
+        let again = try await signedGet(path, body, apiKey, signer, clockOffset, parameters: parameters)
+        if case .refused(let code, _) = again, code == Self.timestampOutsideRecvWindow {
+            throw .clockOutOfSync(exchange: Self.name)
+        }
+        return again
     }
 
-    func read(_ response: HTTPResponse) throws(KeyCheckError) -> Answer {
+    /// A signed `GET` of `path`, read as `Body` or as Binance's refusal.
+    private func signedGet<Body: Decodable & Equatable>(
+        _ path: String,
+        _ body: Body.Type,
+        _ apiKey: String,
+        _ signer: BinanceSigner,
+        _ clockOffset: TimeInterval,
+        parameters: [(name: String, value: String)] = []
+    ) async throws(KeyCheckError) -> Answer<Body> {
+        let timestamp = Int64(((now().timeIntervalSince1970 + clockOffset) * 1000).rounded(.down))
+        let query = signer.signedQuery(parameters, timestamp: timestamp, recvWindow: recvWindow)
+        let response = try await call.get(path + "?" + query, headers: [("X-MBX-APIKEY", apiKey)])
+        return try read(response, as: Body.self)
+    }
+
+    func read<Body: Decodable & Equatable>(_ response: HTTPResponse, as body: Body.Type) throws(KeyCheckError) -> Answer<Body> {
         let decoder = JSONDecoder()
         if let error = try? decoder.decode(BinanceErrorAnswer.self, from: response.body) {
             if Self.busyCodes.contains(error.code) { throw .busy(exchange: Self.name, status: response.status) }
@@ -107,13 +167,10 @@ public struct BinanceKeyVerifier: KeyVerifier {
             )
         }
         do {
-            return .restrictions(try decoder.decode(BinanceAPIRestrictions.self, from: response.body))
+            return .answered(try decoder.decode(Body.self, from: response.body))
         } catch {
-            throw .unexpectedAnswer(
-                exchange: Self.name,
-                status: response.status,
-                reason: ExchangeCall.unreadable(response, what: "the API restrictions did not decode")
-            )
+            let what = Body.self == BinanceAccount.self ? "the account (its uid) did not decode" : "the API restrictions did not decode"
+            throw .unexpectedAnswer(exchange: Self.name, status: response.status, reason: ExchangeCall.unreadable(response, what: what))
         }
     }
 

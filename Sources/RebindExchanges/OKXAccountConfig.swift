@@ -10,15 +10,19 @@ public struct OKXAccountConfig: Decodable, Sendable, Equatable {
     public var ip: String
     /// The name the user gave the key.
     public var label: String
+    /// The id of the account the key belongs to (a sub-account's own, not its main account's
+    /// `mainUid`); OKX writes it as a string. Empty when the answer left it out.
+    public var uid: String
 
-    public init(perm: String, ip: String = "", label: String = "") {
+    public init(perm: String, ip: String = "", label: String = "", uid: String = "") {
         self.perm = perm
         self.ip = ip
         self.label = label
+        self.uid = uid
     }
 
     enum CodingKeys: String, CodingKey {
-        case perm, ip, label
+        case perm, ip, label, uid
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,6 +30,7 @@ public struct OKXAccountConfig: Decodable, Sendable, Equatable {
         perm = try container.decode(String.self, forKey: .perm)
         ip = try container.decodeIfPresent(String.self, forKey: .ip) ?? ""
         label = try container.decodeIfPresent(String.self, forKey: .label) ?? ""
+        uid = try container.decodeIfPresent(String.self, forKey: .uid) ?? ""
     }
 
     public var permissionNames: Set<String> {

@@ -3,8 +3,9 @@ import Logging
 import RebindCore
 
 /// Checks an OKX key with `GET /api/v5/account/config`, signed with it (v5:
-/// `OK-ACCESS-KEY`, `-SIGN`, `-TIMESTAMP`, `-PASSPHRASE`), and judges `perm` and `ip` with
-/// `KeyPolicy`.
+/// `OK-ACCESS-KEY`, `-SIGN`, `-TIMESTAMP`, `-PASSPHRASE`), judges `perm` and `ip` with
+/// `KeyPolicy`, and reads the key's account id from `uid` (an answer without one is no
+/// verdict: the account's id is never guessed).
 ///
 /// A refusal, top-level or per item, is read through the reference table
 /// (`ReasonClassifier`). `50102` (timestamp expired: more than 30 s from OKX's clock) is
@@ -59,12 +60,16 @@ public struct OKXKeyVerifier: KeyVerifier {
             }
         }
 
-        let verdict: KeyVerdict
+        var verdict: KeyVerdict
         var metadata: Logger.Metadata = ["exchange.name": "okx", "key.hint": "\(credentials.keyHint)"]
         switch answer {
         case .items(let items):
             guard let config = items.first else {
                 throw .unexpectedAnswer(exchange: Self.name, status: 200, reason: "the account configuration was empty")
+            }
+            let uid = config.uid.trimmingCharacters(in: .whitespaces)
+            guard !uid.isEmpty else {
+                throw .unexpectedAnswer(exchange: Self.name, status: 200, reason: "the account configuration named no account (uid)")
             }
             metadata["key.label"] = "\(config.label)"
             verdict = policy.verdict(
@@ -72,6 +77,7 @@ public struct OKXKeyVerifier: KeyVerifier {
                 context: context,
                 now: now()
             )
+            verdict.exchangeUID = uid
         case .refused(let code, let message):
             let cause = classifier.exchangeCause(code: code, message: message, exchange: exchange) ?? .unknown
             verdict = policy.refusal(cause, exchangeName: Self.name, code: code, message: message)

@@ -433,7 +433,8 @@ extension PostgresStore {
         now: Date
     ) async throws {
         let expires = verdict.tradingExpiresAt?.timeIntervalSince1970
-        try await withConnection { connection in
+        // The key and the account it belongs to are remembered together.
+        try await transaction { connection in
             try await connection.run(
                 """
                 INSERT INTO bindings (account_id, user_id, exchange, api_key_hint, bound_at, updated_at,
@@ -447,6 +448,19 @@ extension PostgresStore {
                 """,
                 logger: self.logger
             )
+            if let uid = verdict.exchangeUID {
+                try await Self.saveExchangeUID(uid, accountID: accountID, source: .exchange, at: now, on: connection, logger: self.logger)
+            }
+        }
+    }
+
+    public func exchangeUID(accountID: String) async throws -> String? {
+        try await withConnection { connection in
+            try await connection.first(
+                "SELECT exchange_uid FROM exchange_uids WHERE account_id = \(accountID)",
+                logger: self.logger,
+                table: "exchange_uids"
+            ) { try $0("exchange_uid", as: String.self) }
         }
     }
 

@@ -75,6 +75,9 @@ extension PostgresStore {
             return .duplicate(cause: storedCause.flatMap(Cause.init(rawValue:)))
         }
 
+        if let uid = event.account.exchangeUID {
+            try await saveExchangeUID(uid, accountID: event.account.id, source: .platform, at: incoming.receivedAt, on: connection, logger: logger)
+        }
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
             try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
         }
@@ -91,6 +94,33 @@ extension PostgresStore {
             try await enqueue(notice, now: incoming.receivedAt, on: connection, logger: logger)
         }
         return .stored(cause: incoming.cause)
+    }
+
+    /// Where an account's exchange id was learnt.
+    enum ExchangeUIDSource: String {
+        /// The platform's `account.exchange_uid`.
+        case platform
+        /// What the exchange said of a key accepted here.
+        case exchange
+    }
+
+    static func saveExchangeUID(
+        _ uid: String,
+        accountID: String,
+        source: ExchangeUIDSource,
+        at now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        try await connection.run(
+            """
+            INSERT INTO exchange_uids (account_id, exchange_uid, source, updated_at)
+            VALUES (\(accountID), \(uid), \(source.rawValue), \(now.timeIntervalSince1970))
+            ON CONFLICT (account_id) DO UPDATE SET
+                exchange_uid = excluded.exchange_uid, source = excluded.source, updated_at = excluded.updated_at
+            """,
+            logger: logger
+        )
     }
 
     static func saveBinding(_ event: RobotEvent, at now: Date, on connection: PostgresConnection, logger: Logger) async throws {

@@ -232,6 +232,22 @@ extension PostgresStore {
             ]
         ),
         Migration(
+            version: "v8_exchange_uid",
+            statements: [
+                // The exchange account (its `uid`) each platform account's key belongs to, from
+                // the platform's events or an accepted key: a new key must be of the same one. A
+                // table of its own, since an account that only ever had robot events has no binding.
+                """
+                CREATE TABLE exchange_uids (
+                    account_id text PRIMARY KEY,
+                    exchange_uid text NOT NULL,
+                    source text NOT NULL,
+                    updated_at double precision NOT NULL
+                )
+                """
+            ]
+        ),
+        Migration(
             version: "v9_confirmed_links",
             statements: [
                 "ALTER TABLE links ADD COLUMN display_name text NOT NULL DEFAULT ''",

@@ -5,7 +5,9 @@ extension ChatReply {
     /// The exchange a reply is about, when it names one itself.
     var exchange: String? {
         switch self {
-        case .conversation(.askKey(let exchange, _)), .conversation(.checking(let exchange)): exchange
+        case .conversation(.askKey(let exchange, _)), .conversation(.checking(let exchange)),
+            .conversation(.accountMismatch(let exchange)):
+            exchange
         default: nil
         }
     }
@@ -15,9 +17,9 @@ extension ChatReplyRenderer {
     /// Every reply's template, under `replies/`.
     static let replyNames = [
         "ask_key", "ask_secret", "ask_passphrase", "bad_paste", "checking", "still_working", "key_refused",
-        "check_unavailable", "too_many_attempts", "key_accepted", "applied", "applied_standalone", "finish_on_web",
-        "cancelled", "too_late_to_cancel", "expired", "help", "confirm_link", "linked", "nothing_changed", "chat_left",
-        "confirm_unlink", "unlinked", "chat_ambiguous", "input_failed", "link_unknown", "not_linked",
+        "account_mismatch", "check_unavailable", "too_many_attempts", "key_accepted", "applied", "applied_standalone",
+        "finish_on_web", "cancelled", "too_late_to_cancel", "expired", "help", "confirm_link", "linked", "nothing_changed",
+        "chat_left", "confirm_unlink", "unlinked", "chat_ambiguous", "input_failed", "link_unknown", "not_linked",
         "no_account_to_update", "which_account", "private_chat_only", "only_during_update", "nothing_to_cancel",
         "accounts", "no_bound_accounts", "snoozed", "nothing_to_snooze", "binding_delayed", "delete_failed",
         "language", "language_set", "language_unknown", "pasted_key_in_direct_message", "keys_only_in_form",
@@ -103,6 +105,7 @@ extension ChatReplyRenderer {
         case .stillWorking: return ("still_working", none)
         case .keyRefused(let cause, let findings):
             return ("key_refused", { values in ["cause_\(cause.rawValue)": true, "findings": findings.map(values.finding)] })
+        case .accountMismatch: return ("account_mismatch", none)
         case .checkUnavailable(let error): return ("check_unavailable", { _ in Values.check(error) })
         case .tooManyAttempts(let retryAfter): return ("too_many_attempts", { _ in ["retry_after": Values.minute(retryAfter)] })
         case .keyAccepted(let hint, let findings):

@@ -588,6 +588,15 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                     sealed.keyID, sealed.data, verdict.tradingExpiresAt?.timeIntervalSince1970, now.timeIntervalSince1970,
                 ]
             )
+            if let uid = verdict.exchangeUID {
+                try Self.saveExchangeUID(uid, accountID: accountID, source: .exchange, at: now, in: db)
+            }
+        }
+    }
+
+    public func exchangeUID(accountID: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT exchange_uid FROM exchange_uids WHERE account_id = ?", arguments: [accountID])
         }
     }
 

@@ -25,6 +25,9 @@ extension SQLiteStore {
         }
 
         try saveUser(event.user, at: incoming.receivedAt, in: db)
+        if let uid = event.account.exchangeUID {
+            try saveExchangeUID(uid, accountID: event.account.id, source: .platform, at: incoming.receivedAt, in: db)
+        }
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
             try saveBinding(event, at: incoming.receivedAt, in: db)
         }
@@ -67,6 +70,24 @@ extension SQLiteStore {
             user.id, user.locale, user.telegramChatId, user.slack?.teamId, user.slack?.userId,
             now.timeIntervalSince1970,
         ])
+    }
+
+    /// Where an account's exchange id was learnt.
+    enum ExchangeUIDSource: String {
+        /// The platform's `account.exchange_uid`.
+        case platform
+        /// What the exchange said of a key accepted here.
+        case exchange
+    }
+
+    static func saveExchangeUID(_ uid: String, accountID: String, source: ExchangeUIDSource, at now: Date, in db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO exchange_uids (account_id, exchange_uid, source, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (account_id) DO UPDATE SET
+                    exchange_uid = excluded.exchange_uid, source = excluded.source, updated_at = excluded.updated_at
+                """
+        ).execute(arguments: [accountID, uid, source.rawValue, now.timeIntervalSince1970])
     }
 
     static func saveBinding(_ event: RobotEvent, at now: Date, in db: Database) throws {

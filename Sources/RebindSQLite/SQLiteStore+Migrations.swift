@@ -192,6 +192,21 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v7_exchange_uid") { db in
+            // The exchange account (its `uid`) each platform account's key belongs to, from the
+            // platform's events or an accepted key: a new key must be of the same one. A table of
+            // its own, since an account that only ever had robot events has no binding row.
+            try db.execute(
+                sql: """
+                    CREATE TABLE exchange_uids (
+                        account_id TEXT PRIMARY KEY NOT NULL,
+                        exchange_uid TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        updated_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         migrator.registerMigration("v8_confirmed_links") { db in
             try db.execute(
                 sql: """

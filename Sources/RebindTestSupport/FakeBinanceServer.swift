@@ -2,8 +2,9 @@ import Crypto
 import Foundation
 import RebindCore
 
-/// Binance's spot API on loopback, as far as a key check goes: `GET /api/v3/time` and the
-/// signed `GET /sapi/v1/account/apiRestrictions`, in Binance's wire format.
+/// Binance's spot API on loopback, as far as a key check goes: `GET /api/v3/time`, the
+/// signed `GET /sapi/v1/account/apiRestrictions` and the signed `GET /api/v3/account` (whose
+/// `uid` says which account the key belongs to), in Binance's wire format.
 ///
 /// It checks every signed request the way Binance does — the key in `X-MBX-APIKEY`, the
 /// `timestamp` against its own clock and `recvWindow`, then the hex HMAC-SHA256 of the query
@@ -11,7 +12,8 @@ import RebindCore
 /// failure with Binance's own code, message and HTTP status. A wrong secret therefore gets
 /// `-1022` because the signature really does not match, not because a switch says so.
 ///
-/// The key it knows is `apiKey` with `secret` (the published test vector's pair); the
+/// The key it knows is `apiKey` with `secret` (the published test vector's pair), of the
+/// account `accountUID` (settable, so a test can make the same key another account's); the
 /// scenario says what that key may do, or how the exchange misbehaves.
 public final class FakeBinanceServer: Sendable {
     public enum Scenario: Sendable, Equatable {
@@ -51,30 +53,47 @@ public final class FakeBinanceServer: Sendable {
     public static let secret = Secret("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
     /// The address Binance would see; loopback here.
     static let callerIP = "127.0.0.1"
+    /// The account the key belongs to unless a test says otherwise (Binance's documentation example).
+    public static let defaultAccountUID: Int64 = 354_937_868
 
     public let scenario: Scenario
     private let server: LoopbackHTTPServer
+    private let uid: SharedValue<Int64>
 
-    private init(scenario: Scenario, server: LoopbackHTTPServer) {
+    private init(scenario: Scenario, server: LoopbackHTTPServer, uid: SharedValue<Int64>) {
         self.scenario = scenario
         self.server = server
+        self.uid = uid
     }
 
     /// Starts the server. `now` is the caller's clock; the server's is that plus any skew.
-    public static func start(_ scenario: Scenario, now: @escaping @Sendable () -> Date = { Date() }) async throws -> FakeBinanceServer {
+    public static func start(
+        _ scenario: Scenario,
+        accountUID: Int64 = defaultAccountUID,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> FakeBinanceServer {
         let skew: TimeInterval = if case .clockSkew(let seconds) = scenario { seconds } else { 0 }
-        let rules = Rules(scenario: scenario, now: { now().addingTimeInterval(skew) })
+        let uid = SharedValue(accountUID)
+        let rules = Rules(scenario: scenario, now: { now().addingTimeInterval(skew) }, accountUID: { uid.value })
         let server = try await LoopbackHTTPServer.start { request in rules.reply(to: request) }
-        return FakeBinanceServer(scenario: scenario, server: server)
+        return FakeBinanceServer(scenario: scenario, server: server, uid: uid)
     }
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
         _ scenario: Scenario,
+        accountUID: Int64 = defaultAccountUID,
         now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakeBinanceServer) async throws -> Result
     ) async throws -> Result {
-        try await withShutdown(try await start(scenario, now: now), shutdown: { try await $0.shutdown() }, body)
+        try await withShutdown(try await start(scenario, accountUID: accountUID, now: now), shutdown: { try await $0.shutdown() }, body)
+    }
+
+    /// The id of the account the key belongs to, as `GET /api/v3/account` answers it. Setting
+    /// it makes the same key another account's from the next request on.
+    public var accountUID: Int64 {
+        get { uid.value }
+        set { uid.value = newValue }
     }
 
     /// `http://127.0.0.1:PORT`, for `REBIND_BINANCE_API_URL`.
@@ -91,6 +110,7 @@ public final class FakeBinanceServer: Sendable {
     struct Rules: Sendable {
         let scenario: Scenario
         let now: @Sendable () -> Date
+        let accountUID: @Sendable () -> Int64
 
         func reply(to request: RecordedRequest) -> FakeReply {
             switch scenario {
@@ -125,6 +145,9 @@ public final class FakeBinanceServer: Sendable {
             case "/sapi/v1/account/apiRestrictions":
                 if let refusal = checkSigned(request) { return refusal }
                 return .json(200, restrictions())
+            case "/api/v3/account":
+                if let refusal = checkSigned(request) { return refusal }
+                return .json(200, account())
             default:
                 return .respond(status: 404)
             }
@@ -210,6 +233,18 @@ public final class FakeBinanceServer: Sendable {
             ]
             if let expiration { fields.append(#""tradingAuthorityExpirationTime":\#(Self.milliseconds(expiration))"#) }
             return "{" + fields.joined(separator: ",") + "}"
+        }
+
+        /// `GET /api/v3/account` with `omitZeroBalances=true`: the account's id is a JSON number.
+        func account() -> String {
+            #"""
+            {"makerCommission":10,"takerCommission":10,"buyerCommission":0,"sellerCommission":0,\#
+            "commissionRates":{"maker":"0.00100000","taker":"0.00100000","buyer":"0.00000000","seller":"0.00000000"},\#
+            "canTrade":true,"canWithdraw":true,"canDeposit":true,"brokered":false,"requireSelfTradePrevention":false,\#
+            "preventSor":false,"updateTime":\#(Self.milliseconds(now())),"accountType":"SPOT",\#
+            "balances":[{"asset":"USDT","free":"1234.56000000","locked":"0.00000000"}],"permissions":["SPOT"],\#
+            "uid":\#(accountUID())}
+            """#
         }
 
         static func error(_ code: Int, _ message: String) -> Data {

@@ -13,7 +13,9 @@ import RebindCore
 /// `50105` because it really does not match.
 ///
 /// The key it knows is `apiKey` with `secret` (the documentation's example secret) and
-/// `passphrase`; the scenario says what that key may do, or how the exchange misbehaves.
+/// `passphrase`, of the account `accountUID` (settable, so a test can make the same key another
+/// account's; `account/config` answers it as `uid`); the scenario says what that key may do, or
+/// how the exchange misbehaves.
 public final class FakeOKXServer: Sendable {
     public enum Scenario: Sendable, Equatable {
         /// `read_only,trade`, with an IP whitelist that includes the caller.
@@ -47,30 +49,48 @@ public final class FakeOKXServer: Sendable {
     public static let label = "rebind-test"
     /// The address OKX would see; loopback here.
     static let callerIP = "127.0.0.1"
+    /// The account the key belongs to unless a test says otherwise (OKX's documentation example).
+    public static let defaultAccountUID = "44705892343619584"
 
     public let scenario: Scenario
     private let server: LoopbackHTTPServer
+    private let uid: SharedValue<String>
 
-    private init(scenario: Scenario, server: LoopbackHTTPServer) {
+    private init(scenario: Scenario, server: LoopbackHTTPServer, uid: SharedValue<String>) {
         self.scenario = scenario
         self.server = server
+        self.uid = uid
     }
 
     /// Starts the server. `now` is the caller's clock; the server's is that plus any skew.
-    public static func start(_ scenario: Scenario, now: @escaping @Sendable () -> Date = { Date() }) async throws -> FakeOKXServer {
+    public static func start(
+        _ scenario: Scenario,
+        accountUID: String = defaultAccountUID,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> FakeOKXServer {
         let skew: TimeInterval = if case .clockSkew(let seconds) = scenario { seconds } else { 0 }
-        let rules = Rules(scenario: scenario, now: { now().addingTimeInterval(skew) })
+        let uid = SharedValue(accountUID)
+        let rules = Rules(scenario: scenario, now: { now().addingTimeInterval(skew) }, accountUID: { uid.value })
         let server = try await LoopbackHTTPServer.start { request in rules.reply(to: request) }
-        return FakeOKXServer(scenario: scenario, server: server)
+        return FakeOKXServer(scenario: scenario, server: server, uid: uid)
     }
 
     /// Runs `body` with a started server and shuts it down afterwards.
     public static func withServer<Result: Sendable>(
         _ scenario: Scenario,
+        accountUID: String = defaultAccountUID,
         now: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakeOKXServer) async throws -> Result
     ) async throws -> Result {
-        try await withShutdown(try await start(scenario, now: now), shutdown: { try await $0.shutdown() }, body)
+        try await withShutdown(try await start(scenario, accountUID: accountUID, now: now), shutdown: { try await $0.shutdown() }, body)
+    }
+
+    /// The id of the account the key belongs to, as `account/config` answers it (`uid`; its
+    /// `mainUid` stays the documentation's). Setting it makes the same key another account's
+    /// from the next request on.
+    public var accountUID: String {
+        get { uid.value }
+        set { uid.value = newValue }
     }
 
     /// `http://127.0.0.1:PORT`, for `REBIND_OKX_API_URL`.
@@ -87,6 +107,7 @@ public final class FakeOKXServer: Sendable {
     struct Rules: Sendable {
         let scenario: Scenario
         let now: @Sendable () -> Date
+        let accountUID: @Sendable () -> String
 
         func reply(to request: RecordedRequest) -> FakeReply {
             switch scenario {
@@ -168,7 +189,7 @@ public final class FakeOKXServer: Sendable {
                 "ip":"\#(ip)","kycLv":"2","label":"\#(FakeOKXServer.label)","level":"Lv1","levelTmp":"",\#
                 "liquidationGear":"-1","mainUid":"44705892343619584","mgnIsoMode":"automatic","opAuth":"0",\#
                 "perm":"\#(perm)","posMode":"net_mode","roleType":"0","spotBorrowAutoRepay":false,"spotOffsetType":"",\#
-                "spotRoleType":"0","spotTraderInsts":[],"traderInsts":[],"type":"0","uid":"44705892343619584"}
+                "spotRoleType":"0","spotTraderInsts":[],"traderInsts":[],"type":"0","uid":"\#(accountUID())"}
                 """#
         }
 

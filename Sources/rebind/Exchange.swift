@@ -21,7 +21,9 @@ struct Exchange: AsyncParsableCommand {
                 REBIND_BINANCE_API_URL or REBIND_OKX_API_URL.
 
                 Prints {"usable", "cause", "can_trade", "can_withdraw", "ip_restricted", "trading_expires_at", \
-                "warnings"}; cause is null when usable.
+                "warnings", "exchange_uid"}; cause is null when usable; exchange_uid is the id of the exchange \
+                account the key belongs to (Binance's or OKX's uid), null when the exchange refused the key \
+                without describing it.
 
                 Exit status: 0 the key is usable; 1 it is not (cause says why); 2 no verdict: the exchange \
                 could not be asked (busy, unreachable, clocks apart; the JSON then has cause "unknown" and the \
@@ -98,7 +100,7 @@ struct Exchange: AsyncParsableCommand {
             guard let object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
                 return String(decoding: encoded, as: UTF8.self)
             }
-            let order = ["usable", "cause", "can_trade", "can_withdraw", "ip_restricted", "trading_expires_at", "warnings"]
+            let order = ["usable", "cause", "can_trade", "can_withdraw", "ip_restricted", "trading_expires_at", "warnings", "exchange_uid"]
             let fields = try order.compactMap { key -> String? in
                 guard let value = object[key] else { return nil }
                 let data = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes])

@@ -193,14 +193,16 @@ struct ChatWorld {
         robot: String = "rb_7",
         text: String = "Pause: Invalid API key operation permission",
         market: String? = nil,
-        locale: String? = "en"
+        locale: String? = "en",
+        exchangeUID: String? = nil
     ) -> Data {
         var userObject: [String: Any] = ["id": user]
         if let locale { userObject["locale"] = locale }
         if let chatID { userObject["telegram_chat_id"] = chatID }
+        var accountObject: [String: Any] = ["id": account, "exchange": exchange, "label": label, "api_key_hint": keyHint, "bound_at": boundAt]
+        if let exchangeUID { accountObject["exchange_uid"] = exchangeUID }
         var object: [String: Any] = [
-            "type": type, "occurred_at": "2026-11-26T09:30:00Z", "user": userObject,
-            "account": ["id": account, "exchange": exchange, "label": label, "api_key_hint": keyHint, "bound_at": boundAt],
+            "type": type, "occurred_at": "2026-11-26T09:30:00Z", "user": userObject, "account": accountObject,
         ]
         if type == "robot.paused" || type == "robot.stopped" || type == "robot.resumed" {
             var robotObject = ["id": robot, "name": "Grid \(robot)"]
@@ -351,5 +353,13 @@ struct ChatWorld {
 
     func storedCredentials() async throws -> [String] {
         try await sqlite.sealedCredentials().map(\.accountID)
+    }
+}
+
+extension FakeBinanceServer {
+    /// How many key checks reached the fake: each starts with the API restrictions call (whose
+    /// answer, when there is one, is followed by the account call).
+    func checks() -> Int {
+        requests().count { $0.pathWithoutQuery == "/sapi/v1/account/apiRestrictions" }
     }
 }

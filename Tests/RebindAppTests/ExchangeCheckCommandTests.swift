@@ -25,19 +25,31 @@ struct ExchangeCheckCommandTests {
         return (result, verdict)
     }
 
-    @Test("A usable Binance key prints the verdict as one JSON object and exits 0")
+    @Test("A usable Binance key prints the verdict as one JSON object, with the key's exchange_uid, and exits 0")
     func binanceUsable() async throws {
-        try await FakeBinanceServer.withServer(.workingKey) { server in
+        try await FakeBinanceServer.withServer(.workingKey, accountUID: 900_000_001) { server in
             let (result, verdict) = try await check("binance", at: server.baseURL, input: Self.binanceInput)
             #expect(result.status == 0, "\(result.errors)")
             #expect(
                 result.output.hasPrefix(
-                    #"{"usable":true,"cause":null,"can_trade":true,"can_withdraw":false,"ip_restricted":true,"trading_expires_at":null,"warnings":[]}"#
+                    #"{"usable":true,"cause":null,"can_trade":true,"can_withdraw":false,"ip_restricted":true,"trading_expires_at":null,"warnings":[],"exchange_uid":"900000001"}"#
                 )
             )
             #expect(result.output.split(separator: "\n").count == 1)
             #expect(verdict?["usable"] as? Bool == true)
-            #expect(server.requests().count == 1)
+            // The restrictions, then the account (its uid).
+            #expect(server.requests().map(\.pathWithoutQuery) == ["/sapi/v1/account/apiRestrictions", "/api/v3/account"])
+        }
+    }
+
+    @Test("A key Binance refuses outright prints exchange_uid null: nothing is guessed")
+    func binanceDeletedKey() async throws {
+        try await FakeBinanceServer.withServer(.deletedKey) { server in
+            let (result, verdict) = try await check("binance", at: server.baseURL, input: Self.binanceInput)
+            #expect(result.status == 1)
+            #expect(verdict?["cause"] as? String == "key_deleted")
+            #expect(verdict?.keys.contains("exchange_uid") == true)
+            #expect(verdict?["exchange_uid"] is NSNull)
         }
     }
 
@@ -105,6 +117,7 @@ struct ExchangeCheckCommandTests {
             let (result, verdict) = try await check("okx", at: server.baseURL, input: Self.okxInput)
             #expect(result.status == 0, "\(result.errors)")
             #expect(verdict?["usable"] as? Bool == true)
+            #expect(verdict?["exchange_uid"] as? String == FakeOKXServer.defaultAccountUID)
             #expect(server.requests().first?.header("OK-ACCESS-PASSPHRASE") == FakeOKXServer.passphrase.value)
         }
     }

@@ -56,6 +56,13 @@ struct SecretLeakTests {
             try await world.sqlite.failWrites(to: nil)
             #expect(await Self.waitUntil { world.botMessages().contains { $0.text.contains("has the new key") } })
 
+            // A key of another Binance account than the one just bound: refused for that.
+            world.binance.accountUID = 900_000_001
+            try await world.userSends("/update acc_42", replies: 1, via: client)
+            try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
+            let mismatch = try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)
+            #expect(mismatch.dropFirst().first?.text.contains("different Binance account") == true)
+
             // OKX, with a bad paste and a wrong passphrase on the way.
             try await world.userSends("/update acc_77", replies: 1, via: client)
             try await world.userSends(FakeOKXServer.apiKey, replies: 1, via: client)

@@ -177,15 +177,17 @@ struct SlackWorld {
         boundAt: String = "2026-09-27T08:00:00Z",
         robot: String = "rb_7",
         text: String = "Pause: Invalid API key operation permission",
-        locale: String? = "en"
+        locale: String? = "en",
+        exchangeUID: String? = nil
     ) -> Data {
         var userObject: [String: Any] = ["id": user]
         if let locale { userObject["locale"] = locale }
         if let slackUser { userObject["slack"] = ["team_id": team, "user_id": slackUser] }
         if let chatID { userObject["telegram_chat_id"] = chatID }
+        var accountObject: [String: Any] = ["id": account, "exchange": exchange, "label": label, "api_key_hint": keyHint, "bound_at": boundAt]
+        if let exchangeUID { accountObject["exchange_uid"] = exchangeUID }
         var object: [String: Any] = [
-            "type": type, "occurred_at": "2026-11-26T09:30:00Z", "user": userObject,
-            "account": ["id": account, "exchange": exchange, "label": label, "api_key_hint": keyHint, "bound_at": boundAt],
+            "type": type, "occurred_at": "2026-11-26T09:30:00Z", "user": userObject, "account": accountObject,
         ]
         if type == "robot.paused" || type == "robot.stopped" || type == "robot.resumed" {
             object["robot"] = ["id": robot, "name": "Grid \(robot)"]

@@ -166,13 +166,13 @@ struct TelegramRefusalTests {
                 let refused = try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)
                 #expect(refused[1].text.contains("can withdraw funds"))
             }
-            #expect(world.binance.requests().count == 5)
+            #expect(world.binance.checks() == 5)
 
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             let limited = try await world.userSends(FakeBinanceServer.secret.value, replies: 2, via: client)
             #expect(limited.last?.text.contains("Too many keys were refused for this account in the last hour") == true)
             #expect(limited.last?.text.contains("Home → API Binding → Edit") == true)
-            #expect(world.binance.requests().count == 5)
+            #expect(world.binance.checks() == 5)
 
             // A new attempt is refused at once, before any secret is asked for.
             let refusedAtOnce = try #require(try await world.userSends("/update", replies: 1, via: client).only)

@@ -92,6 +92,30 @@ struct EventDecoderTests {
         }
     }
 
+    /// The example event with `account.exchange_uid` set to `uid` (any JSON value).
+    func withExchangeUID(_ uid: Any) throws -> Data {
+        try body { $0["account"] = ["id": "acc_42", "exchange": "binance", "exchange_uid": uid] }
+    }
+
+    @Test("account.exchange_uid is optional, and read as the exchange's account id when sent")
+    func exchangeUID() throws {
+        #expect(try decoder.decode(Data(Self.paused.utf8)).account.exchangeUID == nil)
+        #expect(try decoder.decode(try withExchangeUID("354937868")).account.exchangeUID == "354937868")
+        let longest = String(repeating: "7", count: 64)
+        #expect(try decoder.decode(try withExchangeUID(longest)).account.exchangeUID == longest)
+    }
+
+    @Test("account.exchange_uid that is empty, too long or not a string is refused, naming the field")
+    func badExchangeUID() throws {
+        for uid: Any in ["", "   ", String(repeating: "7", count: 65), 354_937_868, true, ["354937868"]] {
+            #expect(field(of: try withExchangeUID(uid)) == "account.exchange_uid", "\(uid)")
+        }
+        let tooLong = try withExchangeUID(String(repeating: "7", count: 65))
+        #expect(throws: EventDecoder.Error.invalidField(field: "account.exchange_uid", message: "must be at most 64 characters")) {
+            try decoder.decode(tooLong)
+        }
+    }
+
     @Test("An unknown exchange's error lists the known ones")
     func unknownExchange() throws {
         do {

@@ -87,6 +87,85 @@ struct KeyConversationTests {
         #expect(flow.step == .awaitingKey)
     }
 
+    /// A Binance conversation for an account whose exchange id is `uid`, checking its key.
+    func checking(accountUID uid: String?) -> (KeyConversation, ExchangeCredentials) {
+        var (flow, _) = KeyConversation.start(
+            chat: chat,
+            target: .init(userID: "u_1001", accountID: "acc_42", exchange: "binance", label: "Main", robotIDs: ["rb_7"], exchangeUID: uid),
+            now: start
+        )
+        _ = flow.handle(.text(Self.binanceKey, messageID: 1), now: start)
+        _ = flow.handle(.text(Self.binanceSecret, messageID: 2), now: start)
+        return (flow, ExchangeCredentials(apiKey: Self.binanceKey, apiSecret: Secret(Self.binanceSecret)))
+    }
+
+    @Test("A key of another exchange account is refused with its own reply, counted, and a new key asked for")
+    func anotherAccount() {
+        var (flow, _) = checking(accountUID: "354937868")
+        let verdict = KeyVerdict(cause: nil, canTrade: true, ipRestricted: true, exchangeUID: "900000001")
+        #expect(
+            flow.handle(.checked(verdict), now: start) == [
+                .recordFailedCheck, .reply(.accountMismatch(exchange: "binance")),
+                .reply(.askKey(exchange: "binance", label: "Main")),
+            ]
+        )
+        #expect(flow.step == .awaitingKey)
+    }
+
+    @Test("A key of the account's own exchange account is accepted and applied")
+    func sameAccount() {
+        var (flow, credentials) = checking(accountUID: "354937868")
+        let verdict = KeyVerdict(cause: nil, canTrade: true, exchangeUID: "354937868")
+        #expect(
+            flow.handle(.checked(verdict), now: start) == [.reply(.keyAccepted(keyHint: "Eh8A", warnings: [])), .applyBinding(credentials, verdict)]
+        )
+    }
+
+    @Test("With no known exchange account any account's key is accepted; its id travels with the verdict")
+    func unknownAccount() {
+        var (flow, credentials) = checking(accountUID: nil)
+        let verdict = KeyVerdict(cause: nil, canTrade: true, exchangeUID: "900000001")
+        #expect(
+            flow.handle(.checked(verdict), now: start) == [.reply(.keyAccepted(keyHint: "Eh8A", warnings: [])), .applyBinding(credentials, verdict)]
+        )
+    }
+
+    @Test("Another account's key is refused for that, not for its permissions: fixing them would not help")
+    func anotherAccountBeforePermissions() {
+        var (flow, _) = checking(accountUID: "354937868")
+        let verdict = KeyVerdict(cause: .permissionMissing, canTrade: true, canWithdraw: true, findings: ["Turn withdrawals off"], exchangeUID: "1")
+        #expect(
+            flow.handle(.checked(verdict), now: start) == [
+                .recordFailedCheck, .reply(.accountMismatch(exchange: "binance")),
+                .reply(.askKey(exchange: "binance", label: "Main")),
+            ]
+        )
+    }
+
+    @Test("A usable verdict that names no account cannot show it is the same one: refused as another account's")
+    func usableWithoutAccount() {
+        var (flow, _) = checking(accountUID: "354937868")
+        #expect(
+            flow.handle(.checked(KeyVerdict(cause: nil, canTrade: true)), now: start) == [
+                .recordFailedCheck, .reply(.accountMismatch(exchange: "binance")),
+                .reply(.askKey(exchange: "binance", label: "Main")),
+            ]
+        )
+    }
+
+    @Test("A key the exchange refused outright (no account named) keeps its own refusal; a wrong secret is asked for again")
+    func refusedWithoutAccount() {
+        var (flow, _) = checking(accountUID: "354937868")
+        let verdict = KeyVerdict.refused(.secretWrong, "The secret key does not match")
+        #expect(
+            flow.handle(.checked(verdict), now: start) == [
+                .recordFailedCheck, .reply(.keyRefused(cause: .secretWrong, warnings: ["The secret key does not match"])),
+                .reply(.askSecret(keyHint: "Eh8A")),
+            ]
+        )
+        #expect(flow.step == .awaitingSecret(apiKey: Self.binanceKey))
+    }
+
     @Test("An exchange that cannot be asked ends the flow with the reason")
     func unavailable() {
         var (flow, _) = conversation()
@@ -150,12 +229,12 @@ struct KeyConversationSnapshotTests {
         let start = Date(timeIntervalSince1970: 1_795_685_400)
         var (flow, _) = KeyConversation.start(
             chat: ChatAddress(channel: .telegram, id: "1"),
-            target: .init(userID: "u", accountID: "a", exchange: "okx", robotIDs: ["rb_7"]),
+            target: .init(userID: "u", accountID: "a", exchange: "okx", robotIDs: ["rb_7"], exchangeUID: "44705892343619584"),
             now: start
         )
         let inputs: [KeyConversation.Input] = [
             .text(KeyConversationTests.okxKey, messageID: 1), .text(KeyConversationTests.okxSecret, messageID: 2),
-            .text("passphrase-1", messageID: 3), .checked(KeyVerdict(cause: nil, canTrade: true)),
+            .text("passphrase-1", messageID: 3), .checked(KeyVerdict(cause: nil, canTrade: true, exchangeUID: "44705892343619584")),
         ]
         for input in inputs {
             let restored = try KeyConversation(snapshot: try flow.snapshot())
@@ -163,6 +242,16 @@ struct KeyConversationSnapshotTests {
             _ = flow.handle(input, now: start)
         }
         #expect(try KeyConversation(snapshot: try flow.snapshot()) == flow)
+        #expect(try KeyConversation(snapshot: try flow.snapshot()).target.exchangeUID == "44705892343619584")
+    }
+
+    @Test("A conversation saved before targets carried the exchange account restores with none")
+    func olderSnapshot() throws {
+        let stored =
+            #"{"chat":{"channel":"telegram","id":"1"},"target":{"userID":"u","accountID":"a","exchange":"okx","robotIDs":[],"needsFutures":false},"step":"awaiting_key","lastActivityAt":0}"#
+        let restored = try KeyConversation(snapshot: Data(stored.utf8))
+        #expect(restored.target.exchangeUID == nil)
+        #expect(restored.step == .awaitingKey)
     }
 }
 

@@ -9,19 +9,23 @@ struct KeyVerdictTests {
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    @Test("A usable verdict has every field, with cause and trading_expires_at null")
+    @Test("A usable verdict has every field, with cause, trading_expires_at and an unknown exchange_uid null")
     func usableShape() throws {
         let verdict = KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true)
         let text = String(decoding: try JSONEncoder().encode(verdict), as: UTF8.self)
         #expect(text.contains(#""cause":null"#))
         #expect(text.contains(#""trading_expires_at":null"#))
+        #expect(text.contains(#""exchange_uid":null"#))
         let object = try json(verdict)
-        #expect(Set(object.keys) == ["usable", "cause", "can_trade", "can_withdraw", "ip_restricted", "trading_expires_at", "warnings"])
+        #expect(
+            Set(object.keys) == ["usable", "cause", "can_trade", "can_withdraw", "ip_restricted", "trading_expires_at", "warnings", "exchange_uid"]
+        )
         #expect(object["usable"] as? Bool == true)
         #expect(object["can_trade"] as? Bool == true)
         #expect(object["can_withdraw"] as? Bool == false)
         #expect(object["ip_restricted"] as? Bool == true)
         #expect(object["warnings"] as? [String] == [])
+        #expect(try json(KeyVerdict(cause: nil, canTrade: true, exchangeUID: "354937868"))["exchange_uid"] as? String == "354937868")
     }
 
     @Test("A refused verdict names its cause; expiry is RFC 3339")
@@ -47,7 +51,8 @@ struct KeyVerdictTests {
                 canWithdraw: false,
                 ipRestricted: false,
                 tradingExpiresAt: Date(timeIntervalSince1970: 1_795_000_000),
-                findings: ["Soon."]
+                findings: ["Soon."],
+                exchangeUID: "354937868"
             ),
             KeyVerdict(cause: .permissionMissing, canTrade: true, canWithdraw: true, ipRestricted: true, findings: ["No.", "Never."]),
             KeyVerdict.refused(.unknown, "Busy."),
@@ -55,6 +60,13 @@ struct KeyVerdictTests {
             let decoded = try JSONDecoder().decode(KeyVerdict.self, from: try JSONEncoder().encode(verdict))
             #expect(decoded == verdict)
         }
+    }
+
+    @Test("A verdict written before exchange_uid existed reads with none")
+    func withoutExchangeUID() throws {
+        let older =
+            #"{"usable":true,"cause":null,"can_trade":true,"can_withdraw":false,"ip_restricted":false,"trading_expires_at":null,"warnings":[]}"#
+        #expect(try JSONDecoder().decode(KeyVerdict.self, from: Data(older.utf8)).exchangeUID == nil)
     }
 
     @Test("usable and cause must agree")

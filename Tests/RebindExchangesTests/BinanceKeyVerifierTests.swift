@@ -3,6 +3,7 @@ import RebindCore
 import RebindExchanges
 import RebindHTTP
 import RebindTestSupport
+import Synchronization
 import Testing
 
 /// `BinanceKeyVerifier` over the real `CurlTransport` against the fake Binance, one test per
@@ -11,16 +12,18 @@ import Testing
 struct BinanceKeyVerifierTests {
     static let credentials = ExchangeCredentials(apiKey: FakeBinanceServer.apiKey, apiSecret: FakeBinanceServer.secret)
     static let restrictionsPath = "/sapi/v1/account/apiRestrictions"
+    static let accountPath = "/api/v3/account"
 
     func verify(
         _ scenario: FakeBinanceServer.Scenario,
         credentials: ExchangeCredentials = credentials,
         context: KeyCheckContext = KeyCheckContext(),
+        accountUID: Int64 = FakeBinanceServer.defaultAccountUID,
         timeout: TimeInterval = 20,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> (verdict: Result<KeyVerdict, KeyCheckError>, requests: [RecordedRequest]) {
         let transport = try testTransport(timeout: timeout)
-        return try await FakeBinanceServer.withServer(scenario) { server in
+        return try await FakeBinanceServer.withServer(scenario, accountUID: accountUID) { server in
             // Binance's widest window: a loaded test machine that stalls a request for seconds is
             // no clock error (the skew scenario is ten minutes, well past it).
             let verifier: any KeyVerifier = BinanceKeyVerifier(
@@ -40,16 +43,27 @@ struct BinanceKeyVerifierTests {
         }
     }
 
-    @Test("A working key is usable: it trades, cannot withdraw, and is bound to IPs")
+    @Test("A working key is usable: it trades, cannot withdraw, is bound to IPs, and names its account")
     func workingKey() async throws {
         let (result, requests) = try await verify(.workingKey)
         let verdict = try result.get()
-        #expect(verdict == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, tradingExpiresAt: nil, findings: []))
+        #expect(
+            verdict
+                == KeyVerdict(
+                    cause: nil,
+                    canTrade: true,
+                    canWithdraw: false,
+                    ipRestricted: true,
+                    tradingExpiresAt: nil,
+                    findings: [],
+                    exchangeUID: "354937868"
+                )
+        )
         #expect(verdict.usable)
 
-        let request = try #require(requests.only)
+        #expect(requests.map(\.pathWithoutQuery) == [Self.restrictionsPath, Self.accountPath])
+        let request = try #require(requests.first)
         #expect(request.method == "GET")
-        #expect(request.pathWithoutQuery == Self.restrictionsPath)
         #expect(request.header("X-MBX-APIKEY") == FakeBinanceServer.apiKey)
         #expect(request.queryItems.map(\.name) == ["recvWindow", "timestamp", "signature"])
         // The window the verifier was given (these tests widen it); Rebind's own is Binance's default.
@@ -57,6 +71,94 @@ struct BinanceKeyVerifierTests {
         #expect(BinanceKeyVerifier(baseURL: "https://api.binance.com", transport: try testTransport(timeout: 5)).recvWindow == 5000)
         let timestamp = try #require(request.queryItems.first { $0.name == "timestamp" }?.value.flatMap { Int64($0) })
         #expect(abs(Double(timestamp) / 1000 - Date().timeIntervalSince1970) < 60)
+
+        // The account call is signed like the other, and leaves the balances out.
+        let account = try #require(requests.last)
+        #expect(account.header("X-MBX-APIKEY") == FakeBinanceServer.apiKey)
+        #expect(account.queryItems.map(\.name) == ["omitZeroBalances", "recvWindow", "timestamp", "signature"])
+        #expect(account.queryItems.first?.value == "true")
+    }
+
+    @Test("The check reads the key's account id from GET /api/v3/account, whichever account it is")
+    func accountUID() async throws {
+        let verdict = try await verify(.workingKey, accountUID: 900_000_001).verdict.get()
+        #expect(verdict.exchangeUID == "900000001")
+        // A key refused for its permissions still says whose it is.
+        let withdraw = try await verify(.withdrawEnabledKey, accountUID: 42).verdict.get()
+        #expect(withdraw.cause == .permissionMissing)
+        #expect(withdraw.exchangeUID == "42")
+    }
+
+    @Test("A key Binance refuses outright names no account: nothing is guessed")
+    func refusedKeyNamesNoAccount() async throws {
+        let (result, requests) = try await verify(.deletedKey)
+        #expect(try result.get().exchangeUID == nil)
+        #expect(requests.map(\.pathWithoutQuery) == [Self.restrictionsPath])
+    }
+
+    @Test("An account call that gets no answer is no verdict: the account's id is never guessed")
+    func accountCallFails() async throws {
+        let restrictions = #"{"ipRestrict":true,"enableReading":true,"enableSpotAndMarginTrading":true,"enableWithdrawals":false}"#
+        // Binance busy on the account call.
+        try await LoopbackHTTPServer.withServer(handler: { request in
+            request.pathWithoutQuery == Self.accountPath ? .json(503, #"{"code":-1001,"msg":"Internal error."}"#) : .json(200, restrictions)
+        }) { server in
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            await #expect(throws: KeyCheckError.busy(exchange: "Binance", status: 503)) {
+                try await verifier.verify(Self.credentials, context: KeyCheckContext())
+            }
+        }
+        // An account answer without a uid.
+        try await LoopbackHTTPServer.withServer(handler: { request in
+            request.pathWithoutQuery == Self.accountPath ? .json(200, #"{"canTrade":true,"balances":[]}"#) : .json(200, restrictions)
+        }) { server in
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            await #expect {
+                try await verifier.verify(Self.credentials, context: KeyCheckContext())
+            } throws: { error in
+                guard case KeyCheckError.unexpectedAnswer(exchange: "Binance", status: 200, let reason) = error else { return false }
+                return reason.contains("uid")
+            }
+        }
+    }
+
+    @Test("-1021 on the account call: it syncs with Binance's time and asks once more")
+    func accountCallOutOfSync() async throws {
+        let restrictions = #"{"ipRestrict":true,"enableReading":true,"enableSpotAndMarginTrading":true,"enableWithdrawals":false}"#
+        let accountCalls = Mutex(0)
+        try await LoopbackHTTPServer.withServer(handler: { request in
+            switch request.pathWithoutQuery {
+            case Self.accountPath:
+                let first = accountCalls.withLock { calls in
+                    calls += 1
+                    return calls == 1
+                }
+                return first
+                    ? .json(400, #"{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}"#) : .json(200, #"{"uid":77}"#)
+            case "/api/v3/time": return .json(200, #"{"serverTime":\#(Int64(Date().timeIntervalSince1970 * 1000))}"#)
+            default: return .json(200, restrictions)
+            }
+        }) { server in
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verdict = try await verifier.verify(Self.credentials, context: KeyCheckContext())
+            #expect(verdict.exchangeUID == "77")
+            #expect(server.requests().map(\.pathWithoutQuery) == [Self.restrictionsPath, Self.accountPath, "/api/v3/time", Self.accountPath])
+        }
+    }
+
+    @Test("-2015 on the account call after the restrictions answered: the restrictions' flags decide, and no account is named")
+    func accountCallRefused() async throws {
+        let restrictions = #"{"ipRestrict":true,"enableReading":true,"enableSpotAndMarginTrading":true,"enableWithdrawals":false}"#
+        try await LoopbackHTTPServer.withServer(handler: { request in
+            request.pathWithoutQuery == Self.accountPath
+                ? .json(401, #"{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}"#) : .json(200, restrictions)
+        }) { server in
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verdict = try await verifier.verify(Self.credentials, context: KeyCheckContext())
+            #expect(verdict.cause == .unknown)
+            #expect(verdict.exchangeUID == nil)
+            #expect(verdict.warnings.first?.contains("-2015") == true)
+        }
     }
 
     @Test("The secret never leaves Rebind: not in the URL, a header or the body")
@@ -154,9 +256,12 @@ struct BinanceKeyVerifierTests {
     func clockSkew() async throws {
         let (result, requests) = try await verify(.clockSkew(seconds: 600))
         #expect(try result.get().usable)
-        #expect(requests.map(\.pathWithoutQuery) == [Self.restrictionsPath, "/api/v3/time", Self.restrictionsPath])
-        let retried = try #require(requests.last?.queryItems.first { $0.name == "timestamp" }?.value.flatMap { Int64($0) })
-        #expect(abs(Double(retried) / 1000 - Date().addingTimeInterval(600).timeIntervalSince1970) < 5)
+        #expect(requests.map(\.pathWithoutQuery) == [Self.restrictionsPath, "/api/v3/time", Self.restrictionsPath, Self.accountPath])
+        // Both calls after the sync are stamped with Binance's time.
+        for request in requests.suffix(2) {
+            let stamped = try #require(request.queryItems.first { $0.name == "timestamp" }?.value.flatMap { Int64($0) })
+            #expect(abs(Double(stamped) / 1000 - Date().addingTimeInterval(600).timeIntervalSince1970) < 5)
+        }
     }
 
     @Test("A clock that will not stay in sync gives up after one retry: no verdict")

@@ -20,11 +20,12 @@ struct OKXKeyVerifierTests {
         _ scenario: FakeOKXServer.Scenario,
         credentials: ExchangeCredentials = credentials,
         context: KeyCheckContext = KeyCheckContext(),
+        accountUID: String = FakeOKXServer.defaultAccountUID,
         timeout: TimeInterval = 20,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> (verdict: Result<KeyVerdict, KeyCheckError>, requests: [RecordedRequest]) {
         let transport = try testTransport(timeout: timeout)
-        return try await FakeOKXServer.withServer(scenario) { server in
+        return try await FakeOKXServer.withServer(scenario, accountUID: accountUID) { server in
             let verifier: any KeyVerifier = OKXKeyVerifier(baseURL: server.baseURL, transport: transport, timeout: timeout, now: now)
             let result: Result<KeyVerdict, KeyCheckError>
             do throws(KeyCheckError) {
@@ -51,7 +52,10 @@ struct OKXKeyVerifierTests {
     @Test("A working key is usable: it trades, cannot withdraw, and is bound to IPs")
     func workingKey() async throws {
         let (result, requests) = try await verify(.workingKey)
-        #expect(try result.get() == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, findings: []))
+        #expect(
+            try result.get()
+                == KeyVerdict(cause: nil, canTrade: true, canWithdraw: false, ipRestricted: true, findings: [], exchangeUID: "44705892343619584")
+        )
 
         let request = try #require(requests.only)
         #expect(request.method == "GET")
@@ -95,6 +99,31 @@ struct OKXKeyVerifierTests {
         let verdict = try await verify(.deletedKey).verdict.get()
         #expect(verdict.cause == .keyDeleted)
         #expect(verdict.warnings.first?.hasSuffix("(OKX 50111)") == true)
+    }
+
+    @Test("The check reads the key's account id (uid, a string) from account/config, whichever account it is")
+    func accountUID() async throws {
+        let (result, requests) = try await verify(.workingKey, accountUID: "5502947162883072")
+        #expect(try result.get().exchangeUID == "5502947162883072")
+        // One call gives the permissions and the account.
+        #expect(requests.count == 1)
+        let withdraw = try await verify(.withdrawEnabledKey, accountUID: "77").verdict.get()
+        #expect(withdraw.cause == .permissionMissing)
+        #expect(withdraw.exchangeUID == "77")
+        // A key OKX refuses outright names no account.
+        #expect(try await verify(.deletedKey).verdict.get().exchangeUID == nil)
+    }
+
+    @Test("An account configuration without a uid is no verdict: the account's id is never guessed")
+    func configWithoutUID() async throws {
+        for config in [#"{"perm":"read_only,trade","ip":"127.0.0.1"}"#, #"{"perm":"read_only,trade","ip":"127.0.0.1","uid":""}"#] {
+            let result = try await verify(answering: 200, #"{"code":"0","msg":"","data":[\#(config)]}"#)
+            guard case .failure(.unexpectedAnswer(exchange: "OKX", status: 200, let reason)) = result else {
+                Issue.record("expected an unexpected answer, got \(result)")
+                continue
+            }
+            #expect(reason.contains("uid"))
+        }
     }
 
     @Test("A read-only key is refused as permission_missing")

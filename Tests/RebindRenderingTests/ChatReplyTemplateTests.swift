@@ -48,7 +48,7 @@ struct ChatReplyTemplateTests {
             .askKey(exchange: "binance", label: hostile), .askKey(exchange: "okx", label: nil), .askSecret(keyHint: "h8A<"), .askPassphrase,
             .checking(exchange: "okx"), .stillWorking, .tooManyAttempts(retryAfter: day), .keyAccepted(keyHint: "Eh8A", warnings: findings),
             .keyAccepted(keyHint: "Eh8A", warnings: []), .applied(standalone: true), .applied(standalone: false), .finishOnWeb, .cancelled,
-            .tooLateToCancel, .expired,
+            .tooLateToCancel, .expired, .accountMismatch(exchange: "binance"), .accountMismatch(exchange: "okx"),
         ]
         conversation += pasteErrors.map(KeyConversation.Reply.badPaste)
         conversation += checkErrors.map(KeyConversation.Reply.checkUnavailable)
@@ -150,5 +150,18 @@ struct ChatReplyTemplateTests {
         #expect(replies.label(.updateKeyButton, channel: .telegram, locale: "zh-Hans").contains("更新 API Key"))
         // A locale Rebind lacks falls back to English.
         #expect(try replies.render(.help, channel: .telegram, locale: "fr").locale == "en")
+    }
+
+    @Test("A key of another exchange account is refused naming the exchange, in every language and channel")
+    func accountMismatch() throws {
+        let replies = try Fixtures.renderer().replies
+        let binance = ChatReply.conversation(.accountMismatch(exchange: "binance"))
+        let telegram = try replies.render(binance, channel: .telegram, locale: "en").text
+        #expect(telegram.hasPrefix("❌ This key belongs to <b>a different Binance account</b> from the one bound on uTrading."))
+        let slack = try replies.render(binance, channel: .slack, locale: "en").text
+        #expect(slack.hasPrefix("❌ This key belongs to *a different Binance account* from the one bound on uTrading."))
+        let chinese = try replies.render(.conversation(.accountMismatch(exchange: "okx")), channel: .telegram, locale: "zh-Hans").text
+        #expect(chinese.contains("另一个欧易（OKX）账户") && chinese.contains("uTrading"))
+        #expect(try replies.render(binance, channel: .slack, locale: "zh-Hans").text.contains("另一个币安账户"))
     }
 }

@@ -222,6 +222,50 @@ struct ChatStoreTests {
         }
     }
 
+    @Test("An account's exchange id is remembered from the platform's events and from an accepted key", arguments: StoreKind.available)
+    func exchangeUID(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            func paused(_ id: String, user: String, uid: String?) -> IncomingEvent {
+                var incoming = self.paused(id, user: user)
+                incoming.event.account.exchangeUID = uid
+                return incoming
+            }
+            #expect(try await store.exchangeUID(accountID: "acc_1") == nil)
+            _ = try await store.ingest(paused("e1", user: "1", uid: nil))
+            #expect(try await store.exchangeUID(accountID: "acc_1") == nil)
+            // A robot event says it (the account has no binding row); a later one that does not keeps it.
+            _ = try await store.ingest(paused("e2", user: "1", uid: "354937868"))
+            #expect(try await store.exchangeUID(accountID: "acc_1") == "354937868")
+            _ = try await store.ingest(paused("e3", user: "1", uid: nil))
+            #expect(try await store.exchangeUID(accountID: "acc_1") == "354937868")
+            // A repeated webhook-id changes nothing.
+            _ = try await store.ingest(paused("e2", user: "1", uid: "1"))
+            #expect(try await store.exchangeUID(accountID: "acc_1") == "354937868")
+
+            // An accepted key's account is remembered with its credentials; a verdict naming none keeps it.
+            let sealed = SealedData(keyID: "k1", data: Data([1, 2, 3]))
+            func accept(uid: String?) async throws {
+                try await store.saveCredentials(
+                    accountID: "acc_2",
+                    userID: "u_2",
+                    exchange: "okx",
+                    keyHint: "9fQx",
+                    sealed: sealed,
+                    verdict: KeyVerdict(cause: nil, canTrade: true, exchangeUID: uid),
+                    now: now
+                )
+            }
+            try await accept(uid: "44705892343619584")
+            #expect(try await store.exchangeUID(accountID: "acc_2") == "44705892343619584")
+            try await accept(uid: nil)
+            #expect(try await store.exchangeUID(accountID: "acc_2") == "44705892343619584")
+            // The platform has the last word: its event names the account's exchange account now.
+            _ = try await store.ingest(paused("e4", user: "2", uid: "5502947162883072"))
+            #expect(try await store.exchangeUID(accountID: "acc_2") == "5502947162883072")
+            #expect(try await store.exchangeUID(accountID: "acc_1") == "354937868")
+        }
+    }
+
     @Test("Rotating re-seals every credential and conversation with its context, and waits for unprocessed updates", arguments: StoreKind.available)
     func rotation(_ kind: StoreKind) async throws {
         try await withStore(kind, policy: policy) { store in

@@ -3,7 +3,8 @@ import Foundation
 import RebindCore
 
 /// Which accounts a chat's user may update, and which one a request means: those with an
-/// open key incident and those already bound. Past the failed-check limit an account is not
+/// open key incident and those already bound, each with the exchange account its key must
+/// belong to when that is known. Past the failed-check limit an account is not
 /// offered, so nobody pastes secrets for nothing.
 struct AccountDirectory: Sendable {
     let store: any LinkStore & CredentialStore & NoticeOutbox
@@ -32,6 +33,10 @@ struct AccountDirectory: Sendable {
                 if robot.futures == true { target.needsFutures = true }
             }
             targets[incident.accountID] = target
+        }
+        // The exchange account a new key must belong to, when the platform or an earlier key said.
+        for accountID in targets.keys {
+            targets[accountID]?.exchangeUID = try await store.exchangeUID(accountID: accountID)
         }
         return targets.values.sorted { $0.accountID < $1.accountID }
     }

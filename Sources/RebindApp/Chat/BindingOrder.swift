@@ -18,6 +18,9 @@ struct BindingOrder: Codable, Equatable, SealablePayload {
     var ipRestricted: Bool
     var tradingExpiresAt: Date?
     var warnings: [String]
+    /// The exchange's id of the key's account, kept with the key once the platform has it.
+    /// Absent in orders sealed before it was read.
+    var exchangeUID: String?
     var checkedAt: Date
     var robotIDs: [String]
 
@@ -34,6 +37,7 @@ struct BindingOrder: Codable, Equatable, SealablePayload {
         ipRestricted = update.verification.ipRestricted
         tradingExpiresAt = update.verification.tradingExpiresAt
         warnings = update.verification.warnings
+        exchangeUID = update.verification.exchangeUID
         checkedAt = update.checkedAt
         robotIDs = update.robotIDs
     }
@@ -51,7 +55,8 @@ struct BindingOrder: Codable, Equatable, SealablePayload {
                 canWithdraw: canWithdraw,
                 ipRestricted: ipRestricted,
                 tradingExpiresAt: tradingExpiresAt,
-                findings: warnings.map(KeyFinding.text)
+                findings: warnings.map(KeyFinding.text),
+                exchangeUID: exchangeUID
             ),
             checkedAt: checkedAt,
             robotIDs: robotIDs
