@@ -75,6 +75,7 @@ public struct EventDecoder: Sendable {
             guard !robot.name.isBlank else {
                 throw .invalidField(field: "robot.name", message: "must not be empty")
             }
+            try Self.validateStake(of: robot)
             guard let reason = event.reason else {
                 throw .invalidField(field: "reason", message: "is required for \(event.type.rawValue)")
             }
@@ -86,6 +87,28 @@ public struct EventDecoder: Sendable {
                 throw .invalidField(field: "robot", message: "is required for robot.resumed")
             }
             try Self.requireIdentifier(robot.id, field: "robot.id")
+        }
+    }
+
+    /// `robot.open_positions` (a whole number, 0 or more) and `robot.exposure` (a decimal
+    /// string and a currency code).
+    static func validateStake(of robot: RobotEvent.Robot) throws(Error) {
+        if let positions = robot.openPositions, positions < 0 {
+            throw .invalidField(field: "robot.open_positions", message: "must be a whole number, 0 or more")
+        }
+        if let exposure = robot.exposure {
+            guard RobotEvent.Robot.Exposure.isDecimal(exposure.amount) else {
+                throw .invalidField(
+                    field: "robot.exposure.amount",
+                    message: "must be a non-negative decimal string such as \"1234.56\" (no sign, exponent or grouping)"
+                )
+            }
+            guard (1...12).contains(exposure.currency.count), exposure.currency.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) else {
+                throw .invalidField(
+                    field: "robot.exposure.currency",
+                    message: "must be a currency code such as \"USDT\" (1 to 12 capital letters or digits)"
+                )
+            }
         }
     }
 

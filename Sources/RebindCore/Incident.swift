@@ -31,18 +31,62 @@ public struct Incident: Codable, Sendable, Equatable {
         /// Whether the robot trades futures (its new key must be allowed to); nil when the
         /// platform did not say.
         public var futures: Bool?
+        /// What the robot leaves unmanaged while halted, as the platform said.
+        public var openPositions: Int?
+        public var exposure: RobotEvent.Robot.Exposure?
 
         public enum State: String, Codable, Sendable {
             case paused, stopped, resumed
         }
 
-        public init(id: String, name: String, state: State, futures: Bool? = nil) {
+        public init(
+            id: String,
+            name: String,
+            state: State,
+            futures: Bool? = nil,
+            openPositions: Int? = nil,
+            exposure: RobotEvent.Robot.Exposure? = nil
+        ) {
             self.id = id
             self.name = name
             self.state = state
             self.futures = futures
+            self.openPositions = openPositions
+            self.exposure = exposure
         }
     }
+
+    /// What the halted robots leave unmanaged: their open positions and, per currency, the
+    /// sum of their exposure.
+    public struct Unmanaged: Sendable, Equatable {
+        public var openPositions: Int
+        /// Currency and total, largest first (then by currency).
+        public var exposure: [(currency: String, amount: Decimal)]
+
+        public var isEmpty: Bool { openPositions == 0 && exposure.allSatisfy { $0.amount == 0 } }
+
+        public static func == (left: Unmanaged, right: Unmanaged) -> Bool {
+            left.openPositions == right.openPositions && left.exposure.elementsEqual(right.exposure) { $0 == $1 }
+        }
+    }
+
+    public var unmanaged: Unmanaged {
+        var positions = 0
+        var sums: [String: Decimal] = [:]
+        for robot in robots where robot.state != .resumed {
+            positions += robot.openPositions ?? 0
+            if let exposure = robot.exposure, let value = exposure.value {
+                sums[exposure.currency, default: 0] += value
+            }
+        }
+        let exposure = sums.map { (currency: $0.key, amount: $0.value) }
+            .sorted { $0.amount != $1.amount ? $0.amount > $1.amount : $0.currency < $1.currency }
+        return Unmanaged(openPositions: positions, exposure: exposure)
+    }
+
+    /// Urgent: halted robots leave positions or money in the market unmanaged. Its notices go
+    /// before others (DESIGN §10).
+    public var isUrgent: Bool { isOpen && !unmanaged.isEmpty }
 
     public init(
         id: String,

@@ -64,7 +64,14 @@ public struct IncidentBook: Sendable {
     func halt(_ event: RobotEvent, eventID: String, cause: Cause, open: [Incident], now: Date) -> IncidentChanges {
         guard let robot = event.robot, let reason = event.reason else { return IncidentChanges() }
         let state: Incident.AffectedRobot.State = event.type == .robotStopped ? .stopped : .paused
-        let affected = Incident.AffectedRobot(id: robot.id, name: robot.name, state: state, futures: robot.market.map { $0 == .futures })
+        let affected = Incident.AffectedRobot(
+            id: robot.id,
+            name: robot.name,
+            state: state,
+            futures: robot.market.map { $0 == .futures },
+            openPositions: robot.openPositions,
+            exposure: robot.exposure
+        )
 
         if var incident = open.first(where: { $0.cause == cause && $0.userID == event.user.id && $0.accountID == event.account.id }) {
             if let index = incident.robots.firstIndex(where: { $0.id == robot.id }) {

@@ -47,6 +47,30 @@ extension RobotEvent.Account {
     }
 }
 
+extension RobotEvent.Robot {
+    enum CodingKeys: String, CodingKey {
+        case id, name, market, exposure
+        case openPositions = "open_positions"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        market = try container.decodeIfPresent(Market.self, forKey: .market)
+        exposure = try container.decodeIfPresent(Exposure.self, forKey: .exposure)
+        // A fraction is a wrong field, not bad JSON.
+        do {
+            openPositions = try container.decodeIfPresent(Int.self, forKey: .openPositions)
+        } catch {
+            throw DecodingError.typeMismatch(
+                Int.self,
+                .init(codingPath: container.codingPath + [CodingKeys.openPositions], debugDescription: "not a whole number")
+            )
+        }
+    }
+}
+
 extension RobotEvent.Reason {
     enum CodingKeys: String, CodingKey {
         case text, code, message

@@ -82,15 +82,46 @@ public struct RobotEvent: Codable, Sendable, Equatable {
         /// What the robot trades, when the platform says: a futures robot needs a key that may
         /// trade futures.
         public var market: Market?
+        /// Positions the robot holds open: nobody manages them while it is paused.
+        public var openPositions: Int?
+        /// What the robot has in the market, in one currency.
+        public var exposure: Exposure?
 
         public enum Market: String, Codable, Sendable, Hashable {
             case spot, futures
         }
 
-        public init(id: String, name: String, market: Market? = nil) {
+        /// An amount in a currency, the amount a non-negative decimal string (`"1234.56"`), so
+        /// no precision is lost on the way.
+        public struct Exposure: Codable, Sendable, Hashable {
+            public var amount: String
+            public var currency: String
+
+            public init(amount: String, currency: String) {
+                self.amount = amount
+                self.currency = currency
+            }
+
+            /// The amount as a number; nil when it is not a plain decimal.
+            public var value: Decimal? {
+                guard Self.isDecimal(amount) else { return nil }
+                return Decimal(string: amount, locale: Locale(identifier: "en_US_POSIX"))
+            }
+
+            /// Digits, optionally a point and more digits: no sign, exponent or grouping.
+            public static func isDecimal(_ text: String) -> Bool {
+                let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+                return (1...40).contains(text.count) && !parts[0].isEmpty
+                    && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+            }
+        }
+
+        public init(id: String, name: String, market: Market? = nil, openPositions: Int? = nil, exposure: Exposure? = nil) {
             self.id = id
             self.name = name
             self.market = market
+            self.openPositions = openPositions
+            self.exposure = exposure
         }
     }
 

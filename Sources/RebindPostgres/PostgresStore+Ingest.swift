@@ -163,14 +163,15 @@ extension PostgresStore {
             """
             WITH saved AS (
                 INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
-                                       announce_at, reminders_sent, resolved_at, resolution)
+                                       announce_at, reminders_sent, resolved_at, resolution, urgent)
                 VALUES (\(incident.id), \(incident.userID), \(incident.accountID), \(incident.exchange), \(incident.cause.rawValue),
                         \(robots), \(reason), \(incident.openedAt.timeIntervalSince1970), \(incident.announceAt.timeIntervalSince1970),
-                        \(incident.remindersSent), \(incident.resolvedAt?.timeIntervalSince1970), \(incident.resolution?.rawValue))
+                        \(incident.remindersSent), \(incident.resolvedAt?.timeIntervalSince1970), \(incident.resolution?.rawValue),
+                        \(incident.isUrgent))
                 ON CONFLICT (id) DO UPDATE SET
                     robots = excluded.robots, reason = excluded.reason,
                     reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                    resolution = excluded.resolution
+                    resolution = excluded.resolution, urgent = excluded.urgent
                 RETURNING id
             )
             INSERT INTO notices (incident_id, kind, due_at, created_at, priority)

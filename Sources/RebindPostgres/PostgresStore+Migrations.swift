@@ -259,6 +259,10 @@ extension PostgresStore {
                 "CREATE INDEX users_slack_user ON users (slack_team_id, slack_user_id) WHERE slack_user_id IS NOT NULL",
             ]
         ),
+        Migration(
+            version: "v10_urgent_incidents",
+            statements: ["ALTER TABLE incidents ADD COLUMN urgent boolean NOT NULL DEFAULT false"]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and
@@ -299,7 +303,10 @@ extension PostgresStore {
                 applied.insert(migration.version)
                 logger.info("Migrated", metadata: ["store.kind": "postgres", "store.migration": "\(migration.version)"])
             }
-            return applied.sorted()
+            // In the order they are declared (text order would put v10 before v2), then any
+            // this build does not know of.
+            let known = migrations.map(\.version).filter(applied.contains)
+            return known + applied.subtracting(known).sorted()
         }
     }
 }

@@ -5,11 +5,15 @@ import RebindCore
 
 extension PostgresStore {
     public func dueNotices(now: Date, limit: Int) async throws -> [DueNotice] {
-        try await withConnection { connection in
+        let overdue = now.timeIntervalSince1970 - configuration.incidentPolicy.urgentMaxWait
+        return try await withConnection { connection in
             try await connection.all(
                 """
-                SELECT * FROM notices WHERE status = 'pending' AND due_at <= \(now.timeIntervalSince1970)
-                ORDER BY priority, due_at, id LIMIT \(limit)
+                SELECT n.* FROM notices n JOIN incidents i ON i.id = n.incident_id
+                WHERE n.status = 'pending' AND n.due_at <= \(now.timeIntervalSince1970)
+                ORDER BY n.priority, CASE WHEN NOT i.urgent AND n.created_at <= \(overdue) THEN 0 WHEN i.urgent THEN 1 ELSE 2 END,
+                    n.due_at, n.id
+                LIMIT \(limit)
                 """,
                 logger: self.logger,
                 table: "notices",
@@ -23,29 +27,40 @@ extension PostgresStore {
     /// another replica is claiming at this moment are skipped (`SKIP LOCKED`), and a row it
     /// claimed just before is re-checked against its new `due_at`, so no notice is claimed
     /// twice. One statement, so the claim commits as it returns.
+    ///
+    /// The order is the SQLite store's: recovery, first messages, reminders; within each, a
+    /// notice waiting longer than the urgent wait, then urgent incidents', then the rest.
     public func claimNotices(now: Date, limit: Int, leaseUntil: Date) async throws -> [DueNotice] {
-        try await withConnection { connection in
+        let overdue = now.timeIntervalSince1970 - configuration.incidentPolicy.urgentMaxWait
+        return try await withConnection { connection in
             try await connection.all(
                 """
                 WITH due AS (
-                    SELECT id, due_at AS claimed_due_at FROM notices n
-                    WHERE status = 'pending' AND due_at <= \(now.timeIntervalSince1970)
+                    SELECT n.id, n.due_at AS claimed_due_at,
+                        CASE WHEN NOT i.urgent AND n.created_at <= \(overdue) THEN 0 WHEN i.urgent THEN 1 ELSE 2 END AS rank
+                    FROM notices n JOIN incidents i ON i.id = n.incident_id
+                    WHERE n.status = 'pending' AND n.due_at <= \(now.timeIntervalSince1970)
                       -- An edit waits for its incident's first message: another replica may be
                       -- sending it right now, and an edit that finds no message is dropped.
                       AND NOT (n.kind IN ('update', 'resolve') AND EXISTS (
                           SELECT 1 FROM notices a
                           WHERE a.incident_id = n.incident_id AND a.kind = 'announce' AND a.status = 'pending' AND a.id < n.id))
-                    ORDER BY priority, due_at, id LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED
+                    ORDER BY n.priority, rank, n.due_at, n.id LIMIT \(limit)
+                    FOR UPDATE OF n SKIP LOCKED
                 )
                 UPDATE notices SET due_at = \(leaseUntil.timeIntervalSince1970) FROM due WHERE notices.id = due.id
                 RETURNING notices.id, notices.incident_id, notices.kind, due.claimed_due_at AS due_at, notices.attempts,
-                          notices.first_attempt_at, notices.priority
+                          notices.first_attempt_at, notices.priority, due.rank
                 """,
                 logger: self.logger,
                 table: "notices"
-            ) { row in (notice: try Self.dueNotice(from: row), priority: try row("priority", as: Int.self), dueAt: try row.date("due_at")) }
-            .sorted { ($0.priority, $0.dueAt, $0.notice.id) < ($1.priority, $1.dueAt, $1.notice.id) }
+            ) { row in
+                (
+                    notice: try Self.dueNotice(from: row), priority: try row("priority", as: Int.self), rank: try row("rank", as: Int.self),
+                    dueAt: try row.date("due_at")
+                )
+            }
+            .sorted { ($0.priority, $0.rank, $0.dueAt, $0.notice.id) < ($1.priority, $1.rank, $1.dueAt, $1.notice.id) }
             .map(\.notice)
         }
     }

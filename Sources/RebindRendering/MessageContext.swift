@@ -86,6 +86,24 @@ struct MessageContext {
         values["robot_count"] = robots.count
         values["single_robot"] = robots.count == 1
         if shown < robots.count { values["more_robots"] = robots.count - shown }
+        // What the halted robots leave unmanaged (DESIGN §10); said only while it lasts.
+        let unmanaged = incident.unmanaged
+        if incident.isOpen, !unmanaged.isEmpty {
+            values["unmanaged"] = true
+            if unmanaged.openPositions > 0 {
+                values["open_positions"] = unmanaged.openPositions
+                values["single_position"] = unmanaged.openPositions == 1
+            }
+            let exposures = unmanaged.exposure.filter { $0.amount > 0 }
+            values["has_exposure"] = !exposures.isEmpty
+            values["exposures"] = exposures.enumerated().map { index, exposure -> [String: Any] in
+                [
+                    "amount": text(NSDecimalNumber(decimal: exposure.amount).description(withLocale: Locale(identifier: "en_US_POSIX"))),
+                    "currency": text(exposure.currency),
+                    "last": index == exposures.count - 1,
+                ]
+            }
+        }
         return values
     }
 

@@ -354,13 +354,26 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     // MARK: Notices
 
     public func dueNotices(now: Date, limit: Int) async throws -> [DueNotice] {
-        try await pool.read { db in try Self.dueNotices(now: now, limit: limit, in: db) }
+        let urgentMaxWait = book.policy.urgentMaxWait
+        return try await pool.read { db in try Self.dueNotices(now: now, limit: limit, urgentMaxWait: urgentMaxWait, in: db) }
     }
 
-    static func dueNotices(now: Date, limit: Int, in db: Database) throws -> [DueNotice] {
+    /// Due notices in the order they go (DESIGN §10): recovery, then first messages, then
+    /// reminders; within each, a notice waiting longer than `urgentMaxWait` first, then the
+    /// urgent incidents' (robots leaving positions unmanaged), then the rest, oldest first.
+    static func dueNotices(now: Date, limit: Int, urgentMaxWait: TimeInterval, in db: Database) throws -> [DueNotice] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM notices WHERE status = 'pending' AND due_at <= ? ORDER BY priority, due_at, id LIMIT ?"),
-            arguments: [now.timeIntervalSince1970, limit]
+            db.cachedStatement(
+                sql: """
+                    SELECT n.* FROM notices n JOIN incidents i ON i.id = n.incident_id
+                    WHERE n.status = 'pending' AND n.due_at <= ?
+                    ORDER BY n.priority,
+                        CASE WHEN i.urgent = 0 AND n.created_at <= ? THEN 0 WHEN i.urgent = 1 THEN 1 ELSE 2 END,
+                        n.due_at, n.id
+                    LIMIT ?
+                    """
+            ),
+            arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970 - urgentMaxWait, limit]
         ).map { row in
             let pending = try Self.notice(from: row)
             return DueNotice(
@@ -385,8 +398,9 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
             ) ?? false
         }
         guard anyDue else { return [] }
+        let urgentMaxWait = book.policy.urgentMaxWait
         return try await pool.write { db in
-            let due = try Self.dueNotices(now: now, limit: limit, in: db)
+            let due = try Self.dueNotices(now: now, limit: limit, urgentMaxWait: urgentMaxWait, in: db)
             let lease = try db.cachedStatement(sql: "UPDATE notices SET due_at = ? WHERE id = ?")
             for notice in due {
                 try lease.execute(arguments: [leaseUntil.timeIntervalSince1970, notice.id])

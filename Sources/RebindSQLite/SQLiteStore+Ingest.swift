@@ -123,18 +123,18 @@ extension SQLiteStore {
         try db.cachedStatement(
             sql: """
                 INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
-                                       announce_at, reminders_sent, resolved_at, resolution)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       announce_at, reminders_sent, resolved_at, resolution, urgent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     robots = excluded.robots, reason = excluded.reason,
                     reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                    resolution = excluded.resolution
+                    resolution = excluded.resolution, urgent = excluded.urgent
                 """
         ).execute(arguments: [
             incident.id, incident.userID, incident.accountID, incident.exchange, incident.cause.rawValue,
             try json(incident.robots), try json(incident.reason), incident.openedAt.timeIntervalSince1970,
             incident.announceAt.timeIntervalSince1970, incident.remindersSent,
-            incident.resolvedAt?.timeIntervalSince1970, incident.resolution?.rawValue,
+            incident.resolvedAt?.timeIntervalSince1970, incident.resolution?.rawValue, incident.isUrgent,
         ])
     }
 

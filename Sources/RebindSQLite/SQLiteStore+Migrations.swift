@@ -220,6 +220,9 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v9_urgent_incidents") { db in
+            try db.execute(sql: "ALTER TABLE incidents ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

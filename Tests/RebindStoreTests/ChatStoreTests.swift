@@ -142,6 +142,28 @@ struct ChatStoreTests {
         }
     }
 
+    @Test("Urgent incidents' first messages go first; one waiting past the urgent wait goes before them", arguments: StoreKind.available)
+    func urgentFirst(_ kind: StoreKind) async throws {
+        let policy = IncidentPolicy(groupWait: 10, repeatInterval: 3600, maxReminders: 2, urgentMaxWait: 600)
+        try await withStore(kind, policy: policy) { store in
+            func event(_ id: String, user: String, at offset: TimeInterval, positions: Int?) -> IncomingEvent {
+                var incoming = paused(id, user: user)
+                incoming.event.robot?.openPositions = positions
+                incoming.receivedAt = now.addingTimeInterval(offset)
+                return incoming
+            }
+            _ = try await store.ingest(event("calm_old", user: "u_a", at: 0, positions: nil))
+            _ = try await store.ingest(event("calm_new", user: "u_b", at: 100, positions: 0))
+            _ = try await store.ingest(event("urgent", user: "u_c", at: 200, positions: 3))
+            let early = try await store.claimNotices(now: now.addingTimeInterval(300), limit: 10, leaseUntil: now.addingTimeInterval(300))
+            #expect(early.map(\.notice.incidentID) == ["urgent", "calm_old", "calm_new"])
+            for notice in early { try await store.deferNotice(id: notice.id, at: now.addingTimeInterval(300)) }
+            // calm_old has waited past the urgent wait: it goes before the urgent one.
+            let late = try await store.claimNotices(now: now.addingTimeInterval(650), limit: 10, leaseUntil: now.addingTimeInterval(650))
+            #expect(late.map(\.notice.incidentID) == ["calm_old", "urgent", "calm_new"])
+        }
+    }
+
     @Test("A parked notice waits for the user to link a chat, then is due at once", arguments: StoreKind.available)
     func parkedUntilLinked(_ kind: StoreKind) async throws {
         try await withStore(kind, policy: policy) { store in

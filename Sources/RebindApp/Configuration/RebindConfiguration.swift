@@ -254,6 +254,7 @@ public struct RebindConfiguration: Sendable {
         policy.groupWait = try reader.seconds("REBIND_GROUP_WAIT_SECONDS") ?? policy.groupWait
         policy.repeatInterval = try reader.seconds("REBIND_REPEAT_INTERVAL_SECONDS") ?? policy.repeatInterval
         policy.maxReminders = try reader.integer("REBIND_MAX_REMINDERS", in: 0...100) ?? policy.maxReminders
+        policy.urgentMaxWait = try reader.seconds("REBIND_URGENT_MAX_WAIT_SECONDS") ?? policy.urgentMaxWait
         configuration.incidentPolicy = policy
         if let lease = try reader.seconds("REBIND_OUTBOX_LEASE_SECONDS") {
             // Longer than a send can take (opening a Slack DM and posting, 10 s each), or a
