@@ -1,5 +1,8 @@
 """Schemathesis hooks for Rebind: sign every generated POST /v1/events correctly.
 
+Requests to the admin listener's /readyz and /metrics that carry an Authorization header get
+the server's REBIND_ADMIN_TOKEN in it (read from the environment, never a flag).
+
 Loaded through SCHEMATHESIS_HOOKS=fuzz_hooks (with this directory on PYTHONPATH). The secret
 comes from REBIND_EVENTS_SECRET, the one the server under test was started with. Each request
 gets a unique webhook-id, a fresh timestamp and a Standard Webhooks signature over the exact
@@ -42,11 +45,22 @@ def _body_bytes(case) -> bytes:
 
 
 _TELEGRAM_SECRET = os.environ.get("REBIND_TELEGRAM_WEBHOOK_SECRET", "")
+_ADMIN_TOKEN = os.environ.get("REBIND_ADMIN_TOKEN", "")
+_ADMIN_PATHS = ("/readyz", "/metrics")
 _SLACK_SECRET = os.environ.get("REBIND_SLACK_SIGNING_SECRET", "").encode()
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    if case.operation.path in _ADMIN_PATHS:
+        # The admin listener's bearer token in place of a generated one; a case without the
+        # header still gets 401.
+        headers = dict(case.headers or {})
+        for name in list(headers):
+            if name.lower() == "authorization":
+                headers[name] = f"Bearer {_ADMIN_TOKEN}"
+        case.headers = headers
+        return
     if case.operation.method.upper() != "POST":
         return
     if case.operation.path == "/v1/telegram/webhook":
