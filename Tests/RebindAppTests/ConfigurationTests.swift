@@ -61,6 +61,9 @@ struct ConfigurationTests {
         #expect(open.adminPort == 0)
         #expect(open.adminToken?.value == token)
         #expect(error(["REBIND_ADMIN_PORT": "65536"])?.hasPrefix("REBIND_ADMIN_PORT is not valid") == true)
+        #expect(error(["REBIND_ADMIN_PORT": "8080"])?.hasPrefix("REBIND_ADMIN_PORT is not valid") == true)
+        #expect(error(["REBIND_HTTP_PORT": "9000", "REBIND_ADMIN_PORT": "9000"])?.contains("REBIND_HTTP_PORT") == true)
+        #expect(try RebindConfiguration.load(from: ["REBIND_HTTP_PORT": "0", "REBIND_ADMIN_PORT": "0"]).adminPort == 0)
         // A short or unsendable token is refused without echoing it.
         for bad in ["short", "has a space in it, 1234", "ünïcödé-token-0123456"] {
             let message = try #require(error(["REBIND_ADMIN_TOKEN": bad]))

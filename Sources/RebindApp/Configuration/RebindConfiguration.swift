@@ -128,6 +128,9 @@ public struct RebindConfiguration: Sendable {
                 reason: "REBIND_ADMIN_HOST=\(configuration.adminHost) is not a loopback address, so the admin listener needs a bearer token"
             )
         }
+        if configuration.adminPort != 0, configuration.adminPort == configuration.httpPort {
+            throw .invalid(variable: "REBIND_ADMIN_PORT", reason: "must differ from REBIND_HTTP_PORT: the admin routes have a listener of their own")
+        }
         if let idle = try reader.seconds("REBIND_HTTP_IDLE_TIMEOUT_SECONDS") {
             guard idle > 0 else { throw .invalid(variable: "REBIND_HTTP_IDLE_TIMEOUT_SECONDS", reason: "must be more than 0 seconds") }
             configuration.httpIdleTimeout = idle
