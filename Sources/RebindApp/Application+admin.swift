@@ -24,7 +24,7 @@ public func buildAdminApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: buildAdminRouter(configuration: configuration, dependencies: dependencies),
-        server: .http1(configuration: configuration.http1),
+        server: configuration.httpServer,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.adminHost, port: configuration.adminPort),
             serverName: "rebind"
@@ -48,8 +48,17 @@ func logListening(_ channel: any NIOCore.Channel, listener: String, host: String
 extension RebindConfiguration {
     /// HTTP/1.1 on both listeners, closing a connection left idle (no complete request) for
     /// `REBIND_HTTP_IDLE_TIMEOUT_SECONDS`: keep-alive connections nobody uses, and headers
-    /// trickled in a byte at a time (Hummingbird counts only decoded request parts as activity).
-    var http1: HTTP1Channel.Configuration {
-        HTTP1Channel.Configuration(idleTimeout: .nanoseconds(Int64(httpIdleTimeout * 1_000_000_000)))
+    /// trickled in a byte at a time (Hummingbird counts only decoded request parts as activity);
+    /// and one whose request body has not arrived within `REBIND_HTTP_READ_TIMEOUT_SECONDS`.
+    var httpServer: HTTPServerBuilder {
+        let configuration = HTTP1Channel.Configuration(idleTimeout: Self.timeAmount(httpIdleTimeout))
+        let readTimeout = Self.timeAmount(httpReadTimeout)
+        return HTTPServerBuilder { responder in
+            HTTP1ReadDeadlineChannel(http1: HTTP1Channel(responder: responder, configuration: configuration), readTimeout: readTimeout)
+        }
+    }
+
+    private static func timeAmount(_ seconds: Double) -> TimeAmount {
+        .nanoseconds(Int64(seconds * 1_000_000_000))
     }
 }

@@ -47,7 +47,7 @@ public func buildApplication(
     }
     return Application(
         router: router,
-        server: .http1(configuration: configuration.http1),
+        server: configuration.httpServer,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "rebind"

@@ -185,6 +185,33 @@ struct ServerTimeoutTests {
         }
     }
 
+    @Test("A request body trickled in a byte at a time is cut off after REBIND_HTTP_READ_TIMEOUT_SECONDS")
+    func slowBodyClosed() async throws {
+        // The idle timeout is long: only the read deadline can end this.
+        let env = try TestEnvironment(environment: ["REBIND_HTTP_IDLE_TIMEOUT_SECONDS": "60", "REBIND_HTTP_READ_TIMEOUT_SECONDS": "1"])
+        try await env.application().test(.live) { client in
+            let port = try #require(client.port)
+            let start = ContinuousClock.now
+            let received = try await RawTCPConnection.with(port: port) { connection in
+                try await connection.write(
+                    "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"
+                )
+                let writer = connection.writer
+                let trickle = Task {
+                    while !Task.isCancelled {
+                        try await writer.write(ByteBuffer(string: " "))
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                defer { trickle.cancel() }
+                return await connection.readUntilClosed(bound: .seconds(30))
+            }
+            #expect(received.closedByServer)
+            #expect(ContinuousClock.now - start >= .milliseconds(950), "\(ContinuousClock.now - start)")
+            #expect(received.elapsed < .seconds(20), "\(received.elapsed)")
+        }
+    }
+
     @Test("Headers trickled in a byte at a time do not keep a connection open past the idle timeout (slow loris)")
     func slowHeadersClosed() async throws {
         let env = try TestEnvironment(environment: ["REBIND_HTTP_IDLE_TIMEOUT_SECONDS": "1"])

@@ -72,6 +72,9 @@ struct ConfigurationTests {
         }
         #expect(try RebindConfiguration.load(from: ["REBIND_HTTP_IDLE_TIMEOUT_SECONDS": "2.5"]).httpIdleTimeout == 2.5)
         #expect(error(["REBIND_HTTP_IDLE_TIMEOUT_SECONDS": "0"])?.hasPrefix("REBIND_HTTP_IDLE_TIMEOUT_SECONDS is not valid") == true)
+        #expect(defaults.httpReadTimeout == 30)
+        #expect(try RebindConfiguration.load(from: ["REBIND_HTTP_READ_TIMEOUT_SECONDS": "5"]).httpReadTimeout == 5)
+        #expect(error(["REBIND_HTTP_READ_TIMEOUT_SECONDS": "-1"])?.hasPrefix("REBIND_HTTP_READ_TIMEOUT_SECONDS is not valid") == true)
     }
 
     @Test("A missing required secret stops start-up naming the variable")

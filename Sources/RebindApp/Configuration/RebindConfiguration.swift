@@ -60,6 +60,9 @@ public struct RebindConfiguration: Sendable {
     /// How long a connection may sit without a complete request (idle keep-alive, or headers
     /// trickling in) before the server closes it, on both listeners.
     public var httpIdleTimeout: TimeInterval = 30
+    /// How long a request may take to arrive in full once its headers have (a body sent a byte
+    /// at a time), on both listeners.
+    public var httpReadTimeout: TimeInterval = 30
     public var database = Database.sqlite(path: "rebind.sqlite")
     public var sqliteSynchronous = SQLiteStore.Synchronous.normal
     /// The 32-byte key-encryption key for stored secrets.
@@ -134,6 +137,10 @@ public struct RebindConfiguration: Sendable {
         if let idle = try reader.seconds("REBIND_HTTP_IDLE_TIMEOUT_SECONDS") {
             guard idle > 0 else { throw .invalid(variable: "REBIND_HTTP_IDLE_TIMEOUT_SECONDS", reason: "must be more than 0 seconds") }
             configuration.httpIdleTimeout = idle
+        }
+        if let read = try reader.seconds("REBIND_HTTP_READ_TIMEOUT_SECONDS") {
+            guard read > 0 else { throw .invalid(variable: "REBIND_HTTP_READ_TIMEOUT_SECONDS", reason: "must be more than 0 seconds") }
+            configuration.httpReadTimeout = read
         }
 
         let databaseURL = reader.string("REBIND_DATABASE_URL") ?? "sqlite://rebind.sqlite"
