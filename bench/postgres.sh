@@ -189,25 +189,27 @@ new_database() { # NAME -> prints its URL
 SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
 MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 # Rebind runs in its own directory so no .env is merged in; only what is set here counts.
-rebind_env() { # DATABASE_URL PORT -> env arguments
+rebind_env() { # DATABASE_URL PORT ADMIN_PORT -> env arguments
     printf '%s\n' REBIND_DATABASE_URL="$1" REBIND_EVENTS_SECRET="$SECRET" REBIND_MASTER_KEY="$MASTER_KEY" \
-        REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$2" REBIND_TEMPLATES_DIR="$ROOT/templates"
+        REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$2" REBIND_ADMIN_HOST=127.0.0.1 REBIND_ADMIN_PORT="$3" \
+        REBIND_TEMPLATES_DIR="$ROOT/templates"
 }
-start_rebind() { # NAME DATABASE_URL -> REBIND_PID REBIND_PORT
+start_rebind() { # NAME DATABASE_URL -> REBIND_PID REBIND_PORT ADMIN_PORT
     REBIND_PORT=$(test_postgres_free_port)
+    ADMIN_PORT=$(test_postgres_free_port)
     mkdir -p "$WORK/$1"
     local vars
-    mapfile -t vars < <(rebind_env "$2" "$REBIND_PORT")
+    mapfile -t vars < <(rebind_env "$2" "$REBIND_PORT" "$ADMIN_PORT")
     (cd "$WORK/$1" && exec env -u REBIND_PLATFORM_URL -u REBIND_TELEGRAM_BOT_TOKEN -u REBIND_SLACK_BOT_TOKEN \
         -u REBIND_SQLITE_SYNCHRONOUS "${vars[@]}" "$BINARY" serve) >"$RESULTS/rebind-$1.log" 2>&1 &
     REBIND_PID=$!
     PIDS+=("$REBIND_PID")
-    wait_ready "http://127.0.0.1:$REBIND_PORT/readyz" "$REBIND_PID"
-    say "rebind $1 pid $REBIND_PID on 127.0.0.1:$REBIND_PORT"
+    wait_ready "http://127.0.0.1:$ADMIN_PORT/readyz" "$REBIND_PID"
+    say "rebind $1 pid $REBIND_PID on 127.0.0.1:$REBIND_PORT (admin $ADMIN_PORT)"
 }
 migrate() { # DATABASE_URL: once, before the replicas start
     local vars
-    mapfile -t vars < <(rebind_env "$1" 0)
+    mapfile -t vars < <(rebind_env "$1" 0 0)
     (cd "$WORK" && env "${vars[@]}" "$BINARY" migrate) >>"$RESULTS/migrate.log" 2>&1
 }
 

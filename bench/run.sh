@@ -92,7 +92,7 @@ wait_ready() { # URL PID
     say "$1 did not answer"; return 1
 }
 stored_events() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM inbox").fetchone()[0])' "$1"; }
-new_events() { # Rebind's count of first-time events since it started, from /metrics
+new_events() { # ADMIN_PORT: Rebind's count of first-time events since it started, from the admin listener's /metrics
     python3 - "$1" <<'EOF'
 import re, sys, urllib.request
 text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
@@ -102,18 +102,20 @@ EOF
 }
 
 SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
-start_rebind() { # NAME SYNCHRONOUS -> REBIND_PID REBIND_PORT REBIND_DB
+start_rebind() { # NAME SYNCHRONOUS -> REBIND_PID REBIND_PORT ADMIN_PORT REBIND_DB
     REBIND_PORT=$(free_port)
+    ADMIN_PORT=$(free_port)
     REBIND_DB="$WORK/$1/rebind.sqlite"
     mkdir -p "$WORK/$1"
     REBIND_DATABASE_URL="sqlite://$REBIND_DB" REBIND_EVENTS_SECRET="$SECRET" \
     REBIND_SQLITE_SYNCHRONOUS="$2" REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$REBIND_PORT" \
+    REBIND_ADMIN_HOST=127.0.0.1 REBIND_ADMIN_PORT="$ADMIN_PORT" \
     REBIND_TEMPLATES_DIR="$ROOT/templates" \
         "$BINARY" serve >"$RESULTS/rebind-$1.log" 2>&1 &
     REBIND_PID=$!
     PIDS+=("$REBIND_PID")
-    wait_ready "http://127.0.0.1:$REBIND_PORT/healthz" "$REBIND_PID"
-    say "rebind ($2) pid $REBIND_PID on 127.0.0.1:$REBIND_PORT"
+    wait_ready "http://127.0.0.1:$ADMIN_PORT/readyz" "$REBIND_PID"
+    say "rebind ($2) pid $REBIND_PID on 127.0.0.1:$REBIND_PORT (admin $ADMIN_PORT)"
 }
 stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
 
@@ -146,7 +148,7 @@ wait_ready "http://127.0.0.1:$AM_PORT/-/ready" "$AM_PID"
 say "alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}') pid $AM_PID on 127.0.0.1:$AM_PORT"
 
 start_rebind normal normal
-NORMAL_PID=$REBIND_PID NORMAL_PORT=$REBIND_PORT NORMAL_DB=$REBIND_DB
+NORMAL_PID=$REBIND_PID NORMAL_PORT=$REBIND_PORT NORMAL_ADMIN_PORT=$ADMIN_PORT NORMAL_DB=$REBIND_DB
 
 # --- 2. Rebind, synchronous=normal ---
 presign "$PRESIGN" "$WORK/events-normal" 0
@@ -180,7 +182,7 @@ NEXT=$((PRESIGN + 1000))
 FILLED_BY_HTTP=0
 if [ "$FILL" -gt 0 ]; then
     for round in $(seq 20); do
-        HAVE=$(new_events "$NORMAL_PORT")
+        HAVE=$(new_events "$NORMAL_ADMIN_PORT")
         [ "$HAVE" -ge "$FILL" ] && break
         # A chunk that is sent well within the 300 s signature window.
         CHUNK=$((FILL - HAVE + 2 * CONNECTIONS))
@@ -198,7 +200,7 @@ if [ "$FILL" -gt 0 ]; then
         LAST=-1
         while kill -0 "$WRK_PID" 2>/dev/null; do
             sleep 1
-            NOW=$(new_events "$NORMAL_PORT")
+            NOW=$(new_events "$NORMAL_ADMIN_PORT")
             # Done (or stalled): stop wrk early rather than wait out its duration.
             if [ "$NOW" -ge "$TARGET" ] || [ "$NOW" -eq "$LAST" ]; then kill -INT "$WRK_PID" 2>/dev/null || true; break; fi
             LAST=$NOW

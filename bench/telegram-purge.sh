@@ -85,16 +85,18 @@ wait_ready "http://127.0.0.1:$FAKE_PORT/_stats" "$FAKE_PID"
 
 # --- Rebind ---
 REBIND_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
 REBIND_DATABASE_URL="sqlite://$WORK/rebind.sqlite" REBIND_EVENTS_SECRET="$EVENTS_SECRET" REBIND_MASTER_KEY="$MASTER_KEY" \
 REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$REBIND_PORT" REBIND_TEMPLATES_DIR="$ROOT/templates" \
+REBIND_ADMIN_HOST=127.0.0.1 REBIND_ADMIN_PORT="$ADMIN_PORT" \
 REBIND_TELEGRAM_BOT_TOKEN="$BOT_TOKEN" REBIND_TELEGRAM_WEBHOOK_SECRET="$WEBHOOK_SECRET" \
 REBIND_TELEGRAM_API_URL="http://127.0.0.1:$FAKE_PORT" REBIND_TELEGRAM_RATE="$RATE" REBIND_TELEGRAM_PAID_BROADCAST=true \
 REBIND_GROUP_WAIT_SECONDS="$GROUP_WAIT" REBIND_LOG_LEVEL=warning \
     "$BINARY" serve >"$RESULTS/rebind.log" 2>&1 &
 REBIND_PID=$!
 PIDS+=("$REBIND_PID")
-wait_ready "http://127.0.0.1:$REBIND_PORT/readyz" "$REBIND_PID"
-say "rebind pid $REBIND_PID on 127.0.0.1:$REBIND_PORT, fake Telegram pid $FAKE_PID on 127.0.0.1:$FAKE_PORT"
+wait_ready "http://127.0.0.1:$ADMIN_PORT/readyz" "$REBIND_PID"
+say "rebind pid $REBIND_PID on 127.0.0.1:$REBIND_PORT (admin $ADMIN_PORT), fake Telegram pid $FAKE_PID on 127.0.0.1:$FAKE_PORT"
 
 # --- the purge ---
 say "posting $((ACCOUNTS * ROBOTS)) events for $ACCOUNTS accounts; Rebind at $RATE/s, Telegram allows $TELEGRAM_RATE/s and 1/s per chat"

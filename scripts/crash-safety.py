@@ -143,6 +143,8 @@ class Server:
             "REBIND_EVENTS_SECRET": secret,
             "REBIND_HTTP_HOST": "127.0.0.1",
             "REBIND_HTTP_PORT": str(port),
+            # The admin listener is not used here: any free port, so 8081 may be taken.
+            "REBIND_ADMIN_PORT": "0",
             "REBIND_SQLITE_SYNCHRONOUS": synchronous,
             "REBIND_TEMPLATES_DIR": str(REPO / "templates"),
             "REBIND_LOG_LEVEL": "warning",

@@ -3,8 +3,10 @@
 #
 # Starts `rebind serve` on a temporary SQLite database, runs schemathesis with a hook
 # (scripts/fuzz_hooks.py) that signs every generated POST /v1/events with the server's secret,
-# and fails if any request got a 5xx, any answer broke the spec (status code, content type,
-# response schema), or the server process died at any point.
+# against the public listener and then the admin one (its `admin` tag, with a bearer token),
+# and fails if any request got a 5xx (counted from the admin listener's /metrics, which must
+# be readable), any answer broke the spec (status code, content type, response schema), or
+# the server process died at any point.
 #
 #   scripts/fuzz.sh [BINARY]           default BINARY: .build/debug/rebind (built if missing)
 #
@@ -67,6 +69,10 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT
 
 PORT=$($PYTHON_FOR_HELPERS -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ADMIN_PORT=$($PYTHON_FOR_HELPERS -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A token on the admin listener, so the fuzz run covers the bearer check; the hooks and the
+# metrics reader take it from the environment.
+export REBIND_ADMIN_TOKEN="fuzz_admin_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SECRET="whsec_$(head -c 24 /dev/urandom | base64)"
 export REBIND_EVENTS_SECRET="$SECRET"
 # Telegram on, so /v1/links and /v1/telegram/webhook exist; its API points at a closed
@@ -78,6 +84,7 @@ DEAD_PORT=$($PYTHON_FOR_HELPERS -c 'import socket; s=socket.socket(); s.bind(("1
 
 REBIND_DATABASE_URL="sqlite://$WORK/rebind.sqlite" \
 REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$PORT" \
+REBIND_ADMIN_HOST=127.0.0.1 REBIND_ADMIN_PORT="$ADMIN_PORT" \
 REBIND_TEMPLATES_DIR="$ROOT/templates" REBIND_LOG_LEVEL=warning \
 REBIND_TELEGRAM_BOT_TOKEN="123456:fuzz" REBIND_TELEGRAM_API_URL="http://127.0.0.1:$DEAD_PORT" \
 REBIND_TELEGRAM_BOT_USERNAME=rebind_fuzz_bot \
@@ -102,7 +109,7 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 healthy || { say "rebind did not answer /healthz"; exit 1; }
-say "rebind pid $SERVER_PID on 127.0.0.1:$PORT, database $WORK/rebind.sqlite"
+say "rebind pid $SERVER_PID on 127.0.0.1:$PORT (admin 127.0.0.1:$ADMIN_PORT), database $WORK/rebind.sqlite"
 
 # --- the run ---
 SEED_ARGS=()
@@ -110,19 +117,34 @@ SEED_ARGS=()
 set +e
 # Run from the temporary directory, so schemathesis's own cache (.schemathesis/) stays out of the tree.
 ST=$(cd "$(dirname "$ST")" && pwd)/$(basename "$ST")
-(cd "$WORK" && SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1 \
-    timeout --kill-after=10 "$TIME_LIMIT" "$ST" run "$ROOT/deploy/openapi.yaml" \
-    --url "http://127.0.0.1:$PORT" \
-    --checks "$CHECKS" \
-    --max-examples "$MAX_EXAMPLES" \
-    --workers "$WORKERS" \
-    --request-timeout 10 \
-    --generation-database none \
-    --output-sanitize false \
-    --no-color \
-    --report junit --report-junit-path "$WORK/junit.xml" \
-    "${SEED_ARGS[@]}" ${FUZZ_EXTRA_ARGS:-}) 2>&1 | tee "$WORK/schemathesis.log"
-ST_STATUS=${PIPESTATUS[0]}
+# fuzz NAME URL FILTER...: one schemathesis run against one listener.
+fuzz() {
+    local name=$1 url=$2
+    shift 2
+    (cd "$WORK" && SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1 \
+        timeout --kill-after=10 "$TIME_LIMIT" "$ST" run "$ROOT/deploy/openapi.yaml" \
+        --url "$url" \
+        "$@" \
+        --checks "$CHECKS" \
+        --max-examples "$MAX_EXAMPLES" \
+        --workers "$WORKERS" \
+        --request-timeout 10 \
+        --generation-database none \
+        --output-sanitize false \
+        --no-color \
+        --report junit --report-junit-path "$WORK/junit-$name.xml" \
+        "${SEED_ARGS[@]}" ${FUZZ_EXTRA_ARGS:-}) 2>&1 | tee -a "$WORK/schemathesis.log"
+    return "${PIPESTATUS[0]}"
+}
+# The public listener: everything but the admin routes, which it does not serve.
+fuzz public "http://127.0.0.1:$PORT" --exclude-tag admin
+ST_STATUS=$?
+# The admin listener: its own routes, with and without the bearer token (the hooks alternate;
+# schemathesis may still warn "Authentication failed" from the phases it samples for that).
+if [ "$ST_STATUS" -eq 0 ]; then
+    fuzz admin "http://127.0.0.1:$ADMIN_PORT" --include-tag admin
+    ST_STATUS=$?
+fi
 set -e
 
 # --- the server must have lived through it all ---
@@ -141,21 +163,35 @@ elif ! healthy; then
     say "FAIL: rebind is running but no longer answers /healthz"
     FAILED=1
 else
-    # Every request the server answered is counted by route and status in /metrics.
-    SERVER_ERRORS=$($PYTHON_FOR_HELPERS - "$PORT" <<'EOF'
-import http.client, re, sys
+    # Every request the server answered is counted by route and status in the admin
+    # listener's /metrics. Reading nothing must not pass for "no 5xx": the reader fails unless
+    # it gets 200 and the counts of the POST /v1/events requests the run just made.
+    if SERVER_ERRORS=$($PYTHON_FOR_HELPERS - "$ADMIN_PORT" <<'EOF'
+import http.client, os, re, sys
 conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
-conn.request("GET", "/metrics")
-text = conn.getresponse().read().decode()
+conn.request("GET", "/metrics", headers={"Authorization": "Bearer " + os.environ["REBIND_ADMIN_TOKEN"]})
+response = conn.getresponse()
+text = response.read().decode()
+if response.status != 200:
+    sys.exit(f"GET /metrics on the admin listener answered {response.status}")
+counts = [line for line in text.splitlines() if line.startswith("rebind_http_request_duration_seconds_count")]
+if not any('route="/v1/events"' in line for line in counts):
+    sys.exit("/metrics on the admin listener counts no POST /v1/events: it is not the server the run fuzzed")
 total = 0
-for line in text.splitlines():
-    if line.startswith("rebind_http_request_duration_seconds_count") and re.search(r'status="5\d\d"', line):
+for line in counts:
+    if re.search(r'status="5\d\d"', line):
         total += int(float(line.rsplit(" ", 1)[1]))
 print(total)
 EOF
-)
-    if [ "$SERVER_ERRORS" != "0" ]; then
-        say "FAIL: /metrics counts $SERVER_ERRORS answers with a 5xx status"
+); then
+        if [ "$SERVER_ERRORS" != "0" ]; then
+            say "FAIL: /metrics counts $SERVER_ERRORS answers with a 5xx status"
+            FAILED=1
+        else
+            say "the admin listener's /metrics counts no 5xx"
+        fi
+    else
+        say "FAIL: could not read the 5xx count from the admin listener's /metrics (see above)"
         FAILED=1
     fi
 fi

@@ -1,5 +1,9 @@
 """Schemathesis hooks for Rebind: sign every generated POST /v1/events correctly.
 
+Requests to the admin listener's /readyz and /metrics get the server's REBIND_ADMIN_TOKEN
+(read from the environment, never a flag) as their bearer token, every other one of those
+without a generated header is left without, to be refused with 401.
+
 Loaded through SCHEMATHESIS_HOOKS=fuzz_hooks (with this directory on PYTHONPATH). The secret
 comes from REBIND_EVENTS_SECRET, the one the server under test was started with. Each request
 gets a unique webhook-id, a fresh timestamp and a Standard Webhooks signature over the exact
@@ -42,11 +46,24 @@ def _body_bytes(case) -> bytes:
 
 
 _TELEGRAM_SECRET = os.environ.get("REBIND_TELEGRAM_WEBHOOK_SECRET", "")
+_ADMIN_TOKEN = os.environ.get("REBIND_ADMIN_TOKEN", "")
+_ADMIN_PATHS = ("/readyz", "/metrics")
+_ADMIN_COUNTERS = {path: itertools.count() for path in _ADMIN_PATHS}
 _SLACK_SECRET = os.environ.get("REBIND_SLACK_SIGNING_SECRET", "").encode()
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    if case.operation.path in _ADMIN_PATHS:
+        # The admin listener's bearer token in place of a generated one, and on every other
+        # case that has none, so both the 200s and the 401s are exercised.
+        with _LOCK:
+            number = next(_ADMIN_COUNTERS[case.operation.path])
+        headers = {name: value for name, value in (case.headers or {}).items() if name.lower() != "authorization"}
+        if number % 2 == 0 or len(headers) != len(case.headers or {}):
+            headers["Authorization"] = f"Bearer {_ADMIN_TOKEN}"
+        case.headers = headers
+        return
     if case.operation.method.upper() != "POST":
         return
     if case.operation.path == "/v1/telegram/webhook":

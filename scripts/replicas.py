@@ -114,10 +114,11 @@ async def post(port: int, webhook_id: str, body: bytes, secret: str, path: str =
         writer.close()
 
 
-async def ready(port: int, deadline: float) -> bool:
+async def ready(admin_port: int, deadline: float) -> bool:
+    """Whether the replica's admin listener answers /readyz with 200 before the deadline."""
     while time.monotonic() < deadline:
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            reader, writer = await asyncio.open_connection("127.0.0.1", admin_port)
             writer.write(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             status, _ = await purge.read_response(reader)
             writer.close()
@@ -149,14 +150,16 @@ async def run(args: argparse.Namespace) -> dict:
     subprocess.run([args.rebind, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
 
     ports = [free_port() for _ in range(args.replicas)]
+    admin_ports = [free_port() for _ in range(args.replicas)]
     replicas = []
-    for index, port in enumerate(ports):
+    for index, (port, admin_port) in enumerate(zip(ports, admin_ports)):
         log = open(os.path.join(workdir, f"replica-{index}.log"), "w")
-        replicas.append(subprocess.Popen([args.rebind, "serve"], env=dict(env, REBIND_HTTP_PORT=str(port)),
+        replicas.append(subprocess.Popen([args.rebind, "serve"],
+                                         env=dict(env, REBIND_HTTP_PORT=str(port), REBIND_ADMIN_PORT=str(admin_port)),
                                          cwd=workdir, stdout=log, stderr=subprocess.STDOUT))
     try:
         deadline = time.monotonic() + 60
-        if not all(await asyncio.gather(*(ready(port, deadline) for port in ports))):
+        if not all(await asyncio.gather(*(ready(admin_port, deadline) for admin_port in admin_ports))):
             raise SystemExit(f"a replica did not become ready; logs in {workdir}")
 
         # Every event once to a random replica; a fifth again to another one.

@@ -13,7 +13,8 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
-    HealthController(dependencies: dependencies).addRoutes(to: router)
+    // Only liveness here: readiness, metrics (and the console) are on the admin listener.
+    HealthController.addLivenessRoute(to: router)
     EventsController(secrets: configuration.eventsSecrets, dependencies: dependencies).addRoutes(to: router)
 
     // The dependencies' services first: a service group stops them last.
@@ -30,6 +31,10 @@ public func buildApplication(
         ).addRoutes(to: router)
     }
 
+    // Last, so a service group stops it just before the public listener: /readyz and /metrics
+    // answer until then.
+    services.append(buildAdminApplication(configuration: configuration, dependencies: dependencies, logger: logger))
+
     if configuration.eventsSecrets.isEmpty {
         logger.warning("REBIND_EVENTS_SECRET is not set: POST /v1/events and /v1/links refuse every request")
     }
@@ -42,11 +47,15 @@ public func buildApplication(
     }
     return Application(
         router: router,
+        server: configuration.httpServer,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "rebind"
         ),
         services: services,
+        onServerRunning: { channel in
+            logListening(channel, listener: "public", host: configuration.httpHost, logger: logger)
+        },
         logger: logger
     )
 }

@@ -75,7 +75,7 @@ struct BindingOutboxTests {
             try await world.settle(via: client)
             #expect(try await world.hasConversation() == false)
             #expect(try await world.storedCredentials().isEmpty)
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let metrics = try await world.env.admin("/metrics")
             #expect(String(buffer: metrics.body).contains(#"rebind_binding_updates_total{result="dead"} 1"#))
             // Nothing more is sent once given up.
             try await world.settle(via: client)

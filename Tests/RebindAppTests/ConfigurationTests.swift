@@ -41,6 +41,42 @@ struct ConfigurationTests {
         #expect(try GuidanceRenderer.load(configuration: configuration).replies.matcher(defaultLocale: "zh-Hans").defaultLocale == "zh-Hans")
     }
 
+    @Test("The admin listener defaults to 127.0.0.1:8081 with no token; a non-loopback host without a token stops start-up naming both variables")
+    func adminListener() throws {
+        let defaults = try RebindConfiguration.load(from: [:])
+        #expect(defaults.adminHost == "127.0.0.1")
+        #expect(defaults.adminPort == 8081)
+        #expect(defaults.adminToken == nil)
+        #expect(defaults.httpIdleTimeout == 30)
+        for host in ["0.0.0.0", "10.0.0.7", "::", "rebind.internal"] {
+            let message = try #require(error(["REBIND_ADMIN_HOST": host]))
+            #expect(message.hasPrefix("REBIND_ADMIN_TOKEN is required"), "\(message)")
+            #expect(message.contains("REBIND_ADMIN_HOST"), "\(message)")
+        }
+        for host in ["127.0.0.1", "localhost", "::1"] {
+            #expect(try RebindConfiguration.load(from: ["REBIND_ADMIN_HOST": host]).adminHost == host)
+        }
+        let token = "adm_0123456789abcdef"
+        let open = try RebindConfiguration.load(from: ["REBIND_ADMIN_HOST": "0.0.0.0", "REBIND_ADMIN_PORT": "0", "REBIND_ADMIN_TOKEN": token])
+        #expect(open.adminPort == 0)
+        #expect(open.adminToken?.value == token)
+        #expect(error(["REBIND_ADMIN_PORT": "65536"])?.hasPrefix("REBIND_ADMIN_PORT is not valid") == true)
+        #expect(error(["REBIND_ADMIN_PORT": "8080"])?.hasPrefix("REBIND_ADMIN_PORT is not valid") == true)
+        #expect(error(["REBIND_HTTP_PORT": "9000", "REBIND_ADMIN_PORT": "9000"])?.contains("REBIND_HTTP_PORT") == true)
+        #expect(try RebindConfiguration.load(from: ["REBIND_HTTP_PORT": "0", "REBIND_ADMIN_PORT": "0"]).adminPort == 0)
+        // A short or unsendable token is refused without echoing it.
+        for bad in ["short", "has a space in it, 1234", "ünïcödé-token-0123456"] {
+            let message = try #require(error(["REBIND_ADMIN_TOKEN": bad]))
+            #expect(message.hasPrefix("REBIND_ADMIN_TOKEN is not valid"))
+            #expect(!message.contains(bad))
+        }
+        #expect(try RebindConfiguration.load(from: ["REBIND_HTTP_IDLE_TIMEOUT_SECONDS": "2.5"]).httpIdleTimeout == 2.5)
+        #expect(error(["REBIND_HTTP_IDLE_TIMEOUT_SECONDS": "0"])?.hasPrefix("REBIND_HTTP_IDLE_TIMEOUT_SECONDS is not valid") == true)
+        #expect(defaults.httpReadTimeout == 30)
+        #expect(try RebindConfiguration.load(from: ["REBIND_HTTP_READ_TIMEOUT_SECONDS": "5"]).httpReadTimeout == 5)
+        #expect(error(["REBIND_HTTP_READ_TIMEOUT_SECONDS": "-1"])?.hasPrefix("REBIND_HTTP_READ_TIMEOUT_SECONDS is not valid") == true)
+    }
+
     @Test("A missing required secret stops start-up naming the variable")
     func missingSecrets() {
         #expect(error(["REBIND_PLATFORM_URL": "https://platform.example/rebind"])?.hasPrefix("REBIND_PLATFORM_SECRET is required") == true)

@@ -154,7 +154,7 @@ struct DeliveryFaultTests {
         try await world.application().test(.live) { client in
             try await world.post(failing.paused(robot: 1), id: "f-1", client: client)
             let counted = await eventually(timeout: .seconds(10)) {
-                try await world.metric(client: client).contains(#"rebind_notices_dead_lettered_total{channel="telegram"} 1"#)
+                try await world.metric().contains(#"rebind_notices_dead_lettered_total{channel="telegram"} 1"#)
             }
             #expect(counted)
             let attempts = telegram.calls().filter { $0.chatID == failing.chatID }
@@ -362,7 +362,7 @@ struct DeliveryWorld {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rebind-delivery-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         secret = try WebhookSecret(TestEnvironment.secretText, variable: "TEST")
-        var variables = ["REBIND_EVENTS_SECRET": TestEnvironment.secretText, "REBIND_HTTP_PORT": "0"]
+        var variables = ["REBIND_EVENTS_SECRET": TestEnvironment.secretText, "REBIND_HTTP_PORT": "0", "REBIND_ADMIN_PORT": "0"]
         if let telegram {
             variables["REBIND_TELEGRAM_BOT_TOKEN"] = telegram.token.value
             variables["REBIND_TELEGRAM_WEBHOOK_SECRET"] = Self.webhookSecret
@@ -420,8 +420,9 @@ struct DeliveryWorld {
         return status
     }
 
-    func metric(client: some TestClientProtocol) async throws -> String {
-        let response = try await client.execute(uri: "/metrics", method: .get)
+    /// `/metrics` from the admin listener, while the application runs.
+    func metric() async throws -> String {
+        let response = try await TestEnvironment.admin("/metrics", configuration: configuration, dependencies: dependencies)
         return String(buffer: response.body)
     }
 

@@ -236,19 +236,19 @@ struct EventsEndpointTests {
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.errorCode == "store_unavailable")
             }
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-            }
         }
+        let ready = try await env.admin("/readyz")
+        #expect(ready.status == .serviceUnavailable)
+        #expect(ready.errorCode == "store_unavailable")
     }
 
-    @Test("Health, readiness and metrics answer; metrics count events and refusals")
+    @Test("Health answers on the public listener, readiness and metrics on the admin one; metrics count events and refusals")
     func operatorEndpoints() async throws {
         let env = try TestEnvironment()
         let body = TestEnvironment.event()
         try await env.application().test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            #expect(try await env.admin("/readyz").status == .ok)
             try await client.execute(
                 uri: "/v1/events",
                 method: .post,
@@ -256,13 +256,12 @@ struct EventsEndpointTests {
                 body: ByteBuffer(data: body)
             )
             try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(data: body))
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.status == .ok)
-                let text = String(buffer: response.body)
-                #expect(text.contains(#"rebind_events_total{type="robot.paused",cause="permission_missing",duplicate="false"} 1"#))
-                #expect(text.contains(#"rebind_events_rejected_total{reason="missing_header"} 1"#))
-                #expect(text.contains(#"rebind_http_request_duration_seconds_bucket{route="/v1/events",method="POST",status="202""#))
-            }
+            let response = try await env.admin("/metrics")
+            #expect(response.status == .ok)
+            let text = String(buffer: response.body)
+            #expect(text.contains(#"rebind_events_total{type="robot.paused",cause="permission_missing",duplicate="false"} 1"#))
+            #expect(text.contains(#"rebind_events_rejected_total{reason="missing_header"} 1"#))
+            #expect(text.contains(#"rebind_http_request_duration_seconds_bucket{route="/v1/events",method="POST",status="202""#))
         }
     }
 }

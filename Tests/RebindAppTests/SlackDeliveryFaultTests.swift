@@ -160,7 +160,7 @@ struct SlackDeliveryFaultTests {
             }
             try await world.sendEvent(SlackWorld.event(account: "acc_d1", robot: "rb_d1"), id: "d-1", via: client)
             let counted = await eventually(timeout: .seconds(5)) {
-                try await world.metrics(client: client).contains(#"rebind_notices_dead_lettered_total{channel="slack"} 1"#)
+                try await world.metrics().contains(#"rebind_notices_dead_lettered_total{channel="slack"} 1"#)
             }
             #expect(counted)
             // Permanent: one try, no retries.
@@ -169,7 +169,7 @@ struct SlackDeliveryFaultTests {
             #expect(world.slack.calls(method: "chat.postMessage").count == (broken == .invalidAuth ? 1 : 0))
             #expect(world.botMessages().isEmpty)
             #expect(try await world.sqlite.pendingNotices().isEmpty)
-            let metrics = try await world.metrics(client: client)
+            let metrics = try await world.metrics()
             #expect(!metrics.contains(#"rebind_notices_dead_lettered_total{channel="telegram"}"#))
         }
     }
@@ -229,8 +229,9 @@ extension SlackWorld {
         slack.calls(method: "conversations.open").filter { $0["users"]?.string == user }
     }
 
-    func metrics(client: some TestClientProtocol) async throws -> String {
-        String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+    /// `/metrics` from the admin listener, while the application runs.
+    func metrics() async throws -> String {
+        String(buffer: try await env.admin("/metrics").body)
     }
 
     /// Checks the arrival times of the messages sent to each DM (`chat.postMessage` and

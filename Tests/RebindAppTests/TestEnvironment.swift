@@ -65,7 +65,8 @@ struct TestEnvironment {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rebind-app-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         secret = try WebhookSecret(Self.secretText, variable: "TEST")
-        var variables = ["REBIND_EVENTS_SECRET": Self.secretText, "REBIND_HTTP_PORT": "0"]
+        // Port 0: each test's listeners on free ports, the admin one too.
+        var variables = ["REBIND_EVENTS_SECRET": Self.secretText, "REBIND_HTTP_PORT": "0", "REBIND_ADMIN_PORT": "0"]
         variables.merge(environment) { $1 }
         configuration = try RebindConfiguration.load(from: variables)
         let renderer = try GuidanceRenderer(templatesDirectory: Self.templatesDirectory)
@@ -91,6 +92,32 @@ struct TestEnvironment {
 
     func application(logger: Logger) -> some ApplicationProtocol {
         buildApplication(configuration: configuration, dependencies: dependencies, logger: logger)
+    }
+
+    /// The admin listener on the same dependencies (so the same store and metrics).
+    func adminApplication() -> some ApplicationProtocol {
+        buildAdminApplication(configuration: configuration, dependencies: dependencies, logger: Self.quietLogger)
+    }
+
+    /// Asks the admin listener for `path`, as an operator would, while the public application runs.
+    func admin(_ path: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await Self.admin(path, configuration: configuration, dependencies: dependencies, headers: headers)
+    }
+
+    static func admin(
+        _ path: String,
+        configuration: RebindConfiguration,
+        dependencies: AppDependencies,
+        headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        let app = buildAdminApplication(configuration: configuration, dependencies: dependencies, logger: quietLogger)
+        return try await app.test(.router) { client in try await client.execute(uri: path, method: .get, headers: headers) }
+    }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "rebind-test")
+        logger.logLevel = .critical
+        return logger
     }
 
     /// Headers of a correctly signed event.

@@ -52,6 +52,17 @@ public struct RebindConfiguration: Sendable {
 
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
+    /// The operator's listener (DESIGN §3): `/healthz`, `/readyz`, `/metrics`, later the console.
+    public var adminHost = "127.0.0.1"
+    public var adminPort = 8081
+    /// Required as a bearer token on the admin routes when set; required off loopback.
+    public var adminToken: Secret?
+    /// How long a connection may sit without a complete request (idle keep-alive, or headers
+    /// trickling in) before the server closes it, on both listeners.
+    public var httpIdleTimeout: TimeInterval = 30
+    /// How long a request may take to arrive in full once its headers have (a body sent a byte
+    /// at a time), on both listeners.
+    public var httpReadTimeout: TimeInterval = 30
     public var database = Database.sqlite(path: "rebind.sqlite")
     public var sqliteSynchronous = SQLiteStore.Synchronous.normal
     /// The 32-byte key-encryption key for stored secrets.
@@ -108,6 +119,35 @@ public struct RebindConfiguration: Sendable {
 
         configuration.httpHost = reader.string("REBIND_HTTP_HOST") ?? configuration.httpHost
         configuration.httpPort = try reader.integer("REBIND_HTTP_PORT", in: 0...65535) ?? configuration.httpPort
+        configuration.adminHost = reader.string("REBIND_ADMIN_HOST") ?? configuration.adminHost
+        configuration.adminPort = try reader.integer("REBIND_ADMIN_PORT", in: 0...65535) ?? configuration.adminPort
+        if let token = reader.string("REBIND_ADMIN_TOKEN") {
+            // Sent as `Authorization: Bearer <token>`: visible ASCII, and long enough not to guess.
+            guard (16...256).contains(token.count), token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+                throw .invalid(
+                    variable: "REBIND_ADMIN_TOKEN",
+                    reason: "must be 16 to 256 visible ASCII characters without spaces (openssl rand -hex 32)"
+                )
+            }
+            configuration.adminToken = Secret(token)
+        }
+        if configuration.adminToken == nil, !LoopbackHost.contains(configuration.adminHost) {
+            throw .missing(
+                variable: "REBIND_ADMIN_TOKEN",
+                reason: "REBIND_ADMIN_HOST=\(configuration.adminHost) is not a loopback address, so the admin listener needs a bearer token"
+            )
+        }
+        if configuration.adminPort != 0, configuration.adminPort == configuration.httpPort {
+            throw .invalid(variable: "REBIND_ADMIN_PORT", reason: "must differ from REBIND_HTTP_PORT: the admin routes have a listener of their own")
+        }
+        if let idle = try reader.seconds("REBIND_HTTP_IDLE_TIMEOUT_SECONDS") {
+            guard idle > 0 else { throw .invalid(variable: "REBIND_HTTP_IDLE_TIMEOUT_SECONDS", reason: "must be more than 0 seconds") }
+            configuration.httpIdleTimeout = idle
+        }
+        if let read = try reader.seconds("REBIND_HTTP_READ_TIMEOUT_SECONDS") {
+            guard read > 0 else { throw .invalid(variable: "REBIND_HTTP_READ_TIMEOUT_SECONDS", reason: "must be more than 0 seconds") }
+            configuration.httpReadTimeout = read
+        }
 
         let databaseURL = reader.string("REBIND_DATABASE_URL") ?? "sqlite://rebind.sqlite"
         configuration.database = try parseDatabase(databaseURL)

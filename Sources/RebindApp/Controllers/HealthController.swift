@@ -2,15 +2,21 @@ import Hummingbird
 import Logging
 import RebindCore
 
-/// Liveness, readiness and metrics for operators. Bind the service to an internal address:
-/// these routes carry no authentication.
+/// Liveness, readiness and metrics for operators. `/healthz` is on both listeners (load
+/// balancers probe the public one); `/readyz` and `/metrics` only on the admin listener.
 struct HealthController: Sendable {
     let dependencies: AppDependencies
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    /// `/healthz`: the process is up. It says nothing else, so it needs no authentication.
+    static func addLivenessRoute(to router: Router<some RequestContext>) {
         router.get("/healthz") { _, _ in
             Response.json(status: .ok, ["status": "ok"])
         }
+    }
+
+    /// The admin listener's routes: liveness, readiness and metrics.
+    func addRoutes(to router: Router<some RequestContext>) {
+        Self.addLivenessRoute(to: router)
         router.get("/readyz") { _, context in
             do {
                 try await dependencies.store.checkReady()
