@@ -56,7 +56,7 @@ public struct IncidentBook: Sendable {
             return resume(robotID: robot.id, open: open, now: now)
         case .apiBindingUpdated:
             return bindingUpdated(open: open, now: now)
-        case .apiBindingCreated:
+        case .apiBindingCreated, .apiBindingDeleted:
             return IncidentChanges()
         }
     }

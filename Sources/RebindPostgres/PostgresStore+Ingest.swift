@@ -80,6 +80,11 @@ extension PostgresStore {
         }
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
             try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
+        } else if event.type == .apiBindingDeleted {
+            // The binding, its sealed key and the exchange account it was of are forgotten: a
+            // new binding may be of another exchange account.
+            try await connection.run("DELETE FROM bindings WHERE account_id = \(event.account.id)", logger: logger)
+            try await connection.run("DELETE FROM exchange_uids WHERE account_id = \(event.account.id)", logger: logger)
         }
         // A new statement, so a new snapshot: after waiting on the lock, it sees what the
         // event that held it committed.

@@ -30,6 +30,11 @@ extension SQLiteStore {
         }
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
             try saveBinding(event, at: incoming.receivedAt, in: db)
+        } else if event.type == .apiBindingDeleted {
+            // The binding, its sealed key and the exchange account it was of are forgotten: a
+            // new binding may be of another exchange account.
+            try db.execute(sql: "DELETE FROM bindings WHERE account_id = ?", arguments: [event.account.id])
+            try db.execute(sql: "DELETE FROM exchange_uids WHERE account_id = ?", arguments: [event.account.id])
         }
 
         let open = try openIncidents(userID: event.user.id, accountID: event.account.id, in: db)

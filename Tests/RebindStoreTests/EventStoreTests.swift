@@ -87,6 +87,23 @@ struct EventStoreTests {
         }
     }
 
+    @Test("api_binding.deleted forgets the binding and its exchange account; the account's open incidents stay", arguments: StoreKind.available)
+    func bindingDeleted(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            _ = try await store.ingest(incoming("e1"))
+            var created = incoming("b1", type: .apiBindingCreated)
+            created.event.robot = nil
+            _ = try await store.ingest(created)
+            #expect(try await store.binding(accountID: "acc_42") != nil)
+            var deleted = incoming("b2", type: .apiBindingDeleted)
+            deleted.event.robot = nil
+            deleted.event.reason = nil
+            _ = try await store.ingest(deleted)
+            #expect(try await store.binding(accountID: "acc_42") == nil)
+            #expect(try await store.openIncidents(userID: "u_1001", accountID: "acc_42").count == 1)
+        }
+    }
+
     @Test("Thousands of concurrent ingests are all stored exactly once", arguments: StoreKind.available)
     func concurrent(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
