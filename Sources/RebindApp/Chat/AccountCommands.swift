@@ -30,7 +30,7 @@ struct AccountCommands: Sendable {
         }
         let owner = try await store.owner(of: chat)
         let question = ChatReply.LinkQuestion(
-            tokenHash: Self.buttonReference(tokenHash: tokenHash),
+            tokenHash: Self.buttonReference(token: token),
             displayName: link.displayName,
             // Linking again to the same user replaces nobody.
             current: owner.userID == link.userID ? .nobody : owner
@@ -140,27 +140,22 @@ struct AccountCommands: Sendable {
 
     /// A link token's hash as stored: SHA-256, lower-case hex.
     static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(Data(SHA256.hash(data: Data(text.utf8))))
     }
 
-    /// The token hash as the Confirm button carries it: base64url, 43 characters, so the
+    /// The token's hash as the Confirm button carries it: base64url, 43 characters, so the
     /// button's data stays within Telegram's 64 bytes. The token itself never goes in a button.
-    static func buttonReference(tokenHash: String) -> String {
-        var bytes: [UInt8] = []
-        var index = tokenHash.startIndex
-        while index < tokenHash.endIndex, let next = tokenHash.index(index, offsetBy: 2, limitedBy: tokenHash.endIndex) {
-            bytes.append(UInt8(tokenHash[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    static func buttonReference(token: String) -> String {
+        Base64URL.encode(Data(SHA256.hash(data: Data(token.utf8))))
     }
 
     /// The stored hash a Confirm button names; nil for data that is not one.
     static func tokenHash(buttonReference reference: String) -> String? {
-        var base64 = reference.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), data.count == SHA256.byteCount else { return nil }
-        return data.map { String(format: "%02x", $0) }.joined()
+        guard let digest = Base64URL.decode(reference), digest.count == SHA256.byteCount else { return nil }
+        return hex(digest)
+    }
+
+    static func hex(_ data: Data) -> String {
+        data.map { String(format: "%02x", $0) }.joined()
     }
 }

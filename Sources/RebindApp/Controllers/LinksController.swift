@@ -128,8 +128,6 @@ struct LinksController: Sendable {
     /// 32 random bytes as URL-safe base64: 43 characters of `A-Za-z0-9_-`, as Telegram's
     /// `start` payload allows.
     static func newToken() -> String {
-        let key = SymmetricKey(size: .bits256)
-        return key.withUnsafeBytes { Data($0) }.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
     }
 }
