@@ -12,10 +12,16 @@ extension AppDependencies {
         let renderer = try GuidanceRenderer.load(configuration: configuration)
         let store: any EventStore & ChatStore
         var services: [any Service] = []
+        let expiryPolicy = ExpiryPolicy(catalogue: renderer.catalogue, schedule: configuration.expirySchedule)
         switch configuration.database {
         case .sqlite(let path):
             store = try SQLiteStore(
-                configuration: .init(path: path, synchronous: configuration.sqliteSynchronous, incidentPolicy: configuration.incidentPolicy)
+                configuration: .init(
+                    path: path,
+                    synchronous: configuration.sqliteSynchronous,
+                    incidentPolicy: configuration.incidentPolicy,
+                    expiryPolicy: expiryPolicy
+                )
             )
             logger.info(
                 "Store opened",
@@ -24,10 +30,9 @@ extension AppDependencies {
         case .postgres(let url):
             // Its pool runs as a service of the app; until the migrations are done (or while
             // the database is down) /readyz fails and events get 503.
-            let postgres = PostgresStore(
-                configuration: try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy),
-                logger: logger
-            )
+            var settings = try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy)
+            settings.expiryPolicy = expiryPolicy
+            let postgres = PostgresStore(configuration: settings, logger: logger)
             store = postgres
             services = [postgres]
             logger.info("Store opened", metadata: ["store.kind": "postgres", "store.url": "\(postgres.configuration.redactedURL)"])

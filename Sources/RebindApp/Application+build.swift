@@ -151,7 +151,36 @@ func chatServices(
             lease: configuration.outboxLease
         ),
     ]
+    services.append(
+        ExpiryWarner(
+            store: chat.store,
+            sender: sender,
+            retry: chat.retry,
+            metrics: dependencies.metrics,
+            postsToPlatform: chat.publisher != nil,
+            mergeWithin: configuration.incidentPolicy.groupWait,
+            wakeup: chat.warningsWakeup,
+            idleWait: chat.idleWait,
+            now: now,
+            logger: logger,
+            lease: max(configuration.outboxLease, 120)
+        )
+    )
     if let publisher = chat.publisher {
+        services.append(
+            PlatformEventDispatcher(
+                store: chat.store,
+                publisher: publisher,
+                // Nobody waits on it in a chat: retried as long as a message would be.
+                retry: chat.retry,
+                metrics: dependencies.metrics,
+                wakeup: chat.platformEventsWakeup,
+                idleWait: chat.idleWait,
+                now: now,
+                logger: logger,
+                lease: max(configuration.outboxLease, 120)
+            )
+        )
         services.append(
             BindingDispatcher(
                 store: chat.store,

@@ -72,6 +72,8 @@ public struct ChatDependencies: Sendable {
     let updatesWakeup = Wakeup()
     let noticesWakeup = Wakeup()
     let bindingsWakeup = Wakeup()
+    let warningsWakeup = Wakeup()
+    let platformEventsWakeup = Wakeup()
 
     public init(
         store: any ChatStore,

@@ -5,6 +5,9 @@ import Foundation
 public protocol BindingPublisher: Sendable {
     /// Returns when the platform took the update (2xx). Throws `PublishError`.
     func publish(_ update: BindingUpdate, id: String) async throws(PublishError)
+    /// Posts another event to the platform (`api_binding.expiring`), its JSON body already
+    /// made, signed the same way and answered the same way.
+    func post(_ body: Data, id: String) async throws(PublishError)
 }
 
 public struct BindingUpdate: Sendable, Equatable {

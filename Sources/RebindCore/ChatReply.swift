@@ -43,6 +43,9 @@ public enum ChatReply: Sendable, Equatable {
     /// `/keys` (and `/status`): each bound account.
     case accounts([AccountLine])
     case noBoundAccounts
+    /// Keys about to lapse (DESIGN §10): one message per user per moment, an **Update API
+    /// key** button per account.
+    case expiryWarning([ExpiringAccount])
     /// "Remind me later" took effect.
     case snoozed(hours: Int)
     /// "Remind me later" on an incident that is resolved already.
@@ -97,15 +100,71 @@ public enum ChatReply: Sendable, Equatable {
         owner == .ambiguous ? .chatAmbiguous : .notLinked
     }
 
-    /// The buttons a reply carries: what each is labelled and does when tapped.
-    public var buttons: [[(label: ChatLabel, action: ButtonAction)]] {
+    /// The buttons a reply carries: what each is labelled and does when tapped, and the
+    /// account a label names (one button per account, when there are several).
+    public var buttons: [[(label: ChatLabel, action: ButtonAction, account: ButtonAccount?)]] {
         switch self {
         case .confirmLink(let question):
-            [[(.confirmButton, .confirmLink(tokenHash: question.tokenHash)), (.cancelButton, .cancelLink)]]
+            [[(.confirmButton, .confirmLink(tokenHash: question.tokenHash), nil), (.cancelButton, .cancelLink, nil)]]
         case .confirmUnlink:
-            [[(.unlinkButton, .confirmUnlink), (.cancelButton, .cancelUnlink)]]
+            [[(.unlinkButton, .confirmUnlink, nil), (.cancelButton, .cancelUnlink, nil)]]
+        case .expiryWarning(let accounts) where accounts.count == 1:
+            [[(.updateKeyButton, .updateKey(account: accounts[0].reference), nil)]]
+        case .expiryWarning(let accounts):
+            accounts.map {
+                [
+                    (
+                        .updateAccountButton, .updateKey(account: $0.reference),
+                        ButtonAccount(exchange: $0.exchange, label: $0.label, keyHint: $0.keyHint)
+                    )
+                ]
+            }
         default:
             []
+        }
+    }
+
+    /// The account a button's label names ("Update Main (Binance)").
+    public struct ButtonAccount: Sendable, Equatable {
+        public var exchange: String
+        public var label: String?
+        public var keyHint: String?
+
+        public init(exchange: String, label: String?, keyHint: String?) {
+            self.exchange = exchange
+            self.label = label
+            self.keyHint = keyHint
+        }
+    }
+
+    /// An account whose key lapses soon, as an expiry warning lists it.
+    public struct ExpiringAccount: Sendable, Equatable {
+        /// The account's reference in button data.
+        public var reference: String
+        public var exchange: String
+        public var label: String?
+        public var keyHint: String?
+        public var expiresAt: Date
+        /// Whole days left when the warning is sent (not the moment's nominal count).
+        public var daysLeft: Int
+        public var source: KeyExpiry.Source
+
+        public init(
+            reference: String,
+            exchange: String,
+            label: String?,
+            keyHint: String?,
+            expiresAt: Date,
+            daysLeft: Int,
+            source: KeyExpiry.Source
+        ) {
+            self.reference = reference
+            self.exchange = exchange
+            self.label = label
+            self.keyHint = keyHint
+            self.expiresAt = expiresAt
+            self.daysLeft = daysLeft
+            self.source = source
         }
     }
 
@@ -125,13 +184,13 @@ public enum ChatReply: Sendable, Equatable {
         public var exchange: String
         public var label: String?
         public var keyHint: String?
-        /// When the key stops trading, if known.
+        /// When the key stops trading, if known; nil also for a key that does not lapse.
         public var expiresAt: Date?
         /// Whole days left until then (a key bound just now shows its full validity); 0 when past.
         public var daysLeft: Int?
-        public var expirySource: ExpirySource?
+        public var expirySource: KeyExpiry.Source?
 
-        public init(exchange: String, label: String?, keyHint: String?, expiresAt: Date?, daysLeft: Int?, expirySource: ExpirySource?) {
+        public init(exchange: String, label: String?, keyHint: String?, expiresAt: Date?, daysLeft: Int?, expirySource: KeyExpiry.Source?) {
             self.exchange = exchange
             self.label = label
             self.keyHint = keyHint
@@ -140,27 +199,13 @@ public enum ChatReply: Sendable, Equatable {
             self.expirySource = expirySource
         }
     }
-
-    /// Where a key's expiry date comes from.
-    public enum ExpirySource: String, Sendable, Equatable {
-        /// The exchange said so (Binance's `tradingAuthorityExpirationTime`).
-        case exchange
-        /// The catalogue's validity counted from when the key was bound.
-        case catalogue
-    }
-
-    /// Days left until `expiry`, rounded up: a key bound just now shows the catalogue's full
-    /// validity, not one day less. 0 once it has passed.
-    public static func daysLeft(until expiry: Date, now: Date) -> Int {
-        let remaining = expiry.timeIntervalSince(now)
-        guard remaining > 0 else { return 0 }
-        return Int((remaining / 86_400).rounded(.up))
-    }
 }
 
 /// Plain-text labels: buttons and the Slack key form's title, fields and hints.
 public enum ChatLabel: String, Sendable, CaseIterable {
     case updateKeyButton = "update_key_button"
+    /// Update API key for one named account, when a message lists several.
+    case updateAccountButton = "update_account_button"
     case helpPageButton = "help_page_button"
     case remindLaterButton = "remind_later_button"
     case confirmButton = "confirm_button"

@@ -300,8 +300,10 @@ public protocol CredentialStore: Sendable {
     func exchangeUID(accountID: String) async throws -> String?
 }
 
-/// Storage for the chat side: each role's port, composed into the one store the app runs on.
+/// Storage for the chat side: each role's port (expiry warnings and the platform outbox
+/// among them), composed into the one store the app runs on.
 public typealias ChatStore = LinkStore & LanguageStore & UpdateInbox & ConversationStore & NoticeOutbox & BindingOutbox & CredentialStore
+    & ExpiryWarningOutbox & PlatformEventOutbox
 
 extension UpdateInbox {
     public func recordUpdate(channel: Channel, externalID: String, payload: Data, now: Date) async throws -> Bool {

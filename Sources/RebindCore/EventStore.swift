@@ -61,6 +61,8 @@ public struct Binding: Sendable, Equatable {
     public var boundAt: Date?
     /// When the exchange withdraws trading from the key, when it said so at the last check.
     public var tradingExpiresAt: Date?
+    /// When the key lapses and why Rebind thinks so (DESIGN §10); nil when nothing says.
+    public var expiry: KeyExpiry?
 
     public init(
         accountID: String,
@@ -69,7 +71,8 @@ public struct Binding: Sendable, Equatable {
         label: String? = nil,
         apiKeyHint: String? = nil,
         boundAt: Date? = nil,
-        tradingExpiresAt: Date? = nil
+        tradingExpiresAt: Date? = nil,
+        expiry: KeyExpiry? = nil
     ) {
         self.accountID = accountID
         self.userID = userID
@@ -78,6 +81,7 @@ public struct Binding: Sendable, Equatable {
         self.apiKeyHint = apiKeyHint
         self.boundAt = boundAt
         self.tradingExpiresAt = tradingExpiresAt
+        self.expiry = expiry
     }
 }
 

@@ -12,19 +12,25 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
     /// Wording per locale (`zh-Hans`): names, app paths, the help page where a localised one
     /// exists. What a locale leaves out is the top-level (English) value.
     public var locales: [String: Wording]
+    /// The platform's outgoing IP addresses (`platform_ips`), when the operator lists them: a
+    /// key restricted to them does not lapse, so warnings and new-key steps say how. They must
+    /// include Rebind's own address, or its live check of such a key is refused.
+    public var platformIPs: [String]
 
     public init(
         platformName: String,
         helpURL: String,
         bindingPath: [String],
         exchanges: [String: Exchange],
-        locales: [String: Wording] = [:]
+        locales: [String: Wording] = [:],
+        platformIPs: [String] = []
     ) {
         self.platformName = platformName
         self.helpURL = helpURL
         self.bindingPath = bindingPath
         self.exchanges = exchanges
         self.locales = locales
+        self.platformIPs = platformIPs
     }
 
     /// A locale's wording: each value replaces the top-level one.
@@ -139,6 +145,7 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
         case helpURL = "help_url"
         case bindingPath = "binding_path"
         case exchanges, locales
+        case platformIPs = "platform_ips"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -148,6 +155,7 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
         bindingPath = try container.decode([String].self, forKey: .bindingPath)
         exchanges = try container.decode([String: Exchange].self, forKey: .exchanges)
         locales = try container.decodeIfPresent([String: Wording].self, forKey: .locales) ?? [:]
+        platformIPs = try container.decodeIfPresent([String].self, forKey: .platformIPs) ?? []
     }
 
     public enum Error: Swift.Error, CustomStringConvertible {
@@ -168,6 +176,9 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
             throw .invalid(String(describing: error))
         }
         guard !catalogue.exchanges.isEmpty else { throw .invalid("it lists no exchange") }
+        for address in catalogue.platformIPs where !isIPAddress(address) {
+            throw .invalid("platform_ips holds \"\(address.prefix(64))\", which is not an IPv4 or IPv6 address")
+        }
         for (id, exchange) in catalogue.exchanges where exchange.tradingValidityDays <= 0 {
             throw .invalid("exchanges.\(id).trading_validity_days must be positive")
         }
@@ -180,4 +191,13 @@ public struct ExchangeCatalogue: Codable, Sendable, Equatable {
     }
 
     public var exchangeIDs: Set<String> { Set(exchanges.keys) }
+
+    /// An IPv4 dotted quad or an IPv6 address (hex groups and colons, perhaps a dotted tail):
+    /// what an exchange's IP whitelist takes.
+    static func isIPAddress(_ text: String) -> Bool {
+        let quads = text.split(separator: ".", omittingEmptySubsequences: false)
+        if quads.count == 4, quads.allSatisfy({ $0.count <= 3 && UInt8($0) != nil }) { return true }
+        guard text.contains(":"), text.count <= 45 else { return false }
+        return text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+    }
 }

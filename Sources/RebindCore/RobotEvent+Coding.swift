@@ -44,6 +44,8 @@ extension RobotEvent.Account {
         case apiKeyHint = "api_key_hint"
         case boundAt = "bound_at"
         case exchangeUID = "exchange_uid"
+        case ipRestricted = "ip_restricted"
+        case expiresAt = "expires_at"
     }
 }
 

@@ -58,6 +58,10 @@ public struct RobotEvent: Codable, Sendable, Equatable {
         /// The exchange's id of the account the bound key belongs to (Binance's `uid`, OKX's
         /// `uid`): a new key must belong to it.
         public var exchangeUID: String?
+        /// What the platform knows of the bound key's lifetime (DESIGN §10): restricted to IP
+        /// addresses (it does not lapse), and when it stops trading.
+        public var ipRestricted: Bool?
+        public var expiresAt: Date?
 
         public init(
             id: String,
@@ -65,7 +69,9 @@ public struct RobotEvent: Codable, Sendable, Equatable {
             label: String? = nil,
             apiKeyHint: String? = nil,
             boundAt: Date? = nil,
-            exchangeUID: String? = nil
+            exchangeUID: String? = nil,
+            ipRestricted: Bool? = nil,
+            expiresAt: Date? = nil
         ) {
             self.id = id
             self.exchange = exchange
@@ -73,6 +79,13 @@ public struct RobotEvent: Codable, Sendable, Equatable {
             self.apiKeyHint = apiKeyHint
             self.boundAt = boundAt
             self.exchangeUID = exchangeUID
+            self.ipRestricted = ipRestricted
+            self.expiresAt = expiresAt
+        }
+
+        /// What the event says of the bound key's lifetime.
+        public var lifetime: KeyExpiry.Facts {
+            KeyExpiry.Facts(platformExpiresAt: expiresAt, platformIPRestricted: ipRestricted, boundAt: boundAt)
         }
     }
 

@@ -5,7 +5,7 @@ import RebindCore
 /// what the platform said, with no credential in it.
 extension PlatformBindingPublisher {
     /// Nil for a 2xx; otherwise the error the answer means.
-    static func failure(for response: HTTPResponse, credentials: ExchangeCredentials, now: Date) -> PublishError? {
+    static func failure(for response: HTTPResponse, credentials: ExchangeCredentials?, now: Date) -> PublishError? {
         if response.isSuccess { return nil }
         let message = platformMessage(in: response, credentials: credentials)
         let said = message.map { ": " + $0 } ?? ""
@@ -23,7 +23,7 @@ extension PlatformBindingPublisher {
     }
 
     /// Why no answer came, for `.retryable`: a transport error says so in words already.
-    static func noAnswerReason(_ error: any Error, credentials: ExchangeCredentials) -> String {
+    static func noAnswerReason(_ error: any Error, credentials: ExchangeCredentials?) -> String {
         switch error {
         case let error as TransportError: redacting(error.description, credentials: credentials)
         case is CancellationError: "cancelled before the platform answered"
@@ -49,7 +49,7 @@ extension PlatformBindingPublisher {
     /// The message of an error answer in DESIGN §3's form, `{"error": {"code", "message"}}`,
     /// as `code: message`, credentials redacted, shortened. Nil for any other body, which is
     /// never quoted: it could echo the request.
-    static func platformMessage(in response: HTTPResponse, credentials: ExchangeCredentials) -> String? {
+    static func platformMessage(in response: HTTPResponse, credentials: ExchangeCredentials?) -> String? {
         struct ErrorAnswer: Decodable {
             struct Detail: Decodable {
                 var code: String?
@@ -74,7 +74,8 @@ extension PlatformBindingPublisher {
 
     /// `text` with every credential value replaced, for a platform that quotes what it
     /// refused. Longest first, so a value is removed whole before any shorter one inside it.
-    static func redacting(_ text: String, credentials: ExchangeCredentials) -> String {
+    static func redacting(_ text: String, credentials: ExchangeCredentials?) -> String {
+        guard let credentials else { return text }
         let values = [credentials.apiKey, credentials.apiSecret.value, credentials.passphrase?.value]
             .compactMap { $0 }.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
         return values.reduce(text) { text, value in text.replacing(value, with: "<redacted>") }

@@ -55,7 +55,7 @@ public struct PlatformBindingPublisher: BindingPublisher {
     }
 
     public func publish(_ update: BindingUpdate, id: String) async throws(PublishError) {
-        var metadata: Logger.Metadata = [
+        let metadata: Logger.Metadata = [
             "binding.id": "\(id)",
             "user.id": "\(update.userID)",
             "account.id": "\(update.accountID)",
@@ -63,36 +63,8 @@ public struct PlatformBindingPublisher: BindingPublisher {
             "key.hint": "\(update.credentials.keyHint)",
             "robot.count": "\(update.robotIDs.count)",
         ]
-        let request = try makeRequest(for: update, id: id)
-
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch {
-            let failure = PublishError.retryable(reason: Self.noAnswerReason(error, credentials: update.credentials), retryAfter: nil)
-            metadata["platform.error"] = "\(failure)"
-            logger.debug("Binding update not delivered", metadata: metadata)
-            throw failure
-        }
-
-        metadata["http.status"] = "\(response.status)"
-        if let failure = Self.failure(for: response, credentials: update.credentials, now: now()) {
-            metadata["platform.error"] = "\(failure)"
-            logger.debug("Binding update not taken by the platform", metadata: metadata)
-            throw failure
-        }
-        logger.debug("Binding update taken by the platform", metadata: metadata)
-    }
-
-    /// The signed request for one attempt.
-    func makeRequest(for update: BindingUpdate, id: String) throws(PublishError) -> HTTPRequest {
         guard update.verification.usable else {
             throw .refused(status: 0, reason: "not sent: the key's check found it unusable")
-        }
-        // Standard Webhooks ids are opaque but must be non-empty; a control character would
-        // break the header.
-        guard !id.isEmpty, !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .refused(status: 0, reason: "not sent: the webhook id is empty or holds control characters")
         }
         let body: Data
         do {
@@ -101,6 +73,57 @@ public struct PlatformBindingPublisher: BindingPublisher {
             // Only strings, booleans and dates go in, so this does not happen; the encoder's
             // message is left out all the same, as it could quote a value.
             throw .refused(status: 0, reason: "not sent: the binding update could not be encoded as JSON")
+        }
+        try await send(body, id: id, credentials: update.credentials, metadata: metadata)
+    }
+
+    public func post(_ body: Data, id: String) async throws(PublishError) {
+        try await send(body, id: id, credentials: nil, metadata: ["platform.event.id": "\(id)"])
+    }
+
+    /// One signed attempt; `credentials` (when the body holds some) are kept out of every
+    /// reason and log line.
+    func send(_ body: Data, id: String, credentials: ExchangeCredentials?, metadata: Logger.Metadata) async throws(PublishError) {
+        var metadata = metadata
+        let request = try makeRequest(body: body, id: id)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            let failure = PublishError.retryable(reason: Self.noAnswerReason(error, credentials: credentials), retryAfter: nil)
+            metadata["platform.error"] = "\(failure)"
+            logger.debug("Platform event not delivered", metadata: metadata)
+            throw failure
+        }
+        metadata["http.status"] = "\(response.status)"
+        if let failure = Self.failure(for: response, credentials: credentials, now: now()) {
+            metadata["platform.error"] = "\(failure)"
+            logger.debug("Platform event not taken by the platform", metadata: metadata)
+            throw failure
+        }
+        logger.debug("Platform event taken by the platform", metadata: metadata)
+    }
+
+    /// The signed request for one attempt.
+    func makeRequest(for update: BindingUpdate, id: String) throws(PublishError) -> HTTPRequest {
+        guard update.verification.usable else {
+            throw .refused(status: 0, reason: "not sent: the key's check found it unusable")
+        }
+        do {
+            return try makeRequest(body: try BindingUpdateBody.encode(update), id: id)
+        } catch let error as PublishError {
+            throw error
+        } catch {
+            throw .refused(status: 0, reason: "not sent: the binding update could not be encoded as JSON")
+        }
+    }
+
+    /// The signed request carrying `body`.
+    func makeRequest(body: Data, id: String) throws(PublishError) -> HTTPRequest {
+        // Standard Webhooks ids are opaque but must be non-empty; a control character would
+        // break the header.
+        guard !id.isEmpty, !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .refused(status: 0, reason: "not sent: the webhook id is empty or holds control characters")
         }
         let timestamp = Int64(now().timeIntervalSince1970.rounded(.down))
         let signature: [(name: String, value: String)]

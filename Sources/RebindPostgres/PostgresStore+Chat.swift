@@ -432,25 +432,31 @@ extension PostgresStore {
         verdict: KeyVerdict,
         now: Date
     ) async throws {
-        let expires = verdict.tradingExpiresAt?.timeIntervalSince1970
-        // The key and the account it belongs to are remembered together.
+        let lifetime = BindingLifetime.applied(keyHint: keyHint, verdict: verdict, at: now)
+        let policy = configuration.expiryPolicy
+        // The key, the account it belongs to and its expiry warnings change together.
         try await transaction { connection in
             try await connection.run(
                 """
                 INSERT INTO bindings (account_id, user_id, exchange, api_key_hint, bound_at, updated_at,
-                                      credentials_key_id, credentials, trading_expires_at, checked_at)
+                                      credentials_key_id, credentials, trading_expires_at, checked_at,
+                                      checked_ip_restricted, checked_key_hint, platform_expires_at, platform_ip_restricted)
                 VALUES (\(accountID), \(userID), \(exchange), \(keyHint), \(now.timeIntervalSince1970), \(now.timeIntervalSince1970),
-                        \(sealed.keyID), \(sealed.data), \(expires), \(now.timeIntervalSince1970))
+                        \(sealed.keyID), \(sealed.data), \(lifetime.checkedExpiresAt?.timeIntervalSince1970), \(now.timeIntervalSince1970),
+                        \(lifetime.checkedIPRestricted), \(lifetime.checkedKeyHint), NULL, NULL)
                 ON CONFLICT (account_id) DO UPDATE SET
                     api_key_hint = excluded.api_key_hint, bound_at = excluded.bound_at, updated_at = excluded.updated_at,
                     credentials_key_id = excluded.credentials_key_id, credentials = excluded.credentials,
-                    trading_expires_at = excluded.trading_expires_at, checked_at = excluded.checked_at
+                    trading_expires_at = excluded.trading_expires_at, checked_at = excluded.checked_at,
+                    checked_ip_restricted = excluded.checked_ip_restricted, checked_key_hint = excluded.checked_key_hint,
+                    platform_expires_at = NULL, platform_ip_restricted = NULL
                 """,
                 logger: self.logger
             )
             if let uid = verdict.exchangeUID {
                 try await Self.saveExchangeUID(uid, accountID: accountID, source: .exchange, at: now, on: connection, logger: self.logger)
             }
+            try await Self.replanExpiry(accountID: accountID, policy: policy, now: now, on: connection, logger: self.logger)
         }
     }
 

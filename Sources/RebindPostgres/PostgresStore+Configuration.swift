@@ -31,6 +31,8 @@ extension PostgresStore {
         /// request gets its 503 instead of hanging while the database is down.
         public var connectionWait: Duration
         public var incidentPolicy: IncidentPolicy
+        /// How bindings' expiry is computed and when their warnings fall due.
+        public var expiryPolicy = ExpiryPolicy()
 
         public init(
             host: String = "127.0.0.1",

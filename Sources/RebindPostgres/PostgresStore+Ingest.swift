@@ -9,12 +9,13 @@ extension PostgresStore {
     /// unique key taken meanwhile) is run again; the second run sees the winner's rows.
     public func ingest(_ event: IncomingEvent) async throws -> IngestOutcome {
         let book = book
+        let expiryPolicy = configuration.expiryPolicy
         let logger = logger
         var attempt = 1
         while true {
             do {
                 return try await transaction { connection in
-                    try await Self.ingest(event, book: book, on: connection, logger: logger)
+                    try await Self.ingest(event, book: book, expiryPolicy: expiryPolicy, on: connection, logger: logger)
                 }
             } catch let error as Error where error.isRetryable && attempt < 3 {
                 attempt += 1
@@ -23,8 +24,13 @@ extension PostgresStore {
         }
     }
 
-    static func ingest(_ incoming: IncomingEvent, book: IncidentBook, on connection: PostgresConnection, logger: Logger) async throws -> IngestOutcome
-    {
+    static func ingest(
+        _ incoming: IncomingEvent,
+        book: IncidentBook,
+        expiryPolicy: ExpiryPolicy,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> IngestOutcome {
         let event = incoming.event
         let user = event.user
         // One round trip for what every event does first: store it unless its id was seen,
@@ -80,11 +86,13 @@ extension PostgresStore {
         }
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
             try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
+            try await replanExpiry(accountID: event.account.id, policy: expiryPolicy, now: incoming.receivedAt, on: connection, logger: logger)
         } else if event.type == .apiBindingDeleted {
-            // The binding, its sealed key and the exchange account it was of are forgotten: a
-            // new binding may be of another exchange account.
+            // The binding, its sealed key, its warnings and the exchange account it was of are
+            // forgotten: a new binding may be of another exchange account.
             try await connection.run("DELETE FROM bindings WHERE account_id = \(event.account.id)", logger: logger)
             try await connection.run("DELETE FROM exchange_uids WHERE account_id = \(event.account.id)", logger: logger)
+            try await connection.run("DELETE FROM expiry_warnings WHERE account_id = \(event.account.id)", logger: logger)
         }
         // A new statement, so a new snapshot: after waiting on the lock, it sees what the
         // event that held it committed.
@@ -132,16 +140,32 @@ extension PostgresStore {
         let account = event.account
         // A binding is as old as the platform says; failing that, as old as this event.
         let boundAt = account.boundAt ?? event.occurredAt
+        let stored = try await connection.first(
+            "SELECT * FROM bindings WHERE account_id = \(account.id) FOR UPDATE",
+            logger: logger,
+            table: "bindings",
+            lifetime(from:)
+        )
+        let lifetime = (stored ?? BindingLifetime()).afterEvent(account, boundAt: boundAt)
         try await connection.run(
             """
-            INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at)
+            INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at,
+                                  platform_expires_at, platform_ip_restricted, trading_expires_at,
+                                  checked_ip_restricted, checked_key_hint)
             VALUES (\(account.id), \(event.user.id), \(account.exchange), \(account.label), \(account.apiKeyHint),
-                    \(boundAt.timeIntervalSince1970), \(now.timeIntervalSince1970))
+                    \(boundAt.timeIntervalSince1970), \(now.timeIntervalSince1970),
+                    \(lifetime.platformExpiresAt?.timeIntervalSince1970), \(lifetime.platformIPRestricted),
+                    \(lifetime.checkedExpiresAt?.timeIntervalSince1970), \(lifetime.checkedIPRestricted), \(lifetime.checkedKeyHint))
             ON CONFLICT (account_id) DO UPDATE SET
                 user_id = excluded.user_id, exchange = excluded.exchange,
                 label = coalesce(excluded.label, bindings.label),
                 api_key_hint = coalesce(excluded.api_key_hint, bindings.api_key_hint),
-                bound_at = excluded.bound_at, updated_at = excluded.updated_at
+                bound_at = excluded.bound_at, updated_at = excluded.updated_at,
+                platform_expires_at = excluded.platform_expires_at,
+                platform_ip_restricted = excluded.platform_ip_restricted,
+                trading_expires_at = excluded.trading_expires_at,
+                checked_ip_restricted = excluded.checked_ip_restricted,
+                checked_key_hint = excluded.checked_key_hint
             """,
             logger: logger
         )

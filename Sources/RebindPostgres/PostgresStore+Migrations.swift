@@ -263,6 +263,54 @@ extension PostgresStore {
             version: "v10_urgent_incidents",
             statements: ["ALTER TABLE incidents ADD COLUMN urgent boolean NOT NULL DEFAULT false"]
         ),
+        Migration(
+            // As SQLite's v10_key_expiry: each binding's lifetime facts and computed expiry
+            // (`expiry_source` NULL until computed), its planned warnings, the platform's outbox.
+            version: "v11_key_expiry",
+            statements: [
+                """
+                ALTER TABLE bindings
+                    ADD COLUMN platform_expires_at double precision,
+                    ADD COLUMN platform_ip_restricted boolean,
+                    ADD COLUMN checked_ip_restricted boolean,
+                    ADD COLUMN checked_key_hint text,
+                    ADD COLUMN expires_at double precision,
+                    ADD COLUMN expiry_source text
+                """,
+                "CREATE INDEX bindings_untracked ON bindings (account_id) WHERE expiry_source IS NULL",
+                """
+                CREATE TABLE expiry_warnings (
+                    account_id text NOT NULL,
+                    days integer NOT NULL,
+                    user_id text NOT NULL,
+                    expires_at double precision NOT NULL,
+                    due_at double precision NOT NULL,
+                    status text NOT NULL DEFAULT 'pending',
+                    attempts integer NOT NULL DEFAULT 0,
+                    first_attempt_at double precision,
+                    last_error text,
+                    ended_at double precision,
+                    PRIMARY KEY (account_id, days)
+                )
+                """,
+                "CREATE INDEX expiry_warnings_due ON expiry_warnings (due_at) WHERE status = 'pending'",
+                "CREATE INDEX expiry_warnings_user ON expiry_warnings (user_id, due_at) WHERE status = 'pending'",
+                """
+                CREATE TABLE platform_events (
+                    id text PRIMARY KEY,
+                    body bytea NOT NULL,
+                    status text NOT NULL DEFAULT 'pending',
+                    due_at double precision NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    first_attempt_at double precision,
+                    last_error text,
+                    created_at double precision NOT NULL,
+                    ended_at double precision
+                )
+                """,
+                "CREATE INDEX platform_events_due ON platform_events (due_at) WHERE status = 'pending'",
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

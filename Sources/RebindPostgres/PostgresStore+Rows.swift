@@ -99,14 +99,28 @@ extension PostgresStore {
     }
 
     static func binding(from row: Columns) throws -> Binding {
-        Binding(
+        let source = try row("expiry_source", as: String?.self).flatMap(KeyExpiry.Source.init(rawValue:))
+        let expiresAt = try row.optionalDate("expires_at")
+        return Binding(
             accountID: try row("account_id"),
             userID: try row("user_id"),
             exchange: try row("exchange"),
             label: try row("label"),
             apiKeyHint: try row("api_key_hint"),
             boundAt: try row.optionalDate("bound_at"),
-            tradingExpiresAt: try row.optionalDate("trading_expires_at")
+            tradingExpiresAt: try row.optionalDate("trading_expires_at"),
+            expiry: source.map { KeyExpiry(expiresAt: expiresAt, source: $0) }
+        )
+    }
+
+    static func lifetime(from row: Columns) throws -> BindingLifetime {
+        BindingLifetime(
+            boundAt: try row.optionalDate("bound_at"),
+            platformExpiresAt: try row.optionalDate("platform_expires_at"),
+            platformIPRestricted: try row("platform_ip_restricted"),
+            checkedExpiresAt: try row.optionalDate("trading_expires_at"),
+            checkedIPRestricted: try row("checked_ip_restricted"),
+            checkedKeyHint: try row("checked_key_hint")
         )
     }
 

@@ -24,7 +24,7 @@ extension ChatReplyRenderer {
         "accounts", "no_bound_accounts", "snoozed", "nothing_to_snooze", "binding_delayed", "delete_failed",
         "language", "language_set", "language_unknown", "pasted_key_in_direct_message", "keys_only_in_form",
         "type_update_to_open_form", "nothing_to_cancel_in_form", "account_not_yours", "enter_key_again",
-        "key_form_not_opened", "command_received", "form_intro", "form_field_error",
+        "key_form_not_opened", "command_received", "form_intro", "form_field_error", "expiry_warning",
     ]
 
     /// What the default locale must have: every reply and every label.
@@ -74,6 +74,18 @@ extension ChatReplyRenderer {
         case .nothingToCancel: return ("nothing_to_cancel", none)
         case .accounts(let lines): return ("accounts", { values in ["accounts": lines.map(values.account)] })
         case .noBoundAccounts: return ("no_bound_accounts", none)
+        case .expiryWarning(let accounts):
+            return (
+                "expiry_warning",
+                { values in
+                    let addresses = values.catalogue.platformIPs
+                    return [
+                        "accounts": accounts.map(values.expiring),
+                        "several": accounts.count > 1,
+                        "platform_ips": addresses.isEmpty ? nil : values.text(addresses.joined(separator: ", ")) as Any,
+                    ]
+                }
+            )
         case .snoozed(let hours): return ("snoozed", { _ in ["hours": hours] })
         case .nothingToSnooze: return ("nothing_to_snooze", none)
         case .bindingDelayed: return ("binding_delayed", none)
@@ -201,9 +213,31 @@ struct Values {
             values["days_left"] = days
             values["expired"] = days <= 0
             values["one_day"] = days == 1
+            values["from_platform"] = line.expirySource == .platform
             values["from_exchange"] = line.expirySource == .exchange
             values["from_catalogue"] = line.expirySource == .catalogue
         }
+        values["never_lapses"] = line.expirySource == .ipRestricted
+        return values
+    }
+
+    /// An account in an expiry warning.
+    func expiring(_ account: ChatReply.ExpiringAccount) -> [String: Any] {
+        let exchange = catalogue.exchanges[account.exchange]
+        var values: [String: Any] = [
+            "exchange_name": text(exchange?.name ?? account.exchange),
+            "regenerate_at": text(exchange?.regenerateAt ?? account.exchange),
+            "validity_days": exchange?.tradingValidityDays ?? 0,
+            "expires_on": KeyFinding.day(account.expiresAt),
+            "expires_at": text(Self.minute(account.expiresAt)),
+            "days_left": account.daysLeft,
+            "one_day": account.daysLeft == 1,
+            "from_platform": account.source == .platform,
+            "from_exchange": account.source == .exchange,
+            "from_catalogue": account.source == .catalogue,
+        ]
+        if let label = account.label { values["label"] = text(MessageContext.cut(MessageContext.oneLine(label), to: 64)) }
+        if let hint = account.keyHint { values["key_hint"] = text(hint) }
         return values
     }
 

@@ -77,11 +77,21 @@ public struct ChatReplyRenderer: Sendable {
     /// The values that are lists a reply may cut to fit.
     static let lists = ["findings", "accounts", "options"]
 
-    /// A label in plain text: no markup, no escaping (nothing a user wrote goes into one).
-    public func label(_ label: ChatLabel, channel: Channel, locale: String) -> String {
+    /// A label in plain text: no markup, no escaping. The only thing a user wrote that goes
+    /// into one is an account's label (a button naming its account), cut to one short line;
+    /// Telegram's title is plain text, so the HTML escaping its templates apply is undone.
+    public func label(_ label: ChatLabel, channel: Channel, locale: String, account: ChatReply.ButtonAccount? = nil) -> String {
         let name = "labels/\(label.rawValue)"
-        guard let (_, library) = templates.library(having: name, locale: locale, channel: channel) else { return label.rawValue }
-        return GuidanceRenderer.tidy(library.mustache.render([String: Any](), withTemplate: name) ?? label.rawValue)
+        guard let (usedLocale, library) = templates.library(having: name, locale: locale, channel: channel) else { return label.rawValue }
+        var values: [String: Any] = [:]
+        if let account {
+            values["exchange_name"] = catalogue.localized(to: usedLocale).exchanges[account.exchange]?.name ?? account.exchange
+            if let text = account.label { values["label"] = MessageContext.cut(MessageContext.oneLine(text), to: 24) }
+            if let hint = account.keyHint { values["key_hint"] = hint }
+        }
+        let text = GuidanceRenderer.tidy(library.mustache.render(values, withTemplate: name) ?? label.rawValue)
+        // Telegram's templates escape values for HTML; a button's title is plain text.
+        return channel == .telegram ? TelegramHTML.unescape(text) : text
     }
 
     func languageValues(_ reply: ChatReply, channel: Channel) -> [String: Any] {

@@ -4,4 +4,16 @@ public enum TelegramHTML {
     public static func escape(_ text: String) -> String {
         Mrkdwn.escape(text)
     }
+
+    /// The text `escape` (or Mustache's HTML escaping) made, back as it was: for plain text,
+    /// such as a button's title, rendered from a Telegram template.
+    public static func unescape(_ html: String) -> String {
+        guard html.contains("&") else { return html }
+        var text = html
+        for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#x27;", "'"), ("&#34;", "\"")] {
+            text = text.replacing(entity, with: character)
+        }
+        // Last, so "&amp;lt;" becomes "&lt;" and not "<".
+        return text.replacing("&amp;", with: "&")
+    }
 }

@@ -566,17 +566,21 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
     }
 
     static func binding(from row: Row) -> Binding {
-        Binding(
+        let source = (row["expiry_source"] as String?).flatMap(KeyExpiry.Source.init(rawValue:))
+        return Binding(
             accountID: row["account_id"],
             userID: row["user_id"],
             exchange: row["exchange"],
             label: row["label"],
             apiKeyHint: row["api_key_hint"],
             boundAt: (row["bound_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            tradingExpiresAt: (row["trading_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+            tradingExpiresAt: (row["trading_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            expiry: source.map { KeyExpiry(expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)), source: $0) }
         )
     }
 
+    /// A key applied through Rebind: the binding is bound now, its lifetime is what the check
+    /// found, and its warnings start afresh.
     public func saveCredentials(
         accountID: String,
         userID: String,
@@ -586,25 +590,32 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         verdict: KeyVerdict,
         now: Date
     ) async throws {
+        let policy = expiryPolicy
+        let lifetime = BindingLifetime.applied(keyHint: keyHint, verdict: verdict, at: now)
         try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO bindings (account_id, user_id, exchange, api_key_hint, bound_at, updated_at,
-                                          credentials_key_id, credentials, trading_expires_at, checked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          credentials_key_id, credentials, trading_expires_at, checked_at,
+                                          checked_ip_restricted, checked_key_hint, platform_expires_at, platform_ip_restricted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
                     ON CONFLICT (account_id) DO UPDATE SET
                         api_key_hint = excluded.api_key_hint, bound_at = excluded.bound_at, updated_at = excluded.updated_at,
                         credentials_key_id = excluded.credentials_key_id, credentials = excluded.credentials,
-                        trading_expires_at = excluded.trading_expires_at, checked_at = excluded.checked_at
+                        trading_expires_at = excluded.trading_expires_at, checked_at = excluded.checked_at,
+                        checked_ip_restricted = excluded.checked_ip_restricted, checked_key_hint = excluded.checked_key_hint,
+                        platform_expires_at = NULL, platform_ip_restricted = NULL
                     """,
                 arguments: [
                     accountID, userID, exchange, keyHint, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                    sealed.keyID, sealed.data, verdict.tradingExpiresAt?.timeIntervalSince1970, now.timeIntervalSince1970,
+                    sealed.keyID, sealed.data, lifetime.checkedExpiresAt?.timeIntervalSince1970, now.timeIntervalSince1970,
+                    lifetime.checkedIPRestricted, lifetime.checkedKeyHint,
                 ]
             )
             if let uid = verdict.exchangeUID {
                 try Self.saveExchangeUID(uid, accountID: accountID, source: .exchange, at: now, in: db)
             }
+            try Self.replanExpiry(accountID: accountID, policy: policy, now: now, in: db)
         }
     }
 

@@ -4,7 +4,7 @@ import RebindCore
 
 extension SQLiteStore {
     /// Stores one event and everything it causes. Runs inside the batch's transaction.
-    static func ingest(_ incoming: IncomingEvent, book: IncidentBook, in db: Database) throws -> IngestOutcome {
+    static func ingest(_ incoming: IncomingEvent, book: IncidentBook, expiryPolicy: ExpiryPolicy, in db: Database) throws -> IngestOutcome {
         let event = incoming.event
         try db.cachedStatement(
             sql: """
@@ -30,11 +30,13 @@ extension SQLiteStore {
         }
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
             try saveBinding(event, at: incoming.receivedAt, in: db)
+            try replanExpiry(accountID: event.account.id, policy: expiryPolicy, now: incoming.receivedAt, in: db)
         } else if event.type == .apiBindingDeleted {
-            // The binding, its sealed key and the exchange account it was of are forgotten: a
-            // new binding may be of another exchange account.
+            // The binding, its sealed key, its warnings and the exchange account it was of are
+            // forgotten: a new binding may be of another exchange account.
             try db.execute(sql: "DELETE FROM bindings WHERE account_id = ?", arguments: [event.account.id])
             try db.execute(sql: "DELETE FROM exchange_uids WHERE account_id = ?", arguments: [event.account.id])
+            try db.execute(sql: "DELETE FROM expiry_warnings WHERE account_id = ?", arguments: [event.account.id])
         }
 
         let open = try openIncidents(userID: event.user.id, accountID: event.account.id, in: db)
@@ -99,20 +101,42 @@ extension SQLiteStore {
         let account = event.account
         // A binding is as old as the platform says; failing that, as old as this event.
         let boundAt = account.boundAt ?? event.occurredAt
+        let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bindings WHERE account_id = ?"), arguments: [account.id])
+        let lifetime = (stored.map(lifetime(from:)) ?? BindingLifetime()).afterEvent(account, boundAt: boundAt)
         try db.cachedStatement(
             sql: """
-                INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at,
+                                      platform_expires_at, platform_ip_restricted, trading_expires_at,
+                                      checked_ip_restricted, checked_key_hint)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (account_id) DO UPDATE SET
                     user_id = excluded.user_id, exchange = excluded.exchange,
                     label = coalesce(excluded.label, bindings.label),
                     api_key_hint = coalesce(excluded.api_key_hint, bindings.api_key_hint),
-                    bound_at = excluded.bound_at, updated_at = excluded.updated_at
+                    bound_at = excluded.bound_at, updated_at = excluded.updated_at,
+                    platform_expires_at = excluded.platform_expires_at,
+                    platform_ip_restricted = excluded.platform_ip_restricted,
+                    trading_expires_at = excluded.trading_expires_at,
+                    checked_ip_restricted = excluded.checked_ip_restricted,
+                    checked_key_hint = excluded.checked_key_hint
                 """
         ).execute(arguments: [
             account.id, event.user.id, account.exchange, account.label, account.apiKeyHint,
             boundAt.timeIntervalSince1970, now.timeIntervalSince1970,
+            lifetime.platformExpiresAt?.timeIntervalSince1970, lifetime.platformIPRestricted,
+            lifetime.checkedExpiresAt?.timeIntervalSince1970, lifetime.checkedIPRestricted, lifetime.checkedKeyHint,
         ])
+    }
+
+    static func lifetime(from row: Row) -> BindingLifetime {
+        BindingLifetime(
+            boundAt: (row["bound_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            platformExpiresAt: (row["platform_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            platformIPRestricted: row["platform_ip_restricted"],
+            checkedExpiresAt: (row["trading_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            checkedIPRestricted: row["checked_ip_restricted"],
+            checkedKeyHint: row["checked_key_hint"]
+        )
     }
 
     static func openIncidents(userID: String, accountID: String, in db: Database) throws -> [Incident] {

@@ -223,6 +223,52 @@ extension SQLiteStore {
         migrator.registerMigration("v9_urgent_incidents") { db in
             try db.execute(sql: "ALTER TABLE incidents ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v10_key_expiry") { db in
+            // What each binding's key lifetime rests on (the platform's word, the last check's),
+            // the expiry computed from it, the warnings planned before it and the events queued
+            // for the platform. `expiry_source` NULL marks a binding whose expiry is not yet
+            // computed: the service computes those at start.
+            try db.execute(
+                sql: """
+                    ALTER TABLE bindings ADD COLUMN platform_expires_at REAL;
+                    ALTER TABLE bindings ADD COLUMN platform_ip_restricted INTEGER;
+                    ALTER TABLE bindings ADD COLUMN checked_ip_restricted INTEGER;
+                    ALTER TABLE bindings ADD COLUMN checked_key_hint TEXT;
+                    ALTER TABLE bindings ADD COLUMN expires_at REAL;
+                    ALTER TABLE bindings ADD COLUMN expiry_source TEXT;
+                    CREATE INDEX bindings_untracked ON bindings(account_id) WHERE expiry_source IS NULL;
+
+                    CREATE TABLE expiry_warnings (
+                        account_id TEXT NOT NULL,
+                        days INTEGER NOT NULL,
+                        user_id TEXT NOT NULL,
+                        expires_at REAL NOT NULL,
+                        due_at REAL NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'pending',
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        first_attempt_at REAL,
+                        last_error TEXT,
+                        ended_at REAL,
+                        PRIMARY KEY (account_id, days)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX expiry_warnings_due ON expiry_warnings(due_at) WHERE status = 'pending';
+                    CREATE INDEX expiry_warnings_user ON expiry_warnings(user_id, due_at) WHERE status = 'pending';
+
+                    CREATE TABLE platform_events (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        body BLOB NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'pending',
+                        due_at REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        first_attempt_at REAL,
+                        last_error TEXT,
+                        created_at REAL NOT NULL,
+                        ended_at REAL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX platform_events_due ON platform_events(due_at) WHERE status = 'pending';
+                    """
+            )
+        }
         return migrator
     }
 }

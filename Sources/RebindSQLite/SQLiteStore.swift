@@ -18,11 +18,19 @@ public final class SQLiteStore: EventStore {
         public var path: String
         public var synchronous: Synchronous
         public var incidentPolicy: IncidentPolicy
+        /// How bindings' expiry is computed and when their warnings fall due.
+        public var expiryPolicy: ExpiryPolicy
 
-        public init(path: String, synchronous: Synchronous = .normal, incidentPolicy: IncidentPolicy = IncidentPolicy()) {
+        public init(
+            path: String,
+            synchronous: Synchronous = .normal,
+            incidentPolicy: IncidentPolicy = IncidentPolicy(),
+            expiryPolicy: ExpiryPolicy = ExpiryPolicy()
+        ) {
             self.path = path
             self.synchronous = synchronous
             self.incidentPolicy = incidentPolicy
+            self.expiryPolicy = expiryPolicy
         }
     }
 
@@ -43,6 +51,7 @@ public final class SQLiteStore: EventStore {
 
     let pool: DatabasePool
     let book: IncidentBook
+    let expiryPolicy: ExpiryPolicy
     private let committer: GroupCommit<IncomingEvent, IngestOutcome>
 
     /// Opens (creating if needed) the database and brings its schema up to date.
@@ -69,8 +78,10 @@ public final class SQLiteStore: EventStore {
             throw Error.cannotOpen(path: configuration.path, reason: String(describing: error))
         }
         book = IncidentBook(policy: configuration.incidentPolicy)
+        expiryPolicy = configuration.expiryPolicy
         let pool = self.pool
         let book = self.book
+        let expiryPolicy = self.expiryPolicy
         committer = GroupCommit { events in
             try await pool.write { db in
                 events.map { event in
@@ -78,7 +89,7 @@ public final class SQLiteStore: EventStore {
                     var outcome: Result<IngestOutcome, any Swift.Error> = .failure(CancellationError())
                     do {
                         try db.inSavepoint {
-                            outcome = .success(try Self.ingest(event, book: book, in: db))
+                            outcome = .success(try Self.ingest(event, book: book, expiryPolicy: expiryPolicy, in: db))
                             return .commit
                         }
                     } catch {

@@ -14,6 +14,7 @@ extension FakePlatformServer {
             var appliedIDs: Set<String> = []
             var deliveries: [Delivery] = []
             var rejections: [Rejection] = []
+            var expiring: [ExpiringDelivery] = []
         }
 
         init(check: WebhookSignatureCheck, behaviour: Behaviour) {
@@ -33,6 +34,7 @@ extension FakePlatformServer {
 
         var deliveries: [Delivery] { state.withLock { $0.deliveries } }
         var rejections: [Rejection] { state.withLock { $0.rejections } }
+        var expiring: [ExpiringDelivery] { state.withLock { $0.expiring } }
 
         func reply(to request: RecordedRequest) -> FakeReply {
             guard request.pathWithoutQuery == FakePlatformServer.path else {
@@ -51,6 +53,11 @@ extension FakePlatformServer {
             }
             if let refusal = check.refusal(of: request) {
                 return reject(request, status: 401, code: "invalid_signature", reason: refusal)
+            }
+            if let type = (try? JSONSerialization.jsonObject(with: request.body) as? [String: Any])?["type"] as? String,
+                type == "api_binding.expiring"
+            {
+                return expiring(request)
             }
             let update: ReceivedBindingUpdate
             do {
@@ -100,6 +107,23 @@ extension FakePlatformServer {
                 }
                 state.deliveries.append(delivery)
                 return reply
+            }
+        }
+
+        /// An expiry warning: recorded once per `webhook-id` (a repeat is answered 202 again).
+        private func expiring(_ request: RecordedRequest) -> FakeReply {
+            let event: ReceivedExpiringEvent
+            do {
+                event = try JSONDecoder().decode(ReceivedExpiringEvent.self, from: request.body)
+            } catch {
+                let (field, reason) = Self.explain(error)
+                return reject(request, status: 400, code: "invalid_body", reason: reason, field: field)
+            }
+            let id = request.header("webhook-id") ?? ""
+            return state.withLock { state in
+                let duplicate = !state.appliedIDs.insert(id).inserted
+                state.expiring.append(ExpiringDelivery(webhookID: id, event: event, request: request, isDuplicate: duplicate))
+                return .json(202, Self.accepted(id: id, duplicate: duplicate))
             }
         }
 

@@ -45,6 +45,14 @@ public final class FakePlatformServer: Sendable {
         public var isApplied: Bool { (200..<300).contains(status) && !isDuplicate }
     }
 
+    /// A correctly signed `api_binding.expiring` event.
+    public struct ExpiringDelivery: Sendable, Equatable {
+        public var webhookID: String
+        public var event: ReceivedExpiringEvent
+        public var request: RecordedRequest
+        public var isDuplicate: Bool
+    }
+
     /// A request refused before its update was looked at: bad signature, not JSON, bad shape.
     public struct Rejection: Sendable, Equatable {
         public var status: Int
@@ -117,6 +125,9 @@ public final class FakePlatformServer: Sendable {
 
     /// Requests refused before their update was looked at, in order.
     public func rejections() -> [Rejection] { rules.rejections }
+
+    /// Every correctly signed `api_binding.expiring` received, in order.
+    public func expiringEvents() -> [ExpiringDelivery] { rules.expiring }
 
     /// Every request received, in order, as it came: refused, hung and dropped ones too.
     public func requests() -> [RecordedRequest] { server.requests() }

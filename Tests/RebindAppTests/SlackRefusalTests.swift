@@ -212,8 +212,8 @@ struct SlackRefusalTests {
             )
             let status = try #require(try await world.userTypes("status", replies: 1, via: client).messages.only)
             let lines = SlackWorld.shown(status).split(separator: "\n").map(String.init)
-            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left (until 2027-01-05, 60 days from binding)"), "\(lines)")
-            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left (until 2026-12-16, 30 days from binding)"), "\(lines)")
+            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left (until 2027-01-05 UTC, 60 days from binding)"), "\(lines)")
+            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left (until 2026-12-16 UTC, 30 days from binding)"), "\(lines)")
         }
     }
 

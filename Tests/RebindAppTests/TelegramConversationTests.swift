@@ -123,17 +123,17 @@ struct TelegramConversationTests {
 
             let status = try #require(try await world.userSends("/status", replies: 1, via: client).only)
             let lines = status.text.split(separator: "\n").map(String.init)
-            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left (until 2027-01-05, 60 days from binding)"), "\(lines)")
-            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left (until 2026-12-16, 30 days from binding)"), "\(lines)")
-            #expect(lines.contains("• Old (Binance), key …zz9: expired"), "\(lines)")
+            #expect(lines.contains("• Main (Binance), key …h8A: 40 days left (until 2027-01-05 UTC, 60 days from binding)"), "\(lines)")
+            #expect(lines.contains("• Alt (OKX), key …Q9z: 20 days left (until 2026-12-16 UTC, 30 days from binding)"), "\(lines)")
+            #expect(lines.contains("• Old (Binance), key …zz9: expired on 2026-11-25 (UTC)"), "\(lines)")
 
-            // A key replaced here: days left from the exchange's trading expiry (this key's
-            // trading ends in 30 days, as Binance does for a key without an IP whitelist).
+            // A key replaced here: the check found it restricted to IP addresses (the fake's
+            // working key), so it does not lapse (DESIGN §10).
             try await world.userSends("/update acc_42", replies: 1, via: client)
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client)
             let after = try #require(try await world.userSends("/status", replies: 1, via: client).only)
-            #expect(after.text.contains("• Main (Binance), key …Eh8A: 60 days left (until "), "\(after.text)")
+            #expect(after.text.contains("• Main (Binance), key …Eh8A: restricted to IP addresses, does not lapse"), "\(after.text)")
         }
         try await world.shutdown()
 

@@ -71,7 +71,11 @@ struct TestEnvironment {
         configuration = try RebindConfiguration.load(from: variables)
         let renderer = try GuidanceRenderer(templatesDirectory: Self.templatesDirectory)
         let sqlite = try SQLiteStore(
-            configuration: .init(path: self.directory.appendingPathComponent("rebind.sqlite").path, incidentPolicy: configuration.incidentPolicy)
+            configuration: .init(
+                path: self.directory.appendingPathComponent("rebind.sqlite").path,
+                incidentPolicy: configuration.incidentPolicy,
+                expiryPolicy: ExpiryPolicy(catalogue: renderer.catalogue, schedule: configuration.expirySchedule)
+            )
         )
         let clock = self.clock
         dependencies = AppDependencies(

@@ -58,6 +58,13 @@ struct ChatReplyTemplateTests {
             .init(exchange: "okx", label: nil, keyHint: nil, expiresAt: day, daysLeft: 1, expirySource: .exchange),
             .init(exchange: "binance", label: "Old", keyHint: "zz9", expiresAt: day, daysLeft: 0, expirySource: .catalogue),
             .init(exchange: "unknown-exchange", label: nil, keyHint: "x", expiresAt: nil, daysLeft: nil, expirySource: nil),
+            .init(exchange: "okx", label: "Web", keyHint: "k3y", expiresAt: day, daysLeft: 12, expirySource: .platform),
+            .init(exchange: "binance", label: "Fixed", keyHint: "ip1", expiresAt: nil, daysLeft: nil, expirySource: .ipRestricted),
+        ]
+        let expiring: [ChatReply.ExpiringAccount] = [
+            .init(reference: "3f9a", exchange: "binance", label: hostile, keyHint: "h8A", expiresAt: day, daysLeft: 5, source: .catalogue),
+            .init(reference: "77aa", exchange: "okx", label: nil, keyHint: nil, expiresAt: day, daysLeft: 1, source: .platform),
+            .init(reference: "0b0b", exchange: "unknown-exchange", label: "X", keyHint: "x", expiresAt: day, daysLeft: 3, source: .exchange),
         ]
         var all: [ChatReply] = conversation.map(ChatReply.conversation)
         all += [
@@ -74,6 +81,7 @@ struct ChatReplyTemplateTests {
             .languageUnknown(hostile, available: ["en", "zh-Hans"]), .pastedKeyInDirectMessage, .keysOnlyInForm, .typeUpdateToOpenForm,
             .nothingToCancelInForm, .accountNotYours, .enterKeyAgain, .keyFormNotOpened, .commandReceived,
             .formIntro(exchange: "okx", label: hostile), .formIntro(exchange: "binance", label: nil),
+            .expiryWarning(Array(expiring.prefix(1))), .expiryWarning(expiring),
         ]
         all += pasteErrors.map(ChatReply.formFieldError)
         return all
@@ -163,5 +171,80 @@ struct ChatReplyTemplateTests {
         let chinese = try replies.render(.conversation(.accountMismatch(exchange: "okx")), channel: .telegram, locale: "zh-Hans").text
         #expect(chinese.contains("另一个欧易（OKX）账户") && chinese.contains("uTrading"))
         #expect(try replies.render(binance, channel: .slack, locale: "zh-Hans").text.contains("另一个币安账户"))
+    }
+
+    @Test("An expiry warning names each account's days left, date and source, and has an Update button per account")
+    func expiryWarning() throws {
+        let expires = Date(timeIntervalSince1970: 1_796_112_000)  // 2026-12-01 08:00 UTC
+        let main = ChatReply.ExpiringAccount(
+            reference: "3f9a",
+            exchange: "binance",
+            label: "Main",
+            keyHint: "h8A",
+            expiresAt: expires,
+            daysLeft: 5,
+            source: .catalogue
+        )
+        let side = ChatReply.ExpiringAccount(
+            reference: "77aa",
+            exchange: "okx",
+            label: nil,
+            keyHint: "k3y",
+            expiresAt: expires,
+            daysLeft: 1,
+            source: .platform
+        )
+        var renderer = try Fixtures.renderer()
+        let replies = renderer.replies
+        let one = try replies.render(.expiryWarning([main]), channel: .telegram, locale: "en").text
+        #expect(one.hasPrefix("⏳ <b>Your API key lapses soon</b>"))
+        #expect(one.contains("<b>Main (Binance)</b>, key …h8A: 5 days left, until 2026-12-01 08:00 UTC (60 days from binding)"))
+        #expect(one.contains("New key: Binance app → Profile → Account → API Management"))
+        #expect(!one.contains("IP addresses"), "no platform_ips in the shipped catalogue: no advice")
+        #expect(ChatReply.expiryWarning([main]).buttons.map { $0.map(\.action) } == [[.updateKey(account: "3f9a")]])
+
+        let two = ChatReply.expiryWarning([main, side])
+        let both = try replies.render(two, channel: .slack, locale: "en").text
+        #expect(both.hasPrefix("⏳ *Some of your API keys lapse soon*"))
+        #expect(both.contains("*OKX*, key …k3y: 1 day left, until 2026-12-01 08:00 UTC (as uTrading says)"))
+        let buttons = two.buttons.flatMap { $0 }
+        #expect(buttons.map(\.action) == [.updateKey(account: "3f9a"), .updateKey(account: "77aa")])
+        #expect(
+            buttons.map { replies.label($0.label, channel: .telegram, locale: "en", account: $0.account) } == [
+                "🔑 Update Main (Binance)", "🔑 Update OKX …k3y",
+            ]
+        )
+        #expect(replies.label(buttons[0].label, channel: .telegram, locale: "zh-Hans", account: buttons[0].account) == "🔑 更新 币安 · Main")
+        // A button's title is plain text: what the user named the account shows as written.
+        let odd = ChatReply.ButtonAccount(exchange: "binance", label: "A&B <x> \"q\" 'a'", keyHint: nil)
+        for channel in Channel.allCases {
+            #expect(replies.label(.updateAccountButton, channel: channel, locale: "en", account: odd) == "🔑 Update A&B <x> \"q\" 'a' (Binance)")
+        }
+        let chinese = try replies.render(two, channel: .telegram, locale: "zh-Hans").text
+        #expect(chinese.contains("您有多个 API Key 即将到期") && chinese.contains("剩余 5 天，2026-12-01 08:00 UTC 到期（按绑定之日起 60 天计算）"))
+
+        // With the platform's addresses in the catalogue, the warning says how to stop the lapsing.
+        renderer.catalogue.platformIPs = ["203.0.113.7", "2001:db8::1"]
+        let advice = try renderer.replies.render(.expiryWarning([main]), channel: .telegram, locale: "en").text
+        #expect(advice.contains("Restrict the new key to uTrading's IP addresses and it will not lapse: <code>203.0.113.7, 2001:db8::1</code>"))
+        #expect(try renderer.replies.render(.expiryWarning([main]), channel: .slack, locale: "zh-Hans").text.contains("`203.0.113.7, 2001:db8::1`"))
+    }
+
+    @Test("/keys says where each date comes from, and that an IP-restricted key does not lapse")
+    func keysSources() throws {
+        let replies = try Fixtures.renderer().replies
+        let day = Date(timeIntervalSince1970: 1_796_112_000)
+        let text = try replies.render(
+            .accounts([
+                .init(exchange: "okx", label: "Web", keyHint: "k3y", expiresAt: day, daysLeft: 12, expirySource: .platform),
+                .init(exchange: "binance", label: "Fixed", keyHint: "ip1", expiresAt: nil, daysLeft: nil, expirySource: .ipRestricted),
+                .init(exchange: "binance", label: "Old", keyHint: "zz9", expiresAt: day, daysLeft: 0, expirySource: .catalogue),
+            ]),
+            channel: .telegram,
+            locale: "en"
+        ).text
+        #expect(text.contains("• Web (OKX), key …k3y: 12 days left (until 2026-12-01 UTC, as uTrading says)"))
+        #expect(text.contains("• Fixed (Binance), key …ip1: restricted to IP addresses, does not lapse"))
+        #expect(text.contains("• Old (Binance), key …zz9: expired on 2026-12-01 (UTC)"))
     }
 }

@@ -95,17 +95,20 @@ struct AccountCommands: Sendable {
             try await sender.say(.noBoundAccounts, to: chat)
             return
         }
+        let policy = ExpiryPolicy(catalogue: catalogue)
         let lines = bindings.map { binding -> ChatReply.AccountLine in
-            let validity = catalogue.exchanges[binding.exchange].map { TimeInterval($0.tradingValidityDays) * 86_400 }
-            let fromCatalogue = binding.boundAt.flatMap { bound in validity.map { bound.addingTimeInterval($0) } }
-            let expiry = binding.tradingExpiresAt ?? fromCatalogue
+            // Computed when the binding changed; a binding stored before that is computed here.
+            let expiry =
+                binding.expiry
+                ?? policy.expiry(exchange: binding.exchange, facts: .init(exchangeExpiresAt: binding.tradingExpiresAt, boundAt: binding.boundAt))
+            let expiresAt = expiry?.expiresAt
             return ChatReply.AccountLine(
                 exchange: binding.exchange,
                 label: binding.label,
                 keyHint: binding.apiKeyHint,
-                expiresAt: expiry,
-                daysLeft: expiry.map { ChatReply.daysLeft(until: $0, now: now()) },
-                expirySource: binding.tradingExpiresAt != nil ? .exchange : (fromCatalogue != nil ? .catalogue : nil)
+                expiresAt: expiresAt,
+                daysLeft: expiresAt.map { KeyExpiry.daysLeft(until: $0, now: now()) },
+                expirySource: expiry?.source
             )
         }
         try await sender.say(.accounts(lines), to: chat)

@@ -40,7 +40,10 @@ struct ReplySender: Sendable {
         let rendered = try replies.render(reply, channel: chat.channel, locale: locale, exchange: exchange)
         let buttons = reply.buttons.map { row in
             row.map {
-                OutgoingMessage.Button.callback(title: replies.label($0.label, channel: chat.channel, locale: locale), data: $0.action.encoded)
+                OutgoingMessage.Button.callback(
+                    title: replies.label($0.label, channel: chat.channel, locale: locale, account: $0.account),
+                    data: $0.action.encoded
+                )
             }
         }
         return OutgoingMessage(text: rendered.text, format: rendered.format == .html ? .html : .mrkdwn, buttons: buttons)

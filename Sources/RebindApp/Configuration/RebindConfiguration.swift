@@ -81,6 +81,8 @@ public struct RebindConfiguration: Sendable {
     public var platformName: String?
     public var templatesDirectory = "templates"
     public var incidentPolicy = IncidentPolicy()
+    /// `REBIND_EXPIRY_WARN_DAYS`: days before a key's expiry at which its user is warned.
+    public var expirySchedule = ExpirySchedule()
     /// How long a replica's claim on outbox work lasts; a replica that dies holds its work
     /// this long before another takes it over.
     public var outboxLease: TimeInterval = 60
@@ -296,6 +298,9 @@ public struct RebindConfiguration: Sendable {
         policy.maxReminders = try reader.integer("REBIND_MAX_REMINDERS", in: 0...100) ?? policy.maxReminders
         policy.urgentMaxWait = try reader.seconds("REBIND_URGENT_MAX_WAIT_SECONDS") ?? policy.urgentMaxWait
         configuration.incidentPolicy = policy
+        if let days = try reader.days("REBIND_EXPIRY_WARN_DAYS") {
+            configuration.expirySchedule = ExpirySchedule(days: days)
+        }
         if let lease = try reader.seconds("REBIND_OUTBOX_LEASE_SECONDS") {
             // Longer than a send can take (opening a Slack DM and posting, 10 s each), or a
             // message still being sent could be claimed again by another replica.
@@ -406,6 +411,18 @@ public struct RebindConfiguration: Sendable {
             case "false", "0", "no": return false
             default: throw .invalid(variable: name, reason: "must be true or false")
             }
+        }
+
+        /// Whole days from 1 to 365, comma-separated (`7,3,1`); `none` for no day at all.
+        func days(_ name: String) throws(Error) -> [Int]? {
+            guard let text = string(name) else { return nil }
+            if text.lowercased() == "none" { return [] }
+            let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let days = parts.compactMap { Int($0) }.filter { (1...365).contains($0) }
+            guard days.count == parts.count else {
+                throw .invalid(variable: name, reason: "must be whole days from 1 to 365 separated by commas (7,3,1), or none")
+            }
+            return days
         }
 
         func seconds(_ name: String) throws(Error) -> TimeInterval? {

@@ -245,6 +245,10 @@ struct NoticeDispatcher: Service {
                 // when this one arrived, not from when the call began (for Slack, opening the DM
                 // comes first), or it could land a hair under the platform's interval.
                 pacer.sent(chat, at: .now)
+                if delivered == 0, case .announce = due.notice, !due.isReminder, case .send = step {
+                    // The wait that the urgent-first order is for: from due to the first chat told.
+                    metrics.noticeWaited(now().timeIntervalSince(plan.incident.announceAt), urgent: plan.incident.isUrgent)
+                }
                 delivered += 1
                 completed = last
             } catch {

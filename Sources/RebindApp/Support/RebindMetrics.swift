@@ -11,6 +11,7 @@ public final class RebindMetrics: Sendable {
     /// Metric handles by label set, so the hot path does not rebuild them per request.
     private let counters = Mutex<[String: Metrics.Counter]>([:])
     private let timers = Mutex<[String: Metrics.Timer]>([:])
+    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -68,6 +69,57 @@ public final class RebindMetrics: Sendable {
     /// A binding update left its outbox: `delivered`, `refused` or `dead` (retried to the limit).
     public func bindingUpdateEnded(_ end: BindingUpdateEnd) {
         counter("rebind_binding_updates_total", [("result", end.rawValue)]).increment()
+    }
+
+    /// An `api_binding.expiring` left the platform outbox: `delivered`, `refused` or `dead`.
+    public func platformEventEnded(_ end: BindingUpdateEnd) {
+        counter("rebind_platform_events_total", [("type", "api_binding.expiring"), ("result", end.rawValue)]).increment()
+    }
+
+    /// Expiry warnings ended: `sent`, `skipped` (expired, a key incident open, a later moment
+    /// went with it) or `dead`.
+    public func expiryWarningsEnded(_ end: ExpiryWarningEnd, count: Int) {
+        counter("rebind_expiry_warnings_total", [("result", end.rawValue)]).increment(by: Int64(count))
+    }
+
+    /// How many bindings have how long left, by where the date comes from. Every bucket is
+    /// set, empty ones to 0, so a bucket that empties does not keep its last count.
+    public func bindingsByExpiry(_ counts: [ExpiryBucket: Int]) {
+        for daysLeft in ExpiryBucket.DaysLeft.allCases {
+            let sources: [KeyExpiry.Source?] = daysLeft == .unknown ? [nil] : KeyExpiry.Source.allCases
+            for source in sources {
+                let bucket = ExpiryBucket(daysLeft: daysLeft, source: source)
+                gauge("rebind_bindings", [("days_left", daysLeft.rawValue), ("source", source?.rawValue ?? "none")])
+                    .record(counts[bucket] ?? 0)
+            }
+        }
+    }
+
+    /// How long a notice's first message waited past its due time, urgent or not: what the
+    /// urgent-first order buys in a purge.
+    public func noticeWaited(_ seconds: Double, urgent: Bool) {
+        let key = "notice_wait|\(urgent)"
+        let timer = timers.withLock { cache in
+            if let timer = cache[key] { return timer }
+            let timer = Metrics.Timer(
+                label: "rebind_notice_wait_seconds",
+                dimensions: [("urgent", urgent ? "true" : "false")],
+                factory: factory
+            )
+            cache[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(Int64(max(0, seconds) * 1_000_000_000))
+    }
+
+    func gauge(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Gauge {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return gauges.withLock { cache in
+            if let gauge = cache[key] { return gauge }
+            let gauge = Metrics.Gauge(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = gauge
+            return gauge
+        }
     }
 
     /// The Prometheus text exposition.
