@@ -55,7 +55,7 @@ extension Incident {
 
         /// Adds (`sign` 1) or takes away (-1) what a robot contributes; a resumed robot
         /// contributes nothing.
-        mutating func count(_ robot: AffectedRobot, as sign: Int) {
+        private mutating func count(_ robot: AffectedRobot, as sign: Int) {
             guard robot.state != .resumed else { return }
             halted += sign
             if robot.futures == true { haltedFutures += sign }

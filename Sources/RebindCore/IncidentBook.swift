@@ -23,7 +23,8 @@ public enum IncidentNotice: Sendable, Equatable {
 public struct IncidentChanges: Sendable, Equatable {
     /// Incidents to save, their totals up to date.
     public var incidents: [Incident] = []
-    /// Robot rows to save (insert or replace): at most one per incident, the event's robot.
+    /// Robot rows to save (insert or replace): the event's robot, at most one row per incident
+    /// and only of an incident in `incidents` (a store may save the two together).
     public var robots: [IncidentRobot] = []
     public var notices: [IncidentNotice] = []
 
