@@ -156,6 +156,8 @@ let package = Package(
             dependencies: [
                 "RebindCore", "RebindSQLite", "RebindPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // To lay out a database as an earlier version left it, for the migration tests.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

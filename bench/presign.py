@@ -55,12 +55,15 @@ def write(args: tuple[str, str, str, int, int, int, str]) -> int:
     written = 0
     with open(path, "w", buffering=1 << 20) as out:
         for n in range(start, start + count * step, step):
-            webhook_id = f"msg_{run}_{n:08d}"
-            text = body(n, occurred_at)
-            mac = hmac.new(key, f"{webhook_id}.{timestamp}.{text}".encode(), hashlib.sha256).digest()
-            out.write(f"{webhook_id}\t{timestamp}\tv1,{base64.b64encode(mac).decode()}\t{text}\n")
+            out.write(line(key, f"msg_{run}_{n:08d}", timestamp, body(n, occurred_at)))
             written += 1
     return written
+
+
+def line(key: bytes, webhook_id: str, timestamp: str, text: str) -> str:
+    """One request as bench/rebind.lua reads it: id, timestamp, signature and body, tab-separated."""
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.{text}".encode(), hashlib.sha256).digest()
+    return f"{webhook_id}\t{timestamp}\tv1,{base64.b64encode(mac).decode()}\t{text}\n"
 
 
 def main() -> None:

@@ -73,13 +73,17 @@ public struct DeliveredNotice: Sendable, Equatable {
     }
 }
 
-/// What delivering an incident's notices needs: the incident as it is now and its targets.
+/// What delivering an incident's notices needs: the incident as it is now, the first of its
+/// robots (as many as a message lists; its totals count the rest) and its targets.
 public struct DeliveryContext: Sendable, Equatable {
     public var incident: Incident
+    /// The first robots in halt order, at most the limit the store was asked for.
+    public var robots: [Incident.AffectedRobot]
     public var targets: [DeliveryTarget]
 
-    public init(incident: Incident, targets: [DeliveryTarget]) {
+    public init(incident: Incident, robots: [Incident.AffectedRobot], targets: [DeliveryTarget]) {
         self.incident = incident
+        self.robots = robots
         self.targets = targets
     }
 }
@@ -249,9 +253,9 @@ public protocol NoticeOutbox: Sendable {
     /// Marks delivered notices done and records the messages they sent, in one transaction
     /// for all (the sender commits many at once under load).
     func completeNotices(_ delivered: [DeliveredNotice]) async throws
-    /// `deliveryTargets` with each incident, for many incidents in one read; an unknown
-    /// incident is left out.
-    func deliveryContexts(incidentIDs: [String]) async throws -> [String: DeliveryContext]
+    /// `deliveryTargets` with each incident and its first `robotLimit` robots, for many
+    /// incidents in one read; an unknown incident is left out.
+    func deliveryContexts(incidentIDs: [String], robotLimit: Int) async throws -> [String: DeliveryContext]
     /// Parks a notice until its user links a chat; linking makes it due again.
     func parkNotice(id: Int64) async throws
     func retryNotice(id: Int64, at: Date, attempts: Int, firstAttemptAt: Date, error: String) async throws
@@ -260,6 +264,8 @@ public protocol NoticeOutbox: Sendable {
     /// Queues the next reminder of every open, announced incident whose time has come.
     func scheduleReminders(policy: IncidentPolicy, now: Date) async throws -> Int
     func openIncidents(ofUser userID: String) async throws -> [Incident]
+    /// An incident's robots in halt order, the first `limit` of them (all when nil).
+    func robots(ofIncident incidentID: String, limit: Int?) async throws -> [Incident.AffectedRobot]
     /// Queues one reminder of an incident at a set time ("Remind me later").
     func scheduleReminder(incidentID: String, at: Date, now: Date) async throws
 }

@@ -1,13 +1,16 @@
 import Foundation
 
 /// Robots of one user and account that halted for the same cause, told about in one message.
-public struct Incident: Codable, Sendable, Equatable {
+public struct Incident: Sendable, Equatable {
     public var id: String
     public var userID: String
     public var accountID: String
     public var exchange: String
     public var cause: Cause
-    public var robots: [AffectedRobot]
+    /// How many robots it lists and what the halted ones leave unmanaged. The robots are rows
+    /// of their own (`IncidentRobot`), read only where they are shown, so an event about one
+    /// robot costs the same however many the incident lists.
+    public var totals: Totals
     /// What the platform reported for the latest halt, shown to the user as it was written.
     public var reason: RobotEvent.Reason
     public var openedAt: Date
@@ -24,7 +27,7 @@ public struct Incident: Codable, Sendable, Equatable {
         case bindingUpdated = "binding_updated"
     }
 
-    public struct AffectedRobot: Codable, Sendable, Equatable {
+    public struct AffectedRobot: Sendable, Equatable {
         public var id: String
         public var name: String
         public var state: State
@@ -71,17 +74,9 @@ public struct Incident: Codable, Sendable, Equatable {
     }
 
     public var unmanaged: Unmanaged {
-        var positions = 0
-        var sums: [String: Decimal] = [:]
-        for robot in robots where robot.state != .resumed {
-            positions += robot.openPositions ?? 0
-            if let exposure = robot.exposure, let value = exposure.value {
-                sums[exposure.currency, default: 0] += value
-            }
-        }
-        let exposure = sums.map { (currency: $0.key, amount: $0.value) }
+        let exposure = totals.exposure.map { (currency: $0.key, amount: $0.value) }
             .sorted { $0.amount != $1.amount ? $0.amount > $1.amount : $0.currency < $1.currency }
-        return Unmanaged(openPositions: positions, exposure: exposure)
+        return Unmanaged(openPositions: totals.openPositions, exposure: exposure)
     }
 
     /// Urgent: halted robots leave positions or money in the market unmanaged. Its notices go
@@ -94,7 +89,7 @@ public struct Incident: Codable, Sendable, Equatable {
         accountID: String,
         exchange: String,
         cause: Cause,
-        robots: [AffectedRobot],
+        totals: Totals,
         reason: RobotEvent.Reason,
         openedAt: Date,
         announceAt: Date,
@@ -107,7 +102,7 @@ public struct Incident: Codable, Sendable, Equatable {
         self.accountID = accountID
         self.exchange = exchange
         self.cause = cause
-        self.robots = robots
+        self.totals = totals
         self.reason = reason
         self.openedAt = openedAt
         self.announceAt = announceAt

@@ -410,6 +410,28 @@ extension PostgresStore {
         }
     }
 
+    public func robots(ofIncident incidentID: String, limit: Int?) async throws -> [Incident.AffectedRobot] {
+        try await withConnection { connection in
+            try await Self.robots(ofIncident: incidentID, limit: limit, on: connection, logger: self.logger)
+        }
+    }
+
+    /// An incident's robots in halt order, the first `limit` (all when nil).
+    static func robots(
+        ofIncident incidentID: String,
+        limit: Int?,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws
+        -> [Incident.AffectedRobot]
+    {
+        try await connection.all(
+            "SELECT * FROM incident_robots WHERE incident_id = \(incidentID) ORDER BY position LIMIT \(limit)",
+            logger: logger,
+            table: "incident_robots"
+        ) { try incidentRobot(from: $0).robot }
+    }
+
     // MARK: Bindings and checks
 
     public func bindings(ofUser userID: String) async throws -> [Binding] {

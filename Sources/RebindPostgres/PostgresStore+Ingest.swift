@@ -97,11 +97,23 @@ extension PostgresStore {
         // A new statement, so a new snapshot: after waiting on the lock, it sees what the
         // event that held it committed.
         let open = try await openIncidents(userID: event.user.id, accountID: event.account.id, on: connection, logger: logger)
-        let changes = book.apply(event, eventID: incoming.id, cause: incoming.cause ?? .unknown, open: open, now: incoming.receivedAt)
+        var stored: [IncidentRobot] = []
+        if let robot = event.robot {
+            stored = try await robotRows(robotID: robot.id, userID: event.user.id, accountID: event.account.id, on: connection, logger: logger)
+        }
+        let changes = book.apply(
+            event,
+            eventID: incoming.id,
+            cause: incoming.cause ?? .unknown,
+            open: open,
+            stored: stored,
+            now: incoming.receivedAt
+        )
         var notices = changes.notices
         for incident in changes.incidents {
             let notice = notices.firstIndex { $0.incidentID == incident.id }.map { notices.remove(at: $0) }
-            try await save(incident, notice: notice, now: incoming.receivedAt, on: connection, logger: logger)
+            let robot = changes.robots.first { $0.incidentID == incident.id }
+            try await save(incident, robot: robot, notice: notice, now: incoming.receivedAt, on: connection, logger: logger)
         }
         for notice in notices {
             try await enqueue(notice, now: incoming.receivedAt, on: connection, logger: logger)
@@ -183,26 +195,74 @@ extension PostgresStore {
         )
     }
 
-    /// Saves the incident and, in the same round trip, queues the notice it causes (if any).
-    static func save(_ incident: Incident, notice: IncidentNotice?, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
-        let robots = try json(incident.robots)
+    /// The rows the user and account's open incidents hold of one robot: at most one per open
+    /// incident, whatever the incidents' sizes.
+    static func robotRows(
+        robotID: String,
+        userID: String,
+        accountID: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [IncidentRobot] {
+        try await connection.all(
+            """
+            SELECT * FROM incident_robots
+            WHERE robot_id = \(robotID) AND incident_id IN (
+                SELECT id FROM incidents WHERE user_id = \(userID) AND account_id = \(accountID) AND resolved_at IS NULL
+            )
+            """,
+            logger: logger,
+            table: "incident_robots",
+            incidentRobot(from:)
+        )
+    }
+
+    /// Saves the incident and, in the same round trip, the robot row and the notice the event
+    /// caused for it (if any). The robot keeps its place in the list when its row is replaced.
+    static func save(
+        _ incident: Incident,
+        robot row: IncidentRobot?,
+        notice: IncidentNotice?,
+        now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         let reason = try json(incident.reason)
+        let exposure = try json(incident.totals.exposureAmounts)
+        let totals = incident.totals
+        let robot = row?.robot
         let queued = notice.map { noticeRow($0, now: now) }
         try await connection.run(
             """
             WITH saved AS (
-                INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
-                                       announce_at, reminders_sent, resolved_at, resolution, urgent)
+                INSERT INTO incidents (id, user_id, account_id, exchange, cause, reason, opened_at,
+                                       announce_at, reminders_sent, resolved_at, resolution, urgent,
+                                       robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure)
                 VALUES (\(incident.id), \(incident.userID), \(incident.accountID), \(incident.exchange), \(incident.cause.rawValue),
-                        \(robots), \(reason), \(incident.openedAt.timeIntervalSince1970), \(incident.announceAt.timeIntervalSince1970),
+                        \(reason), \(incident.openedAt.timeIntervalSince1970), \(incident.announceAt.timeIntervalSince1970),
                         \(incident.remindersSent), \(incident.resolvedAt?.timeIntervalSince1970), \(incident.resolution?.rawValue),
-                        \(incident.isUrgent))
+                        \(incident.isUrgent), \(totals.robots), \(totals.halted), \(totals.haltedFutures), \(totals.openPositions), \(exposure))
                 ON CONFLICT (id) DO UPDATE SET
-                    robots = excluded.robots, reason = excluded.reason,
+                    reason = excluded.reason,
                     reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                    resolution = excluded.resolution, urgent = excluded.urgent
+                    resolution = excluded.resolution, urgent = excluded.urgent,
+                    robot_count = excluded.robot_count, halted_count = excluded.halted_count,
+                    halted_futures_count = excluded.halted_futures_count, unmanaged_positions = excluded.unmanaged_positions,
+                    unmanaged_exposure = excluded.unmanaged_exposure
                 RETURNING id
+            ), robot AS (
+                INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
+                                             exposure_amount, exposure_currency)
+                SELECT id, \(robot?.id), \(row?.position), \(robot?.name), \(robot?.state.rawValue), \(robot?.futures),
+                       \(robot?.openPositions), \(robot?.exposure?.amount), \(robot?.exposure?.currency)
+                FROM saved WHERE \(robot?.id)::text IS NOT NULL
+                ON CONFLICT (incident_id, robot_id) DO UPDATE SET
+                    name = excluded.name, state = excluded.state, futures = excluded.futures,
+                    open_positions = excluded.open_positions, exposure_amount = excluded.exposure_amount,
+                    exposure_currency = excluded.exposure_currency
+                RETURNING 1
             )
+            -- Data-modifying WITH clauses run to completion whether or not they are read.
             INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
             SELECT id, \(queued?.kind), \(queued?.dueAt.timeIntervalSince1970 ?? 0), \(now.timeIntervalSince1970), \(queued?.priority ?? 0)
             FROM saved WHERE \(queued?.kind)::text IS NOT NULL

@@ -311,6 +311,72 @@ extension PostgresStore {
                 "CREATE INDEX platform_events_due ON platform_events (due_at) WHERE status = 'pending'",
             ]
         ),
+        Migration(
+            version: "v12_incident_robots",
+            statements: [
+                // Each robot of an incident is a row of its own and the incident keeps their
+                // totals, so an event reads and writes one robot, not the whole list (which made
+                // events slower the more robots an incident had). The robots already listed in
+                // the JSON column are copied in their order; the column is emptied and no
+                // longer read.
+                """
+                CREATE TABLE incident_robots (
+                    incident_id text NOT NULL REFERENCES incidents (id),
+                    robot_id text NOT NULL,
+                    position integer NOT NULL,
+                    name text NOT NULL,
+                    state text NOT NULL,
+                    futures boolean,
+                    open_positions integer,
+                    exposure_amount text,
+                    exposure_currency text,
+                    PRIMARY KEY (incident_id, robot_id)
+                )
+                """,
+                "CREATE UNIQUE INDEX incident_robots_order ON incident_robots (incident_id, position)",
+                """
+                ALTER TABLE incidents
+                    ADD COLUMN robot_count integer NOT NULL DEFAULT 0,
+                    ADD COLUMN halted_count integer NOT NULL DEFAULT 0,
+                    ADD COLUMN halted_futures_count integer NOT NULL DEFAULT 0,
+                    ADD COLUMN unmanaged_positions integer NOT NULL DEFAULT 0,
+                    ADD COLUMN unmanaged_exposure text NOT NULL DEFAULT '{}',
+                    ALTER COLUMN robots SET DEFAULT '[]'
+                """,
+                """
+                INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
+                                             exposure_amount, exposure_currency)
+                SELECT incidents.id, robot.value ->> 'id', robot.ordinality - 1, robot.value ->> 'name', robot.value ->> 'state',
+                       (robot.value ->> 'futures')::boolean, (robot.value ->> 'openPositions')::integer,
+                       robot.value -> 'exposure' ->> 'amount', robot.value -> 'exposure' ->> 'currency'
+                FROM incidents, jsonb_array_elements(incidents.robots::jsonb) WITH ORDINALITY AS robot (value, ordinality)
+                """,
+                // Exposure is summed as numeric, exactly, per currency, as the store keeps it.
+                """
+                UPDATE incidents SET
+                    robot_count = (SELECT count(*) FROM incident_robots r WHERE r.incident_id = incidents.id),
+                    halted_count = (SELECT count(*) FROM incident_robots r WHERE r.incident_id = incidents.id AND r.state <> 'resumed'),
+                    halted_futures_count = (
+                        SELECT count(*) FROM incident_robots r WHERE r.incident_id = incidents.id AND r.state <> 'resumed' AND r.futures
+                    ),
+                    unmanaged_positions = (
+                        SELECT coalesce(sum(r.open_positions), 0) FROM incident_robots r
+                        WHERE r.incident_id = incidents.id AND r.state <> 'resumed'
+                    ),
+                    unmanaged_exposure = coalesce((
+                        SELECT jsonb_object_agg(sums.currency, sums.total)::text FROM (
+                            SELECT r.exposure_currency AS currency, sum(r.exposure_amount::numeric)::text AS total
+                            FROM incident_robots r
+                            WHERE r.incident_id = incidents.id AND r.state <> 'resumed'
+                                AND r.exposure_amount IS NOT NULL AND r.exposure_currency IS NOT NULL
+                            GROUP BY r.exposure_currency
+                            HAVING sum(r.exposure_amount::numeric) <> 0
+                        ) sums
+                    ), '{}'),
+                    robots = '[]'
+                """,
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

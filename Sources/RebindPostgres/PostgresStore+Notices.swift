@@ -124,7 +124,7 @@ extension PostgresStore {
         return targets
     }
 
-    public func deliveryContexts(incidentIDs: [String]) async throws -> [String: DeliveryContext] {
+    public func deliveryContexts(incidentIDs: [String], robotLimit: Int) async throws -> [String: DeliveryContext] {
         try await transaction { connection in
             var contexts: [String: DeliveryContext] = [:]
             for id in incidentIDs where contexts[id] == nil {
@@ -138,6 +138,7 @@ extension PostgresStore {
                 else { continue }
                 contexts[id] = DeliveryContext(
                     incident: incident,
+                    robots: try await Self.robots(ofIncident: id, limit: robotLimit, on: connection, logger: self.logger),
                     targets: try await Self.deliveryTargets(ofUser: incident.userID, incidentID: id, on: connection, logger: self.logger)
                 )
             }
@@ -219,7 +220,7 @@ extension PostgresStore {
             for var incident in due {
                 guard let next = policy.nextReminder(for: incident), next <= now else { continue }
                 incident.remindersSent += 1
-                try await Self.save(incident, notice: nil, now: now, on: connection, logger: self.logger)
+                try await Self.save(incident, robot: nil, notice: nil, now: now, on: connection, logger: self.logger)
                 try await Self.insertNotice(
                     incidentID: incident.id,
                     kind: "reminder",

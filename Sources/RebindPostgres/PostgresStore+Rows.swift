@@ -61,13 +61,48 @@ extension PostgresStore {
             accountID: try row("account_id"),
             exchange: try row("exchange"),
             cause: cause,
-            robots: try decode([Incident.AffectedRobot].self, try row("robots"), table: "incidents"),
+            totals: Incident.Totals(
+                robots: try row("robot_count"),
+                halted: try row("halted_count"),
+                haltedFutures: try row("halted_futures_count"),
+                openPositions: try row("unmanaged_positions"),
+                exposure: try exposure(row)
+            ),
             reason: try decode(RobotEvent.Reason.self, try row("reason"), table: "incidents"),
             openedAt: try row.date("opened_at"),
             announceAt: try row.date("announce_at"),
             remindersSent: try row("reminders_sent"),
             resolvedAt: try row.optionalDate("resolved_at"),
             resolution: try row("resolution", as: String?.self).flatMap(Incident.Resolution.init(rawValue:))
+        )
+    }
+
+    static func exposure(_ row: Columns) throws -> [String: Decimal] {
+        let amounts = try decode([String: String].self, try row("unmanaged_exposure"), table: "incidents")
+        guard let exposure = Incident.Totals.exposure(amounts: amounts) else {
+            throw Error.corruptRow(table: "incidents", detail: "unmanaged_exposure \(amounts) is not decimal")
+        }
+        return exposure
+    }
+
+    static func incidentRobot(from row: Columns) throws -> IncidentRobot {
+        let stateText: String = try row("state")
+        guard let state = Incident.AffectedRobot.State(rawValue: stateText) else {
+            throw Error.corruptRow(table: "incident_robots", detail: "unknown state \(stateText)")
+        }
+        let amount = try row("exposure_amount", as: String?.self)
+        let currency = try row("exposure_currency", as: String?.self)
+        return IncidentRobot(
+            incidentID: try row("incident_id"),
+            position: try row("position"),
+            robot: Incident.AffectedRobot(
+                id: try row("robot_id"),
+                name: try row("name"),
+                state: state,
+                futures: try row("futures"),
+                openPositions: try row("open_positions"),
+                exposure: amount.flatMap { amount in currency.map { .init(amount: amount, currency: $0) } }
+            )
         )
     }
 

@@ -79,12 +79,18 @@ public struct GuidanceRenderer: Sendable {
         }
     }
 
+    /// More names than this make a wall of text; the rest are counted instead. Callers need
+    /// load no more of an incident's robots than this.
+    public static let maxListedRobots = 20
+
     /// Renders the incident's message for a channel. An unknown locale falls back to English.
-    /// At most 20 robots are listed by name, the rest counted as "…and K more"; when the text
-    /// is still over the channel's limit, names are cut to 64 characters and then fewer robots
-    /// are listed until it fits.
+    /// `robots` are the first of the incident's robots in halt order (its totals count the
+    /// rest): at most `maxListedRobots` are listed by name, the rest counted as "…and K more";
+    /// when the text is still over the channel's limit, names are cut to 64 characters and
+    /// then fewer robots are listed until it fits.
     public func render(
         _ incident: Incident,
+        robots: [Incident.AffectedRobot],
         channel: Channel,
         locale: String = "en",
         kind: MessageKind = .guidance
@@ -103,6 +109,7 @@ public struct GuidanceRenderer: Sendable {
         let name = library.names.contains(specific) ? specific : base
         let context = MessageContext(
             incident: incident,
+            robots: robots,
             catalogue: catalogue,
             exchange: exchange,
             channel: channel,
@@ -119,11 +126,11 @@ public struct GuidanceRenderer: Sendable {
                 text: text,
                 format: Self.format(for: channel),
                 locale: usedLocale,
-                omittedRobots: incident.robots.count - shown
+                omittedRobots: max(0, incident.totals.robots - shown)
             )
         }
 
-        let listed = min(incident.robots.count, MessageContext.maxListedRobots)
+        let listed = min(robots.count, Self.maxListedRobots)
         let whole = attempt(.init(shown: listed, nameLimit: nil))
         if fits(whole) { return message(whole, shown: listed) }
         let shortNames = attempt(.init(shown: listed, nameLimit: MessageContext.shortNameLimit))

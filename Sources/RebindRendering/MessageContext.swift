@@ -9,6 +9,8 @@ import RebindCore
 /// The variable names are the templates' contract; `templates/README.md` lists them.
 struct MessageContext {
     var incident: Incident
+    /// The first of the incident's robots in halt order; its totals count them all.
+    var robots: [Incident.AffectedRobot]
     var catalogue: ExchangeCatalogue
     var exchange: ExchangeCatalogue.Exchange
     var channel: Channel
@@ -22,8 +24,6 @@ struct MessageContext {
         var nameLimit: Int?
     }
 
-    /// More names than this make a wall of text; the rest are counted instead.
-    static let maxListedRobots = 20
     static let shortNameLimit = 64
     static let reasonTextLimit = 200
     static let reasonMessageLimit = 300
@@ -70,7 +70,6 @@ struct MessageContext {
             values["halt_\(candidate.rawValue)"] = candidate == detail
         }
 
-        let robots = incident.robots
         let shown = max(0, min(listing.shown, robots.count))
         values["robots"] = robots.prefix(shown).map { robot -> [String: Any] in
             var name = Self.oneLine(robot.name)
@@ -83,9 +82,10 @@ struct MessageContext {
                 "resumed": robot.state == .resumed,
             ]
         }
-        values["robot_count"] = robots.count
-        values["single_robot"] = robots.count == 1
-        if shown < robots.count { values["more_robots"] = robots.count - shown }
+        let count = incident.totals.robots
+        values["robot_count"] = count
+        values["single_robot"] = count == 1
+        if shown < count { values["more_robots"] = count - shown }
         // What the halted robots leave unmanaged (DESIGN §10); said only while it lasts.
         let unmanaged = incident.unmanaged
         if incident.isOpen, !unmanaged.isEmpty {

@@ -445,7 +445,7 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         }
     }
 
-    public func deliveryContexts(incidentIDs: [String]) async throws -> [String: DeliveryContext] {
+    public func deliveryContexts(incidentIDs: [String], robotLimit: Int) async throws -> [String: DeliveryContext] {
         try await pool.read { db in
             let select = try db.cachedStatement(sql: "SELECT * FROM incidents WHERE id = ?")
             var contexts: [String: DeliveryContext] = [:]
@@ -454,6 +454,7 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
                 let incident = try Self.incident(from: row)
                 contexts[id] = DeliveryContext(
                     incident: incident,
+                    robots: try Self.robots(ofIncident: id, limit: robotLimit, in: db),
                     targets: try Self.deliveryTargets(ofUser: incident.userID, incidentID: id, in: db)
                 )
             }
@@ -555,6 +556,10 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
             try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE user_id = ? AND resolved_at IS NULL ORDER BY opened_at", arguments: [userID])
                 .map(Self.incident(from:))
         }
+    }
+
+    public func robots(ofIncident incidentID: String, limit: Int?) async throws -> [Incident.AffectedRobot] {
+        try await pool.read { db in try Self.robots(ofIncident: incidentID, limit: limit, in: db) }
     }
 
     // MARK: Bindings and checks

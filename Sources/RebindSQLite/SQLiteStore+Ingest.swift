@@ -40,15 +40,20 @@ extension SQLiteStore {
         }
 
         let open = try openIncidents(userID: event.user.id, accountID: event.account.id, in: db)
+        let stored = try event.robot.map { try robotRows(robotID: $0.id, userID: event.user.id, accountID: event.account.id, in: db) } ?? []
         let changes = book.apply(
             event,
             eventID: incoming.id,
             cause: incoming.cause ?? .unknown,
             open: open,
+            stored: stored,
             now: incoming.receivedAt
         )
         for incident in changes.incidents {
             try save(incident, in: db)
+        }
+        for robot in changes.robots {
+            try save(robot, in: db)
         }
         for notice in changes.notices {
             try enqueue(notice, now: incoming.receivedAt, in: db)
@@ -148,23 +153,73 @@ extension SQLiteStore {
         ).map(incident(from:))
     }
 
+    /// The rows the user and account's open incidents hold of one robot: at most one per open
+    /// incident, whatever the incidents' sizes.
+    static func robotRows(robotID: String, userID: String, accountID: String, in db: Database) throws -> [IncidentRobot] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT * FROM incident_robots
+                    WHERE robot_id = ? AND incident_id IN (
+                        SELECT id FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL
+                    )
+                    """
+            ),
+            arguments: [robotID, userID, accountID]
+        ).map(incidentRobot(from:))
+    }
+
     static func save(_ incident: Incident, in db: Database) throws {
+        // `robots`, the JSON list before v11, is no longer read; SQLite cannot drop its NOT NULL.
         try db.cachedStatement(
             sql: """
                 INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
-                                       announce_at, reminders_sent, resolved_at, resolution, urgent)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       announce_at, reminders_sent, resolved_at, resolution, urgent,
+                                       robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure)
+                VALUES (?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
-                    robots = excluded.robots, reason = excluded.reason,
+                    reason = excluded.reason,
                     reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                    resolution = excluded.resolution, urgent = excluded.urgent
+                    resolution = excluded.resolution, urgent = excluded.urgent,
+                    robot_count = excluded.robot_count, halted_count = excluded.halted_count,
+                    halted_futures_count = excluded.halted_futures_count, unmanaged_positions = excluded.unmanaged_positions,
+                    unmanaged_exposure = excluded.unmanaged_exposure
                 """
         ).execute(arguments: [
             incident.id, incident.userID, incident.accountID, incident.exchange, incident.cause.rawValue,
-            try json(incident.robots), try json(incident.reason), incident.openedAt.timeIntervalSince1970,
+            try json(incident.reason), incident.openedAt.timeIntervalSince1970,
             incident.announceAt.timeIntervalSince1970, incident.remindersSent,
             incident.resolvedAt?.timeIntervalSince1970, incident.resolution?.rawValue, incident.isUrgent,
+            incident.totals.robots, incident.totals.halted, incident.totals.haltedFutures, incident.totals.openPositions,
+            try json(incident.totals.exposureAmounts),
         ])
+    }
+
+    /// Inserts a robot's row or replaces what changed; its place in the list stays.
+    static func save(_ row: IncidentRobot, in db: Database) throws {
+        let robot = row.robot
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
+                                             exposure_amount, exposure_currency)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (incident_id, robot_id) DO UPDATE SET
+                    name = excluded.name, state = excluded.state, futures = excluded.futures,
+                    open_positions = excluded.open_positions, exposure_amount = excluded.exposure_amount,
+                    exposure_currency = excluded.exposure_currency
+                """
+        ).execute(arguments: [
+            row.incidentID, robot.id, row.position, robot.name, robot.state.rawValue, robot.futures, robot.openPositions,
+            robot.exposure?.amount, robot.exposure?.currency,
+        ])
+    }
+
+    /// An incident's robots in halt order, the first `limit` (all when nil).
+    static func robots(ofIncident incidentID: String, limit: Int?, in db: Database) throws -> [Incident.AffectedRobot] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM incident_robots WHERE incident_id = ? ORDER BY position LIMIT ?"),
+            arguments: [incidentID, limit ?? -1]
+        ).map { try incidentRobot(from: $0).robot }
     }
 
     static func enqueue(_ notice: IncidentNotice, now: Date, in db: Database) throws {
@@ -196,13 +251,40 @@ extension SQLiteStore {
             accountID: row["account_id"],
             exchange: row["exchange"],
             cause: cause,
-            robots: try decode([Incident.AffectedRobot].self, row["robots"], table: "incidents"),
+            totals: Incident.Totals(
+                robots: row["robot_count"],
+                halted: row["halted_count"],
+                haltedFutures: row["halted_futures_count"],
+                openPositions: row["unmanaged_positions"],
+                exposure: try exposure(row)
+            ),
             reason: try decode(RobotEvent.Reason.self, row["reason"], table: "incidents"),
             openedAt: Date(timeIntervalSince1970: row["opened_at"]),
             announceAt: Date(timeIntervalSince1970: row["announce_at"]),
             remindersSent: row["reminders_sent"],
             resolvedAt: (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             resolution: (row["resolution"] as String?).flatMap(Incident.Resolution.init(rawValue:))
+        )
+    }
+
+    static func incidentRobot(from row: Row) throws -> IncidentRobot {
+        let stateText: String = row["state"]
+        guard let state = Incident.AffectedRobot.State(rawValue: stateText) else {
+            throw Error.corruptRow(table: "incident_robots", detail: "unknown state \(stateText)")
+        }
+        let amount: String? = row["exposure_amount"]
+        let currency: String? = row["exposure_currency"]
+        return IncidentRobot(
+            incidentID: row["incident_id"],
+            position: row["position"],
+            robot: Incident.AffectedRobot(
+                id: row["robot_id"],
+                name: row["name"],
+                state: state,
+                futures: row["futures"],
+                openPositions: row["open_positions"],
+                exposure: amount.flatMap { amount in currency.map { .init(amount: amount, currency: $0) } }
+            )
         )
     }
 
@@ -224,6 +306,13 @@ extension SQLiteStore {
 
     static let encoder = JSONEncoder()
     static let decoder = JSONDecoder()
+    static func exposure(_ row: Row) throws -> [String: Decimal] {
+        let amounts = try decode([String: String].self, row["unmanaged_exposure"], table: "incidents")
+        guard let exposure = Incident.Totals.exposure(amounts: amounts) else {
+            throw Error.corruptRow(table: "incidents", detail: "unmanaged_exposure \(amounts) is not decimal")
+        }
+        return exposure
+    }
 
     static func json(_ value: some Encodable) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import RebindCore
 
 extension SQLiteStore {
     /// The schema, one SQL migration per step. A merged migration is never edited: a change
@@ -268,6 +270,76 @@ extension SQLiteStore {
                     CREATE INDEX platform_events_due ON platform_events(due_at) WHERE status = 'pending';
                     """
             )
+        }
+        migrator.registerMigration("v11_incident_robots") { db in
+            // Each robot of an incident is a row of its own and the incident keeps their totals,
+            // so an event reads and writes one robot, not the whole list (which made events
+            // slower the more robots an incident had). The robots already listed in the JSON
+            // column are copied in their order; the column is emptied and no longer read (a
+            // column cannot be dropped on every SQLite this runs on).
+            try db.execute(
+                sql: """
+                    CREATE TABLE incident_robots (
+                        incident_id TEXT NOT NULL REFERENCES incidents(id),
+                        robot_id TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        futures INTEGER,
+                        open_positions INTEGER,
+                        exposure_amount TEXT,
+                        exposure_currency TEXT,
+                        PRIMARY KEY (incident_id, robot_id)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX incident_robots_order ON incident_robots(incident_id, position);
+
+                    ALTER TABLE incidents ADD COLUMN robot_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE incidents ADD COLUMN halted_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE incidents ADD COLUMN halted_futures_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE incidents ADD COLUMN unmanaged_positions INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE incidents ADD COLUMN unmanaged_exposure TEXT NOT NULL DEFAULT '{}';
+
+                    INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
+                                                 exposure_amount, exposure_currency)
+                    SELECT incidents.id, json_extract(robot.value, '$.id'), robot.key, json_extract(robot.value, '$.name'),
+                           json_extract(robot.value, '$.state'), json_extract(robot.value, '$.futures'),
+                           json_extract(robot.value, '$.openPositions'), json_extract(robot.value, '$.exposure.amount'),
+                           json_extract(robot.value, '$.exposure.currency')
+                    FROM incidents, json_each(incidents.robots) AS robot;
+
+                    UPDATE incidents SET
+                        robot_count = (SELECT count(*) FROM incident_robots WHERE incident_id = incidents.id),
+                        halted_count = (SELECT count(*) FROM incident_robots WHERE incident_id = incidents.id AND state <> 'resumed'),
+                        halted_futures_count = (
+                            SELECT count(*) FROM incident_robots WHERE incident_id = incidents.id AND state <> 'resumed' AND futures = 1
+                        ),
+                        unmanaged_positions = (
+                            SELECT coalesce(sum(open_positions), 0) FROM incident_robots
+                            WHERE incident_id = incidents.id AND state <> 'resumed'
+                        ),
+                        robots = '[]';
+                    """
+            )
+            // SQLite sums decimals as floating point: the exposure is summed here, exactly.
+            var sums: [String: [String: Decimal]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT incident_id, exposure_amount, exposure_currency FROM incident_robots
+                    WHERE state <> 'resumed' AND exposure_amount IS NOT NULL AND exposure_currency IS NOT NULL
+                    """
+            )
+            while let row = try rows.next() {
+                let exposure = RobotEvent.Robot.Exposure(amount: row["exposure_amount"], currency: row["exposure_currency"])
+                guard let value = exposure.value else { continue }
+                sums[row["incident_id"], default: [:]][exposure.currency, default: 0] += value
+            }
+            for (incidentID, exposure) in sums {
+                try db.execute(
+                    sql: "UPDATE incidents SET unmanaged_exposure = ? WHERE id = ?",
+                    arguments: [try json(Incident.Totals(exposure: exposure.filter { $0.value != 0 }).exposureAmounts), incidentID]
+                )
+            }
         }
         return migrator
     }

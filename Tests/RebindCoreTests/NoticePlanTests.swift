@@ -15,7 +15,7 @@ struct NoticePlanTests {
             accountID: "acc_1",
             exchange: "binance",
             cause: .keyDeleted,
-            robots: [.init(id: "rb_1", name: "Grid", state: .paused)],
+            totals: .init(robots: 1, halted: 1),
             reason: .init(text: "API deleted"),
             openedAt: now,
             announceAt: now,

@@ -32,17 +32,21 @@ struct RobotMarketTests {
         }
     }
 
-    @Test("An incident remembers which of its robots trade futures")
+    @Test("An incident remembers which of its robots trade futures, and counts the halted ones")
     func incident() throws {
-        let book = IncidentBook(policy: IncidentPolicy())
+        var ledger = BookLedger(book: IncidentBook(policy: IncidentPolicy()))
         let now = Date(timeIntervalSince1970: 1_795_685_400)
-        let futures = try decoder.decode(try event(market: "futures"))
-        let opened = book.apply(futures, eventID: "e1", cause: .keyExpired, open: [], now: now)
-        let incident = try #require(opened.incidents.first)
-        #expect(incident.robots.map(\.futures) == [true])
+        ledger.apply(try decoder.decode(try event(market: "futures")), eventID: "e1", cause: .keyExpired, now: now)
+        #expect(ledger.robots(of: "e1").map(\.futures) == [true])
+        #expect(ledger.incidents["e1"]?.totals.needsFutures == true)
         var spot = try decoder.decode(try event(market: "spot"))
         spot.robot?.id = "rb_8"
-        let grown = try #require(book.apply(spot, eventID: "e2", cause: .keyExpired, open: [incident], now: now).incidents.first)
-        #expect(grown.robots.map(\.futures) == [true, false])
+        ledger.apply(spot, eventID: "e2", cause: .keyExpired, now: now)
+        #expect(ledger.robots(of: "e1").map(\.futures) == [true, false])
+        var resumed = try decoder.decode(try event(market: "futures"))
+        resumed.type = .robotResumed
+        ledger.apply(resumed, eventID: "e3", cause: .keyExpired, now: now)
+        // The futures robot is back: the key need not trade futures for the one left.
+        #expect(ledger.incidents["e1"]?.totals.needsFutures == false)
     }
 }

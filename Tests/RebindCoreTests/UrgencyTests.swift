@@ -58,26 +58,17 @@ struct UrgencyTests {
 
     @Test("An incident sums open positions and exposure per currency over its halted robots; resumed ones no longer count")
     func sums() throws {
-        let book = IncidentBook(policy: IncidentPolicy())
-        var incident = try #require(
-            book.apply(
-                try decoder.decode(try event(robot: "a", ["open_positions": 2, "exposure": ["amount": "1000.25", "currency": "USDT"]])),
-                eventID: "e1",
-                cause: .keyExpired,
-                open: [],
-                now: now
-            ).incidents.first
-        )
+        var ledger = BookLedger(book: IncidentBook(policy: IncidentPolicy()))
         for (id, stake) in [
-            ("b", ["open_positions": 1, "exposure": ["amount": "999.75", "currency": "USDT"]] as [String: Any]),
+            ("a", ["open_positions": 2, "exposure": ["amount": "1000.25", "currency": "USDT"]] as [String: Any]),
+            ("b", ["open_positions": 1, "exposure": ["amount": "999.75", "currency": "USDT"]]),
             ("c", ["exposure": ["amount": "0.5", "currency": "BTC"]]),
             ("d", [:]),
         ] {
-            incident = try #require(
-                book.apply(try decoder.decode(try event(robot: id, stake)), eventID: id, cause: .keyExpired, open: [incident], now: now).incidents
-                    .first
-            )
+            ledger.apply(try decoder.decode(try event(robot: id, stake)), eventID: id, cause: .keyExpired, now: now)
         }
+        var incident = try #require(ledger.incidents["a"])
+        #expect(incident.totals.robots == 4)
         #expect(incident.unmanaged.openPositions == 3)
         #expect(incident.unmanaged.exposure.map(\.currency) == ["USDT", "BTC"])
         #expect(incident.unmanaged.exposure.map(\.amount) == [Decimal(2000), Decimal(string: "0.5")!])
@@ -85,13 +76,14 @@ struct UrgencyTests {
 
         var resumed = try decoder.decode(try event(robot: "a", [:]))
         resumed.type = .robotResumed
-        incident = try #require(book.apply(resumed, eventID: "r1", cause: .keyExpired, open: [incident], now: now).incidents.first)
+        incident = try #require(ledger.apply(resumed, eventID: "r1", cause: .keyExpired, now: now).incidents.first)
         #expect(incident.unmanaged.openPositions == 1)
         #expect(incident.unmanaged.exposure.first?.amount == Decimal(string: "999.75"))
 
         // Nothing at stake: not urgent.
+        var calmLedger = BookLedger(book: IncidentBook(policy: IncidentPolicy()))
         let calm = try #require(
-            book.apply(try decoder.decode(try event(["open_positions": 0])), eventID: "e9", cause: .keyExpired, open: [], now: now).incidents.first
+            calmLedger.apply(try decoder.decode(try event(["open_positions": 0])), eventID: "e9", cause: .keyExpired, now: now).incidents.first
         )
         #expect(!calm.isUrgent)
     }

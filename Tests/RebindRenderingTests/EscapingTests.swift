@@ -12,7 +12,7 @@ struct EscapingTests {
         renderer = try Fixtures.renderer()
     }
 
-    func hostileIncident(_ cause: Cause) -> Incident {
+    func hostileIncident(_ cause: Cause) -> IncidentFixture {
         Fixtures.incident(
             cause: cause,
             robots: [

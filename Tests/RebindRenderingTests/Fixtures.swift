@@ -59,31 +59,53 @@ enum Fixtures {
         }
     }
 
+    /// An incident listing `robots`, as the notice sender gets it from a store: the totals of
+    /// them all and the first `GuidanceRenderer.maxListedRobots` of them.
     static func incident(
         cause: Cause,
         exchange: String = "binance",
         robots: [Incident.AffectedRobot] = robots,
         reason: RobotEvent.Reason? = nil,
         resolution: Incident.Resolution? = nil
-    ) -> Incident {
+    ) -> IncidentFixture {
         let opened = Date(timeIntervalSince1970: 1_795_000_000)
-        return Incident(
+        var totals = Incident.Totals()
+        for robot in robots { totals.replace(nil, with: robot) }
+        let incident = Incident(
             id: "evt_1",
             userID: "u_1001",
             accountID: "acc_42",
             exchange: exchange,
             cause: cause,
-            robots: robots,
+            totals: totals,
             reason: reason ?? Self.reason(for: cause, exchange: exchange),
             openedAt: opened,
             announceAt: opened.addingTimeInterval(10),
             resolvedAt: resolution == nil ? nil : opened.addingTimeInterval(600),
             resolution: resolution
         )
+        return IncidentFixture(incident: incident, robots: Array(robots.prefix(GuidanceRenderer.maxListedRobots)))
     }
 
     static func renderer() throws -> GuidanceRenderer {
         try GuidanceRenderer(templatesDirectory: templatesDirectory)
+    }
+}
+
+/// An incident and the first of its robots: what the renderer is given.
+struct IncidentFixture {
+    var incident: Incident
+    var robots: [Incident.AffectedRobot]
+}
+
+extension GuidanceRenderer {
+    func render(
+        _ fixture: IncidentFixture,
+        channel: Channel,
+        locale: String = "en",
+        kind: MessageKind = .guidance
+    ) throws(GuidanceRenderer.Error) -> RenderedMessage {
+        try render(fixture.incident, robots: fixture.robots, channel: channel, locale: locale, kind: kind)
     }
 }
 

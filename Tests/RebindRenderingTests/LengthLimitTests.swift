@@ -65,6 +65,28 @@ struct LengthLimitTests {
         #expect(message.text.contains("200 robots"))
     }
 
+    @Test(
+        "Of 500 robots, given only the first 20 and the totals, the message lists those and counts the rest in every locale",
+        arguments: Channel.allCases,
+        ["en", "zh-Hans"]
+    )
+    func fiveHundred(_ channel: Channel, _ locale: String) throws {
+        let robots = (0..<500).map { Incident.AffectedRobot(id: "rb_\($0)", name: "Grid bot #\($0) BTC/USDT", state: .paused, openPositions: 1) }
+        let fixture = Fixtures.incident(cause: .keyExpired, robots: robots)
+        #expect(fixture.robots.count == 20)
+        #expect(fixture.incident.totals.robots == 500)
+        for kind in MessageKind.allCases {
+            let message = try renderer.render(fixture, channel: channel, locale: locale, kind: kind)
+            #expect(message.text.utf16.count <= GuidanceRenderer.characterLimit(for: channel))
+            #expect(message.omittedRobots == 480)
+            #expect(message.text.contains("• Grid bot #19 BTC/USDT"))
+            #expect(!message.text.contains("Grid bot #20 "))
+            #expect(message.text.contains(locale == "en" ? "• …and 480 more" : "• 另有 480 个未列出"))
+            #expect(message.text.contains(locale == "en" ? "500" : "500 个"))
+            #expect(MarkupCheck.problems(message.text, for: message.format.rawValue) == [])
+        }
+    }
+
     @Test("A single very long name is cut to 64 characters and the message keeps every robot")
     func longNameCut() throws {
         let name = String(repeating: "A", count: 5_000)

@@ -37,7 +37,8 @@ struct EventStoreTests {
             #expect(try await store.containsEvent(id: "e1"))
             let open = try await store.openIncidents(userID: "u_1001", accountID: "acc_42")
             #expect(open.map(\.id) == ["e1"])
-            #expect(open.first?.robots.map(\.name) == ["Grid rb_7"])
+            #expect(open.first?.totals == Incident.Totals(robots: 1, halted: 1))
+            #expect(try await store.robots(ofIncident: "e1", limit: nil).map(\.name) == ["Grid rb_7"])
             #expect(try await store.pendingNotices().map(\.notice) == [.announce(incidentID: "e1", at: now.addingTimeInterval(10))])
         }
     }
@@ -49,7 +50,8 @@ struct EventStoreTests {
             let again = try await store.ingest(incoming("e1", robot: "rb_other", cause: .keyDeleted))
             #expect(again == .duplicate(cause: .permissionMissing))
             #expect(try await store.eventCount() == 1)
-            #expect(try await store.openIncidents(userID: "u_1001", accountID: "acc_42").first?.robots.count == 1)
+            #expect(try await store.openIncidents(userID: "u_1001", accountID: "acc_42").first?.totals.robots == 1)
+            #expect(try await store.robots(ofIncident: "e1", limit: nil).map(\.id) == ["rb_7"])
             #expect(try await store.pendingNotices().count == 1)
         }
     }
@@ -59,7 +61,7 @@ struct EventStoreTests {
         try await withStore(kind) { store in
             _ = try await store.ingest(incoming("e1", robot: "rb_7"))
             _ = try await store.ingest(incoming("e2", robot: "rb_8", at: 2))
-            #expect(try await store.openIncidents(userID: "u_1001", accountID: "acc_42").first?.robots.map(\.id) == ["rb_7", "rb_8"])
+            #expect(try await store.robots(ofIncident: "e1", limit: nil).map(\.id) == ["rb_7", "rb_8"])
             _ = try await store.ingest(incoming("e3", type: .robotResumed, robot: "rb_7", at: 60))
             _ = try await store.ingest(incoming("e4", type: .robotResumed, robot: "rb_8", at: 61))
             #expect(try await store.openIncidents(userID: "u_1001", accountID: "acc_42").isEmpty)

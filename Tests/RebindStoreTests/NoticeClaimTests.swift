@@ -75,9 +75,10 @@ struct NoticeClaimTests {
             try await store.completeNotices([DeliveredNotice(id: due.id, incidentID: "p1", sent: (chat(1), "77"))])
             #expect(try await store.deliveryTargets(ofUser: "u_1", incidentID: "p1") == [DeliveryTarget(chat: chat(1), messageID: "77")])
             #expect(try await store.dueNotices(now: now.addingTimeInterval(99), limit: 10).isEmpty)
-            let contexts = try await store.deliveryContexts(incidentIDs: ["p1", "unknown", "p1"])
+            let contexts = try await store.deliveryContexts(incidentIDs: ["p1", "unknown", "p1"], robotLimit: 20)
             #expect(contexts.keys.sorted() == ["p1"])
             #expect(contexts["p1"]?.incident.userID == "u_1")
+            #expect(contexts["p1"]?.robots.count == 1)
             #expect(contexts["p1"]?.targets == [DeliveryTarget(chat: chat(1), messageID: "77")])
             // A blocked chat is no target.
             try await store.markBlocked(chat(1), now: now)

@@ -108,7 +108,7 @@ struct PostgresReplicaTests {
                 try await replica.migrate() == [
                     "v1_events_incidents", "v2_chats_conversations_delivery", "v3_binding_updates", "v4_slack_installations", "v5_update_lanes",
                     "v6_notices_by_incident", "v7_chat_languages", "v8_exchange_uid", "v9_confirmed_links",
-                    "v10_urgent_incidents", "v11_key_expiry",
+                    "v10_urgent_incidents", "v11_key_expiry", "v12_incident_robots",
                 ]
             )
             #expect(try await replica.migrate() == PostgresStore.migrations.map(\.version))
@@ -192,7 +192,9 @@ struct PostgresReplicaTests {
             for user in 0..<accounts {
                 let open = try await store.openIncidents(userID: "u_\(user)", accountID: "acc_u_\(user)")
                 #expect(open.count == 1)
-                #expect(Set(open.first?.robots.map(\.id) ?? []) == ["rb_0", "rb_1"])
+                let incident = try #require(open.first)
+                #expect(incident.totals == Incident.Totals(robots: 2, halted: 2))
+                #expect(Set(try await store.robots(ofIncident: incident.id, limit: nil).map(\.id)) == ["rb_0", "rb_1"])
             }
             let notices = try await store.pendingNotices()
             #expect(notices.count == accounts)

@@ -60,15 +60,24 @@ final class StoreFixture: Sendable {
         self.opened = opened
     }
 
-    static func make(_ kind: StoreKind, policy: IncidentPolicy) async throws -> StoreFixture {
+    /// `prepare` gets the database's place (the SQLite path or the PostgreSQL schema) before the
+    /// store opens it, to lay it out as an earlier version left it.
+    static func make(_ kind: StoreKind, policy: IncidentPolicy, prepare: ((String) async throws -> Void)? = nil) async throws -> StoreFixture {
         let opened = OpenedStores()
         switch kind {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-store-\(UUID().uuidString)/rebind.sqlite").path
+            try await prepare?(path)
             let store = try SQLiteStore(configuration: .init(path: path, incidentPolicy: policy))
             return StoreFixture(kind: kind, policy: policy, place: path, store: store, opened: opened)
         case .postgres:
             let schema = "rebind_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            do {
+                try await prepare?(schema)
+            } catch {
+                try await PostgresTesting.dropSchema(schema)
+                throw error
+            }
             let store = try await opened.postgres(try PostgresTesting.configuration(schema: schema, policy: policy))
             return StoreFixture(kind: kind, policy: policy, place: schema, store: store, opened: opened)
         }
@@ -141,8 +150,11 @@ enum PostgresTesting {
 
     /// A bare client on the test server, outside any store.
     @discardableResult
-    static func withClient<Result: Sendable>(_ body: @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
-        let client = PostgresClient(configuration: try configuration(schema: nil).client)
+    static func withClient<Result: Sendable>(
+        schema: String? = nil,
+        _ body: @Sendable (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let client = PostgresClient(configuration: try configuration(schema: schema).client)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -160,8 +172,13 @@ func withStore(
     try await withFixture(kind, policy: policy) { try await body($0.store) }
 }
 
-func withFixture(_ kind: StoreKind, policy: IncidentPolicy = IncidentPolicy(), _ body: (StoreFixture) async throws -> Void) async throws {
-    let fixture = try await StoreFixture.make(kind, policy: policy)
+func withFixture(
+    _ kind: StoreKind,
+    policy: IncidentPolicy = IncidentPolicy(),
+    prepare: ((String) async throws -> Void)? = nil,
+    _ body: (StoreFixture) async throws -> Void
+) async throws {
+    let fixture = try await StoreFixture.make(kind, policy: policy, prepare: prepare)
     do {
         try await body(fixture)
     } catch {

@@ -27,11 +27,14 @@ struct AccountDirectory: Sendable {
             var target =
                 targets[incident.accountID]
                 ?? .init(userID: userID, accountID: incident.accountID, exchange: incident.exchange)
-            for robot in incident.robots where robot.state != .resumed && !target.robotIDs.contains(robot.id) {
+            // Every robot waiting on this key, for the binding update: the incident's rows are
+            // read here, when a user starts a key update, never on the way in.
+            for robot in try await store.robots(ofIncident: incident.id, limit: nil)
+            where robot.state != .resumed && !target.robotIDs.contains(robot.id) {
                 target.robotIDs.append(robot.id)
-                // A futures robot waiting on this key: the check requires futures trading.
-                if robot.futures == true { target.needsFutures = true }
             }
+            // A futures robot waiting on this key: the check requires futures trading.
+            if incident.totals.needsFutures { target.needsFutures = true }
             targets[incident.accountID] = target
         }
         // The exchange account a new key must belong to, when the platform or an earlier key said.

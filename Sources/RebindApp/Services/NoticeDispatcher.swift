@@ -71,10 +71,16 @@ struct NoticeDispatcher: Service {
                 return (shared.admit(claimed), claimed.count == limit)
             },
             dispatch: { work, group in
-                // One read for the whole batch: the incidents as they are now, and where they go.
+                // One read for the whole batch: the incidents as they are now, the robots a
+                // message lists, and where they go.
                 let contexts: Result<[String: DeliveryContext], any Error>
                 do {
-                    contexts = .success(try await store.deliveryContexts(incidentIDs: work.map(\.notice.incidentID)))
+                    contexts = .success(
+                        try await store.deliveryContexts(
+                            incidentIDs: work.map(\.notice.incidentID),
+                            robotLimit: GuidanceRenderer.maxListedRobots
+                        )
+                    )
                 } catch {
                     contexts = .failure(error)
                 }
@@ -129,9 +135,11 @@ struct NoticeDispatcher: Service {
     /// What one notice needs in one chat.
     typealias Step = NoticePlan.Action
 
-    /// The incident as it was read and the steps it needs, chat by chat.
+    /// The incident as it was read, the robots its message lists, and the steps it needs,
+    /// chat by chat.
     struct Plan: Sendable {
         var incident: Incident
+        var robots: [Incident.AffectedRobot]
         var steps: [(chat: ChatAddress, step: Step)]
     }
 
@@ -179,8 +187,8 @@ struct NoticeDispatcher: Service {
                 try await store.completeNotice(id: due.id)
                 return nil
             case .steps(let steps):
-                guard let incident = found?.incident else { return nil }
-                return Plan(incident: incident, steps: steps.map { ($0.chat, $0.action) })
+                guard let found else { return nil }
+                return Plan(incident: found.incident, robots: found.robots, steps: steps.map { ($0.chat, $0.action) })
             }
         } catch {
             throw .transient(reason: "store: \(error)")
@@ -236,7 +244,7 @@ struct NoticeDispatcher: Service {
                 if let done = rendered[key] {
                     message = done
                 } else {
-                    message = try render(plan.incident, kind: step.kind, channel: chat.channel, locale: language)
+                    message = try render(plan.incident, robots: plan.robots, kind: step.kind, channel: chat.channel, locale: language)
                     rendered[key] = message
                 }
                 pacer.sent(chat, at: .now)
@@ -432,10 +440,16 @@ struct NoticeDispatcher: Service {
         return messenger
     }
 
-    func render(_ incident: Incident, kind: MessageKind, channel: Channel, locale: String) throws(DeliveryError) -> OutgoingMessage {
+    func render(
+        _ incident: Incident,
+        robots: [Incident.AffectedRobot],
+        kind: MessageKind,
+        channel: Channel,
+        locale: String
+    ) throws(DeliveryError) -> OutgoingMessage {
         let rendered: RenderedMessage
         do {
-            rendered = try renderer.render(incident, channel: channel, locale: locale, kind: kind)
+            rendered = try renderer.render(incident, robots: robots, channel: channel, locale: locale, kind: kind)
         } catch {
             throw .permanent(reason: "template: \(error)")
         }

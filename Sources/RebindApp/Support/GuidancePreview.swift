@@ -22,14 +22,14 @@ public struct GuidancePreview: Sendable {
         }
         let cause = ReasonClassifier().classify(reason, exchange: event.account.exchange)
         self.cause = cause
-        let changes = IncidentBook().apply(event, eventID: "preview", cause: cause, open: [], now: now)
+        let changes = IncidentBook().apply(event, eventID: "preview", cause: cause, open: [], stored: [], now: now)
         guard let incident = changes.incidents.first else {
             messages = []
             return
         }
         let locale = self.locale
         messages = try Channel.allCases.map { channel in
-            (channel, try renderer.render(incident, channel: channel, locale: locale).text)
+            (channel, try renderer.render(incident, robots: changes.robots.map(\.robot), channel: channel, locale: locale).text)
         }
     }
 
