@@ -28,6 +28,16 @@ struct ConfigurationTests {
         #expect(configuration.incidentPolicy == IncidentPolicy(groupWait: 10, repeatInterval: 86400, maxReminders: 3))
     }
 
+    @Test("REBIND_EXPIRY_WARN_DAYS is whole days, 7,3,1 by default, none for no warnings; anything else names the variable")
+    func expiryWarnDays() throws {
+        #expect(try RebindConfiguration.load(from: [:]).expirySchedule.days == [7, 3, 1])
+        #expect(try RebindConfiguration.load(from: ["REBIND_EXPIRY_WARN_DAYS": "1, 14,2"]).expirySchedule.days == [14, 2, 1])
+        #expect(try RebindConfiguration.load(from: ["REBIND_EXPIRY_WARN_DAYS": "none"]).expirySchedule.days.isEmpty)
+        for bad in ["7,x", "0", "7,,1", "400", "-1", "2.5"] {
+            #expect(error(["REBIND_EXPIRY_WARN_DAYS": bad])?.hasPrefix("REBIND_EXPIRY_WARN_DAYS is not valid") == true, "\(bad)")
+        }
+    }
+
     @Test("REBIND_DEFAULT_LOCALE takes a language tag the templates have, and refuses others naming the variable")
     func defaultLocale() throws {
         #expect(try RebindConfiguration.load(from: [:]).defaultLocale == "en")

@@ -417,7 +417,7 @@ public struct RebindConfiguration: Sendable {
         func days(_ name: String) throws(Error) -> [Int]? {
             guard let text = string(name) else { return nil }
             if text.lowercased() == "none" { return [] }
-            let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             let days = parts.compactMap { Int($0) }.filter { (1...365).contains($0) }
             guard days.count == parts.count else {
                 throw .invalid(variable: name, reason: "must be whole days from 1 to 365 separated by commas (7,3,1), or none")
