@@ -56,6 +56,10 @@ struct MessageContext {
         if let note = exchange.note.map(Self.oneLine), !note.isEmpty {
             values["note"] = text(note)
         }
+        if !catalogue.platformIPs.isEmpty {
+            // A key restricted to the platform's addresses does not lapse (DESIGN §10).
+            values["platform_ips"] = text(catalogue.platformIPs.joined(separator: ", "))
+        }
 
         let reason = incident.reason
         values["reason_text"] = text(Self.cut(Self.oneLine(reason.text), to: Self.reasonTextLimit))

@@ -210,4 +210,16 @@ struct GuidanceRendererTests {
         }
         #expect(error == .unknownExchange("kraken", known: ["binance", "okx"]))
     }
+
+    @Test("With the platform's IP addresses in the catalogue, the new-key steps say how to keep the new key from lapsing")
+    func platformIPs() throws {
+        var listed = renderer
+        listed.catalogue.platformIPs = ["203.0.113.7", "198.51.100.2"]
+        let incident = Fixtures.incident(cause: .keyExpired)
+        let telegram = try listed.render(incident, channel: .telegram, kind: .guidance).text
+        #expect(telegram.contains("restrict it to uTrading's IP addresses when you create it: <code>203.0.113.7, 198.51.100.2</code>"))
+        let chinese = try listed.render(incident, channel: .slack, locale: "zh-Hans", kind: .guidance).text
+        #expect(chinese.contains("只允许uTrading的以下地址访问") && chinese.contains("`203.0.113.7, 198.51.100.2`"))
+        #expect(!(try renderer.render(incident, channel: .telegram, kind: .guidance).text.contains("IP addresses when you create it")))
+    }
 }
