@@ -18,7 +18,10 @@ late duplicates, and checks:
   * every chat update (a user's /help, posted to a random replica's Telegram webhook and a
     fifth again to another) is answered exactly once;
   * nothing is left claimed: no notice still pending (the dead replica's leases were taken
-    over by the live ones once they expired).
+    over by the live ones once they expired);
+  * every user of WARNED accounts (an api_binding.created of a Binance key bound 55 days ago,
+    posted to a random replica and a fifth again to another) gets exactly one expiry warning,
+    whichever replica claimed it.
 It prints the counts as JSON and exits 1 when a check fails. Standard library only.
 """
 
@@ -51,6 +54,8 @@ _spec.loader.exec_module(purge)
 TOKEN = "123456:replicas-test-token"
 WEBHOOK_SECRET = "replicas-webhook-secret"
 CHAT_BASE = purge.GUIDANCE_CHAT_BASE
+# Chats of the users warned of a lapsing key: between the guidance chats and the probes.
+WARN_CHAT_BASE = 500_000_000
 
 
 def free_port() -> int:
@@ -76,6 +81,16 @@ def event(account: int, robot: int) -> bytes:
         f'"account":{{"id":"acc_{account}","exchange":"binance","label":"Main"}},'
         f'"robot":{{"id":"rb_{account}_{robot}","name":"Grid {robot}"}},'
         f'"reason":{{"text":"Pause: Invalid API key operation permission","code":"-2015"}}}}'
+    ).encode()
+
+
+def binding_created(n: int) -> bytes:
+    """A Binance key bound 55 days ago: 5 days left, its 7-day warning due at once."""
+    bound = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 55 * 86_400))
+    return (
+        f'{{"type":"api_binding.created","occurred_at":"2026-11-26T09:30:00Z",'
+        f'"user":{{"id":"w_{n}","telegram_chat_id":{WARN_CHAT_BASE + n}}},'
+        f'"account":{{"id":"wacc_{n}","exchange":"binance","label":"Main","bound_at":"{bound}"}}}}'
     ).encode()
 
 
@@ -179,6 +194,11 @@ async def run(args: argparse.Namespace) -> dict:
             sends.append((f"update_{n}", telegram_update(n), first))
             if rng.random() < 0.2:
                 sends.append((f"update_{n}", telegram_update(n), rng.choice([r for r in range(args.replicas) if r != first])))
+        for n in range(args.warned):
+            first = rng.randrange(args.replicas)
+            sends.append((f"bind_{n}", binding_created(n), first))
+            if rng.random() < 0.2:
+                sends.append((f"bind_{n}", binding_created(n), rng.choice([r for r in range(args.replicas) if r != first])))
         rng.shuffle(sends)
 
         dead: set[int] = set()
@@ -220,14 +240,14 @@ async def run(args: argparse.Namespace) -> dict:
                     dead.add(victim)
                     counts["killed_after_requests"] = done
                     counts["killed_after_seconds"] = round(time.monotonic() - started, 1)
-                    counts["guidance_sent_before_kill"] = sum(n for c, n in fake.sends_ok.items() if c < purge.PROBE_CHAT_BASE)
+                    counts["guidance_sent_before_kill"] = sum(n for c, n in fake.sends_ok.items() if c < WARN_CHAT_BASE)
 
         started = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(args.connections)))
         posted = time.monotonic() - started
 
         deadline = time.monotonic() + args.timeout
-        while len([c for c in fake.sends_ok if c < purge.PROBE_CHAT_BASE]) < args.accounts and time.monotonic() < deadline:
+        while len([c for c in fake.sends_ok if c < WARN_CHAT_BASE]) < args.accounts and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
         delivered = time.monotonic() - started
         # Edits of the incidents (later robots) may still be waiting out Telegram's per-chat
@@ -238,14 +258,21 @@ async def run(args: argparse.Namespace) -> dict:
 
         stored = set(psql(url, "SELECT webhook_id FROM inbox").split())
         pending = int(psql(url, "SELECT count(*) FROM notices WHERE status = 'pending'").strip())
-        guidance = {chat: n for chat, n in fake.sends_ok.items() if chat < purge.PROBE_CHAT_BASE}
+        guidance = {chat: n for chat, n in fake.sends_ok.items() if chat < WARN_CHAT_BASE}
         # Wait for every chat update's reply too.
         while len([c for c in fake.sends_ok if c >= purge.PROBE_CHAT_BASE]) < args.chat_updates and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
+        # And for every expiry warning.
+        while len([c for c in fake.sends_ok if WARN_CHAT_BASE <= c < purge.PROBE_CHAT_BASE]) < args.warned and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
         await asyncio.sleep(1)
         replies = {chat: n for chat, n in fake.sends_ok.items() if chat >= purge.PROBE_CHAT_BASE}
+        warnings = {chat: n for chat, n in fake.sends_ok.items() if WARN_CHAT_BASE <= chat < purge.PROBE_CHAT_BASE}
+        warnings_sent = int(psql(url, "SELECT count(*) FROM expiry_warnings WHERE status = 'sent'").strip())
         result = {
             "replicas": args.replicas, "events": len({s[0] for s in sends if not s[0].startswith("update_")}), "requests": len(sends),
+            "warned_accounts": args.warned, "users_warned": len(warnings),
+            "users_warned_more_than_once": sum(1 for n in warnings.values() if n > 1), "warnings_sent_in_store": warnings_sent,
             "accounts": args.accounts, "killed_replica": args.replicas - 1,
             **counts,
             "acknowledged_distinct": len(acked),
@@ -265,7 +292,9 @@ async def run(args: argparse.Namespace) -> dict:
         result["pass"] = (result["accounts_with_guidance"] == args.accounts and result["guidance_messages"] == args.accounts
                           and result["acknowledged_not_stored"] == 0 and len(acked) == result["events"]
                           and pending == 0 and len(replies) == args.chat_updates
-                          and all(n == 1 for n in replies.values()))
+                          and all(n == 1 for n in replies.values())
+                          and len(warnings) == args.warned and all(n == 1 for n in warnings.values())
+                          and warnings_sent == args.warned)
         if not result["pass"]:
             result["logs"] = workdir
         return result
@@ -297,6 +326,7 @@ def main() -> None:
     parser.add_argument("--lease", type=int, default=30, help="REBIND_OUTBOX_LEASE_SECONDS for the replicas (30, the least allowed)")
     parser.add_argument("--group-wait", type=int, default=10, help="REBIND_GROUP_WAIT_SECONDS for the replicas (10, the default)")
     parser.add_argument("--chat-updates", type=int, default=200, help="Telegram /help updates posted among the events")
+    parser.add_argument("--warned", type=int, default=200, help="users whose key lapses in 5 days: one expiry warning each")
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--settle", type=float, default=5)
     parser.add_argument("--seed", type=int, default=6)
