@@ -28,7 +28,8 @@
 # Rebind's REBIND_TELEGRAM_RATE), BENCH_TELEGRAM_RATE (1000, the fake's limit), BENCH_PROBE_RATE
 # (20 /help updates a second); the free run: BENCH_FREE_ACCOUNTS (2000), BENCH_FREE_RATE (25),
 # BENCH_FREE_TELEGRAM_RATE (30), BENCH_FREE_PROBE_RATE (0); both: BENCH_ROBOTS (5),
-# BENCH_URGENT_SHARE (0.1, evenly spaced: every 10th account), BENCH_URGENT_TARGET (0.2, the
+# BENCH_URGENT_SHARE (0.1, evenly spaced: every 10th account; BENCH_STAKE=0: no robot reports
+# open positions or exposure at all, nobody urgent), BENCH_URGENT_TARGET (0.2, the
 # free run's target for the share told before the last urgent one), BENCH_GROUP_WAIT (10,
 # REBIND_GROUP_WAIT_SECONDS), BENCH_TIMEOUT (300 seconds for each purge), BENCH_BUILD (1; 0
 # reuses .build-release), BENCH_BINARY (the release binary; another build to compare),
@@ -49,6 +50,7 @@ FREE_PROBE_RATE=${BENCH_FREE_PROBE_RATE:-0}
 ROBOTS=${BENCH_ROBOTS:-5}
 URGENT_SHARE=${BENCH_URGENT_SHARE:-0.1}
 URGENT_TARGET=${BENCH_URGENT_TARGET:-0.2}
+STAKE_FLAG=; [ "${BENCH_STAKE:-1}" = 0 ] && STAKE_FLAG=--no-stake
 GROUP_WAIT=${BENCH_GROUP_WAIT:-10}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 BUILD=${BENCH_BUILD:-1}
@@ -140,7 +142,7 @@ purge() {
     f0=$(cpu_seconds "$fake_pid")
     timeout $((TIMEOUT + 120)) python3 bench/telegram_purge.py drive --rebind "http://127.0.0.1:$rebind_port" \
         --fake "http://127.0.0.1:$fake_port" --events-secret "$events_secret" --webhook-secret "$webhook_secret" \
-        --accounts "$accounts" --robots "$ROBOTS" --urgent-share "$URGENT_SHARE" --probe-rate "$probe_rate" \
+        --accounts "$accounts" --robots "$ROBOTS" --urgent-share "$URGENT_SHARE" --probe-rate "$probe_rate" $STAKE_FLAG \
         --timeout "$TIMEOUT" --rebind-pid "$rebind_pid" \
         >"$results/result.json"
     local rebind_cpu fake_cpu rebind_hwm log_lines load

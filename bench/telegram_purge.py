@@ -205,7 +205,12 @@ def is_urgent(account: int, share: float) -> bool:
     return math.floor((account + 1) * share) > math.floor(account * share)
 
 
+STAKE = True  # --no-stake: robots carry neither field (the events as before urgency)
+
+
 def stake(account: int, robot: int, urgent: bool) -> str:
+    if not STAKE:
+        return ""
     if urgent:
         return (f'"open_positions":{1 + (account + robot) % 3},'
                 f'"exposure":{{"amount":"{1000 + (account * 37 + robot * 11) % 9000}.{robot * 7 % 100:02d}","currency":"USDT"}}')
@@ -217,7 +222,7 @@ def event_body(account: int, robot: int, urgent: bool) -> bytes:
         f'{{"type":"robot.paused","occurred_at":"2026-11-26T09:30:00Z",'
         f'"user":{{"id":"u_{account}","locale":"en","telegram_chat_id":{GUIDANCE_CHAT_BASE + account}}},'
         f'"account":{{"id":"acc_{account}","exchange":"binance","label":"Main","api_key_hint":"h8A","bound_at":"2026-09-27T08:00:00Z"}},'
-        f'"robot":{{"id":"rb_{account}_{robot}","name":"BTC/USDT Grid {robot}",{stake(account, robot, urgent)}}},'
+        f'"robot":{{"id":"rb_{account}_{robot}","name":"BTC/USDT Grid {robot}"{"," if STAKE else ""}{stake(account, robot, urgent)}}},'
         f'"reason":{{"text":"Pause: Invalid API key operation permission","code":"-2015",'
         f'"message":"Invalid API-key, IP, or permissions for action."}}}}'
     ).encode()
@@ -313,7 +318,7 @@ async def drive(args: argparse.Namespace) -> dict:
     rebind = urllib.parse.urlsplit(args.rebind)
     host, port = rebind.hostname, rebind.port
     run = str(int(time.time()))
-    urgent = {account for account in range(args.accounts) if is_urgent(account, args.urgent_share)}
+    urgent = {account for account in range(args.accounts) if STAKE and is_urgent(account, args.urgent_share)}
     requests = signed_requests(args.events_secret, f"{host}:{port}", args.accounts, args.robots, urgent, run)
     total = args.accounts
 
@@ -398,7 +403,7 @@ async def drive(args: argparse.Namespace) -> dict:
         "rebind_cpu_posting_s": None if cpu_posted is None else round(cpu_posted - cpu_start, 2),
         "rebind_cpu_after_posting_s": None if cpu_sent is None else round(cpu_sent - cpu_posted, 2),
         "fake": stats,
-        "urgency": {"share": args.urgent_share, **ordering},
+        "urgency": {"share": args.urgent_share if STAKE else 0, **ordering},
         "send_rate": round(rate, 1) if rate else None,
         "send_rate_per_whole_second": {
             "min": min(per_second) if per_second else None,
@@ -430,6 +435,8 @@ def main() -> None:
     drive_mode.add_argument("--webhook-secret", required=True)
     drive_mode.add_argument("--accounts", type=int, default=20_000)
     drive_mode.add_argument("--robots", type=int, default=5)
+    drive_mode.add_argument("--no-stake", action="store_true",
+                            help="robots report no open_positions or exposure at all (nobody urgent; events as before urgency)")
     drive_mode.add_argument("--urgent-share", type=float, default=0.1,
                             help="share of accounts whose robots report open positions and exposure (evenly spaced)")
     drive_mode.add_argument("--connections", type=int, default=32)
@@ -438,6 +445,8 @@ def main() -> None:
     drive_mode.add_argument("--settle", type=float, default=3)
     drive_mode.add_argument("--rebind-pid", type=int, help="to read Rebind's CPU time per phase from /proc")
     args = parser.parse_args()
+    global STAKE
+    STAKE = not getattr(args, "no_stake", False)
     if args.mode == "fake":
         asyncio.run(run_fake(args))
     else:
