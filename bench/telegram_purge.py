@@ -3,7 +3,7 @@
 
     python3 bench/telegram_purge.py fake  --port P --token T [--global-rate 1000] [--per-chat 1]
     python3 bench/telegram_purge.py drive --rebind URL --fake URL --events-secret whsec_… \
-        --webhook-secret S [--accounts 20000] [--robots 5] [--probe-rate 20] [--timeout 300]
+        --webhook-secret S [--accounts 20000] [--robots 5] [--urgent-share 0.1] [--probe-rate 20] [--timeout 300]
 
 `fake` is a Telegram Bot API on loopback that enforces Telegram's flood limits as the issue
 states them and answers 429 with `retry_after` past them:
@@ -11,15 +11,22 @@ states them and answers 429 with `retry_after` past them:
     window (a sliding window: exactly "1,000 messages per second", with no burst beyond it);
   * per chat, at most one message in any PER_CHAT-second window.
 A refused call is not counted against the limits. It records every call (arrival time on the
-monotonic clock, method, chat, status) and serves a summary at GET /_stats.
+monotonic clock, method, chat, status) and serves a summary at GET /_stats, with the arrival
+time of each guidance chat's first accepted sendMessage.
 
 `drive` presigns ACCOUNTS x ROBOTS `robot.paused` events (each account's user with a
 telegram_chat_id of its own; an account's robots in a row, as a platform reports a purge) and
-POSTs them to Rebind's /v1/events over 32 keep-alive connections; meanwhile, PROBE_RATE times a
-second, it posts a `/help` update from a new chat to /v1/telegram/webhook and notes when it
-sent it. It waits until the fake has taken one guidance message per account (or TIMEOUT
+POSTs them to Rebind's /v1/events over 32 keep-alive connections, each connection a contiguous
+run of whole accounts. URGENT_SHARE of the accounts (evenly spaced: with 0.1, every 10th) are
+urgent: their robots report open positions (1-3) and an exposure in USDT; the others report 0
+positions and an exposure of "0.00" (not urgent). Being evenly spaced, urgent accounts sit from
+the start to the end of every connection's run, so through the whole purge, the last posted
+included. Meanwhile, PROBE_RATE times a second (0: none), it posts a `/help` update from a new
+chat to /v1/telegram/webhook and notes when it sent it. It waits until the fake has taken one guidance message per account (or TIMEOUT
 seconds), a few seconds more to catch late duplicates, then prints one JSON object with what
-it saw and what the fake saw. Both processes time with CLOCK_MONOTONIC, so a probe's latency is
+it saw and what the fake saw, including when the last urgent trader and the last trader overall
+got their first guidance message (seconds from the first event posted) and the share of the
+non-urgent traders told before the last urgent one. Both processes time with CLOCK_MONOTONIC, so a probe's latency is
 the fake's arrival time of the reply minus the driver's send time of the update.
 """
 
@@ -91,6 +98,7 @@ class FakeTelegram:
         # What happened.
         self.sends_ok: dict[int, int] = collections.Counter()  # chat -> accepted sendMessage
         self.send_times: list[float] = []  # accepted sendMessage to guidance chats
+        self.first_guidance: dict[int, float] = {}  # guidance chat -> arrival of its first accepted sendMessage
         self.edits_ok = 0
         self.refused_global = 0
         self.refused_chat = 0
@@ -141,6 +149,7 @@ class FakeTelegram:
                     self.probe_replies.setdefault(chat, now)
                 else:
                     self.send_times.append(now)
+                    self.first_guidance.setdefault(chat, now)
             else:
                 self.edits_ok += 1
             return 200, json.dumps({"ok": True, "result": self.message(chat)}).encode()
@@ -157,6 +166,7 @@ class FakeTelegram:
             "guidance_chats": len(guidance),
             "guidance_chats_with_more_than_one": sum(1 for n in guidance.values() if n > 1),
             "send_times": self.send_times,
+            "first_guidance": {str(chat - GUIDANCE_CHAT_BASE): t for chat, t in self.first_guidance.items()},
             "edits": self.edits_ok,
             "refused_429_global": self.refused_global,
             "refused_429_per_chat": self.refused_chat,
@@ -190,24 +200,41 @@ async def run_fake(args: argparse.Namespace) -> None:
 
 # --------------------------------------------------------------------------- the driver
 
-def event_body(account: int, robot: int) -> bytes:
+def is_urgent(account: int, share: float) -> bool:
+    """Evenly spaced: with 0.1 the accounts 9, 19, 29, ... (1 in 10, the last of every 10)."""
+    return math.floor((account + 1) * share) > math.floor(account * share)
+
+
+STAKE = True  # --no-stake: robots carry neither field (the events as before urgency)
+
+
+def stake(account: int, robot: int, urgent: bool) -> str:
+    if not STAKE:
+        return ""
+    if urgent:
+        return (f'"open_positions":{1 + (account + robot) % 3},'
+                f'"exposure":{{"amount":"{1000 + (account * 37 + robot * 11) % 9000}.{robot * 7 % 100:02d}","currency":"USDT"}}')
+    return '"open_positions":0,"exposure":{"amount":"0.00","currency":"USDT"}'
+
+
+def event_body(account: int, robot: int, urgent: bool) -> bytes:
     return (
         f'{{"type":"robot.paused","occurred_at":"2026-11-26T09:30:00Z",'
         f'"user":{{"id":"u_{account}","locale":"en","telegram_chat_id":{GUIDANCE_CHAT_BASE + account}}},'
         f'"account":{{"id":"acc_{account}","exchange":"binance","label":"Main","api_key_hint":"h8A","bound_at":"2026-09-27T08:00:00Z"}},'
-        f'"robot":{{"id":"rb_{account}_{robot}","name":"BTC/USDT Grid {robot}"}},'
+        f'"robot":{{"id":"rb_{account}_{robot}","name":"BTC/USDT Grid {robot}"{"," if STAKE else ""}{stake(account, robot, urgent)}}},'
         f'"reason":{{"text":"Pause: Invalid API key operation permission","code":"-2015",'
         f'"message":"Invalid API-key, IP, or permissions for action."}}}}'
     ).encode()
 
 
-def signed_requests(secret: str, host: str, accounts: int, robots: int, run: str) -> list[bytes]:
+def signed_requests(secret: str, host: str, accounts: int, robots: int, urgent: set[int], run: str) -> list[bytes]:
     key = base64.b64decode(secret.removeprefix("whsec_"))
     timestamp = str(int(time.time()))
     requests = []
     for account in range(accounts):
         for robot in range(robots):
-            body = event_body(account, robot)
+            body = event_body(account, robot, account in urgent)
             webhook_id = f"purge_{run}_{account}_{robot}"
             mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
             head = (f"POST /v1/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
@@ -217,10 +244,10 @@ def signed_requests(secret: str, host: str, accounts: int, robots: int, run: str
     return requests
 
 
-async def post_all(host: str, port: int, requests: list[bytes], connections: int) -> collections.Counter:
+async def post_all(host: str, port: int, requests: list[bytes], robots: int, connections: int) -> collections.Counter:
     answers: collections.Counter = collections.Counter()
-    # Contiguous slices: an account's robots go out together, from one connection.
-    share = math.ceil(len(requests) / connections)
+    # Contiguous slices of whole accounts: an account's robots go out together, from one connection.
+    share = math.ceil(len(requests) / robots / connections) * robots
 
     async def worker(part: list[bytes]) -> None:
         reader, writer = await asyncio.open_connection(host, port)
@@ -291,17 +318,19 @@ async def drive(args: argparse.Namespace) -> dict:
     rebind = urllib.parse.urlsplit(args.rebind)
     host, port = rebind.hostname, rebind.port
     run = str(int(time.time()))
-    requests = signed_requests(args.events_secret, f"{host}:{port}", args.accounts, args.robots, run)
+    urgent = {account for account in range(args.accounts) if STAKE and is_urgent(account, args.urgent_share)}
+    requests = signed_requests(args.events_secret, f"{host}:{port}", args.accounts, args.robots, urgent, run)
     total = args.accounts
 
     stop_probes = asyncio.Event()
     probe_sent: dict[int, float] = {}
     probe_answers: collections.Counter = collections.Counter()
-    probes = asyncio.create_task(probe(host, port, args.webhook_secret, args.probe_rate, stop_probes, probe_sent, probe_answers))
+    probes = (asyncio.create_task(probe(host, port, args.webhook_secret, args.probe_rate, stop_probes, probe_sent, probe_answers))
+              if args.probe_rate > 0 else None)
 
     cpu_start = cpu_seconds(args.rebind_pid)
     started = time.monotonic()
-    answers = await post_all(host, port, requests, args.connections)
+    answers = await post_all(host, port, requests, args.robots, args.connections)
     posted = time.monotonic()
     cpu_posted = cpu_seconds(args.rebind_pid)
 
@@ -313,7 +342,8 @@ async def drive(args: argparse.Namespace) -> dict:
     sent_all = time.monotonic()
     cpu_sent = cpu_seconds(args.rebind_pid)
     stop_probes.set()
-    await probes
+    if probes is not None:
+        await probes
     # Anything sent twice would usually show up now.
     await asyncio.sleep(args.settle)
     stats = await fake_stats(args.fake)
@@ -327,6 +357,27 @@ async def drive(args: argparse.Namespace) -> dict:
         buckets = collections.Counter(int(t - first) for t in times)
         # Whole seconds only: the first and last are partial.
         per_second = [buckets[s] for s in range(1, int(times[-1] - first))]
+
+    # Who was told when: each account's first guidance message, from the first event posted.
+    told = {int(account): t - started for account, t in stats.pop("first_guidance").items()}
+    urgent_told = sorted(t for account, t in told.items() if account in urgent)
+    others_told = [t for account, t in told.items() if account not in urgent]
+    last_urgent = urgent_told[-1] if len(urgent_told) == len(urgent) and urgent_told else None
+    ordering = {
+        "urgent_accounts": len(urgent),
+        "urgent_told": len(urgent_told),
+        "others": total - len(urgent),
+        "others_told": len(others_told),
+        # None when not every urgent trader was told (then "the last urgent one" is unknown).
+        "last_urgent_told_s": None if last_urgent is None else round(last_urgent, 2),
+        "median_urgent_told_s": None if not urgent_told else round(percentile(urgent_told, 50), 2),
+        "last_told_s": round(max(told.values()), 2) if len(told) == total else None,
+        "first_told_s": round(min(told.values()), 2) if told else None,
+        "others_told_before_last_urgent": None if last_urgent is None else sum(1 for t in others_told if t < last_urgent),
+    }
+    ordering["others_told_before_last_urgent_share"] = (
+        None if last_urgent is None or not ordering["others"]
+        else round(ordering["others_told_before_last_urgent"] / ordering["others"], 4))
 
     replies = {int(chat): t for chat, t in stats.pop("probe_replies").items()}
     phases: dict[str, list[float]] = {"while_posting": [], "while_sending": [], "all": []}
@@ -352,6 +403,7 @@ async def drive(args: argparse.Namespace) -> dict:
         "rebind_cpu_posting_s": None if cpu_posted is None else round(cpu_posted - cpu_start, 2),
         "rebind_cpu_after_posting_s": None if cpu_sent is None else round(cpu_sent - cpu_posted, 2),
         "fake": stats,
+        "urgency": {"share": args.urgent_share if STAKE else 0, **ordering},
         "send_rate": round(rate, 1) if rate else None,
         "send_rate_per_whole_second": {
             "min": min(per_second) if per_second else None,
@@ -383,12 +435,18 @@ def main() -> None:
     drive_mode.add_argument("--webhook-secret", required=True)
     drive_mode.add_argument("--accounts", type=int, default=20_000)
     drive_mode.add_argument("--robots", type=int, default=5)
+    drive_mode.add_argument("--no-stake", action="store_true",
+                            help="robots report no open_positions or exposure at all (nobody urgent; events as before urgency)")
+    drive_mode.add_argument("--urgent-share", type=float, default=0.1,
+                            help="share of accounts whose robots report open positions and exposure (evenly spaced)")
     drive_mode.add_argument("--connections", type=int, default=32)
     drive_mode.add_argument("--probe-rate", type=float, default=20)
     drive_mode.add_argument("--timeout", type=float, default=300)
     drive_mode.add_argument("--settle", type=float, default=3)
     drive_mode.add_argument("--rebind-pid", type=int, help="to read Rebind's CPU time per phase from /proc")
     args = parser.parse_args()
+    global STAKE
+    STAKE = not getattr(args, "no_stake", False)
     if args.mode == "fake":
         asyncio.run(run_fake(args))
     else:
