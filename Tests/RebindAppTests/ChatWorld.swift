@@ -331,6 +331,20 @@ struct ChatWorld {
         try await userSends("/help", chatID: chatID, replies: 1, via: client)
     }
 
+    /// Waits until every update of the chat sent so far is processed, without sending one
+    /// (a `/help` while the key flow waits for a secret would be taken as the secret).
+    func drained(chatID: Int64 = chatID, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let lane = ChatAddress(channel: .telegram, id: String(chatID)).description
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await !sqlite.pendingUpdates(inLanes: [lane], after: 0, limit: 1).isEmpty {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the chat's updates were not processed within 10 s", sourceLocation: sourceLocation)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     func botMessages(chatID: Int64 = chatID) -> [FakeTelegramServer.ChatMessage] {
         telegram.messages(inChat: chatID).filter(\.fromBot)
     }

@@ -43,6 +43,17 @@ struct ExpiryWarningTests {
         return world.botMessages(chatID: chatID)
     }
 
+    /// Waits until the platform has `count` warnings: each is queued in the transaction that
+    /// marks its warning sent, so the clock may then move past the warning's lease without the
+    /// warning being claimed again.
+    static func waitForPosted(_ world: ChatWorld, count: Int) async -> Int {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while (world.platform?.expiringEvents().count ?? 0) < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return world.platform?.expiringEvents().count ?? 0
+    }
+
     @Test("A 55-day-old Binance key is warned of at once, then at 3 and 1 days; an IP-restricted one never; the platform gets each signed")
     func schedule() async throws {
         var options = ChatWorld.Options()
@@ -64,10 +75,7 @@ struct ExpiryWarningTests {
             #expect(warning.callbackData.count == 1 && warning.callbackData[0].hasPrefix("u:"))
 
             // The platform hears of it, signed (the fake checks the signature), once.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while world.platform?.expiringEvents().isEmpty == true, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            #expect(await Self.waitForPosted(world, count: 1) == 1)
             let posted = try #require(world.platform?.expiringEvents())
             #expect(posted.count == 1)
             #expect(posted.first?.event.accountID == "acc_42" && posted.first?.event.userID == "u_1001")
@@ -81,9 +89,11 @@ struct ExpiryWarningTests {
             clock.advance(by: 2 * Self.day)
             let second = await Self.waitForMessages(world, count: 2)
             #expect(second.count == 2 && second[1].text.contains("3 days left"))
+            #expect(await Self.waitForPosted(world, count: 2) == 2)
             clock.advance(by: 2 * Self.day)
             let third = await Self.waitForMessages(world, count: 3)
             #expect(third.count == 3 && third[2].text.contains("1 day left"))
+            #expect(await Self.waitForPosted(world, count: 3) == 3)
             clock.advance(by: 2 * Self.day)
             try await Task.sleep(for: .milliseconds(300))
             #expect(world.botMessages().count == 3, "none after expiry, none ever for the IP-restricted key")

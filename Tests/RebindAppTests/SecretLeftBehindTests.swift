@@ -84,7 +84,7 @@ struct SecretLeftBehindTests {
         try await TelegramRefusalTests.started(options) { world, client in
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             // The key's input is done (its conversation saved) before the store starts failing.
-            try await world.settle(via: client)
+            try await world.drained()
             try await world.sqlite.failWrites(to: "conversations")
             #expect(
                 try await world.post(world.telegram.userSends(chatID: ChatWorld.chatID, text: FakeBinanceServer.secret.value), via: client) == .ok
@@ -107,7 +107,7 @@ struct SecretLeftBehindTests {
         try await TelegramRefusalTests.started(options) { world, client in
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             // The key's input is done (its conversation saved) before the store starts failing.
-            try await world.settle(via: client)
+            try await world.drained()
             try await world.sqlite.failWrites(to: "conversations")
             // Each try says "checking" before the store fails; after the last, the user is told.
             let replies = try await world.userSends(FakeBinanceServer.secret.value, replies: 4, via: client).map(\.text)
