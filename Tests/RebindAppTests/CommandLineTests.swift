@@ -18,31 +18,17 @@ struct RebindCommand {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, input: String? = nil) async throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        process.currentDirectoryURL = directory ?? FileManager.default.temporaryDirectory
-        let output = Pipe()
-        let errors = Pipe()
-        let standardInput = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = standardInput
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-                if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
-                try standardInput.fileHandleForWriting.close()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
+        let finished = try await ChildProcess.run(
+            executable.path,
+            arguments: arguments,
+            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 },
+            directory: (directory ?? FileManager.default.temporaryDirectory).path,
+            input: input.map { Data($0.utf8) }
+        )
         return Result(
-            status: status,
-            output: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            errors: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            status: finished.status,
+            output: String(decoding: finished.output, as: UTF8.self),
+            errors: String(decoding: finished.errors, as: UTF8.self)
         )
     }
 }
