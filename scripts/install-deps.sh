@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Rebind needs, skipping those already present.
 #   install-deps.sh            what building and running the service needs
-#   install-deps.sh --test     also what the test suite needs
+#   install-deps.sh --test     also what the test suite needs (Chromium and its WebDriver for
+#                              the key form's browser test, driven by Selenium)
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libsqlite3-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3 python3-venv sqlite3)
+  packages+=(python3 python3-venv sqlite3 chromium chromium-driver)
 fi
 
 missing=()
