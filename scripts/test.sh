@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the formatting check, the Swift test suites (the storage tests on SQLite and
-# on PostgreSQL), the crash-safety run (SIGKILL while events pour in; nothing acknowledged may
-# be lost), the schemathesis fuzz of the HTTP interface, and three replicas on one PostgreSQL
-# with one killed partway (no event lost, one guidance message per account). Each stage prints
-# how long it took.
+# on PostgreSQL; the key form in headless Chromium), the crash-safety run (SIGKILL while events
+# pour in; nothing acknowledged may be lost), the schemathesis fuzz of the HTTP interface, and
+# three replicas on one PostgreSQL with one killed partway (no event lost, one guidance message
+# per account). Each stage prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,14 @@ fi
 # Formatting is the toolchain's job (.swift-format at the root): a file it would change fails.
 stage "swift format lint" swift format lint --strict --recursive --parallel Sources Tests Package.swift
 stage "swift build" swift build --build-tests
+# The key form's browser test (headless Chromium through Selenium, scripts/keyform-browser.py)
+# must run here, not skip: the suite takes the Python to drive it from REBIND_BROWSER_PYTHON.
+browser_tooling() {
+  REBIND_BROWSER_PYTHON=$(scripts/browser-venv.sh)
+  export REBIND_BROWSER_PYTHON REBIND_BROWSER_TESTS=required
+  echo "browser test: $REBIND_BROWSER_PYTHON, $(/usr/bin/chromium --version 2>/dev/null)" >&2
+}
+stage "browser tooling" browser_tooling
 run_swift_tests() { swift test --skip-build 2>&1 | tee .build/swift-test.log; }
 stage "swift test" run_swift_tests
 stage "crash safety" python3 scripts/crash-safety.py .build/debug/rebind
