@@ -16,7 +16,8 @@ struct TelegramInitDataTests {
         + hash
     static let authDate = Date(timeIntervalSince1970: 1_764_921_600)
 
-    func verify(_ raw: String, now: Date = authDate.addingTimeInterval(30), token: Secret = token) throws(TelegramInitData.Error) -> TelegramInitData {
+    func verify(_ raw: String, now: Date = authDate.addingTimeInterval(30), token: Secret = token) throws(TelegramInitData.Error) -> TelegramInitData
+    {
         try TelegramInitData.verify(raw, botToken: token, maximumAge: 600, now: now)
     }
 
@@ -36,7 +37,9 @@ struct TelegramInitDataTests {
     @Test("A changed field, another bot's token, a cut hash or no hash is refused")
     func tampered() {
         #expect(throws: TelegramInitData.Error.mismatch) { try verify(Self.signed.replacingOccurrences(of: "279058397", with: "279058398")) }
-        #expect(throws: TelegramInitData.Error.mismatch) { try verify(Self.signed.replacingOccurrences(of: "auth_date=1764921600", with: "auth_date=1764921601")) }
+        #expect(throws: TelegramInitData.Error.mismatch) {
+            try verify(Self.signed.replacingOccurrences(of: "auth_date=1764921600", with: "auth_date=1764921601"))
+        }
         #expect(throws: TelegramInitData.Error.mismatch) { try verify(Self.signed, token: Secret("7000000002:AAAnotherBotsToken")) }
         #expect(throws: TelegramInitData.Error.mismatch) { try verify(String(Self.signed.dropLast(2))) }
         let withoutHash = Self.signed.components(separatedBy: "&hash=")[0]
@@ -69,7 +72,9 @@ struct TelegramInitDataTests {
 
     @Test("No error names the token, the hash or the data")
     func errorsQuoteNothing() {
-        for error in [TelegramInitData.Error.malformed, .duplicateField("user"), .missingHash, .mismatch, .missingAuthDate, .stale, .future, .missingUser] {
+        for error in [
+            TelegramInitData.Error.malformed, .duplicateField("user"), .missingHash, .mismatch, .missingAuthDate, .stale, .future, .missingUser,
+        ] {
             #expect(!error.description.contains(Self.hash))
             #expect(!error.description.contains(Self.token.value))
             #expect(!error.description.contains("279058397"))
