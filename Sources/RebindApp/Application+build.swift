@@ -95,6 +95,9 @@ func chatServices(
         logger: logger
     )
     sender.deleteRetryDelays = chat.deleteRetryDelays
+    // The Mini App key form: Telegram only, and only where Telegram users can reach it.
+    let keyForm = chat.telegramBotToken == nil ? nil : configuration.publicURL.map(KeyFormLink.init(publicURL:))
+    sender.keyForm = keyForm
     let accounts = AccountDirectory(store: chat.store, now: now)
     let vault = CredentialVault(store: chat.store, envelope: chat.envelope, now: now)
     let inbox = LaneInbox(store: chat.store, envelope: chat.envelope, wakeup: chat.updatesWakeup, now: now)
@@ -132,6 +135,28 @@ func chatServices(
     )
     lanes.laneLease = configuration.outboxLease
     lanes.retryDelays = chat.inputRetryDelays
+    let answers = BindingAnswers()
+    if let keyForm, let botToken = chat.telegramBotToken {
+        var intake = KeyFormIntake(
+            store: chat.store,
+            accounts: accounts,
+            sender: sender,
+            vault: vault,
+            inbox: inbox,
+            envelope: chat.envelope,
+            verifiers: chat.verifiers,
+            botToken: botToken,
+            maximumAge: configuration.keyFormMaxAge,
+            hasPlatform: chat.publisher != nil,
+            bindingWakeup: chat.bindingsWakeup,
+            answers: answers,
+            now: now,
+            logger: logger
+        )
+        intake.answerWait = chat.keyFormAnswerWait
+        KeyFormController(intake: intake, pages: dependencies.renderer.web).addRoutes(to: router)
+        logger.info("Key form offered in private Telegram chats", metadata: ["keyform.url": "\(keyForm.publicURL)/v1/keyform"])
+    }
     var services: [any Service] = [
         lanes,
         NoticeDispatcher(
@@ -148,6 +173,7 @@ func chatServices(
             now: now,
             logger: logger,
             pacer: pacer,
+            keyForm: keyForm,
             lease: configuration.outboxLease
         ),
     ]
@@ -194,7 +220,8 @@ func chatServices(
                 idleWait: chat.idleWait,
                 now: now,
                 logger: logger,
-                lease: max(configuration.outboxLease, 120)
+                lease: max(configuration.outboxLease, 120),
+                answers: answers
             )
         )
     }

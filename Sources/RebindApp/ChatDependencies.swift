@@ -15,6 +15,8 @@ import RebindTelegram
 public struct ChatDependencies: Sendable {
     public var store: any ChatStore
     public var telegram: TelegramClient?
+    /// The bot's token, which also signs Mini App launch data (the key form checks it).
+    public var telegramBotToken: Secret?
     /// Telegram messages are sent with `allow_paid_broadcast` (charged in Stars).
     public var telegramPaidBroadcast = false
     public var slack: SlackSide?
@@ -67,6 +69,9 @@ public struct ChatDependencies: Sendable {
     /// The waits before each retry of a chat input whose handling failed (a store or a
     /// platform briefly down); after the last, the input is dropped and the user told.
     public var inputRetryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
+    /// How long a key form's request waits for the platform's first answer before saying
+    /// the key is on its way.
+    public var keyFormAnswerWait: Duration = .seconds(4)
     /// The waits before each retry of deleting a message that may hold a secret.
     public var deleteRetryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
     let updatesWakeup = Wakeup()
@@ -162,6 +167,7 @@ public struct ChatDependencies: Sendable {
             pacer: DeliveryPacer(perChatInterval: .seconds(1), globalRate: configuration.telegramRate)
         )
         dependencies.telegramPaidBroadcast = configuration.telegramPaidBroadcast
+        dependencies.telegramBotToken = configuration.telegram?.botToken
         return dependencies
     }
 }

@@ -33,6 +33,9 @@ public struct ChatInput: Sendable, Equatable {
         /// The key form could not be opened for this account reference (said from the lane,
         /// since the request that tried had to answer at once).
         case keyFormNotOpened(reference: String?)
+        /// A key entered in the Mini App key form passed the check: its binding update is on its
+        /// way (or, `stored`, the key is kept here). Any key conversation open in the chat closes.
+        case keyEnteredInForm(accountID: String, keyHint: String, stored: Bool)
         /// The platform answered the binding update of this account.
         case bindingAnswered(accountID: String, outcome: BindingOutcome)
         /// The conversation has been idle past its limit (or was left by a replica that died).
@@ -55,7 +58,7 @@ public struct ChatInput: Sendable, Equatable {
     public var isFromUser: Bool {
         switch event {
         case .command, .message, .tap, .keyForm: true
-        case .keyFormNotOpened, .bindingAnswered, .idle, .resume: false
+        case .keyFormNotOpened, .keyEnteredInForm, .bindingAnswered, .idle, .resume: false
         }
     }
 }

@@ -36,6 +36,9 @@ public struct OutgoingMessage: Sendable, Equatable, Codable {
         case callback(title: String, data: String)
         /// Opens a link.
         case url(title: String, url: String)
+        /// Opens a web page inside the chat app (a Telegram Mini App, `web_app`). Channels
+        /// without them leave the button out.
+        case webApp(title: String, url: String)
     }
 
     public var text: String

@@ -78,6 +78,12 @@ public enum ChatReply: Sendable, Equatable {
     case formIntro(exchange: String, label: String?)
     /// Slack: what is wrong with a field of the key form (plain text, under the field).
     case formFieldError(CredentialFormat.Error)
+    /// A field's documented format, as the key form hints it while the user types: the rule,
+    /// or (none) the OKX passphrase's length.
+    case formFieldRule(CredentialFormat.Field, CredentialFormat.RuleKind?)
+    /// Telegram: a key entered in the Mini App key form passed the check; `closedFlow` when a
+    /// key conversation open in the chat was closed for it.
+    case keyEnteredInForm(keyHint: String, closedFlow: Bool)
 
     /// The link `/start <token>` would make.
     public struct LinkQuestion: Sendable, Equatable {
@@ -100,22 +106,41 @@ public enum ChatReply: Sendable, Equatable {
         owner == .ambiguous ? .chatAmbiguous : .notLinked
     }
 
-    /// The buttons a reply carries: what each is labelled and does when tapped, and the
-    /// account a label names (one button per account, when there are several).
-    public var buttons: [[(label: ChatLabel, action: ButtonAction, account: ButtonAccount?)]] {
+    /// One of Rebind's buttons on a reply.
+    public struct Button: Sendable, Equatable {
+        public var label: ChatLabel
+        public var action: ButtonAction
+        /// The account a label names (one button per account, when there are several).
+        public var account: ButtonAccount?
+        /// The account whose key the button updates: where the Mini App key form may be
+        /// offered beside it (DESIGN §3).
+        public var keyFormAccountID: String?
+
+        public init(_ label: ChatLabel, _ action: ButtonAction, account: ButtonAccount? = nil, keyFormAccountID: String? = nil) {
+            self.label = label
+            self.action = action
+            self.account = account
+            self.keyFormAccountID = keyFormAccountID
+        }
+    }
+
+    /// The buttons a reply carries: what each is labelled and does when tapped.
+    public var buttons: [[Button]] {
         switch self {
         case .confirmLink(let question):
-            [[(.confirmButton, .confirmLink(tokenHash: question.tokenHash), nil), (.cancelButton, .cancelLink, nil)]]
+            [[Button(.confirmButton, .confirmLink(tokenHash: question.tokenHash)), Button(.cancelButton, .cancelLink)]]
         case .confirmUnlink:
-            [[(.unlinkButton, .confirmUnlink, nil), (.cancelButton, .cancelUnlink, nil)]]
+            [[Button(.unlinkButton, .confirmUnlink), Button(.cancelButton, .cancelUnlink)]]
         case .expiryWarning(let accounts) where accounts.count == 1:
-            [[(.updateKeyButton, .updateKey(account: accounts[0].reference), nil)]]
+            [[Button(.updateKeyButton, .updateKey(account: accounts[0].reference), keyFormAccountID: accounts[0].accountID)]]
         case .expiryWarning(let accounts):
             accounts.map {
                 [
-                    (
-                        .updateAccountButton, .updateKey(account: $0.reference),
-                        ButtonAccount(exchange: $0.exchange, label: $0.label, keyHint: $0.keyHint)
+                    Button(
+                        .updateAccountButton,
+                        .updateKey(account: $0.reference),
+                        account: ButtonAccount(exchange: $0.exchange, label: $0.label, keyHint: $0.keyHint),
+                        keyFormAccountID: $0.accountID
                     )
                 ]
             }
@@ -141,6 +166,8 @@ public enum ChatReply: Sendable, Equatable {
     public struct ExpiringAccount: Sendable, Equatable {
         /// The account's reference in button data.
         public var reference: String
+        /// The platform's id of the account (for the key form's address).
+        public var accountID: String?
         public var exchange: String
         public var label: String?
         public var keyHint: String?
@@ -156,9 +183,11 @@ public enum ChatReply: Sendable, Equatable {
             keyHint: String?,
             expiresAt: Date,
             daysLeft: Int,
-            source: KeyExpiry.Source
+            source: KeyExpiry.Source,
+            accountID: String? = nil
         ) {
             self.reference = reference
+            self.accountID = accountID
             self.exchange = exchange
             self.label = label
             self.keyHint = keyHint
@@ -219,6 +248,14 @@ public enum ChatLabel: String, Sendable, CaseIterable {
     case formPassphrase = "form_passphrase"
     case formPassphraseHint = "form_passphrase_hint"
     case formOutOfDate = "form_out_of_date"
+    /// The Mini App key form's button, beside Update API key (Telegram private chats).
+    case enterKeySecurelyButton = "enter_key_securely_button"
+    /// The Mini App key form's own words (its fields and buttons are the `form_*` labels).
+    case keyFormLoading = "keyform_loading"
+    case keyFormNoLaunch = "keyform_no_launch"
+    case keyFormNetworkError = "keyform_network_error"
+    case keyFormExpired = "keyform_expired"
+    case keyFormQueued = "keyform_queued"
     /// The locale's own name for its language ("English", "简体中文"), for `/language`.
     case languageName = "language_name"
     /// The bot's command menu (Telegram `setMyCommands`): what each command does.

@@ -110,6 +110,21 @@ public struct QueuedBindingUpdate: Sendable, Equatable {
     }
 }
 
+/// An input Rebind writes into a chat's lane, stored (sealed) like the platforms' updates.
+public struct LaneInput: Sendable, Equatable {
+    public var channel: Channel
+    public var externalID: String
+    public var lane: String
+    public var payload: Data
+
+    public init(channel: Channel, externalID: String, lane: String, payload: Data) {
+        self.channel = channel
+        self.externalID = externalID
+        self.lane = lane
+        self.payload = payload
+    }
+}
+
 /// How a binding update left the outbox.
 public enum BindingUpdateEnd: String, Sendable, Equatable {
     /// The platform took it (2xx).
@@ -275,6 +290,10 @@ public protocol BindingOutbox: Sendable {
     /// Queues a binding update and saves the conversation that waits on it, in one transaction:
     /// a crash leaves both or neither. A second update with the same id is ignored.
     func queueBindingUpdate(_ update: QueuedBindingUpdate, conversation: SealedData, activeAt: Date, now: Date) async throws
+    /// Queues a binding update made outside the chat (the Mini App key form) with the input
+    /// that tells its chat, in one transaction: a crash leaves both or neither. A second
+    /// update with the same id, or an input with the same external id, is ignored.
+    func queueBindingUpdate(_ update: QueuedBindingUpdate, telling input: LaneInput, now: Date) async throws
     /// Takes up to `limit` due binding updates, oldest first, leased until `leaseUntil`.
     func claimBindingUpdates(now: Date, limit: Int, leaseUntil: Date) async throws -> [QueuedBindingUpdate]
     /// Makes a binding update due again at `at`; `attempts` counts the failures so far.

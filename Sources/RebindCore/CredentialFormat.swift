@@ -172,6 +172,42 @@ public struct CredentialFormat: Sendable {
 }
 
 extension CredentialFormat {
+    /// What a form can check as the user types, before the full checks on submit: the
+    /// field's pattern (a JavaScript regular expression) and length, and the rule to name.
+    public struct Hint: Sendable, Equatable {
+        public var field: Field
+        /// The field's name in forms and JSON: `api_key`, `api_secret`, `passphrase`.
+        public var name: String
+        public var pattern: String?
+        public var lengths: ClosedRange<Int>
+        /// The rule to say; nil for the OKX passphrase, whose rule is its length.
+        public var rule: RuleKind?
+    }
+
+    /// The hints for this exchange's fields, in the order the form shows them.
+    public var hints: [Hint] {
+        let printable = "^[\\x21-\\x7E]+$"
+        switch exchange {
+        case "binance":
+            let binance = "^[A-Za-z0-9]{64}$"
+            return [
+                Hint(field: .apiKey, name: "api_key", pattern: binance, lengths: 64...64, rule: .binance),
+                Hint(field: .apiSecret, name: "api_secret", pattern: binance, lengths: 64...64, rule: .binance),
+            ]
+        case "okx":
+            return [
+                Hint(field: .apiKey, name: "api_key", pattern: printable, lengths: 1...Self.maximumLength, rule: .printable),
+                Hint(field: .apiSecret, name: "api_secret", pattern: "^[0-9A-F]{32}$", lengths: 32...32, rule: .okxSecret),
+                Hint(field: .passphrase, name: "passphrase", pattern: nil, lengths: 8...32, rule: nil),
+            ]
+        default:
+            return [
+                Hint(field: .apiKey, name: "api_key", pattern: printable, lengths: 1...Self.maximumLength, rule: .printable),
+                Hint(field: .apiSecret, name: "api_secret", pattern: printable, lengths: 1...Self.maximumLength, rule: .printable),
+            ]
+        }
+    }
+
     /// Which documented format a value broke, so a chat can say it in the user's language.
     public enum RuleKind: Sendable, Equatable {
         /// A Binance HMAC key or secret: 64 letters and digits.

@@ -26,6 +26,29 @@ extension PostgresStore {
         }
     }
 
+    public func queueBindingUpdate(_ update: QueuedBindingUpdate, telling input: LaneInput, now: Date) async throws {
+        try await transaction { connection in
+            let logger = self.logger
+            try await connection.run(
+                """
+                INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
+                VALUES (\(update.id), \(update.chat.description), \(update.accountID), \(update.sealed.keyID), \(update.sealed.data),
+                        \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
+                ON CONFLICT (id) DO NOTHING
+                """,
+                logger: logger
+            )
+            try await connection.run(
+                """
+                INSERT INTO updates (channel, external_id, lane, payload, received_at)
+                VALUES (\(input.channel.rawValue), \(input.externalID), \(input.lane), \(input.payload), \(now.timeIntervalSince1970))
+                ON CONFLICT DO NOTHING
+                """,
+                logger: logger
+            )
+        }
+    }
+
     /// Claimed like notices: `FOR UPDATE SKIP LOCKED`, the lease is `due_at` moved forward,
     /// and an expired lease is a due update that any replica may take.
     public func claimBindingUpdates(now: Date, limit: Int, leaseUntil: Date) async throws -> [QueuedBindingUpdate] {

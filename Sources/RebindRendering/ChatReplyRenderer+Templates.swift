@@ -24,7 +24,7 @@ extension ChatReplyRenderer {
         "accounts", "no_bound_accounts", "snoozed", "nothing_to_snooze", "binding_delayed", "delete_failed",
         "language", "language_set", "language_unknown", "pasted_key_in_direct_message", "keys_only_in_form",
         "type_update_to_open_form", "nothing_to_cancel_in_form", "account_not_yours", "enter_key_again",
-        "key_form_not_opened", "command_received", "form_intro", "form_field_error", "expiry_warning",
+        "key_form_not_opened", "command_received", "form_intro", "form_field_error", "expiry_warning", "key_entered_in_form", "form_field_rule",
     ]
 
     /// What the default locale must have: every reply and every label.
@@ -103,6 +103,20 @@ extension ChatReplyRenderer {
         case .commandReceived: return ("command_received", none)
         case .formIntro(_, let label): return ("form_intro", { values in ["label": label.map(values.text) as Any] })
         case .formFieldError(let error): return ("form_field_error", { _ in Values.paste(error) })
+        case .formFieldRule(let field, let rule):
+            return (
+                "form_field_rule",
+                { _ in
+                    var values: [String: Any] = [
+                        "field_api_key": field == .apiKey, "field_secret": field == .apiSecret, "field_passphrase": field == .passphrase,
+                        "rule": rule != nil,
+                    ]
+                    if let rule { values.merge(Values.ruleValues(rule)) { _, new in new } }
+                    return values
+                }
+            )
+        case .keyEnteredInForm(let hint, let closedFlow):
+            return ("key_entered_in_form", { values in ["key_hint": values.text(hint), "closed_flow": closedFlow] })
         }
     }
 

@@ -17,6 +17,11 @@ public struct ChatReplyRenderer: Sendable {
         self.catalogue = catalogue
     }
 
+    /// An exchange's name in a locale (`币安` for Binance in Chinese); its id when unknown.
+    public func exchangeName(_ id: String, locale: String) -> String {
+        catalogue.localized(to: locale).exchanges[id]?.name ?? id
+    }
+
     /// The locales with templates, the default first: what `/language` offers.
     public var locales: [String] { templates.locales }
 

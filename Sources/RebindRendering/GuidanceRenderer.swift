@@ -18,6 +18,8 @@ import RebindCore
 public struct GuidanceRenderer: Sendable {
     public var catalogue: ExchangeCatalogue
     let templates: TemplateDirectory
+    /// The pages served from the templates' `web/` folder (the Mini App key form).
+    public let web: WebPages
 
     public static let catalogueFileName = "catalogue.json"
 
@@ -40,6 +42,7 @@ public struct GuidanceRenderer: Sendable {
             throw .invalidCatalogue(path: Self.catalogueFileName, reason: error.description)
         }
         templates = try TemplateDirectory.load(from: templatesDirectory, exchanges: catalogue.exchangeIDs.sorted())
+        web = try WebPages(templatesDirectory: templatesDirectory)
     }
 
     /// The same renderer with the operator's wording (`REBIND_HELP_URL`, `REBIND_PLATFORM_NAME`).

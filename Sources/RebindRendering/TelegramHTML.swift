@@ -16,4 +16,19 @@ public enum TelegramHTML {
         // Last, so "&amp;lt;" becomes "&lt;" and not "<".
         return text.replacing("&amp;", with: "&")
     }
+
+    /// A message rendered for Telegram as plain text: its tags (`<b>`, `<code>`, `<a …>`) go,
+    /// their text stays, entities are undone. For a web page that shows it with `textContent`.
+    public static func plainText(_ html: String) -> String {
+        var text = ""
+        var inTag = false
+        for character in html {
+            switch character {
+            case "<": inTag = true
+            case ">" where inTag: inTag = false
+            default: if !inTag { text.append(character) }
+            }
+        }
+        return unescape(text)
+    }
 }

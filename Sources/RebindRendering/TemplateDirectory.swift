@@ -100,7 +100,7 @@ struct TemplateDirectory: Sendable {
         let entries = (try? files.contentsOfDirectory(atPath: directory.path)) ?? []
         return entries.filter { name in
             var isDirectory: ObjCBool = false
-            return !name.hasPrefix(".")
+            return !name.hasPrefix(".") && name != WebPages.folder
                 && files.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDirectory)
                 && isDirectory.boolValue
         }
@@ -157,7 +157,10 @@ struct TemplateDirectory: Sendable {
         var sources: [String: String] = [:]
         for (name, fileName) in entries {
             let path = "\(relative)/\(fileName)"
-            let source = try read(folder.appendingPathComponent(fileName), path: path)
+            var source = try read(folder.appendingPathComponent(fileName), path: path)
+            // A reply's partial is a phrase used inside a sentence ("A Binance {{> _field}} is…"):
+            // the line end its file ends with is not part of it.
+            if name.hasPrefix("_"), fileName.hasPrefix("replies/"), source.hasSuffix("\n") { source.removeLast() }
             try check(source, path: path, channel: channel)
             let prologue = channel == .slack ? slackPrologue : ""
             do {

@@ -25,6 +25,25 @@ extension SQLiteStore {
         }
     }
 
+    public func queueBindingUpdate(_ update: QueuedBindingUpdate, telling input: LaneInput, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                    """,
+                arguments: [
+                    update.id, update.chat.description, update.accountID, update.sealed.keyID, update.sealed.data,
+                    now.timeIntervalSince1970, now.timeIntervalSince1970,
+                ]
+            )
+            try db.execute(
+                sql: "INSERT INTO updates (channel, external_id, lane, payload, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [input.channel.rawValue, input.externalID, input.lane, input.payload, now.timeIntervalSince1970]
+            )
+        }
+    }
+
     /// Like notices, the lease is `due_at` moved forward: an expired lease is a due update.
     public func claimBindingUpdates(now: Date, limit: Int, leaseUntil: Date) async throws -> [QueuedBindingUpdate] {
         let anyDue = try await pool.read { db in

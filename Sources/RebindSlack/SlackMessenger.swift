@@ -194,7 +194,7 @@ public struct SlackMessenger: ChatMessenger {
             used[id, default: 0] += 1
             return used[id] == 1 ? id : "\(id).\(used[id]!)"
         }
-        let buttons = rows.joined().map { button in
+        let buttons = rows.joined().compactMap { button -> SlackButton? in
             switch button {
             case .callback(let title, let data):
                 let id = actionID(forCallbackData: data)
@@ -206,6 +206,9 @@ public struct SlackMessenger: ChatMessenger {
                 )
             case .url(let title, let url):
                 return SlackButton(text: .plain(title), actionID: unique(linkActionID), url: url)
+            case .webApp:
+                // Slack has no Mini Apps; its key form is the modal.
+                return nil
             }
         }
         return stride(from: 0, to: buttons.count, by: SlackBlock.actionsLimit).map { start in

@@ -18,7 +18,7 @@ extension TelegramInlineKeyboardMarkup {
             for (index, button) in row.enumerated() {
                 let place = "button \(index + 1) of row \(rowIndex + 1)"
                 if button.text.isEmpty { return "\(place) has no text" }
-                switch (button.callbackData, button.url) {
+                switch (button.callbackData, button.url ?? button.webApp?.url) {
                 case (let data?, nil):
                     let bytes = data.utf8.count
                     if bytes == 0 || bytes > TelegramInlineKeyboardButton.maximumCallbackDataBytes {
@@ -27,8 +27,9 @@ extension TelegramInlineKeyboardMarkup {
                     }
                 case (nil, let url?):
                     if url.isEmpty { return "\(place) has an empty URL" }
+                    if button.url != nil, button.webApp != nil { return "\(place) has both a URL and a web app" }
                 default:
-                    return "\(place) needs exactly one of callback data and a URL"
+                    return "\(place) needs exactly one of callback data, a URL and a web app"
                 }
             }
         }

@@ -110,6 +110,7 @@ public struct TelegramMessenger: ChatMessenger {
                 switch button {
                 case .callback(let title, let data): TelegramInlineKeyboardButton.callback(title, data: data)
                 case .url(let title, let url): TelegramInlineKeyboardButton.url(title, url: url)
+                case .webApp(let title, let url): TelegramInlineKeyboardButton.webApp(title, url: url)
                 }
             }
         }

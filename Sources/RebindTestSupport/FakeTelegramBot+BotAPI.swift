@@ -456,6 +456,17 @@ extension FakeTelegramBot {
                 return .failure(.error(400, "Bad Request: can't parse reply keyboard markup JSON object"))
             }
             for button in decoded.inlineKeyboard.joined() {
+                if let webApp = button.webApp {
+                    // Telegram: Mini App buttons only in private chats, over https. Loopback http
+                    // is taken here, since the tests serve the form without TLS.
+                    guard button.callbackData == nil, button.url == nil else {
+                        return .failure(.error(400, "Bad Request: can't parse inline keyboard button: more than one action"))
+                    }
+                    guard (parameters["chat_id"]?.integer ?? 0) > 0 else { return .failure(.error(400, "Bad Request: BUTTON_TYPE_INVALID")) }
+                    guard webApp.url.hasPrefix("https://") || webApp.url.hasPrefix("http://127.0.0.1") || webApp.url.hasPrefix("http://localhost")
+                    else { return .failure(.error(400, "Bad Request: BUTTON_URL_INVALID")) }
+                    continue
+                }
                 switch (button.callbackData, button.url) {
                 case (let data?, nil):
                     if data.utf8.isEmpty || data.utf8.count > 64 { return .failure(.error(400, "Bad Request: BUTTON_DATA_INVALID")) }

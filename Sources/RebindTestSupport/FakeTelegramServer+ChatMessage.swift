@@ -31,6 +31,10 @@ extension FakeTelegramServer {
         public var callbackData: [String] {
             (replyMarkup?.inlineKeyboard ?? []).flatMap { $0 }.compactMap(\.callbackData)
         }
+        /// Every Mini App button's URL (`web_app.url`), row by row.
+        public var webAppURLs: [String] {
+            (replyMarkup?.inlineKeyboard ?? []).flatMap { $0 }.compactMap(\.webApp?.url)
+        }
     }
 
     /// The webhook as `setWebhook` left it.

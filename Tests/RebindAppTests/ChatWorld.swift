@@ -42,6 +42,10 @@ struct ChatWorld {
         /// Retries of a chat input whose handling failed, and of deleting a secret's message.
         var inputRetryDelays: [Duration] = [.milliseconds(200), .milliseconds(500), .seconds(2)]
         var deleteRetryDelays: [Duration] = [.milliseconds(50), .milliseconds(100), .milliseconds(200)]
+        /// `REBIND_PUBLIC_URL`: the Mini App key form is offered and served.
+        var publicURL: String?
+        /// How long the key form waits for the platform's first answer.
+        var keyFormAnswerWait: Duration = .seconds(10)
     }
 
     let env: TestEnvironment
@@ -94,6 +98,7 @@ struct ChatWorld {
             "REBIND_TELEGRAM_API_URL": telegram.baseURL, "REBIND_GROUP_WAIT_SECONDS": "0",
             "REBIND_BINANCE_API_URL": binance.baseURL, "REBIND_OKX_API_URL": okx.baseURL,
         ]
+        if let publicURL = options.publicURL { environment["REBIND_PUBLIC_URL"] = publicURL }
         if let platform {
             environment["REBIND_PLATFORM_URL"] = platform.url
             environment["REBIND_PLATFORM_SECRET"] = platformSecret
@@ -144,6 +149,8 @@ struct ChatWorld {
                     expiryInterval: .milliseconds(20)
                 )
                 dependencies.inputRetryDelays = options.inputRetryDelays
+                dependencies.telegramBotToken = telegram.token
+                dependencies.keyFormAnswerWait = options.keyFormAnswerWait
                 dependencies.deleteRetryDelays = options.deleteRetryDelays
                 return dependencies
             }

@@ -84,6 +84,8 @@ struct ChatReplyTemplateTests {
             .expiryWarning(Array(expiring.prefix(1))), .expiryWarning(expiring),
         ]
         all += pasteErrors.map(ChatReply.formFieldError)
+        all += [.keyEnteredInForm(keyHint: hostile, closedFlow: true), .keyEnteredInForm(keyHint: "h8A", closedFlow: false)]
+        all += ["binance", "okx", "bybit"].flatMap { CredentialFormat(exchange: $0).hints.map { ChatReply.formFieldRule($0.field, $0.rule) } }
         return all
     }
 
@@ -246,5 +248,27 @@ struct ChatReplyTemplateTests {
         #expect(text.contains("• Web (OKX), key …k3y: 12 days left (until 2026-12-01 UTC, as uTrading says)"))
         #expect(text.contains("• Fixed (Binance), key …ip1: restricted to IP addresses, does not lapse"))
         #expect(text.contains("• Old (Binance), key …zz9: expired on 2026-12-01 (UTC)"))
+    }
+}
+
+@Suite("The key form's words")
+struct KeyFormWordsTests {
+    @Test("Each field's rule is said as the chat says it, and the page text of a Telegram reply has no markup")
+    func rules() throws {
+        let replies = try Fixtures.renderer().replies
+        let say = { (reply: ChatReply, locale: String) in
+            TelegramHTML.plainText(try replies.render(reply, channel: .telegram, locale: locale).text)
+        }
+        let okx = CredentialFormat(exchange: "okx").hints
+        #expect(okx.map(\.name) == ["api_key", "api_secret", "passphrase"])
+        #expect(try say(.formFieldRule(okx[1].field, okx[1].rule), "en") == "An OKX secret key is 32 characters of 0–9 and A–F.")
+        #expect(try say(.formFieldRule(.passphrase, nil), "zh-Hans").hasPrefix("欧易（OKX）的 Passphrase 为 8–32 位"))
+        let binance = CredentialFormat(exchange: "binance").hints
+        #expect(binance.map(\.pattern) == ["^[A-Za-z0-9]{64}$", "^[A-Za-z0-9]{64}$"])
+        // Markup goes, entities come back, a value's "<" stays text.
+        let entered = try say(.keyEnteredInForm(keyHint: "<b>", closedFlow: true), "en")
+        #expect(entered.contains("The key ending in …<b> was entered in the secure form"))
+        #expect(!entered.contains("<code>"))
+        #expect(entered.contains("The key update started in this chat is closed"))
     }
 }

@@ -71,3 +71,29 @@ struct BindingOrder: Codable, Equatable, SealablePayload {
         try envelope.open(queued.sealed, as: .bindingUpdate(id: queued.id))
     }
 }
+
+extension BindingOrder {
+    /// A binding update for the outbox: the checked key for the target's account, sealed
+    /// under a new id (its `webhook-id` whatever happens to it).
+    static func queued(
+        _ credentials: ExchangeCredentials,
+        verdict: KeyVerdict,
+        target: KeyConversation.Target,
+        chat: ChatAddress,
+        envelope: SecretEnvelope,
+        now: Date
+    ) throws -> QueuedBindingUpdate {
+        let update = BindingUpdate(
+            occurredAt: now,
+            userID: target.userID,
+            accountID: target.accountID,
+            exchange: target.exchange,
+            credentials: credentials,
+            verification: verdict,
+            checkedAt: now,
+            robotIDs: target.robotIDs
+        )
+        let id = "bind_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        return QueuedBindingUpdate(id: id, chat: chat, accountID: target.accountID, sealed: try BindingOrder(update).seal(id: id, envelope: envelope))
+    }
+}

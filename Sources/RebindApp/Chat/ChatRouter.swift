@@ -39,6 +39,8 @@ struct ChatRouter: Sendable {
             case .answer(let reply): try await sender.say(reply, to: chat)
             case .chosen: try await sender.say(.keyFormNotOpened, to: chat)
             }
+        case .keyEnteredInForm(_, let keyHint, let stored):
+            try await keyFlow.enteredInForm(keyHint: keyHint, stored: stored, in: chat)
         case .bindingAnswered(let accountID, let outcome):
             try await keyFlow.settle(accountID: accountID, outcome: outcome, in: chat)
         case .idle:

@@ -96,6 +96,16 @@ struct KeyFlowRunner: Sendable {
         }
     }
 
+    /// A key entered in the Mini App form passed its check (in the form's request): any key
+    /// conversation open here closes, forgetting what it collected, and the chat is told. The
+    /// platform's answer follows through this lane like any binding update's.
+    func enteredInForm(keyHint: String, stored: Bool, in chat: ChatAddress) async throws {
+        let open = try await store.conversation(chat: chat) != nil
+        if open { try await store.deleteConversation(chat: chat) }
+        try await sender.say(.keyEnteredInForm(keyHint: keyHint, closedFlow: open), to: chat)
+        if stored { try await sender.say(.conversation(.applied(standalone: true)), to: chat) }
+    }
+
     /// The platform answered the binding update: the conversation waiting on it finishes. If
     /// it ended meanwhile (`/cancel`), the user is still told how it went.
     func settle(accountID: String, outcome: ChatInput.BindingOutcome, in chat: ChatAddress) async throws {
@@ -170,7 +180,10 @@ struct KeyFlowRunner: Sendable {
             case .reply(let reply):
                 // A form takes everything at once: nothing is asked for one piece at a time.
                 if chat.channel == .slack, reply.asksForText { continue }
-                try await sender.say(.conversation(reply), to: chat, exchange: conversation.target.exchange)
+                // Asked for a key: the Mini App form is offered too, so the secret need not be pasted here.
+                var keyForm: String?
+                if case .askKey = reply { keyForm = conversation.target.accountID }
+                try await sender.say(.conversation(reply), to: chat, exchange: conversation.target.exchange, keyFormAccountID: keyForm)
             case .deleteMessage(let id):
                 try await sender.deleteSecret(String(id), in: chat)
             case .recordFailedCheck:
@@ -230,24 +243,8 @@ struct KeyFlowRunner: Sendable {
             try await vault.keep(credentials, verdict: verdict, userID: target.userID, accountID: target.accountID, exchange: target.exchange)
             return .applied(standalone: true)
         }
-        let update = BindingUpdate(
-            occurredAt: now(),
-            userID: target.userID,
-            accountID: target.accountID,
-            exchange: target.exchange,
-            credentials: credentials,
-            verification: verdict,
-            checkedAt: now(),
-            robotIDs: target.robotIDs
-        )
-        let id = "bind_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await store.queueBindingUpdate(
-            QueuedBindingUpdate(
-                id: id,
-                chat: conversation.chat,
-                accountID: target.accountID,
-                sealed: try BindingOrder(update).seal(id: id, envelope: envelope)
-            ),
+            try BindingOrder.queued(credentials, verdict: verdict, target: target, chat: conversation.chat, envelope: envelope, now: now()),
             conversation: try seal(conversation),
             activeAt: conversation.lastActivityAt,
             now: now()

@@ -15,6 +15,8 @@ struct ReplySender: Sendable {
     /// Shared with the outbox, so replies and notices together keep the platforms' limits.
     let pacer: SharedPacer
     let logger: Logger
+    /// The Mini App key form, offered beside key-update buttons when the public URL is set.
+    var keyForm: KeyFormLink?
 
     /// The waits between tries of deleting a message that may hold a secret.
     var deleteRetryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
@@ -34,18 +36,29 @@ struct ReplySender: Sendable {
         }
     }
 
-    /// Renders a reply for the chat, in its language.
-    func render(_ reply: ChatReply, for chat: ChatAddress, exchange: String? = nil) async throws -> OutgoingMessage {
+    /// Renders a reply for the chat, in its language. `keyFormAccountID` adds the key form's
+    /// button for that account (a reply that asks for a key).
+    func render(_ reply: ChatReply, for chat: ChatAddress, exchange: String? = nil, keyFormAccountID: String? = nil) async throws -> OutgoingMessage {
         let locale = await locale(for: chat)
         let rendered = try replies.render(reply, channel: chat.channel, locale: locale, exchange: exchange)
-        let buttons = reply.buttons.map { row in
-            row.map {
-                OutgoingMessage.Button.callback(
-                    title: replies.label($0.label, channel: chat.channel, locale: locale, account: $0.account),
-                    data: $0.action.encoded
+        let secure = { (accountID: String?) -> OutgoingMessage.Button? in
+            guard let accountID, let keyForm else { return nil }
+            return keyForm.button(
+                title: replies.label(.enterKeySecurelyButton, channel: chat.channel, locale: locale),
+                accountID: accountID,
+                in: chat
+            )
+        }
+        var buttons: [[OutgoingMessage.Button]] = reply.buttons.map { row in
+            row.flatMap { button -> [OutgoingMessage.Button] in
+                let callback = OutgoingMessage.Button.callback(
+                    title: replies.label(button.label, channel: chat.channel, locale: locale, account: button.account),
+                    data: button.action.encoded
                 )
+                return [callback] + [secure(button.keyFormAccountID)].compactMap { $0 }
             }
         }
+        if let button = secure(keyFormAccountID) { buttons.append([button]) }
         return OutgoingMessage(text: rendered.text, format: rendered.format == .html ? .html : .mrkdwn, buttons: buttons)
     }
 
@@ -54,8 +67,8 @@ struct ReplySender: Sendable {
         replies.label(label, channel: chat.channel, locale: await locale(for: chat))
     }
 
-    func say(_ reply: ChatReply, to chat: ChatAddress, exchange: String? = nil) async throws {
-        try await send(try await render(reply, for: chat, exchange: exchange), to: chat)
+    func say(_ reply: ChatReply, to chat: ChatAddress, exchange: String? = nil, keyFormAccountID: String? = nil) async throws {
+        try await send(try await render(reply, for: chat, exchange: exchange, keyFormAccountID: keyFormAccountID), to: chat)
     }
 
     /// Sends at once, retrying a 429 (after its hold) and transient failures a few times.

@@ -99,6 +99,11 @@ public struct RebindConfiguration: Sendable {
     public var logLevel = Logger.Level.info
     /// The language when nothing says which a user reads (DESIGN §4).
     public var defaultLocale = "en"
+    /// The `https://` address at which Telegram users reach the public listener: with it, the
+    /// bot offers the key form as a Mini App (DESIGN §3). No trailing slash.
+    public var publicURL: String?
+    /// The oldest Mini App launch data the key form accepts.
+    public var keyFormMaxAge: TimeInterval = 600
 
     public init() {}
 
@@ -330,6 +335,17 @@ public struct RebindConfiguration: Sendable {
             configuration.telegramRate = rate
         }
         configuration.telegramBotUsername = reader.string("REBIND_TELEGRAM_BOT_USERNAME")
+        if let publicURL = reader.string("REBIND_PUBLIC_URL") {
+            try requireHTTPURL(publicURL, variable: "REBIND_PUBLIC_URL")
+            guard let url = URL(string: publicURL), url.query == nil, url.fragment == nil else {
+                throw .invalid(variable: "REBIND_PUBLIC_URL", reason: "must be the listener's address alone, without ?query or #fragment")
+            }
+            // Telegram opens Mini Apps over https only; http:// is taken for loopback tests.
+            configuration.publicURL = String(publicURL.reversed().drop(while: { $0 == "/" }).reversed())
+        }
+        if let seconds = try reader.integer("REBIND_KEYFORM_MAX_AGE_SECONDS", in: 30...86400) {
+            configuration.keyFormMaxAge = TimeInterval(seconds)
+        }
         if let locale = reader.string("REBIND_DEFAULT_LOCALE") {
             guard LocaleMatcher.isLanguageTag(locale) else {
                 throw .invalid(variable: "REBIND_DEFAULT_LOCALE", reason: "must be a language tag such as en or zh-Hans")

@@ -34,6 +34,8 @@ struct BindingDispatcher: Service {
     var lease: TimeInterval = 120
     /// Updates delivered at once, at most.
     var batch = 16
+    /// Told each first answer, for a key form's request waiting on it.
+    var answers: BindingAnswers?
 
     func run() async throws {
         let inFlight = InFlight()
@@ -181,6 +183,7 @@ struct BindingDispatcher: Service {
                 to: queued.chat,
                 key: "binding:\(queued.id):\(outcome.rawValue)"
             )
+            answers?.answered(queued.id, outcome)
             return true
         } catch {
             logger.error("User not told how the binding update went", metadata: ["binding.id": "\(queued.id)", "error": "\(error)"])

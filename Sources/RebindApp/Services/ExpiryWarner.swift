@@ -157,7 +157,8 @@ struct ExpiryWarner: Service {
             keyHint: warning.keyHint,
             expiresAt: warning.expiresAt,
             daysLeft: KeyExpiry.daysLeft(until: warning.expiresAt, now: now),
-            source: warning.source
+            source: warning.source,
+            accountID: warning.id.accountID
         )
     }
 

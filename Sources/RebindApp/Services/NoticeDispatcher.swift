@@ -43,6 +43,8 @@ struct NoticeDispatcher: Service {
     let pacer: SharedPacer
     /// Notices being sent at once, at most.
     var maxInFlight = 512
+    /// The Mini App key form, offered beside Update API key when the public URL is set.
+    var keyForm: KeyFormLink?
     /// How long a claimed notice stays taken; after a crash it falls due again then.
     var lease: TimeInterval = 60
     /// New notices are claimed only while the global schedule is booked less than this far
@@ -240,11 +242,11 @@ struct NoticeDispatcher: Service {
             do throws(DeliveryError) {
                 let message: OutgoingMessage
                 let language = await resolved(&locale, userID: plan.incident.userID)
-                let key = RenderKey(channel: chat.channel, kind: step.kind, locale: language)
+                let key = RenderKey(channel: chat.channel, kind: step.kind, locale: language, offersKeyForm: KeyFormLink.isOffered(in: chat))
                 if let done = rendered[key] {
                     message = done
                 } else {
-                    message = try render(plan.incident, robots: plan.robots, kind: step.kind, channel: chat.channel, locale: language)
+                    message = try render(plan.incident, robots: plan.robots, kind: step.kind, chat: chat, locale: language)
                     rendered[key] = message
                 }
                 pacer.sent(chat, at: .now)
@@ -418,6 +420,8 @@ struct NoticeDispatcher: Service {
         var channel: Channel
         var kind: MessageKind
         var locale: String
+        /// A private Telegram chat gets the key form's button; a group does not.
+        var offersKeyForm: Bool
     }
 
     /// The user's language (DESIGN §4), read once per notice; the default when the store
@@ -444,9 +448,10 @@ struct NoticeDispatcher: Service {
         _ incident: Incident,
         robots: [Incident.AffectedRobot],
         kind: MessageKind,
-        channel: Channel,
+        chat: ChatAddress,
         locale: String
     ) throws(DeliveryError) -> OutgoingMessage {
+        let channel = chat.channel
         let rendered: RenderedMessage
         do {
             rendered = try renderer.render(incident, robots: robots, channel: channel, locale: locale, kind: kind)
@@ -458,7 +463,8 @@ struct NoticeDispatcher: Service {
         if kind != .resolved {
             if incident.cause.isKeyRelated {
                 let update = ButtonAction.updateKey(account: AccountDirectory.reference(for: incident.accountID))
-                buttons.append([.callback(title: label(.updateKeyButton), data: update.encoded)])
+                let secure = keyForm?.button(title: label(.enterKeySecurelyButton), accountID: incident.accountID, in: chat)
+                buttons.append([.callback(title: label(.updateKeyButton), data: update.encoded)] + [secure].compactMap { $0 })
                 // The help page is about deleted and expired keys: no use for a halt of another kind.
                 buttons.append([.url(title: label(.helpPageButton), url: renderer.catalogue.localized(to: rendered.locale).helpURL)])
             }

@@ -1,0 +1,68 @@
+import Foundation
+import RebindCore
+import Synchronization
+
+/// The platform's first answer to a binding update, for a request that waits a moment for it
+/// (the key form, which can then say "applied" rather than "on its way"). Only answers
+/// delivered by this process are seen; one delivered by another replica leaves the request to
+/// its timeout, and the chat is told either way.
+final class BindingAnswers: Sendable {
+    private enum State {
+        case expected
+        case answered(ChatInput.BindingOutcome)
+        case waiting(CheckedContinuation<ChatInput.BindingOutcome?, Never>)
+    }
+
+    private let states = Mutex<[String: State]>([:])
+
+    /// Registers interest before the update is queued, so an answer that comes first is kept.
+    func expect(_ id: String) {
+        states.withLock { $0[id] = .expected }
+    }
+
+    /// The first answer to an expected update, or nil when none came within `timeout`.
+    func wait(for id: String, timeout: Duration) async -> ChatInput.BindingOutcome? {
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<ChatInput.BindingOutcome?, Never>) in
+            let early: ChatInput.BindingOutcome?? = states.withLock { states in
+                switch states[id] {
+                case .answered(let outcome)?: return .some(outcome)
+                case .expected?:
+                    states[id] = .waiting(continuation)
+                    return .none
+                case .waiting?, nil: return .some(nil)
+                }
+            }
+            if let early {
+                continuation.resume(returning: early)
+                return
+            }
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.finish(id, with: nil)
+            }
+        }
+        states.withLock { _ = $0.removeValue(forKey: id) }
+        return outcome
+    }
+
+    /// The dispatcher's answer to an update; ignored unless a request expects it.
+    func answered(_ id: String, _ outcome: ChatInput.BindingOutcome) {
+        finish(id, with: outcome)
+    }
+
+    private func finish(_ id: String, with outcome: ChatInput.BindingOutcome?) {
+        let continuation = states.withLock { states -> CheckedContinuation<ChatInput.BindingOutcome?, Never>? in
+            switch states[id] {
+            case .waiting(let continuation)?:
+                states[id] = nil
+                return continuation
+            case .expected?:
+                if let outcome { states[id] = .answered(outcome) }
+                return nil
+            case .answered?, nil:
+                return nil
+            }
+        }
+        continuation?.resume(returning: outcome)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Mustache
+
+/// The pages Rebind serves itself, from the templates directory's `web/` folder: the Mini App
+/// key form's HTML (a Mustache template whose words are labels, rendered per language), and its
+/// script and stylesheet, served as they are. Read and parsed at start-up with the rest of the
+/// templates, so a missing file stops start-up with its name.
+public struct WebPages: Sendable {
+    /// The folder beside the locales' folders; not a locale.
+    public static let folder = "web"
+
+    let keyForm: MustacheLibrary
+    /// `/v1/keyform/app.js` and `/v1/keyform/app.css`, as they are on disk.
+    public let keyFormScript: Data
+    public let keyFormStylesheet: Data
+
+    static let keyFormName = "keyform"
+
+    init(templatesDirectory: URL) throws(GuidanceRenderer.Error) {
+        let web = templatesDirectory.appendingPathComponent(Self.folder)
+        func read(_ name: String) throws(GuidanceRenderer.Error) -> String {
+            let file = web.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: file.path) else {
+                throw .missingFile(path: "\(Self.folder)/\(name)", directory: templatesDirectory.path)
+            }
+            return try TemplateDirectory.read(file, path: "\(Self.folder)/\(name)")
+        }
+        let html = try read("keyform.html")
+        var library = MustacheLibrary()
+        do {
+            library.register(try MustacheTemplate(string: html), named: Self.keyFormName)
+        } catch {
+            throw .invalidTemplate(path: "\(Self.folder)/keyform.html", line: 0, column: 0, reason: "\(error)")
+        }
+        keyForm = library
+        keyFormScript = Data(try read("keyform.js").utf8)
+        keyFormStylesheet = Data(try read("keyform.css").utf8)
+    }
+
+    /// The key form's HTML with these words (HTML-escaped by the template's `{{name}}` tags).
+    public func keyFormPage(_ words: [String: String]) -> String {
+        keyForm.render(words, withTemplate: Self.keyFormName) ?? ""
+    }
+}
