@@ -33,7 +33,8 @@ say() { printf '[fuzz %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # --- schemathesis, in a venv of its own (or pip --user where venv is unavailable) ---
 VENV=.build/fuzz-venv
-if [ -x "$VENV/bin/schemathesis" ] && "$VENV/bin/python" -m pip show schemathesis 2>/dev/null | grep -qx "Version: $SCHEMATHESIS_VERSION"; then
+# (pip's output is read whole first: `grep -q` closing the pipe early would fail pip under pipefail.)
+if [ -x "$VENV/bin/schemathesis" ] && [[ "$("$VENV/bin/python" -m pip show schemathesis 2>/dev/null)" == *"Version: $SCHEMATHESIS_VERSION"* ]]; then
     ST="$VENV/bin/schemathesis"
 elif mkdir -p .build && python3 -m venv "$VENV" >/dev/null 2>&1; then
     say "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
@@ -87,7 +88,7 @@ REBIND_HTTP_HOST=127.0.0.1 REBIND_HTTP_PORT="$PORT" \
 REBIND_ADMIN_HOST=127.0.0.1 REBIND_ADMIN_PORT="$ADMIN_PORT" \
 REBIND_TEMPLATES_DIR="$ROOT/templates" REBIND_LOG_LEVEL=warning \
 REBIND_TELEGRAM_BOT_TOKEN="123456:fuzz" REBIND_TELEGRAM_API_URL="http://127.0.0.1:$DEAD_PORT" \
-REBIND_TELEGRAM_BOT_USERNAME=rebind_fuzz_bot \
+REBIND_TELEGRAM_BOT_USERNAME=rebind_fuzz_bot REBIND_PUBLIC_URL="http://127.0.0.1:$PORT" \
 REBIND_SLACK_BOT_TOKEN="xoxb-fuzz" REBIND_SLACK_API_URL="http://127.0.0.1:$DEAD_PORT/api" \
     "$BINARY" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!

@@ -2,12 +2,13 @@
 # Installs the Debian packages Rebind needs, skipping those already present.
 #   install-deps.sh            what building and running the service needs
 #   install-deps.sh --test     also what the test suite needs (Chromium and its WebDriver for
-#                              the key form's browser test, driven by Selenium)
+#                              the key form's browser test, driven by Selenium, and a CJK font
+#                              so its Chinese screenshots show Chinese)
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libsqlite3-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3 python3-venv sqlite3 chromium chromium-driver)
+  packages+=(python3 python3-venv sqlite3 chromium chromium-driver fonts-wqy-microhei)
 fi
 
 missing=()

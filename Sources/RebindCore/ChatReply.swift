@@ -256,6 +256,7 @@ public enum ChatLabel: String, Sendable, CaseIterable {
     case keyFormNetworkError = "keyform_network_error"
     case keyFormExpired = "keyform_expired"
     case keyFormQueued = "keyform_queued"
+    case keyFormClose = "keyform_close"
     /// The locale's own name for its language ("English", "简体中文"), for `/language`.
     case languageName = "language_name"
     /// The bot's command menu (Telegram `setMyCommands`): what each command does.

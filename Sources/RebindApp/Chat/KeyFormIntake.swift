@@ -240,9 +240,14 @@ struct KeyFormIntake: Sendable {
 
     // MARK: Words
 
-    /// A reply as the page shows it: the Telegram template's text without its markup.
+    /// A reply as the page shows it: the Telegram template's text without its markup, and
+    /// without the emoji a chat message opens with (the page has its own icons).
     func message(_ reply: ChatReply, locale: String, exchange: String? = nil) throws -> String {
-        TelegramHTML.plainText(try sender.replies.render(reply, channel: .telegram, locale: locale, exchange: exchange).text)
+        let text = TelegramHTML.plainText(try sender.replies.render(reply, channel: .telegram, locale: locale, exchange: exchange).text)
+        let opening = text.prefix { character in
+            character == " " || character.unicodeScalars.contains { $0.properties.isEmojiPresentation || $0.value == 0xFE0F }
+        }
+        return String(text.dropFirst(opening.count))
     }
 
     /// A label in the locale; the default locale when the user is not known yet.

@@ -87,7 +87,7 @@ struct KeyFormController: Sendable {
             "passphrase_label": label(.formPassphrase),
             "passphrase_hint": label(.formPassphraseHint),
             "submit": label(.formSubmit),
-            "close": label(.formClose),
+            "close": label(.keyFormClose),
             "no_launch": label(.keyFormNoLaunch),
             "network_error": label(.keyFormNetworkError),
         ])
