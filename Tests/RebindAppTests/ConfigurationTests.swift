@@ -38,6 +38,22 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("REBIND_PUBLIC_URL is an https address (http only to loopback), without query or fragment; the key form's age bound is whole seconds")
+    func publicURL() throws {
+        #expect(try RebindConfiguration.load(from: [:]).publicURL == nil)
+        #expect(try RebindConfiguration.load(from: ["REBIND_PUBLIC_URL": "https://rebind.example.com/"]).publicURL == "https://rebind.example.com")
+        #expect(try RebindConfiguration.load(from: ["REBIND_PUBLIC_URL": "https://example.com/rebind"]).publicURL == "https://example.com/rebind")
+        #expect(try RebindConfiguration.load(from: ["REBIND_PUBLIC_URL": "http://127.0.0.1:8080"]).publicURL == "http://127.0.0.1:8080")
+        for refused in ["http://rebind.example.com", "https://rebind.example.com/?a=1", "https://rebind.example.com/#x", "rebind.example.com"] {
+            #expect(error(["REBIND_PUBLIC_URL": refused])?.contains("REBIND_PUBLIC_URL") == true, "\(refused)")
+        }
+        #expect(try RebindConfiguration.load(from: [:]).keyFormMaxAge == 600)
+        #expect(try RebindConfiguration.load(from: ["REBIND_KEYFORM_MAX_AGE_SECONDS": "300"]).keyFormMaxAge == 300)
+        for refused in ["0", "-5", "ten", "100000"] {
+            #expect(error(["REBIND_KEYFORM_MAX_AGE_SECONDS": refused])?.contains("REBIND_KEYFORM_MAX_AGE_SECONDS") == true, "\(refused)")
+        }
+    }
+
     @Test("REBIND_DEFAULT_LOCALE takes a language tag the templates have, and refuses others naming the variable")
     func defaultLocale() throws {
         #expect(try RebindConfiguration.load(from: [:]).defaultLocale == "en")

@@ -142,4 +142,25 @@ struct ExpiryWarningTests {
         }
         try await world.shutdown()
     }
+
+    @Test("With the key form on, each account's Update button has Enter key securely beside it, opening the form for that account")
+    func keyFormButtons() async throws {
+        var options = ChatWorld.Options()
+        let clock = TestClock(TestEnvironment.start, running: true)
+        options.clock = clock
+        options.publicURL = "https://rebind.example.com"
+        let world = try await ChatWorld.start(options)
+        try await world.application().test(.live) { client in
+            try await world.sendEvent(Self.created(account: "acc_1", label: "Main", daysAgo: 50), id: "b1", via: client)
+            try await world.sendEvent(Self.created(account: "acc_2", exchange: "okx", label: "Side", daysAgo: 20), id: "b2", via: client)
+            clock.advance(by: 3 * Self.day)
+            let warning = try #require(await Self.waitForMessages(world, count: 1).first)
+            let rows = (warning.replyMarkup?.inlineKeyboard ?? []).map { $0.map(\.text) }
+            #expect(rows == [["🔑 Update Main (Binance)", "🔐 Enter key securely"], ["🔑 Update Side (OKX)", "🔐 Enter key securely"]])
+            #expect(
+                warning.webAppURLs == ["https://rebind.example.com/v1/keyform?account=acc_1", "https://rebind.example.com/v1/keyform?account=acc_2"]
+            )
+        }
+        try await world.shutdown()
+    }
 }

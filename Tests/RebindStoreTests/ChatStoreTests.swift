@@ -327,6 +327,23 @@ struct ChatStoreTests {
         }
     }
 
+    @Test("A key form's binding update is queued with the input that tells its chat, once", arguments: StoreKind.available)
+    func bindingUpdateTellingTheChat(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            let update = QueuedBindingUpdate(id: "bind_form", chat: chat, accountID: "acc_1", sealed: SealedData(keyID: "k1", data: Data([7])))
+            let input = LaneInput(channel: .telegram, externalID: "rebind:keyform:bind_form", lane: chat.description, payload: Data("sealed".utf8))
+            try await store.queueBindingUpdate(update, telling: input, now: now)
+            try await store.queueBindingUpdate(update, telling: input, now: now)
+            #expect(try await store.hasPendingBindingUpdate(chat: chat))
+            #expect(try await store.claimBindingUpdates(now: now, limit: 10, leaseUntil: now.addingTimeInterval(60)) == [update])
+            let pending = try await store.pendingUpdates(inLanes: [chat.description], after: 0, limit: 10)
+            #expect(pending.map(\.externalID) == ["rebind:keyform:bind_form"])
+            #expect(pending.first?.payload == Data("sealed".utf8))
+            // No conversation is touched: the chat's own flow, if any, is closed from its lane.
+            #expect(try await store.conversation(chat: chat) == nil)
+        }
+    }
+
     @Test("A binding update is queued with its conversation, claimed under a lease, retried, and ended", arguments: StoreKind.available)
     func bindingUpdates(_ kind: StoreKind) async throws {
         try await withStore(kind, policy: policy) { store in
