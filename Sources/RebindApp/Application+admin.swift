@@ -11,6 +11,9 @@ public func buildAdminRouter(configuration: RebindConfiguration, dependencies: A
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: AdminAccessMiddleware(token: configuration.adminToken))
     HealthController(dependencies: dependencies).addRoutes(to: router)
+    if let notices = dependencies.store as? any NoticeOutbox {
+        NoticeReplayController(store: notices, wakeup: dependencies.chat?.noticesWakeup, now: dependencies.now).addRoutes(to: router)
+    }
     return router
 }
 

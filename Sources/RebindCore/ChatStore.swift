@@ -110,6 +110,67 @@ public struct QueuedBindingUpdate: Sendable, Equatable {
     }
 }
 
+/// A notice given up on: for the console's dead letters and for replay.
+public struct DeadNotice: Sendable, Equatable {
+    public var id: Int64
+    public var incidentID: String
+    /// `announce`, `update`, `resolve`, `withdraw` or `reminder`, as stored.
+    public var kind: String
+    public var attempts: Int
+    public var deadAt: Date?
+    /// The channel whose refusal ended it, when one did.
+    public var channel: Channel?
+    public var error: String?
+
+    public init(id: Int64, incidentID: String, kind: String, attempts: Int, deadAt: Date?, channel: Channel?, error: String?) {
+        self.id = id
+        self.incidentID = incidentID
+        self.kind = kind
+        self.attempts = attempts
+        self.deadAt = deadAt
+        self.channel = channel
+        self.error = error
+    }
+}
+
+/// Which dead-lettered notices to requeue: all of them when every field is nil.
+public struct DeadNoticeSelection: Sendable, Equatable {
+    /// Only those a refusal on this channel ended.
+    public var channel: Channel?
+    /// Only those dead-lettered at or after this time.
+    public var since: Date?
+    /// Only these notices.
+    public var ids: [Int64]?
+
+    public init(channel: Channel? = nil, since: Date? = nil, ids: [Int64]? = nil) {
+        self.channel = channel
+        self.since = since
+        self.ids = ids
+    }
+
+    /// What is wrong with a selection as an operator wrote it: the field and why.
+    public struct Invalid: Error, Equatable {
+        public var field: String
+        public var message: String
+    }
+
+    /// A selection from text: `channel` a channel's name, `since` an RFC 3339 time.
+    public static func parse(channel: String?, since: String?, ids: [Int64]? = nil) throws(Invalid) -> DeadNoticeSelection {
+        var selection = DeadNoticeSelection(ids: ids)
+        if let channel {
+            guard let known = Channel(rawValue: channel) else { throw Invalid(field: "channel", message: "channel must be telegram or slack") }
+            selection.channel = known
+        }
+        if let since {
+            guard let date = Timestamp.parse(since) else {
+                throw Invalid(field: "since", message: "since must be an RFC 3339 time, e.g. 2026-12-05T08:00:00Z")
+            }
+            selection.since = date
+        }
+        return selection
+    }
+}
+
 /// An input Rebind writes into a chat's lane, stored (sealed) like the platforms' updates.
 public struct LaneInput: Sendable, Equatable {
     public var channel: Channel
@@ -274,7 +335,14 @@ public protocol NoticeOutbox: Sendable {
     /// Parks a notice until its user links a chat; linking makes it due again.
     func parkNotice(id: Int64) async throws
     func retryNotice(id: Int64, at: Date, attempts: Int, firstAttemptAt: Date, error: String) async throws
-    func deadLetterNotice(id: Int64, error: String, now: Date) async throws
+    /// Gives up on a notice; `channel` is the channel whose refusal ended it, when one did.
+    func deadLetterNotice(id: Int64, error: String, channel: Channel?, now: Date) async throws
+    /// Makes the dead-lettered notices that match pending again, due at once, each once; how
+    /// many. Their plan then skips what no longer applies (a resolved incident's guidance).
+    func requeueDeadNotices(_ selection: DeadNoticeSelection, now: Date) async throws -> Int
+    /// Dead-lettered notices, latest first, `limit` at most, before the notice `beforeID` when
+    /// given (the next page).
+    func deadNotices(limit: Int, beforeID: Int64?) async throws -> [DeadNotice]
     func saveIncidentMessageID(_ messageID: String, incidentID: String, chat: ChatAddress) async throws
     /// Queues the next reminder of every open, announced incident whose time has come.
     func scheduleReminders(policy: IncidentPolicy, now: Date) async throws -> Int

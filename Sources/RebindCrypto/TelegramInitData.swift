@@ -43,6 +43,20 @@ public struct TelegramInitData: Sendable, Equatable {
         /// Signed, but without a user (`user.id`): a launch that names nobody.
         case missingUser
 
+        /// The case's name alone, for logs: nothing of the unverified data.
+        public var kind: String {
+            switch self {
+            case .malformed: "malformed"
+            case .duplicateField: "duplicate_field"
+            case .missingHash: "missing_hash"
+            case .mismatch: "mismatch"
+            case .missingAuthDate: "missing_auth_date"
+            case .stale: "stale"
+            case .future: "future"
+            case .missingUser: "missing_user"
+            }
+        }
+
         public var description: String {
             switch self {
             case .malformed: "init_data is not a query string"

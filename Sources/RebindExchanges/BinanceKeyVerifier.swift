@@ -177,7 +177,6 @@ public struct BinanceKeyVerifier: KeyVerifier {
     /// `GET /api/v3/time`: `{"serverTime": 1499827319559}`.
     private func serverClockOffset() async throws(KeyCheckError) -> TimeInterval {
         struct ServerTime: Decodable { var serverTime: Int64 }
-        let askedAt = now()
         let response = try await call.get("/api/v3/time", headers: [])
         let answeredAt = now()
         guard response.isSuccess, let time = try? JSONDecoder().decode(ServerTime.self, from: response.body) else {
@@ -188,6 +187,10 @@ public struct BinanceKeyVerifier: KeyVerifier {
             )
         }
         let serverTime = Date(timeIntervalSince1970: TimeInterval(time.serverTime) / 1000)
-        return ExchangeCall.clockOffset(serverTime: serverTime, askedAt: askedAt, answeredAt: answeredAt)
+        // Binance refuses a timestamp more than 1 s ahead of its clock, but takes one behind it
+        // by up to `recvWindow`. The midpoint estimate is ahead when the question was slow to
+        // arrive (a loaded machine, a slow network): read the time as of hearing back instead,
+        // which can only be behind.
+        return serverTime.timeIntervalSince(answeredAt)
     }
 }

@@ -377,6 +377,15 @@ extension PostgresStore {
                 """,
             ]
         ),
+        Migration(
+            version: "v13_dead_letters",
+            statements: [
+                // When and on which channel a notice was given up on: the console lists dead
+                // letters by time, and replay selects them by channel and time.
+                "ALTER TABLE notices ADD COLUMN dead_at double precision, ADD COLUMN dead_channel text",
+                "CREATE INDEX notices_dead ON notices (dead_at) WHERE status = 'dead'",
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

@@ -165,9 +165,59 @@ extension PostgresStore {
         }
     }
 
-    public func deadLetterNotice(id: Int64, error: String, now: Date) async throws {
+    public func deadLetterNotice(id: Int64, error: String, channel: RebindCore.Channel?, now: Date) async throws {
         try await withConnection { connection in
-            try await connection.run("UPDATE notices SET status = 'dead', last_error = \(error) WHERE id = \(id)", logger: self.logger)
+            try await connection.run(
+                """
+                UPDATE notices SET status = 'dead', last_error = \(error), dead_at = \(now.timeIntervalSince1970),
+                    dead_channel = \(channel?.rawValue)
+                WHERE id = \(id)
+                """,
+                logger: self.logger
+            )
+        }
+    }
+
+    public func deadNotices(limit: Int, beforeID: Int64?) async throws -> [DeadNotice] {
+        try await withConnection { connection in
+            try await connection.all(
+                """
+                SELECT id, incident_id, kind, attempts, dead_at, dead_channel, last_error FROM notices
+                WHERE status = 'dead' AND id < \(beforeID ?? Int64.max) ORDER BY id DESC LIMIT \(limit)
+                """,
+                logger: self.logger,
+                table: "notices"
+            ) { row in
+                DeadNotice(
+                    id: try row("id"),
+                    incidentID: try row("incident_id"),
+                    kind: try row("kind"),
+                    attempts: try row("attempts", as: Int.self),
+                    deadAt: try row.optionalDate("dead_at"),
+                    channel: try row("dead_channel", as: String?.self).flatMap(RebindCore.Channel.init(rawValue:)),
+                    error: try row("last_error", as: String?.self)
+                )
+            }
+        }
+    }
+
+    public func requeueDeadNotices(_ selection: DeadNoticeSelection, now: Date) async throws -> Int {
+        if let ids = selection.ids, ids.isEmpty { return 0 }
+        // Each filter is off when its parameter is null.
+        return try await withConnection { connection in
+            try await connection.all(
+                """
+                UPDATE notices SET status = 'pending', due_at = \(now.timeIntervalSince1970), attempts = 0,
+                    first_attempt_at = NULL, dead_at = NULL, dead_channel = NULL
+                WHERE status = 'dead'
+                  AND (\(selection.channel?.rawValue)::text IS NULL OR dead_channel = \(selection.channel?.rawValue))
+                  AND (\(selection.since?.timeIntervalSince1970)::double precision IS NULL OR dead_at >= \(selection.since?.timeIntervalSince1970))
+                  AND (\(selection.ids == nil) OR id = ANY(\(selection.ids ?? [])))
+                RETURNING id
+                """,
+                logger: self.logger,
+                table: "notices"
+            ) { try $0("id", as: Int64.self) }.count
         }
     }
 

@@ -478,9 +478,57 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         }
     }
 
-    public func deadLetterNotice(id: Int64, error: String, now: Date) async throws {
+    public func deadLetterNotice(id: Int64, error: String, channel: Channel?, now: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE notices SET status = 'dead', last_error = ? WHERE id = ?", arguments: [error, id])
+            try db.execute(
+                sql: "UPDATE notices SET status = 'dead', last_error = ?, dead_at = ?, dead_channel = ? WHERE id = ?",
+                arguments: [error, now.timeIntervalSince1970, channel?.rawValue, id]
+            )
+        }
+    }
+
+    public func deadNotices(limit: Int, beforeID: Int64?) async throws -> [DeadNotice] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, incident_id, kind, attempts, dead_at, dead_channel, last_error FROM notices
+                    WHERE status = 'dead' AND id < ? ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [beforeID ?? Int64.max, limit]
+            ).map { row in
+                DeadNotice(
+                    id: row["id"],
+                    incidentID: row["incident_id"],
+                    kind: row["kind"],
+                    attempts: row["attempts"],
+                    deadAt: (row["dead_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    channel: (row["dead_channel"] as String?).flatMap(Channel.init(rawValue:)),
+                    error: row["last_error"]
+                )
+            }
+        }
+    }
+
+    public func requeueDeadNotices(_ selection: DeadNoticeSelection, now: Date) async throws -> Int {
+        if let ids = selection.ids, ids.isEmpty { return 0 }
+        // Each filter is off when its parameter is null; the ids travel as one JSON array.
+        let ids = try selection.ids.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let channel = selection.channel?.rawValue
+        let since = selection.since?.timeIntervalSince1970
+        return try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE notices SET status = 'pending', due_at = ?, attempts = 0, first_attempt_at = NULL,
+                        dead_at = NULL, dead_channel = NULL
+                    WHERE status = 'dead'
+                      AND (? IS NULL OR dead_channel = ?)
+                      AND (? IS NULL OR dead_at >= ?)
+                      AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))
+                    """,
+                arguments: [now.timeIntervalSince1970, channel, channel, since, since, ids, ids]
+            )
+            return db.changesCount
         }
     }
 

@@ -341,6 +341,17 @@ extension SQLiteStore {
                 )
             }
         }
+        migrator.registerMigration("v12_dead_letters") { db in
+            // When and on which channel a notice was given up on: the console lists dead letters
+            // by time, and replay selects them by channel and time.
+            try db.execute(
+                sql: """
+                    ALTER TABLE notices ADD COLUMN dead_at REAL;
+                    ALTER TABLE notices ADD COLUMN dead_channel TEXT;
+                    CREATE INDEX notices_dead ON notices(dead_at) WHERE status = 'dead';
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -20,17 +20,22 @@ public final class SQLiteStore: EventStore {
         public var incidentPolicy: IncidentPolicy
         /// How bindings' expiry is computed and when their warnings fall due.
         public var expiryPolicy: ExpiryPolicy
+        /// Whether this process serves the file: it then releases the chats' lanes a crashed
+        /// one held. A command run beside a serving process (`rebind notices replay`) must not.
+        public var serves: Bool
 
         public init(
             path: String,
             synchronous: Synchronous = .normal,
             incidentPolicy: IncidentPolicy = IncidentPolicy(),
-            expiryPolicy: ExpiryPolicy = ExpiryPolicy()
+            expiryPolicy: ExpiryPolicy = ExpiryPolicy(),
+            serves: Bool = true
         ) {
             self.path = path
             self.synchronous = synchronous
             self.incidentPolicy = incidentPolicy
             self.expiryPolicy = expiryPolicy
+            self.serves = serves
         }
     }
 
@@ -73,7 +78,7 @@ public final class SQLiteStore: EventStore {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             // One process serves an SQLite file: whoever held chats' lanes before is gone, so
             // a restart after a crash does not wait for their leases to run out.
-            try pool.write { db in try db.execute(sql: "DELETE FROM lane_leases") }
+            if configuration.serves { try pool.write { db in try db.execute(sql: "DELETE FROM lane_leases") } }
         } catch {
             throw Error.cannotOpen(path: configuration.path, reason: String(describing: error))
         }
@@ -103,7 +108,7 @@ public final class SQLiteStore: EventStore {
 
     /// Applies pending migrations without opening for service, for `rebind migrate`.
     public static func migrate(path: String) throws -> [String] {
-        let store = try SQLiteStore(configuration: Configuration(path: path))
+        let store = try SQLiteStore(configuration: Configuration(path: path, serves: false))
         return try store.pool.read { db in try migrator.appliedIdentifiers(db).sorted() }
     }
 

@@ -8,7 +8,9 @@ struct Rebind: AsyncParsableCommand {
         commandName: "rebind",
         abstract: "Keeps trading robots running when their exchange API key breaks.",
         discussion: "Configuration comes from REBIND_* environment variables and an optional .env file.",
-        subcommands: [Serve.self, Migrate.self, Events.self, Preview.self, Link.self, Telegram.self, Exchange.self, Keys.self, DoctorCommand.self]
+        subcommands: [
+            Serve.self, Migrate.self, Events.self, Preview.self, Link.self, Telegram.self, Exchange.self, Keys.self, Notices.self, DoctorCommand.self,
+        ]
     )
 }
 

@@ -37,8 +37,10 @@ struct BindingOutboxTests {
     func answerThroughTheLane() async throws {
         var options = ChatWorld.Options()
         options.platform = .failFirst(1, status: 503)
-        // Long enough for the user to write in between; the test waits for the answer, not the clock.
-        options.bindingRetry = RetryPolicy(initialDelay: 3, maximumDelay: 3, giveUpAfter: 30)
+        // The retry waits for the test's clock: the user writes in between, however slow the machine.
+        let clock = TestClock(TestEnvironment.start, running: true)
+        options.clock = clock
+        options.bindingRetry = RetryPolicy(initialDelay: 30, maximumDelay: 30, giveUpAfter: 300)
         try await TelegramRefusalTests.started(options) { world, client in
             try await world.userSends(FakeBinanceServer.apiKey, replies: 1, via: client)
             let checked = try await world.userSends(FakeBinanceServer.secret.value, replies: 3, via: client).map(\.text)
@@ -48,6 +50,7 @@ struct BindingOutboxTests {
             #expect(help.text.contains("I'm Rebind"))
             #expect(world.platform?.appliedUpdates().isEmpty == true)
             let sent = world.telegram.calls(method: "sendMessage").count
+            clock.advance(by: 31)
             _ = await world.telegram.waitForCalls(method: "sendMessage", count: sent + 1)
             let texts = world.botMessages().map(\.text)
             let helpAt = try #require(texts.firstIndex { $0.contains("I'm Rebind") })

@@ -163,7 +163,8 @@ struct DeliveryFaultTests {
             #expect(attempts.count >= 3)
             if let first = attempts.first, let last = attempts.last {
                 #expect(last.receivedAt - first.receivedAt >= 1.4)
-                #expect(last.receivedAt - first.receivedAt <= 2.6)
+                // Wide: real time on a shared machine (a try paced a second after the last can slip).
+                #expect(last.receivedAt - first.receivedAt <= 3.5)
             }
             // Dead means dead: another user's message goes through and the failing chat gets no more tries.
             try await world.post(healthy.paused(robot: 1), id: "h-1", client: client)

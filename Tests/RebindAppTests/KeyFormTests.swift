@@ -95,7 +95,8 @@ struct KeyFormTests {
             #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
             let html = String(buffer: page.body)
             #expect(html.contains(#"<html lang="en""#))
-            #expect(html.contains("/v1/keyform/app.js") && html.contains("/v1/keyform/app.css"))
+            // Relative, so a path prefix on REBIND_PUBLIC_URL (a proxy's /rebind/) is kept.
+            #expect(html.contains(#"src="keyform/app.js""#) && html.contains(#"href="keyform/app.css""#))
             // No external resource: every src and href is Rebind's own path.
             #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("//telegram.org"))
             #expect(html.contains("API Key") && html.contains("Secret Key"))
@@ -240,6 +241,39 @@ struct KeyFormTests {
             #expect((answer.json["message"] as? String)?.contains("on its way to the platform") == true)
             #expect(await SecretLeakTests.waitUntil { world.botMessages().contains { $0.text.contains("has the new key") } })
             #expect(world.platform?.appliedUpdates().count == 1)
+        }
+        try await world.shutdown()
+    }
+
+    @Test("A second key while the first is still on its way: 409, and only the first reaches the platform")
+    func inProgress() async throws {
+        let world = try await Self.world {
+            $0.platform = .hang
+            $0.keyFormAnswerWait = .milliseconds(300)
+        }
+        try await world.application().test(.live) { client in
+            try await world.sendEvent(ChatWorld.event(), id: "msg_1", via: client)
+            _ = await world.telegram.waitForCalls(method: "sendMessage", count: 1)
+            let first = try await Self.post(Self.binanceKey(world), via: client)
+            #expect(first.json["result"] as? String == "queued")
+            let second = try await Self.post(Self.binanceKey(world), via: client)
+            #expect(second.status == .conflict)
+            #expect(Self.errorCode(second) == "update_in_progress")
+            #expect(world.binance.checks() == 1, "refused before the exchange is asked again")
+        }
+        try await world.shutdown()
+    }
+
+    @Test("A key the platform refuses: 422 platform_refused, finish on the web")
+    func platformRefused() async throws {
+        let world = try await Self.world { $0.platform = .refuse() }
+        try await world.application().test(.live) { client in
+            try await world.sendEvent(ChatWorld.event(), id: "msg_1", via: client)
+            _ = await world.telegram.waitForCalls(method: "sendMessage", count: 1)
+            let answer = try await Self.post(Self.binanceKey(world), via: client)
+            #expect(answer.status == .unprocessableContent)
+            #expect(Self.errorCode(answer) == "platform_refused")
+            #expect(Self.errorMessage(answer)?.contains("did not accept the key from here") == true)
         }
         try await world.shutdown()
     }

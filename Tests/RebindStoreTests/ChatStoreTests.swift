@@ -212,8 +212,42 @@ struct ChatStoreTests {
             #expect(try await store.scheduleReminders(policy: policy, now: now.addingTimeInterval(99999)) == 0)
             let reminders = try await store.dueNotices(now: now.addingTimeInterval(99999), limit: 10)
             #expect(reminders.count == 2 && reminders.allSatisfy(\.isReminder))
-            try await store.deadLetterNotice(id: reminders[0].id, error: "blocked", now: now)
+            try await store.deadLetterNotice(id: reminders[0].id, error: "blocked", channel: .telegram, now: now)
             #expect(try await store.dueNotices(now: now.addingTimeInterval(99999), limit: 10).count == 1)
+        }
+    }
+
+    @Test("Dead letters are listed latest first and requeued by channel, time or id, each once", arguments: StoreKind.available)
+    func deadLetters(_ kind: StoreKind) async throws {
+        try await withStore(kind, policy: policy) { store in
+            for (index, id) in ["e1", "e2", "e3"].enumerated() {
+                _ = try await store.ingest(paused(id, user: "u_\(index)", chatID: 555 + Int64(index)))
+            }
+            let due = try await store.dueNotices(now: now.addingTimeInterval(10), limit: 10).sorted { $0.id < $1.id }
+            #expect(due.count == 3)
+            try await store.deadLetterNotice(id: due[0].id, error: "HTTP 400: can't parse entities", channel: .telegram, now: now)
+            try await store.deadLetterNotice(id: due[1].id, error: "channel_not_found", channel: .slack, now: now.addingTimeInterval(3600))
+            try await store.deadLetterNotice(id: due[2].id, error: "no chat could be written to", channel: nil, now: now.addingTimeInterval(7200))
+
+            let dead = try await store.deadNotices(limit: 10, beforeID: nil)
+            #expect(dead.map(\.id) == due.map(\.id).sorted(by: >))
+            #expect(dead.last?.channel == .telegram && dead.last?.error == "HTTP 400: can't parse entities")
+            #expect(dead.last?.deadAt == now && dead.first?.channel == nil)
+            // Pages: the next one starts below the last id shown.
+            #expect(try await store.deadNotices(limit: 2, beforeID: nil).count == 2)
+            #expect(try await store.deadNotices(limit: 2, beforeID: dead[1].id).map(\.id) == [dead[2].id])
+
+            #expect(try await store.requeueDeadNotices(DeadNoticeSelection(channel: .slack), now: now) == 1)
+            #expect(try await store.requeueDeadNotices(DeadNoticeSelection(channel: .slack), now: now) == 0)
+            #expect(try await store.requeueDeadNotices(DeadNoticeSelection(since: now.addingTimeInterval(7000)), now: now) == 1)
+            #expect(try await store.requeueDeadNotices(DeadNoticeSelection(ids: []), now: now) == 0)
+            #expect(try await store.requeueDeadNotices(DeadNoticeSelection(ids: [due[0].id, 999_999]), now: now) == 1)
+            #expect(try await store.requeueDeadNotices(DeadNoticeSelection(), now: now) == 0)
+            #expect(try await store.deadNotices(limit: 10, beforeID: nil).isEmpty)
+            // Due again at once, from the first attempt.
+            let again = try await store.dueNotices(now: now.addingTimeInterval(1), limit: 10)
+            #expect(Set(again.map(\.id)) == Set(due.map(\.id)))
+            #expect(again.allSatisfy { $0.attempts == 0 && $0.firstAttemptAt == nil })
         }
     }
 

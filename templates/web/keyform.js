@@ -11,7 +11,6 @@
   const status = $('status');
   const closeButton = $('close');
   const FIELDS = ['api_key', 'api_secret', 'passphrase'];
-  const TELEGRAM_ORIGIN = 'https://web.telegram.org';
   const COLOR = /^#[0-9a-fA-F]{3,8}$/;
   // Characters a copy from an exchange's page or a chat can carry invisibly; the server drops them too.
   const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD\u200E\u200F\u202A-\u202E]/g;
@@ -29,7 +28,9 @@
     if (window.TelegramWebviewProxy) {
       window.TelegramWebviewProxy.postEvent(eventType, '');
     } else if (window.parent !== window) {
-      window.parent.postMessage(JSON.stringify({eventType, eventData: {}}), TELEGRAM_ORIGIN);
+      // Any of Telegram's web clients may frame the page (the CSP says which); the events
+      // carry no data, so they may go to whichever one it is, as Telegram's own script does.
+      window.parent.postMessage(JSON.stringify({eventType, eventData: {}}), '*');
     }
   }
 
@@ -184,7 +185,7 @@
   async function loadAccount() {
     let answer;
     try {
-      answer = await post('/v1/keyform/account', {init_data: launch.initData, account_id: launch.accountId});
+      answer = await post('keyform/account', {init_data: launch.initData, account_id: launch.accountId});
     } catch (error) {
       return fail(networkError());
     }
@@ -222,7 +223,7 @@
 
     let answer;
     try {
-      answer = await post('/v1/keyform', payload);
+      answer = await post('keyform', payload);
     } catch (error) {
       return setState('refused', networkError());
     }

@@ -20,6 +20,11 @@ final class BindingAnswers: Sendable {
         states.withLock { $0[id] = .expected }
     }
 
+    /// Drops an expected update that was never queued.
+    func forget(_ id: String) {
+        states.withLock { _ = $0.removeValue(forKey: id) }
+    }
+
     /// The first answer to an expected update, or nil when none came within `timeout`.
     func wait(for id: String, timeout: Duration) async -> ChatInput.BindingOutcome? {
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<ChatInput.BindingOutcome?, Never>) in

@@ -59,16 +59,11 @@ struct KeyFormIntake: Sendable {
         do {
             user = try TelegramInitData.verify(initData, botToken: botToken, maximumAge: maximumAge, now: now())
         } catch {
-            // Which check failed is for the log (never the data itself); the user reopens the form.
-            logger.info("Key form launch refused", metadata: ["reason": "\(error)"])
+            // Which check failed is for the log, named only: nothing of the unverified data is.
+            logger.info("Key form launch refused", metadata: ["reason": "\(error.kind)"])
             throw Refusal(status: 401, code: "init_data_invalid", message: await label(.keyFormExpired, locale: nil), field: "init_data")
         }
         let chat = ChatAddress(channel: .telegram, id: String(user.userID))
-        if let code = user.languageCode, !code.isEmpty {
-            // As a message from this user would: the form and the chat speak the same language.
-            try await store.recordReportedLanguage(code, chat: chat, now: now())
-        }
-        let locale = await sender.locale(for: chat)
         let owner = try await store.owner(of: chat)
         guard let userID = owner.userID, let accountID, !accountID.isEmpty,
             let target = try await accounts.accounts(of: userID).first(where: {
@@ -76,9 +71,13 @@ struct KeyFormIntake: Sendable {
             })
         else {
             logger.notice("Key form opened for an account not this Telegram user's", metadata: ["chat": "\(chat)"])
-            throw Refusal(status: 403, code: "not_your_account", message: try message(.accountNotYours, locale: locale))
+            throw Refusal(status: 403, code: "not_your_account", message: try message(.accountNotYours, locale: await sender.locale(for: chat)))
         }
-        return Launch(chat: chat, target: target, locale: locale)
+        if let code = user.languageCode, !code.isEmpty {
+            // As a message from this user would: the form and the chat speak the same language.
+            try await store.recordReportedLanguage(code, chat: chat, now: now())
+        }
+        return Launch(chat: chat, target: target, locale: await sender.locale(for: chat))
     }
 
     // MARK: Submitting a key
@@ -94,6 +93,11 @@ struct KeyFormIntake: Sendable {
     func submit(_ launch: Launch, apiKey: String?, apiSecret: String?, passphrase: String?) async throws -> Accepted {
         let target = launch.target
         let credentials = try checkedFormat(target: target, locale: launch.locale, apiKey: apiKey, apiSecret: apiSecret, passphrase: passphrase)
+        // A key already on its way from this chat (the form sent twice, or the chat's own flow
+        // applying one): a second would race it to the platform, and the older might land last.
+        if try await store.hasPendingBindingUpdate(chat: launch.chat) {
+            throw Refusal(status: 409, code: "update_in_progress", message: try message(.conversation(.stillWorking), locale: launch.locale))
+        }
         if let next = try await accounts.nextCheckAllowed(accountID: target.accountID) {
             throw Refusal(
                 status: 429,
@@ -224,18 +228,28 @@ struct KeyFormIntake: Sendable {
             key: "keyform:\(queued.id)"
         )
         answers.expect(queued.id)
-        try await store.queueBindingUpdate(queued, telling: input, now: now())
+        do {
+            try await store.queueBindingUpdate(queued, telling: input, now: now())
+        } catch {
+            answers.forget(queued.id)
+            throw error
+        }
         inbox.wakeup.poke()
         bindingWakeup.poke()
         logger.info("Key form's binding update queued", metadata: ["account.id": "\(target.accountID)", "binding.id": "\(queued.id)"])
-        if await answers.wait(for: queued.id, timeout: answerWait) == .applied {
+        switch await answers.wait(for: queued.id, timeout: answerWait) {
+        case .applied?:
             return Accepted(
                 result: .applied,
                 keyHint: hint,
                 message: try message(.conversation(.applied(standalone: false)), locale: launch.locale)
             )
+        case .refused?:
+            // The key works, but the platform would not take it from here.
+            throw Refusal(status: 422, code: "platform_refused", message: try message(.conversation(.finishOnWeb), locale: launch.locale))
+        case .delayed?, nil:
+            return Accepted(result: .queued, keyHint: hint, message: await label(.keyFormQueued, locale: launch.locale))
         }
-        return Accepted(result: .queued, keyHint: hint, message: await label(.keyFormQueued, locale: launch.locale))
     }
 
     // MARK: Words

@@ -213,6 +213,7 @@ struct NoticeDispatcher: Service {
         var retry: (chat: ChatAddress, error: DeliveryError)?
         var delivered = 0
         var completed = false
+        var refusal: (chat: ChatAddress, error: DeliveryError)?
         for index in plan.steps.indices {
             let (chat, step) = plan.steps[index]
             var slot = slots[index]
@@ -265,6 +266,7 @@ struct NoticeDispatcher: Service {
                 switch error {
                 case .blocked, .permanent:
                     await giveUp(chat, due: due, error: error)
+                    refusal = (chat, error)
                 case .rateLimited, .transient:
                     if case .rateLimited(let seconds) = error { pacer.hold(chat, until: .now + .seconds(max(seconds, 1))) }
                     retry = retry ?? (chat, error)
@@ -279,7 +281,12 @@ struct NoticeDispatcher: Service {
                 if delivered > 0 {
                     try await shared.completions.submit(DeliveredNotice(id: due.id, incidentID: due.notice.incidentID, sent: nil))
                 } else {
-                    try await store.deadLetterNotice(id: due.id, error: "no chat could be written to", now: now())
+                    try await store.deadLetterNotice(
+                        id: due.id,
+                        error: "no chat could be written to" + (refusal.map { " (last, \($0.chat)): \($0.error)" } ?? ""),
+                        channel: refusal?.chat.channel,
+                        now: now()
+                    )
                 }
             }
         }
@@ -398,7 +405,7 @@ struct NoticeDispatcher: Service {
                 "notice.attempts": "\(due.attempts + 1)", "error": "\(error)",
             ]
         )
-        try await store.deadLetterNotice(id: due.id, error: error.description, now: now())
+        try await store.deadLetterNotice(id: due.id, error: error.description, channel: chat?.channel, now: now())
     }
 
     func handBack(_ due: DueNotice, at date: Date) async {

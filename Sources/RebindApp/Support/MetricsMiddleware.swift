@@ -23,7 +23,8 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     static func route(for path: String) -> String {
         let known = [
             "/v1/events", "/v1/links", "/v1/telegram/webhook", "/v1/slack/events", "/v1/slack/interactivity",
-            "/v1/slack/commands", "/healthz", "/readyz", "/metrics",
+            "/v1/slack/commands", "/v1/slack/install", "/v1/slack/oauth/callback", "/v1/keyform", "/v1/keyform/account",
+            "/v1/keyform/app.js", "/v1/keyform/app.css", "/v1/admin/notices/replay", "/healthz", "/readyz", "/metrics",
         ]
         return known.contains(path) ? path : "other"
     }
