@@ -2,13 +2,16 @@
 # Installs the Debian packages Rebind needs, skipping those already present.
 #   install-deps.sh            what building and running the service needs
 #   install-deps.sh --test     also what the test suite needs (Chromium and its WebDriver for
-#                              the key form's browser test, driven by Selenium, and a CJK font
-#                              so its Chinese screenshots show Chinese)
+#                              the key form's browser test, driven by Selenium, a CJK font
+#                              so its Chinese screenshots show Chinese, and Prometheus for
+#                              promtool, which checks the alert rules and the dashboard's
+#                              queries; on a systemd machine the package also starts a
+#                              Prometheus server on :9090 that the tests do not need)
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libsqlite3-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3 python3-venv sqlite3 chromium chromium-driver fonts-wqy-microhei)
+  packages+=(python3 python3-venv sqlite3 chromium chromium-driver fonts-wqy-microhei prometheus)
 fi
 
 missing=()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test: the formatting check, the Swift test suites (the storage tests on SQLite and
-# on PostgreSQL; the key form in headless Chromium), the crash-safety run (SIGKILL while events
-# pour in; nothing acknowledged may be lost), the schemathesis fuzz of the HTTP interface, and
-# three replicas on one PostgreSQL with one killed partway (no event lost, one guidance message
-# per account). Each stage prints how long it took.
+# Runs every test: the formatting check, the monitoring files (the alert rules, their unit tests
+# and the Grafana dashboard's queries, through promtool), the Swift test suites (the storage
+# tests on SQLite and on PostgreSQL; the key form in headless Chromium), the crash-safety run
+# (SIGKILL while events pour in; nothing acknowledged may be lost), the schemathesis fuzz of the
+# HTTP interface, and three replicas on one PostgreSQL with one killed partway (no event lost,
+# one guidance message per account). Each stage prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,9 @@ if [[ -z "${REBIND_TEST_POSTGRES_URL:-}" ]]; then
 fi
 # Formatting is the toolchain's job (.swift-format at the root): a file it would change fails.
 stage "swift format lint" swift format lint --strict --recursive --parallel Sources Tests Package.swift
+# deploy/prometheus/alerts.yaml and its unit tests, and every query of deploy/grafana/rebind.json
+# as PromQL, through promtool; every metric they use must be one Sources/ defines. Seconds.
+stage "prometheus rules" scripts/check-monitoring.sh
 stage "swift build" swift build --build-tests
 # The key form's browser test (headless Chromium through Selenium, scripts/keyform-browser.py)
 # must run here, not skip: the suite takes the Python to drive it from REBIND_BROWSER_PYTHON.
@@ -53,4 +57,4 @@ if [[ "$swift_tests" -eq 0 ]]; then
   exit 1
 fi
 echo "all stages: $((SECONDS - run_started)) s" >&2
-echo "summary: $((swift_tests + 3)) passed, 0 failed"
+echo "summary: $((swift_tests + 4)) passed, 0 failed"

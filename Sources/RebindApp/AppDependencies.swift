@@ -19,6 +19,8 @@ public struct AppDependencies: Sendable {
     /// Services the dependencies need running (the PostgreSQL pool): run before the app's
     /// own and stopped after them.
     public var services: [any Service] = []
+    /// Between retention passes (DESIGN §7); tests shorten it.
+    public var retentionInterval: Duration = .seconds(600)
 
     public init(
         store: any EventStore,

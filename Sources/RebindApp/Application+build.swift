@@ -31,6 +31,18 @@ public func buildApplication(
         ).addRoutes(to: router)
     }
 
+    if let store = dependencies.store as? any RetentionStore {
+        var retention = RetentionService(
+            store: store,
+            days: configuration.retentionDays,
+            metrics: dependencies.metrics,
+            now: dependencies.now,
+            logger: logger
+        )
+        retention.interval = dependencies.retentionInterval
+        services.append(retention)
+    }
+
     // Last, so a service group stops it just before the public listener: /readyz and /metrics
     // answer until then.
     services.append(buildAdminApplication(configuration: configuration, dependencies: dependencies, logger: logger))

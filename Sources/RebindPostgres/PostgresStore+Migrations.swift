@@ -386,6 +386,21 @@ extension PostgresStore {
                 "CREATE INDEX notices_dead ON notices (dead_at) WHERE status = 'dead'",
             ]
         ),
+        Migration(
+            version: "v14_retention",
+            statements: [
+                // What retention (DESIGN §7) looks for: finished rows by age, without a scan.
+                "CREATE INDEX inbox_received ON inbox (received_at)",
+                "CREATE INDEX updates_processed ON updates (processed_at) WHERE processed_at IS NOT NULL",
+                "CREATE INDEX notices_finished ON notices (created_at) WHERE status IN ('sent', 'dead', 'waiting_for_chat')",
+                "CREATE INDEX notices_incident ON notices (incident_id)",
+                "CREATE INDEX incidents_resolved ON incidents (resolved_at) WHERE resolved_at IS NOT NULL",
+                "CREATE INDEX binding_updates_ended ON binding_updates (ended_at) WHERE status <> 'pending'",
+                "CREATE INDEX platform_events_ended ON platform_events (ended_at) WHERE status <> 'pending'",
+                "CREATE INDEX links_expires ON links (expires_at)",
+                "CREATE INDEX check_failures_time ON check_failures (failed_at)",
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

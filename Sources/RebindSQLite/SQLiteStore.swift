@@ -65,6 +65,10 @@ public final class SQLiteStore: EventStore {
         config.busyMode = .timeout(10)
         let synchronous = configuration.synchronous.rawValue.uppercased()
         config.prepareDatabase { db in
+            // A new file shrinks as retention deletes rows. This takes effect only before the
+            // file's first table (here, before WAL mode writes its header); an older file keeps
+            // its mode until `rebind migrate` switches it with one VACUUM.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }

@@ -104,6 +104,8 @@ public struct RebindConfiguration: Sendable {
     public var publicURL: String?
     /// The oldest Mini App launch data the key form accepts.
     public var keyFormMaxAge: TimeInterval = 600
+    /// Finished records older than this many days are deleted (DESIGN §7).
+    public var retentionDays = 90
 
     public init() {}
 
@@ -343,6 +345,7 @@ public struct RebindConfiguration: Sendable {
             // Telegram opens Mini Apps over https only; http:// is taken for loopback tests.
             configuration.publicURL = String(publicURL.reversed().drop(while: { $0 == "/" }).reversed())
         }
+        configuration.retentionDays = try reader.integer("REBIND_RETENTION_DAYS", in: 1...36500) ?? configuration.retentionDays
         if let seconds = try reader.integer("REBIND_KEYFORM_MAX_AGE_SECONDS", in: 30...86400) {
             configuration.keyFormMaxAge = TimeInterval(seconds)
         }

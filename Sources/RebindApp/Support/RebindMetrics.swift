@@ -66,6 +66,11 @@ public final class RebindMetrics: Sendable {
         counter("rebind_notices_dead_lettered_total", [("channel", channel?.rawValue ?? "none")]).increment()
     }
 
+    /// `rebind_retention_deleted_total{table}`: finished records retention deleted.
+    public func retentionDeleted(table: RetentionTable, count: Int) {
+        counter("rebind_retention_deleted_total", [("table", table.rawValue)]).increment(by: Int64(count))
+    }
+
     /// A binding update left its outbox: `delivered`, `refused` or `dead` (retried to the limit).
     public func bindingUpdateEnded(_ end: BindingUpdateEnd) {
         counter("rebind_binding_updates_total", [("result", end.rawValue)]).increment()
