@@ -107,6 +107,9 @@ func chatServices(
         logger: logger
     )
     sender.deleteRetryDelays = chat.deleteRetryDelays
+    chat.channelHealth.configure(metrics: dependencies.metrics, firstProbeWait: chat.channelProbeWait)
+    sender.health = chat.channelHealth
+    sender.now = now
     // The Mini App key form: Telegram only, and only where Telegram users can reach it.
     let keyForm = chat.telegramBotToken == nil ? nil : configuration.publicURL.map(KeyFormLink.init(publicURL:))
     sender.keyForm = keyForm
@@ -186,7 +189,16 @@ func chatServices(
             logger: logger,
             pacer: pacer,
             keyForm: keyForm,
+            health: chat.channelHealth,
             lease: configuration.outboxLease
+        ),
+        ChannelProbe(
+            health: chat.channelHealth,
+            messengers: chat.messengers,
+            noticesWakeup: chat.noticesWakeup,
+            idleWait: .milliseconds(min(1000, max(20, Int(chat.channelProbeWait * 200)))),
+            now: now,
+            logger: logger
         ),
     ]
     services.append(

@@ -79,6 +79,10 @@ public struct ChatDependencies: Sendable {
     let bindingsWakeup = Wakeup()
     let warningsWakeup = Wakeup()
     let platformEventsWakeup = Wakeup()
+    /// Channels paused because the platform refuses the bot's token (shown in `/readyz`).
+    let channelHealth = ChannelHealth()
+    /// The first wait before a paused channel is probed; doubled after each failed probe.
+    public var channelProbeWait: TimeInterval = 5
 
     public init(
         store: any ChatStore,

@@ -15,10 +15,14 @@ public protocol ChatMessenger: Sendable {
     /// Answers a tap on a button (Telegram's callback query), so the user's app stops waiting,
     /// with a short plain-text note when there is one. Platforms without the notion do nothing.
     func acknowledge(interactionID: String, text: String?) async throws(DeliveryError)
+    /// Whether the platform takes the bot's credentials again (Telegram `getMe`), for a paused
+    /// channel; throws `.channelRefused` while it does not.
+    func probe() async throws(DeliveryError)
 }
 
 extension ChatMessenger {
     public func acknowledge(interactionID: String, text: String?) async throws(DeliveryError) {}
+    public func probe() async throws(DeliveryError) {}
 }
 
 /// A message to send: marked-up text and, optionally, rows of buttons.
@@ -63,6 +67,9 @@ public enum DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
     case transient(reason: String)
     /// Not worth retrying: the platform refused this request for good.
     case permanent(reason: String)
+    /// The platform refuses the bot itself (a revoked or wrong token): no message can go
+    /// until it is fixed. The channel pauses, keeps its messages and probes until it works.
+    case channelRefused(reason: String)
 
     public var description: String {
         switch self {
@@ -70,6 +77,7 @@ public enum DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .blocked(let reason): "chat unreachable: \(reason)"
         case .transient(let reason): "temporary failure: \(reason)"
         case .permanent(let reason): "refused: \(reason)"
+        case .channelRefused(let reason): "the bot's credentials are refused: \(reason)"
         }
     }
 }

@@ -56,6 +56,9 @@ extension TelegramClient {
                 case 429: .rateLimited(retryAfter: TimeInterval(retryAfter ?? Self.defaultRetryAfter))
                 // Blocked, never started, kicked, deactivated: the chat can't be written to.
                 case 403: .blocked(reason: description)
+                // The token itself: revoked (401) or not a bot's at all (404). No chat can be
+                // written to until it is fixed.
+                case 401, 404: .channelRefused(reason: "\(method): \(description)")
                 case 500...599: .transient(reason: "\(method): \(description)")
                 default: .permanent(reason: "\(method): \(description)")
                 }

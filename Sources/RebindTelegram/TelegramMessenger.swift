@@ -70,6 +70,15 @@ public struct TelegramMessenger: ChatMessenger {
         }
     }
 
+    /// `getMe`: the token works again when Telegram answers it.
+    public func probe() async throws(DeliveryError) {
+        do {
+            _ = try await client.getMe()
+        } catch {
+            throw error.deliveryError
+        }
+    }
+
     // MARK: Translation
 
     static func chatID(of chat: ChatAddress) throws(DeliveryError) -> Int64 {

@@ -46,6 +46,8 @@ struct ChatWorld {
         var publicURL: String?
         /// How long the key form waits for the platform's first answer.
         var keyFormAnswerWait: Duration = .seconds(10)
+        /// The first wait before a paused channel is probed.
+        var channelProbeWait: TimeInterval = 0.2
     }
 
     let env: TestEnvironment
@@ -151,6 +153,7 @@ struct ChatWorld {
                 dependencies.inputRetryDelays = options.inputRetryDelays
                 dependencies.telegramBotToken = telegram.token
                 dependencies.keyFormAnswerWait = options.keyFormAnswerWait
+                dependencies.channelProbeWait = options.channelProbeWait
                 dependencies.deleteRetryDelays = options.deleteRetryDelays
                 return dependencies
             }

@@ -160,13 +160,13 @@ struct TelegramClientTests {
         }
     }
 
-    @Test("a wrong token gets 401 Unauthorized, a permanent failure")
+    @Test("a wrong token gets 401 Unauthorized: the channel's credentials are refused (it pauses)")
     func wrongToken() async throws {
         try await FakeTelegramServer.withServer { fake in
             let client = try TelegramClient(baseURL: fake.baseURL, token: Secret("987654321:wrong-token"), transport: testTransport())
             let error = await #expect(throws: TelegramClient.Error.self) { try await client.getMe() }
             #expect(error == .refused(method: "getMe", errorCode: 401, description: "Unauthorized", retryAfter: nil))
-            #expect(error?.deliveryError == .permanent(reason: "getMe: Unauthorized"))
+            #expect(error?.deliveryError == .channelRefused(reason: "getMe: Unauthorized"))
         }
     }
 

@@ -17,6 +17,10 @@ struct ReplySender: Sendable {
     let logger: Logger
     /// The Mini App key form, offered beside key-update buttons when the public URL is set.
     var keyForm: KeyFormLink?
+    /// Channels paused because the platform refuses the bot's token.
+    var health: ChannelHealth?
+    /// The clock a pause is timed by (the service's).
+    var now: @Sendable () -> Date = { Date() }
 
     /// The waits between tries of deleting a message that may hold a secret.
     var deleteRetryDelays: [Duration] = [.milliseconds(500), .seconds(2), .seconds(5)]
@@ -78,6 +82,10 @@ struct ReplySender: Sendable {
             logger.error("Reply not delivered: its chat channel is off", metadata: ["chat": "\(chat)"])
             return
         }
+        if health?.isPaused(chat.channel) == true {
+            logger.notice("Reply not delivered: the channel is paused (its bot token is refused)", metadata: ["chat": "\(chat)"])
+            return
+        }
         for attempt in 1...4 {
             while case .chatBusyUntil(let until) = pacer.reserveReply(chat, now: .now) {
                 guard until - .now <= Self.longestReplyWait else {
@@ -98,6 +106,14 @@ struct ReplySender: Sendable {
                     try await Task.sleep(for: .seconds(0.25 * Double(attempt)))
                 case .blocked, .permanent:
                     logger.notice("Reply not delivered", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                    return
+                case .channelRefused(let reason):
+                    if health?.pause(chat.channel, reason: reason, now: now()) == true {
+                        logger.critical(
+                            "Chat channel paused: the platform refuses the bot's token",
+                            metadata: ["channel": "\(chat.channel.rawValue)", "error": "\(error)"]
+                        )
+                    }
                     return
                 }
                 if attempt == 4 {
@@ -122,7 +138,7 @@ struct ReplySender: Sendable {
                 switch error {
                 case .rateLimited(let seconds): retry = delays.popFirst().map { max($0, .seconds(min(seconds, 30))) }
                 case .transient: retry = delays.popFirst()
-                case .blocked, .permanent: retry = nil
+                case .blocked, .permanent, .channelRefused: retry = nil
                 }
                 guard let retry else {
                     logger.notice("A message that may hold a secret was not deleted", metadata: ["chat": "\(chat)", "error": "\(error)"])

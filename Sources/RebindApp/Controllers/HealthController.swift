@@ -14,13 +14,26 @@ struct HealthController: Sendable {
         }
     }
 
+    /// `/readyz`'s body: `{"status": "ready", "channels": {"telegram": "active" | "paused", …}}`.
+    struct Readiness: Encodable {
+        var status: String
+        var channels: [String: String]
+    }
+
+    func channelStates() -> [String: String] {
+        guard let chat = dependencies.chat else { return [:] }
+        return chat.channelHealth.states(of: Array(chat.messengers.keys))
+    }
+
     /// The admin listener's routes: liveness, readiness and metrics.
     func addRoutes(to router: Router<some RequestContext>) {
         Self.addLivenessRoute(to: router)
         router.get("/readyz") { _, context in
             do {
                 try await dependencies.store.checkReady()
-                return Response.json(status: .ok, ["status": "ready"])
+                // A paused channel does not make the replica unready: every replica would be,
+                // and the events must still be taken in. It is said here instead.
+                return Response.json(status: .ok, Readiness(status: "ready", channels: channelStates()))
             } catch {
                 context.logger.warning("Store not ready", metadata: ["error": "\(error)"])
                 return APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The store cannot be reached").response()

@@ -104,6 +104,7 @@ struct ExpiryWarner: Service {
         var told = false
         var retryable: DeliveryError?
         var lastError: DeliveryError?
+        var paused = false
         for chat in chats {
             guard let error = await send(reply, to: chat) else {
                 told = true
@@ -117,11 +118,17 @@ struct ExpiryWarner: Service {
                 try? await store.markBlocked(chat, now: now)
             case .permanent:
                 logger.warning("Expiry warning refused by the chat platform", metadata: ["chat": "\(chat)", "error": "\(error)"])
+            case .channelRefused(let reason):
+                sender.health?.pause(chat.channel, reason: reason, now: now)
+                paused = true
             }
         }
         if told {
             logger.info("Expiry warning sent", metadata: ["user.id": "\(userID)", "account.count": "\(due.count)"])
             await end(due.map(\.id), as: .sent, error: nil, posting: posts)
+        } else if paused {
+            // Kept for when the channel's token works again; no attempt counted against it.
+            await handBack(due, at: now.addingTimeInterval(Self.pausedRecheck), error: "the chat channel is paused", posting: posts)
         } else if let retryable {
             await failed(due, error: retryable, posting: posts)
         } else {
@@ -179,8 +186,12 @@ struct ExpiryWarner: Service {
     }
 
     /// Sends to one chat in its language, keeping the channel's pace; the error when it failed.
+    /// How soon a warning held by a paused channel is looked at again.
+    static let pausedRecheck: TimeInterval = 60
+
     func send(_ reply: ChatReply, to chat: ChatAddress) async -> DeliveryError? {
         guard let messenger = sender.messengers[chat.channel] else { return .permanent(reason: "the \(chat.channel.rawValue) channel is off") }
+        if sender.health?.isPaused(chat.channel) == true { return .channelRefused(reason: "the channel is paused") }
         let message: OutgoingMessage
         do {
             message = try await sender.render(reply, for: chat)

@@ -45,6 +45,8 @@ struct NoticeDispatcher: Service {
     var maxInFlight = 512
     /// The Mini App key form, offered beside Update API key when the public URL is set.
     var keyForm: KeyFormLink?
+    /// Channels paused because the platform refuses the bot's token: nothing is sent there.
+    var health: ChannelHealth?
     /// How long a claimed notice stays taken; after a crash it falls due again then.
     var lease: TimeInterval = 60
     /// New notices are claimed only while the global schedule is booked less than this far
@@ -241,6 +243,7 @@ struct NoticeDispatcher: Service {
             // The last step completes the notice in its write, unless an earlier chat is to be retried.
             let last = index == plan.steps.count - 1 && retry == nil
             do throws(DeliveryError) {
+                if health?.isPaused(chat.channel) == true { throw DeliveryError.channelRefused(reason: "the channel is paused") }
                 let message: OutgoingMessage
                 let language = await resolved(&locale, userID: plan.incident.userID)
                 let key = RenderKey(channel: chat.channel, kind: step.kind, locale: language, offersKeyForm: KeyFormLink.isOffered(in: chat))
@@ -267,6 +270,14 @@ struct NoticeDispatcher: Service {
                 case .blocked, .permanent:
                     await giveUp(chat, due: due, error: error)
                     refusal = (chat, error)
+                case .channelRefused(let reason):
+                    if health?.pause(chat.channel, reason: reason, now: now()) == true {
+                        logger.critical(
+                            "Chat channel paused: the platform refuses the bot's token; notices wait for it",
+                            metadata: ["channel": "\(chat.channel.rawValue)", "error": "\(error)"]
+                        )
+                    }
+                    retry = retry ?? (chat, error)
                 case .rateLimited, .transient:
                     if case .rateLimited(let seconds) = error { pacer.hold(chat, until: .now + .seconds(max(seconds, 1))) }
                     retry = retry ?? (chat, error)
@@ -391,6 +402,10 @@ struct NoticeDispatcher: Service {
             try await store.deferNotice(id: due.id, at: now())
         case .permanent:
             try await deadLetter(due, chat: chat, error: error)
+        case .channelRefused:
+            // Kept, without an attempt counted, for when the channel's token works again.
+            let resume = chat.flatMap { health?.nextProbe($0.channel) } ?? now().addingTimeInterval(5)
+            try await store.deferNotice(id: due.id, at: max(resume, now()).addingTimeInterval(1))
         }
     }
 

@@ -66,6 +66,11 @@ public final class RebindMetrics: Sendable {
         counter("rebind_notices_dead_lettered_total", [("channel", channel?.rawValue ?? "none")]).increment()
     }
 
+    /// `rebind_channel_paused{channel}`: 1 while the platform refuses the bot's token.
+    public func channelPaused(_ channel: Channel, _ paused: Bool) {
+        gauge("rebind_channel_paused", [("channel", channel.rawValue)]).record(paused ? 1 : 0)
+    }
+
     /// `rebind_retention_deleted_total{table}`: finished records retention deleted.
     public func retentionDeleted(table: RetentionTable, count: Int) {
         counter("rebind_retention_deleted_total", [("table", table.rawValue)]).increment(by: Int64(count))
