@@ -6,15 +6,7 @@ extension PostgresStore {
     public func queueBindingUpdate(_ update: QueuedBindingUpdate, conversation: SealedData, activeAt: Date, now: Date) async throws {
         try await transaction { connection in
             let logger = self.logger
-            try await connection.run(
-                """
-                INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
-                VALUES (\(update.id), \(update.chat.description), \(update.accountID), \(update.sealed.keyID), \(update.sealed.data),
-                        \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
-                ON CONFLICT (id) DO NOTHING
-                """,
-                logger: logger
-            )
+            try await Self.insertBindingUpdate(update, now: now, on: connection, logger: logger)
             try await connection.run(
                 """
                 INSERT INTO conversations (address, key_id, sealed, active_at)
@@ -26,18 +18,23 @@ extension PostgresStore {
         }
     }
 
+    /// A second update with the same id is ignored.
+    static func insertBindingUpdate(_ update: QueuedBindingUpdate, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.run(
+            """
+            INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
+            VALUES (\(update.id), \(update.chat.description), \(update.accountID), \(update.sealed.keyID), \(update.sealed.data),
+                    \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
+            ON CONFLICT (id) DO NOTHING
+            """,
+            logger: logger
+        )
+    }
+
     public func queueBindingUpdate(_ update: QueuedBindingUpdate, telling input: LaneInput, now: Date) async throws {
         try await transaction { connection in
             let logger = self.logger
-            try await connection.run(
-                """
-                INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
-                VALUES (\(update.id), \(update.chat.description), \(update.accountID), \(update.sealed.keyID), \(update.sealed.data),
-                        \(now.timeIntervalSince1970), \(now.timeIntervalSince1970))
-                ON CONFLICT (id) DO NOTHING
-                """,
-                logger: logger
-            )
+            try await Self.insertBindingUpdate(update, now: now, on: connection, logger: logger)
             try await connection.run(
                 """
                 INSERT INTO updates (channel, external_id, lane, payload, received_at)

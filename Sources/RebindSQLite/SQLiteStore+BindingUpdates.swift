@@ -5,16 +5,7 @@ import RebindCore
 extension SQLiteStore {
     public func queueBindingUpdate(_ update: QueuedBindingUpdate, conversation: SealedData, activeAt: Date, now: Date) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-                    """,
-                arguments: [
-                    update.id, update.chat.description, update.accountID, update.sealed.keyID, update.sealed.data,
-                    now.timeIntervalSince1970, now.timeIntervalSince1970,
-                ]
-            )
+            try Self.insertBindingUpdate(update, now: now, in: db)
             try db.execute(
                 sql: """
                     INSERT INTO conversations (address, key_id, sealed, active_at) VALUES (?, ?, ?, ?)
@@ -25,18 +16,23 @@ extension SQLiteStore {
         }
     }
 
+    /// A second update with the same id is ignored.
+    static func insertBindingUpdate(_ update: QueuedBindingUpdate, now: Date, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                """,
+            arguments: [
+                update.id, update.chat.description, update.accountID, update.sealed.keyID, update.sealed.data,
+                now.timeIntervalSince1970, now.timeIntervalSince1970,
+            ]
+        )
+    }
+
     public func queueBindingUpdate(_ update: QueuedBindingUpdate, telling input: LaneInput, now: Date) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO binding_updates (id, address, account_id, key_id, sealed, due_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-                    """,
-                arguments: [
-                    update.id, update.chat.description, update.accountID, update.sealed.keyID, update.sealed.data,
-                    now.timeIntervalSince1970, now.timeIntervalSince1970,
-                ]
-            )
+            try Self.insertBindingUpdate(update, now: now, in: db)
             try db.execute(
                 sql: "INSERT INTO updates (channel, external_id, lane, payload, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [input.channel.rawValue, input.externalID, input.lane, input.payload, now.timeIntervalSince1970]

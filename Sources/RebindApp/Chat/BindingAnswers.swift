@@ -11,6 +11,8 @@ final class BindingAnswers: Sendable {
         case expected
         case answered(ChatInput.BindingOutcome)
         case waiting(CheckedContinuation<ChatInput.BindingOutcome?, Never>)
+        /// The wait ended (timed out) before it began listening.
+        case abandoned
     }
 
     private let states = Mutex<[String: State]>([:])
@@ -25,26 +27,18 @@ final class BindingAnswers: Sendable {
         states.withLock { _ = $0.removeValue(forKey: id) }
     }
 
-    /// The first answer to an expected update, or nil when none came within `timeout`.
+    /// The first answer to an expected update, or nil when none came within `timeout`. The
+    /// timer is a child of this call: nothing outlives it.
     func wait(for id: String, timeout: Duration) async -> ChatInput.BindingOutcome? {
-        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<ChatInput.BindingOutcome?, Never>) in
-            let early: ChatInput.BindingOutcome?? = states.withLock { states in
-                switch states[id] {
-                case .answered(let outcome)?: return .some(outcome)
-                case .expected?:
-                    states[id] = .waiting(continuation)
-                    return .none
-                case .waiting?, nil: return .some(nil)
-                }
-            }
-            if let early {
-                continuation.resume(returning: early)
-                return
-            }
-            Task { [weak self] in
+        let outcome = await withTaskGroup(of: ChatInput.BindingOutcome?.self) { group in
+            group.addTask { await self.answer(id) }
+            group.addTask {
                 try? await Task.sleep(for: timeout)
-                self?.finish(id, with: nil)
+                return nil
             }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
         states.withLock { _ = $0.removeValue(forKey: id) }
         return outcome
@@ -55,6 +49,26 @@ final class BindingAnswers: Sendable {
         finish(id, with: outcome)
     }
 
+    /// Suspends until the answer, or until the waiting task is cancelled (nil).
+    private func answer(_ id: String) async -> ChatInput.BindingOutcome? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ChatInput.BindingOutcome?, Never>) in
+                let now: ChatInput.BindingOutcome?? = states.withLock { states in
+                    switch states[id] {
+                    case .answered(let outcome)?: return .some(outcome)
+                    case .expected?:
+                        states[id] = .waiting(continuation)
+                        return .none
+                    case .waiting?, .abandoned?, nil: return .some(nil)
+                    }
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            finish(id, with: nil)
+        }
+    }
+
     private func finish(_ id: String, with outcome: ChatInput.BindingOutcome?) {
         let continuation = states.withLock { states -> CheckedContinuation<ChatInput.BindingOutcome?, Never>? in
             switch states[id] {
@@ -62,9 +76,10 @@ final class BindingAnswers: Sendable {
                 states[id] = nil
                 return continuation
             case .expected?:
-                if let outcome { states[id] = .answered(outcome) }
+                // An answer before the wait listens is kept; a cancellation marks the wait over.
+                states[id] = outcome.map(State.answered) ?? .abandoned
                 return nil
-            case .answered?, nil:
+            case .answered?, .abandoned?, nil:
                 return nil
             }
         }
