@@ -90,8 +90,11 @@ struct BindingOutboxTests {
     func deliveredAfterRestart() async throws {
         var options = ChatWorld.Options()
         options.platform = .failFirst(1, status: 503)
-        // The first retry is due well after the shutdown below.
-        options.bindingRetry = RetryPolicy(initialDelay: 4, maximumDelay: 4, giveUpAfter: 60)
+        // The first retry is due only when the test's clock says so, after the shutdown below,
+        // however slow the machine.
+        let clock = TestClock(TestEnvironment.start, running: true)
+        options.clock = clock
+        options.bindingRetry = RetryPolicy(initialDelay: 60, maximumDelay: 60, giveUpAfter: 600)
         let world = try await ChatWorld.start(options)
         try await world.application().test(.live) { client in
             try await world.sendEvent(ChatWorld.event(), id: "msg_q1", via: client)
@@ -106,6 +109,7 @@ struct BindingOutboxTests {
 
         let restarted = try world.restarted(bindingRetry: options.bindingRetry)
         let before = world.telegram.calls(method: "sendMessage").count
+        clock.advance(by: 61)
         try await restarted.application().test(.live) { client in
             _ = await world.telegram.waitForCalls(method: "sendMessage", count: before + 1, timeout: .seconds(15))
             #expect(world.botMessages().last?.text.contains("has the new key") == true)
