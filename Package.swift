@@ -99,11 +99,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The top-level templates/ folder compiled into the binary (the built-in templates).
+        .executableTarget(name: "rebind-embed-templates"),
+        .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["rebind-embed-templates"]),
+        .target(name: "RebindTemplates", plugins: ["EmbedTemplates"]),
         // Mustache guidance templates and the exchange catalogue.
         .target(
             name: "RebindRendering",
             dependencies: [
-                "RebindCore",
+                "RebindCore", "RebindTemplates",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
@@ -112,7 +116,7 @@ let package = Package(
             name: "RebindApp",
             dependencies: [
                 "RebindCore", "RebindHTTP", "RebindCrypto", "RebindSQLite", "RebindPostgres", "RebindRendering", "RebindTelegram", "RebindSlack",
-                "RebindExchanges", "RebindPlatform",
+                "RebindExchanges", "RebindPlatform", "RebindTemplates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -127,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "rebind",
             dependencies: [
-                "RebindApp", "RebindExchanges", "RebindTelegram", "RebindSQLite", "RebindPostgres",
+                "RebindApp", "RebindExchanges", "RebindTelegram", "RebindSQLite", "RebindPostgres", "RebindRendering", "RebindTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -192,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "RebindAppTests",
             dependencies: [
-                "RebindApp", "RebindTestSupport",
+                "RebindApp", "RebindTestSupport", "RebindTemplates",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // To make the SQLite store fail on purpose (a trigger), as a disk or lock would.
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -28,7 +28,7 @@ if [[ -z "${REBIND_TEST_POSTGRES_URL:-}" ]]; then
   stage "start PostgreSQL" start_test_postgres
 fi
 # Formatting is the toolchain's job (.swift-format at the root): a file it would change fails.
-stage "swift format lint" swift format lint --strict --recursive --parallel Sources Tests Package.swift
+stage "swift format lint" swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift
 # deploy/prometheus/alerts.yaml and its unit tests, and every query of deploy/grafana/rebind.json
 # as PromQL, through promtool; every metric they use must be one Sources/ defines. Seconds.
 stage "prometheus rules" scripts/check-monitoring.sh

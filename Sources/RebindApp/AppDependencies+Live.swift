@@ -55,10 +55,10 @@ extension AppDependencies {
 }
 
 extension GuidanceRenderer {
-    /// The templates and catalogue from `REBIND_TEMPLATES_DIR`, with the configured wording.
+    /// The built-in templates and catalogue, with `REBIND_TEMPLATES_DIR`'s files in place of
+    /// theirs, and the configured wording.
     public static func load(configuration: RebindConfiguration) throws -> GuidanceRenderer {
-        let directory = URL(fileURLWithPath: configuration.templatesDirectory, isDirectory: true)
-        let renderer = try GuidanceRenderer(templatesDirectory: directory)
+        let renderer = try GuidanceRenderer(templates: try templateFiles(configuration: configuration))
             .with(helpURL: configuration.helpURL, platformName: configuration.platformName)
         // A default no template speaks would quietly become English.
         guard renderer.replies.matcher(defaultLocale: "en").supported(configuration.defaultLocale) != nil else {
@@ -68,5 +68,15 @@ extension GuidanceRenderer {
             )
         }
         return renderer
+    }
+
+    /// The built-in templates, overlaid file by file with `REBIND_TEMPLATES_DIR` when set.
+    public static func templateFiles(configuration: RebindConfiguration) throws -> TemplateFiles {
+        guard let path = configuration.templatesDirectory else { return .builtIn }
+        do {
+            return TemplateFiles.builtIn.overlaid(with: try TemplateFiles.read(directory: URL(fileURLWithPath: path, isDirectory: true)))
+        } catch {
+            throw RebindConfiguration.Error.invalid(variable: "REBIND_TEMPLATES_DIR", reason: error.description)
+        }
     }
 }

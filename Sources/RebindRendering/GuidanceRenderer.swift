@@ -23,26 +23,26 @@ public struct GuidanceRenderer: Sendable {
 
     public static let catalogueFileName = "catalogue.json"
 
-    /// Reads the catalogue and every template, and checks that each cause has a template for
-    /// each channel. Throws `Error` naming the file that is missing or broken.
+    /// Reads the catalogue and every template of a templates directory, and checks that each
+    /// cause has a template for each channel. Throws `Error` naming the file that is missing or
+    /// broken.
     public init(templatesDirectory: URL) throws(Error) {
-        let cataloguePath = templatesDirectory.appendingPathComponent(Self.catalogueFileName)
-        let data: Data
-        do {
-            data = try Data(contentsOf: cataloguePath)
-        } catch {
-            if FileManager().fileExists(atPath: cataloguePath.path) {
-                throw .unreadableFile(path: Self.catalogueFileName, reason: error.localizedDescription)
-            }
-            throw .missingFile(path: Self.catalogueFileName, directory: templatesDirectory.path)
+        try self.init(templates: try TemplateFiles.read(directory: templatesDirectory))
+    }
+
+    /// The same from a set of template files: the built-in ones, a folder, or a folder laid over
+    /// the built-in ones.
+    public init(templates source: TemplateFiles) throws(Error) {
+        guard let data = source.data(at: Self.catalogueFileName) else {
+            throw .missingFile(path: Self.catalogueFileName, directory: source.origin)
         }
         do {
             catalogue = try ExchangeCatalogue.decode(data)
         } catch {
             throw .invalidCatalogue(path: Self.catalogueFileName, reason: error.description)
         }
-        templates = try TemplateDirectory.load(from: templatesDirectory, exchanges: catalogue.exchangeIDs.sorted())
-        web = try WebPages(templatesDirectory: templatesDirectory)
+        templates = try TemplateDirectory.load(from: source, exchanges: catalogue.exchangeIDs.sorted())
+        web = try WebPages(source: source)
     }
 
     /// The same renderer with the operator's wording (`REBIND_HELP_URL`, `REBIND_PLATFORM_NAME`).

@@ -35,31 +35,20 @@ struct TemplateDirectory: Sendable {
     /// Slack values are escaped in Swift (see `Mrkdwn`), so Mustache must not escape them again.
     static let slackPrologue = "{{% CONTENT_TYPE: TEXT }}\n"
 
-    static func load(from directory: URL, exchanges: [String]) throws(GuidanceRenderer.Error) -> TemplateDirectory {
-        let files = FileManager()
-        var locales = Set(subdirectories(of: directory, files: files))
+    static func load(from source: TemplateFiles, exchanges: [String]) throws(GuidanceRenderer.Error) -> TemplateDirectory {
+        var locales = Set(source.subfolders(of: "").filter { $0 != WebPages.folder })
         locales.insert(defaultLocale)
         var libraries: [Key: Library] = [:]
         for locale in locales.sorted() {
             for channel in Channel.allCases {
                 let relative = "\(locale)/\(channel.rawValue)"
-                let folder = directory.appendingPathComponent(locale).appendingPathComponent(channel.rawValue)
-                var isDirectory: ObjCBool = false
-                let exists = files.fileExists(atPath: folder.path, isDirectory: &isDirectory) && isDirectory.boolValue
                 // Another locale may cover only some channels; English is the fallback for all.
-                if !exists && locale != defaultLocale { continue }
-                let library = try loadLibrary(
-                    at: folder,
-                    relative: relative,
-                    channel: channel,
-                    exchanges: exchanges,
-                    root: directory,
-                    files: files
-                )
+                if !source.isFolder(relative) && locale != defaultLocale { continue }
+                let library = try loadLibrary(at: relative, channel: channel, exchanges: exchanges, source: source)
                 libraries[Key(locale: locale, channel: channel)] = library
             }
         }
-        return TemplateDirectory(directory: directory.path, libraries: libraries)
+        return TemplateDirectory(directory: source.origin, libraries: libraries)
     }
 
     /// The library for a locale, falling back from "pt-BR" to "pt" and then to English.
@@ -96,34 +85,20 @@ struct TemplateDirectory: Sendable {
 
     // MARK: Loading
 
-    static func subdirectories(of directory: URL, files: FileManager) -> [String] {
-        let entries = (try? files.contentsOfDirectory(atPath: directory.path)) ?? []
-        return entries.filter { name in
-            var isDirectory: ObjCBool = false
-            return !name.hasPrefix(".") && name != WebPages.folder
-                && files.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDirectory)
-                && isDirectory.boolValue
-        }
-    }
-
     static func loadLibrary(
-        at folder: URL,
-        relative: String,
+        at relative: String,
         channel: Channel,
         exchanges: [String],
-        root: URL,
-        files: FileManager
+        source: TemplateFiles
     ) throws(GuidanceRenderer.Error) -> Library {
         let suffix = ".\(fileExtension)"
-        func templateFiles(in folder: URL) -> [String] {
-            ((try? files.contentsOfDirectory(atPath: folder.path)) ?? [])
-                .filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
-                .sorted()
+        func templateFiles(in folder: String) -> [String] {
+            source.fileNames(in: folder).filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
         }
         // (name, file name relative to the channel's folder)
-        var entries = templateFiles(in: folder).map { (String($0.dropLast(suffix.count)), $0) }
+        var entries = templateFiles(in: relative).map { (String($0.dropLast(suffix.count)), $0) }
         for subfolder in subfolders {
-            for fileName in templateFiles(in: folder.appendingPathComponent(subfolder)) {
+            for fileName in templateFiles(in: "\(relative)/\(subfolder)") {
                 let base = String(fileName.dropLast(suffix.count))
                 let name = base.hasPrefix("_") ? base : "\(subfolder)/\(base)"
                 if entries.contains(where: { $0.0 == name }) {
@@ -143,13 +118,13 @@ struct TemplateDirectory: Sendable {
         // of the catalogue needs its own file, or a shared one must exist.
         if relative.hasPrefix(defaultLocale + "/") {
             for required in requiredReplies where !names.contains(required) {
-                throw .missingFile(path: "\(relative)/\(required)\(suffix)", directory: root.path)
+                throw .missingFile(path: "\(relative)/\(required)\(suffix)", directory: source.origin)
             }
         }
         for required in requiredTemplates where !names.contains(required) {
             let perExchange = exchanges.allSatisfy { names.contains("\(required).\($0)") }
             if !perExchange || exchanges.isEmpty {
-                throw .missingFile(path: "\(relative)/\(required)\(suffix)", directory: root.path)
+                throw .missingFile(path: "\(relative)/\(required)\(suffix)", directory: source.origin)
             }
         }
 
@@ -157,14 +132,14 @@ struct TemplateDirectory: Sendable {
         var sources: [String: String] = [:]
         for (name, fileName) in entries {
             let path = "\(relative)/\(fileName)"
-            var source = try read(folder.appendingPathComponent(fileName), path: path)
+            var text = try source.text(at: path)
             // A reply's partial is a phrase used inside a sentence ("A Binance {{> _field}} is…"):
             // the line end its file ends with is not part of it.
-            if name.hasPrefix("_"), fileName.hasPrefix("replies/"), source.hasSuffix("\n") { source.removeLast() }
-            try check(source, path: path, channel: channel)
+            if name.hasPrefix("_"), fileName.hasPrefix("replies/"), text.hasSuffix("\n") { text.removeLast() }
+            try check(text, path: path, channel: channel)
             let prologue = channel == .slack ? slackPrologue : ""
             do {
-                mustache.register(try MustacheTemplate(string: prologue + source), named: name)
+                mustache.register(try MustacheTemplate(string: prologue + text), named: name)
             } catch let error as MustacheTemplate.ParserError {
                 throw .invalidTemplate(
                     path: path,
@@ -175,7 +150,7 @@ struct TemplateDirectory: Sendable {
             } catch {
                 throw .invalidTemplate(path: path, line: 0, column: 0, reason: String(describing: error))
             }
-            sources[name] = source
+            sources[name] = text
         }
 
         // Mustache renders a missing partial as nothing; a typo must not silently drop a section.
@@ -185,19 +160,6 @@ struct TemplateDirectory: Sendable {
             }
         }
         return Library(mustache: mustache, names: names)
-    }
-
-    static func read(_ file: URL, path: String) throws(GuidanceRenderer.Error) -> String {
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch {
-            throw .unreadableFile(path: path, reason: error.localizedDescription)
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .unreadableFile(path: path, reason: "it is not UTF-8 text")
-        }
-        return text.replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     /// Refuses tags that would get a value past the channel's escaping.

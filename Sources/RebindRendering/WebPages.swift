@@ -1,7 +1,7 @@
 import Foundation
 import Mustache
 
-/// The pages Rebind serves itself, from the templates directory's `web/` folder: the Mini App
+/// The pages Rebind serves itself, from the templates' `web/` folder: the Mini App
 /// key form's HTML (a Mustache template whose words are labels, rendered per language), and its
 /// script and stylesheet, served as they are. Read and parsed at start-up with the rest of the
 /// templates, so a missing file stops start-up with its name.
@@ -10,20 +10,15 @@ public struct WebPages: Sendable {
     public static let folder = "web"
 
     let keyForm: MustacheLibrary
-    /// `/v1/keyform/app.js` and `/v1/keyform/app.css`, as they are on disk.
+    /// `/v1/keyform/app.js` and `/v1/keyform/app.css`, as they are in the templates.
     public let keyFormScript: Data
     public let keyFormStylesheet: Data
 
     static let keyFormName = "keyform"
 
-    init(templatesDirectory: URL) throws(GuidanceRenderer.Error) {
-        let web = templatesDirectory.appendingPathComponent(Self.folder)
+    init(source: TemplateFiles) throws(GuidanceRenderer.Error) {
         func read(_ name: String) throws(GuidanceRenderer.Error) -> String {
-            let file = web.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: file.path) else {
-                throw .missingFile(path: "\(Self.folder)/\(name)", directory: templatesDirectory.path)
-            }
-            return try TemplateDirectory.read(file, path: "\(Self.folder)/\(name)")
+            try source.text(at: "\(Self.folder)/\(name)")
         }
         let html = try read("keyform.html")
         var library = MustacheLibrary()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RebindApp
+import RebindTemplates
 
 @main
 struct Rebind: AsyncParsableCommand {
@@ -8,8 +9,10 @@ struct Rebind: AsyncParsableCommand {
         commandName: "rebind",
         abstract: "Keeps trading robots running when their exchange API key breaks.",
         discussion: "Configuration comes from REBIND_* environment variables and an optional .env file.",
+        version: "rebind \(BuildInfo.version) (commit \(BuildInfo.commit))",
         subcommands: [
-            Serve.self, Migrate.self, Events.self, Preview.self, Link.self, Telegram.self, Exchange.self, Keys.self, Notices.self, DoctorCommand.self,
+            Serve.self, Migrate.self, Events.self, Preview.self, Link.self, Telegram.self, Exchange.self, Keys.self, Notices.self, Templates.self,
+            DoctorCommand.self,
         ]
     )
 }

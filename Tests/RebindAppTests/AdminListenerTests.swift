@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import RebindApp
 import RebindCore
+import RebindTemplates
 import RebindTestSupport
 import Testing
 
@@ -29,6 +30,10 @@ struct AdminListenerTests {
                     String(buffer: response.body).contains(
                         #"rebind_http_request_duration_seconds_count{route="/readyz",method="GET",status="200"} 1"#
                     )
+                )
+                // Which build this replica runs.
+                #expect(
+                    String(buffer: response.body).contains(#"rebind_build_info{version="\#(BuildInfo.version)",commit="\#(BuildInfo.commit)"} 1"#)
                 )
             }
             // Nothing of the public listener's is here.

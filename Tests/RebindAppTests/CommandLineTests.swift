@@ -97,6 +97,50 @@ struct CommandLineTests {
         #expect(refused.errors.contains("--locale"))
     }
 
+    @Test("Installed anywhere, rebind uses the templates built into it: preview and doctor run outside the repository")
+    func builtInTemplatesOutsideTheRepository() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-anywhere-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let event = directory.appendingPathComponent("event.json")
+        try FileManager.default.copyItem(at: ExamplesTests.directory.appendingPathComponent("scenario2-expired-stopped-okx.json"), to: event)
+        // No REBIND_TEMPLATES_DIR and no templates/ folder in the working directory.
+        let preview = try await RebindCommand.run(["preview", "event.json", "--locale", "zh-CN"], directory: directory)
+        #expect(preview.status == 0, "\(preview.errors)")
+        #expect(preview.output.contains("欧易（OKX）"))
+
+        // `templates export` writes them out; an edited copy overrides file by file.
+        let export = try await RebindCommand.run(["templates", "export", "mine"], directory: directory)
+        #expect(export.status == 0, "\(export.errors)")
+        #expect(export.output.contains("Wrote"))
+        let exported = directory.appendingPathComponent("mine/en/telegram/key_expired.mustache")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("mine/catalogue.json").path))
+        let overrides = directory.appendingPathComponent("overrides/en/telegram")
+        try FileManager.default.createDirectory(at: overrides, withIntermediateDirectories: true)
+        let edited = try String(contentsOf: exported, encoding: .utf8).replacingOccurrences(of: "has expired", with: "ran out")
+        try Data(edited.utf8).write(to: overrides.appendingPathComponent("key_expired.mustache"))
+        let overridden = try await RebindCommand.run(
+            ["preview", "event.json"],
+            environment: ["REBIND_TEMPLATES_DIR": "overrides"],
+            directory: directory
+        )
+        #expect(overridden.status == 0, "\(overridden.errors)")
+        #expect(overridden.output.contains("API key ran out"), "\(overridden.output)")
+        #expect(overridden.output.contains("── slack"))
+
+        let missing = try await RebindCommand.run(["preview", "event.json"], environment: ["REBIND_TEMPLATES_DIR": "nowhere"], directory: directory)
+        #expect(missing.status != 0)
+        #expect(missing.errors.contains("REBIND_TEMPLATES_DIR") && missing.errors.contains("nowhere"), "\(missing.errors)")
+    }
+
+    @Test("--version names the release and the commit it was built from")
+    func version() async throws {
+        let result = try await RebindCommand.run(["--version"])
+        #expect(result.status == 0, "\(result.errors)")
+        let pattern = /rebind \d+\.\d+\.\d+ \(commit ([0-9a-f]{40}|unknown)\)\n/
+        #expect(result.output.wholeMatch(of: pattern) != nil, "\(result.output)")
+    }
+
     @Test("migrate creates the schema in the configured SQLite file")
     func migrate() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-cli-\(UUID().uuidString)")

@@ -79,7 +79,9 @@ public struct RebindConfiguration: Sendable {
     public var okxAPIURL = "https://www.okx.com"
     public var helpURL: String?
     public var platformName: String?
-    public var templatesDirectory = "templates"
+    /// `REBIND_TEMPLATES_DIR`: a folder whose files replace the built-in templates' of the
+    /// same path (and add new locales); nil uses the built-in templates as they are.
+    public var templatesDirectory: String?
     public var incidentPolicy = IncidentPolicy()
     /// `REBIND_EXPIRY_WARN_DAYS`: days before a key's expiry at which its user is warned.
     public var expirySchedule = ExpirySchedule()

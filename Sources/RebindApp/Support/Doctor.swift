@@ -36,7 +36,8 @@ public struct Doctor: Sendable {
                 Check(
                     name: "templates",
                     outcome: .ok,
-                    detail: "\(configuration.templatesDirectory): exchanges \(renderer.catalogue.exchangeIDs.sorted().joined(separator: ", "))"
+                    detail:
+                        "\(configuration.templatesDirectory.map { "built-in, overridden by \($0)" } ?? "built-in"): exchanges \(renderer.catalogue.exchangeIDs.sorted().joined(separator: ", "))"
                 )
             )
         } catch {

@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import RebindCore
+import RebindTemplates
 import Synchronization
 
 /// The service's Prometheus metrics. It owns its registry, so each application (and each
@@ -22,6 +23,12 @@ public final class RebindMetrics: Sendable {
             .seconds(1), .seconds(2.5), .seconds(5),
         ]
         self.factory = factory
+        // `rebind_build_info{version,commit}` 1: which build each replica runs.
+        Metrics.Gauge(
+            label: "rebind_build_info",
+            dimensions: [("version", BuildInfo.version), ("commit", BuildInfo.commit)],
+            factory: factory
+        ).record(1)
     }
 
     func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
