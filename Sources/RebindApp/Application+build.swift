@@ -257,7 +257,10 @@ func chatServices(
             opener: SlackKeyFormOpener(accounts: accounts, sender: sender, workspaces: slack.workspaces, logger: logger),
             inbox: inbox,
             wakeup: chat.updatesWakeup,
-            now: now
+            workspaces: slack.workspaces,
+            health: chat.channelHealth,
+            now: now,
+            logger: logger
         ).addRoutes(to: router)
         if let oauth = slack.oauth, let settings = configuration.slack?.oauth, let installations = chat.store as? any SlackInstallationStore {
             SlackInstallController(
@@ -267,7 +270,14 @@ func chatServices(
                 envelope: chat.envelope,
                 stateSecret: slack.stateSecret,
                 now: now,
-                onInstalled: { teamID in slack.workspaces.installed(teamID: teamID) }
+                onInstalled: { teamID in
+                    slack.workspaces.installed(teamID: teamID)
+                    // A reinstall mends an uninstalled workspace at once: its waiting notices go.
+                    if chat.channelHealth.resume(ChannelHealth.Scope(channel: .slack, workspace: teamID)) {
+                        logger.notice("Slack workspace resumed: reinstalled", metadata: ["workspace": "\(teamID)"])
+                        chat.noticesWakeup.poke()
+                    }
+                }
             ).addRoutes(to: router)
         }
     }

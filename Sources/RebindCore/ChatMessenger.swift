@@ -15,14 +15,15 @@ public protocol ChatMessenger: Sendable {
     /// Answers a tap on a button (Telegram's callback query), so the user's app stops waiting,
     /// with a short plain-text note when there is one. Platforms without the notion do nothing.
     func acknowledge(interactionID: String, text: String?) async throws(DeliveryError)
-    /// Whether the platform takes the bot's credentials again (Telegram `getMe`), for a paused
-    /// channel; throws `.channelRefused` while it does not.
-    func probe() async throws(DeliveryError)
+    /// Whether the platform takes the bot's credentials again (Telegram `getMe`, Slack
+    /// `auth.test` with the workspace's token), for a paused channel or workspace; throws while
+    /// it does not. `workspace` is the Slack team id; nil for Telegram.
+    func probe(workspace: String?) async throws(DeliveryError)
 }
 
 extension ChatMessenger {
     public func acknowledge(interactionID: String, text: String?) async throws(DeliveryError) {}
-    public func probe() async throws(DeliveryError) {}
+    public func probe(workspace: String?) async throws(DeliveryError) {}
 }
 
 /// A message to send: marked-up text and, optionally, rows of buttons.

@@ -25,4 +25,7 @@ public struct SlackInstallation: Sendable, Equatable {
 public protocol SlackInstallationStore: Sendable {
     func saveSlackInstallation(_ installation: SlackInstallation) async throws
     func slackInstallation(teamID: String) async throws -> SlackInstallation?
+    /// The workspace uninstalled the app or revoked its token: the installation and its sealed
+    /// token go at once. True when there was one.
+    func deleteSlackInstallation(teamID: String) async throws -> Bool
 }

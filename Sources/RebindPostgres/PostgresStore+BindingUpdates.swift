@@ -140,6 +140,12 @@ extension PostgresStore: SlackInstallationStore {
         }
     }
 
+    public func deleteSlackInstallation(teamID: String) async throws -> Bool {
+        try await withConnection { connection in
+            try await connection.run("DELETE FROM slack_installations WHERE team_id = \(teamID) RETURNING 1", logger: self.logger) > 0
+        }
+    }
+
     public func slackInstallation(teamID: String) async throws -> SlackInstallation? {
         try await withConnection { connection in
             try await connection.first(

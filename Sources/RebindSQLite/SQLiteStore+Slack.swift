@@ -21,6 +21,13 @@ extension SQLiteStore: SlackInstallationStore {
         }
     }
 
+    public func deleteSlackInstallation(teamID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM slack_installations WHERE team_id = ?", arguments: [teamID])
+            return db.changesCount > 0
+        }
+    }
+
     public func slackInstallation(teamID: String) async throws -> SlackInstallation? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM slack_installations WHERE team_id = ?", arguments: [teamID]).map { row in

@@ -59,6 +59,7 @@ extension SlackClient {
                     return .rateLimited(retryAfter: TimeInterval(retryAfter ?? Self.defaultRetryAfter))
                 }
                 if Self.unreachableChatErrors.contains(error) { return .blocked(reason: "\(method): \(error)") }
+                if Self.refusedTokenErrors.contains(error) { return .channelRefused(reason: "\(method): \(error)") }
                 if status >= 500 || Self.temporaryErrors.contains(error) { return .transient(reason: "\(method): \(error)") }
                 return .permanent(reason: "\(method): \(error)")
             case .httpStatus(_, 429, let retryAfter):
@@ -83,6 +84,15 @@ extension SlackClient {
         public static let brokenTokenErrors: Set<String> = [
             "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
             "missing_scope", "not_allowed_token_type", "team_access_not_granted", "ekm_access_denied", "org_login_required",
+        ]
+
+        /// The workspace's token is refused outright — revoked, the app uninstalled, the
+        /// workspace or the bot's account deactivated, or a wrong token: the workspace pauses
+        /// (its messages wait, `auth.test` probes it) rather than dead-lettering every message.
+        /// The other `brokenTokenErrors` (a missing scope, a wrong token type) stay permanent:
+        /// probing would not mend them.
+        public static let refusedTokenErrors: Set<String> = [
+            "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
         ]
 
         /// Slack's own trouble, worth retrying with backoff.

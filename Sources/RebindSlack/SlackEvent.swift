@@ -17,6 +17,18 @@ public struct SlackEvent: Codable, Sendable, Equatable {
     /// Set when a bot (Rebind included) wrote the message.
     public var botID: String?
     public var team: String?
+    /// `tokens_revoked`: whose tokens were revoked, by kind (`oauth` user tokens, `bot`).
+    public var tokens: RevokedTokens?
+
+    public struct RevokedTokens: Codable, Sendable, Equatable {
+        public var oauth: [String]?
+        public var bot: [String]?
+
+        public init(oauth: [String]? = nil, bot: [String]? = nil) {
+            self.oauth = oauth
+            self.bot = bot
+        }
+    }
 
     public init(
         type: String,
@@ -28,7 +40,8 @@ public struct SlackEvent: Codable, Sendable, Equatable {
         ts: String? = nil,
         eventTS: String? = nil,
         botID: String? = nil,
-        team: String? = nil
+        team: String? = nil,
+        tokens: RevokedTokens? = nil
     ) {
         self.type = type
         self.subtype = subtype
@@ -40,6 +53,18 @@ public struct SlackEvent: Codable, Sendable, Equatable {
         self.eventTS = eventTS
         self.botID = botID
         self.team = team
+        self.tokens = tokens
+    }
+
+    /// The workspace can no longer be written to with its bot token: the app was uninstalled
+    /// (`app_uninstalled`), or its bot token revoked (`tokens_revoked` listing bot tokens; user
+    /// tokens alone are not Rebind's).
+    public var endsInstallation: Bool {
+        switch type {
+        case "app_uninstalled": true
+        case "tokens_revoked": !(tokens?.bot ?? []).isEmpty
+        default: false
+        }
     }
 
     /// A message a person wrote in a DM with the bot: not a bot's (Rebind's own messages come
@@ -54,6 +79,6 @@ public struct SlackEvent: Codable, Sendable, Equatable {
         case user, text, ts
         case eventTS = "event_ts"
         case botID = "bot_id"
-        case team
+        case team, tokens
     }
 }

@@ -63,6 +63,18 @@ public struct SlackMessenger: ChatMessenger {
         throw .permanent(reason: "Slack does not let a bot delete a user's message")
     }
 
+    /// `auth.test` with the workspace's token: throws `.channelRefused` while Slack refuses it
+    /// (or the workspace has no installation any more).
+    public func probe(workspace: String?) async throws(DeliveryError) {
+        guard let workspace else { throw .permanent(reason: "a Slack probe needs the workspace") }
+        let client = try await client(workspace)
+        do {
+            _ = try await client.authTest()
+        } catch {
+            throw error.deliveryError
+        }
+    }
+
     // MARK: The DM
 
     /// The workspace's client and the user's DM channel, opening it the first time.

@@ -71,7 +71,7 @@ public struct TelegramMessenger: ChatMessenger {
     }
 
     /// `getMe`: the token works again when Telegram answers it.
-    public func probe() async throws(DeliveryError) {
+    public func probe(workspace: String?) async throws(DeliveryError) {
         do {
             _ = try await client.getMe()
         } catch {

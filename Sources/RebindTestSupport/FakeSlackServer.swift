@@ -120,6 +120,11 @@ public final class FakeSlackServer: Sendable {
         api.change { _ = $0.revokedTokens.insert(token.value) }
     }
 
+    /// The revoked token works again (as a reinstall with the same bot would give it back).
+    public func restore(_ token: Secret) {
+        api.change { _ = $0.revokedTokens.remove(token.value) }
+    }
+
     /// The user's Slack is in this language: `users.info` with `include_locale` says so.
     public func setLocale(_ locale: String, user: String) {
         api.change { $0.userLocales[user] = locale }

@@ -1,6 +1,8 @@
 import Foundation
 import HummingbirdTesting
 import RebindCore
+import RebindCrypto
+import RebindSlack
 import RebindTestSupport
 import Testing
 
@@ -149,28 +151,99 @@ struct SlackDeliveryFaultTests {
     }
 
     @Test(
-        "A refused token (invalid_auth, token_revoked) dead-letters the notice at once and /metrics counts it for Slack",
+        "A refused token (invalid_auth, token_revoked) pauses the workspace: the notice waits, /readyz and the metric say so, auth.test probes; restored, it goes once",
         arguments: BrokenToken.allCases
     )
-    func deadLetter(broken: BrokenToken) async throws {
+    func pauseThenResume(broken: BrokenToken) async throws {
         try await SlackWorld.with(Self.paced()) { world, client in
             switch broken {
-            case .invalidAuth: world.slack.inject(.invalidAuth, times: nil, method: "chat.postMessage")
+            case .invalidAuth: world.slack.inject(.invalidAuth, times: nil)
             case .revoked: world.slack.revoke(world.slack.token)
             }
             try await world.sendEvent(SlackWorld.event(account: "acc_d1", robot: "rb_d1"), id: "d-1", via: client)
-            let counted = await eventually(timeout: .seconds(5)) {
-                try await world.metrics().contains(#"rebind_notices_dead_lettered_total{channel="slack"} 1"#)
-            }
-            #expect(counted)
-            // Permanent: one try, no retries.
-            let refusals = world.slack.calls().filter { $0.error == broken.rawValue }
-            #expect(refusals.count == 1, "\(world.slack.calls())")
-            #expect(world.slack.calls(method: "chat.postMessage").count == (broken == .invalidAuth ? 1 : 0))
+            #expect(
+                await eventually(timeout: .seconds(10)) {
+                    let ready = try await world.env.admin("/readyz")
+                    return (ready.json["paused_workspaces"] as? [String: [String]])?["slack"] == [SlackWorld.teamID]
+                }
+            )
+            let ready = try await world.env.admin("/readyz")
+            #expect(ready.status == .ok, "a paused workspace does not make the replica unready")
+            #expect((ready.json["channels"] as? [String: String])?["slack"] == "paused")
+            #expect(try await world.metrics().contains(#"rebind_channel_paused{channel="slack"} 1"#))
+            // Probed with auth.test, backing off; nothing dead-lettered, the notice still pending.
+            #expect(await eventually(timeout: .seconds(10)) { world.slack.calls(method: "auth.test").count >= 2 })
+            #expect(try await world.sqlite.deadNotices(limit: 10, beforeID: nil).isEmpty)
+            #expect(try await !world.sqlite.pendingNotices().isEmpty)
             #expect(world.botMessages().isEmpty)
-            #expect(try await world.sqlite.pendingNotices().isEmpty)
-            let metrics = try await world.metrics()
-            #expect(!metrics.contains(#"rebind_notices_dead_lettered_total{channel="telegram"}"#))
+            #expect(!(try await world.metrics()).contains(#"rebind_notices_dead_lettered_total{channel="slack"}"#))
+
+            // The token works again: the workspace resumes by itself, the guidance goes once.
+            switch broken {
+            case .invalidAuth: world.slack.clearFaults()
+            case .revoked: world.slack.restore(world.slack.token)
+            }
+            #expect(await eventually(timeout: .seconds(10)) { world.botMessages().count == 1 })
+            #expect(world.botMessages().first.map { SlackWorld.shown($0).contains("rb_d1") } == true)
+            #expect(
+                await eventually(timeout: .seconds(10)) {
+                    let ready = try await world.env.admin("/readyz")
+                    return (ready.json["channels"] as? [String: String])?["slack"] == "active"
+                }
+            )
+            #expect(try await world.metrics().contains(#"rebind_channel_paused{channel="slack"} 0"#))
+            #expect(await eventually(timeout: .seconds(5)) { try await world.sqlite.pendingNotices().isEmpty })
+            #expect(try await world.sqlite.deadNotices(limit: 10, beforeID: nil).isEmpty)
+            #expect(world.slack.calls(method: "chat.postMessage").filter { $0.error == nil }.count == 1)
+        }
+    }
+
+    @Test(
+        "app_uninstalled deletes the workspace's installation and sealed token at once and pauses it; user-token revocations change nothing"
+    )
+    func uninstalled() async throws {
+        try await SlackWorld.with(Self.paced()) { world, client in
+            let envelope = SecretEnvelope(current: try SecretEnvelope.Key(base64: SlackWorld.envelopeKey, variable: "T"))
+            try await world.sqlite.saveSlackInstallation(
+                SlackInstallation(
+                    teamID: SlackWorld.teamID,
+                    sealedToken: try envelope.seal(world.slack.token, as: SlackInstallation.context(teamID: SlackWorld.teamID)),
+                    installedAt: TestEnvironment.start
+                )
+            )
+            func callback(_ id: String, _ event: SlackEvent) -> SlackEventCallback {
+                SlackEventCallback(teamID: SlackWorld.teamID, eventID: id, event: event)
+            }
+            // A user's own token revoked: not Rebind's; the installation stays.
+            let userTokens = try await world.postEvent(
+                callback("EvU1", SlackEvent(type: "tokens_revoked", tokens: .init(oauth: ["U0TRADER01"]))),
+                via: client
+            )
+            #expect(userTokens.status == .ok)
+            #expect(try await world.sqlite.slackInstallation(teamID: SlackWorld.teamID) != nil)
+            #expect((try await world.env.admin("/readyz").json["channels"] as? [String: String])?["slack"] == "active")
+
+            // Uninstalled: Slack revokes the token and tells Rebind.
+            world.slack.revoke(world.slack.token)
+            let answer = try await world.postEvent(callback("EvX1", SlackEvent(type: "app_uninstalled")), via: client)
+            #expect(answer.status == .ok)
+            #expect(try await world.sqlite.slackInstallation(teamID: SlackWorld.teamID) == nil, "the sealed token is gone at once")
+            let ready = try await world.env.admin("/readyz")
+            #expect((ready.json["paused_workspaces"] as? [String: [String]])?["slack"] == [SlackWorld.teamID])
+            // Slack's retry of the same event changes nothing.
+            #expect(try await world.postEvent(callback("EvX1", SlackEvent(type: "app_uninstalled")), retryNum: 1, via: client).status == .ok)
+
+            // The user's guidance waits, untried, instead of being dead-lettered.
+            try await world.sendEvent(SlackWorld.event(account: "acc_u1", robot: "rb_u1"), id: "u-1", via: client)
+            #expect(await eventually(timeout: .seconds(5)) { try await !world.sqlite.pendingNotices().isEmpty })
+            #expect(world.slack.calls(method: "chat.postMessage").isEmpty)
+            #expect(try await world.sqlite.deadNotices(limit: 10, beforeID: nil).isEmpty)
+
+            // The bot is back (here through the configured token): the workspace resumes, the guidance goes once.
+            world.slack.restore(world.slack.token)
+            #expect(await eventually(timeout: .seconds(10)) { world.botMessages().count == 1 })
+            #expect(await eventually(timeout: .seconds(5)) { try await world.sqlite.pendingNotices().isEmpty })
+            #expect(try await world.sqlite.deadNotices(limit: 10, beforeID: nil).isEmpty)
         }
     }
 

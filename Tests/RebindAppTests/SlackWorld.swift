@@ -108,7 +108,7 @@ struct SlackWorld {
                     options.productionPacing
                     ? DeliveryPacer(perChatInterval: .seconds(1), globalRate: try #require(configuration.slack).rate)
                     : DeliveryPacer(perChatInterval: .milliseconds(1))
-                return ChatDependencies(
+                var dependencies = ChatDependencies(
                     store: store,
                     telegram: client,
                     slack: .init(workspaces: workspaces, signingSecret: signingSecret, pacer: pacer),
@@ -122,6 +122,9 @@ struct SlackWorld {
                     idleWait: .milliseconds(20),
                     expiryInterval: .milliseconds(20)
                 )
+                // A paused workspace is probed soon and often, so a test sees it resume.
+                dependencies.channelProbeWait = 0.2
+                return dependencies
             }
         )
         let sqlite = try #require(captured.withLock { $0 })

@@ -42,19 +42,27 @@ struct SlackErrorMappingTests {
         )
     }
 
-    @Test("A broken token becomes permanent", arguments: ["invalid_auth", "account_inactive", "token_revoked", "missing_scope"])
+    @Test("A refused token pauses the channel", arguments: ["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"])
+    func refusedToken(error: String) async throws {
+        #expect(try await deliveryError(.error(error)) == .channelRefused(reason: "chat.postMessage: \(error)"))
+    }
+
+    @Test(
+        "A token that lacks a scope or is of the wrong type stays permanent: probing would not mend it",
+        arguments: ["missing_scope", "not_allowed_token_type"]
+    )
     func brokenToken(error: String) async throws {
         #expect(try await deliveryError(.error(error)) == .permanent(reason: "chat.postMessage: \(error)"))
     }
 
-    @Test("A revoked token refused before any fault is permanent, on the first call")
+    @Test("A revoked token is refused on the first call, and pauses the channel")
     func revokedToken() async throws {
         try await FakeSlackServer.withServer { fake in
             fake.revoke(fake.token)
             let error = await #expect(throws: DeliveryError.self) {
                 _ = try await SlackMessenger(client: try client(of: fake)).send(Self.hello, to: TestUser.address)
             }
-            #expect(error == .permanent(reason: "conversations.open: token_revoked"))
+            #expect(error == .channelRefused(reason: "conversations.open: token_revoked"))
         }
     }
 

@@ -59,4 +59,20 @@ struct SlackStoreTests {
             #expect(try await store.slackInstallation(teamID: "T1") == second)
         }
     }
+
+    @Test("An uninstall deletes that workspace's installation, its sealed token with it, and no other", arguments: StoreKind.available)
+    func uninstall(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for team in ["T1", "T2"] {
+                try await store.saveSlackInstallation(
+                    SlackInstallation(teamID: team, sealedToken: SealedData(keyID: "k", data: Data(team.utf8)), installedAt: now)
+                )
+            }
+            #expect(try await store.deleteSlackInstallation(teamID: "T1"))
+            #expect(try await store.slackInstallation(teamID: "T1") == nil)
+            #expect(try await store.slackInstallation(teamID: "T2") != nil)
+            // Slack's retry of the event: nothing left to delete.
+            #expect(try await !store.deleteSlackInstallation(teamID: "T1"))
+        }
+    }
 }

@@ -82,7 +82,7 @@ struct ReplySender: Sendable {
             logger.error("Reply not delivered: its chat channel is off", metadata: ["chat": "\(chat)"])
             return
         }
-        if health?.isPaused(chat.channel) == true {
+        if health?.isPaused(chat) == true {
             logger.notice("Reply not delivered: the channel is paused (its bot token is refused)", metadata: ["chat": "\(chat)"])
             return
         }
@@ -108,7 +108,7 @@ struct ReplySender: Sendable {
                     logger.notice("Reply not delivered", metadata: ["chat": "\(chat)", "error": "\(error)"])
                     return
                 case .channelRefused(let reason):
-                    if health?.pause(chat.channel, reason: reason, now: now()) == true {
+                    if health?.pause(chat, reason: reason, now: now()) == true {
                         logger.critical(
                             "Chat channel paused: the platform refuses the bot's token",
                             metadata: ["channel": "\(chat.channel.rawValue)", "error": "\(error)"]

@@ -39,7 +39,9 @@ public final class SlackWorkspaces: Sendable {
             throw .transient(reason: "store: \(error)")
         }
         guard let installation else {
-            guard let fallback else { throw .permanent(reason: "workspace \(teamID) has not installed Rebind") }
+            // Uninstalled (or never installed): the workspace waits for a reinstall, its
+            // messages kept, rather than dead-lettering them.
+            guard let fallback else { throw .channelRefused(reason: "workspace \(teamID) has no installation of Rebind") }
             return fallback
         }
         do {
@@ -55,5 +57,14 @@ public final class SlackWorkspaces: Sendable {
     /// A workspace (re)installed: its next client uses the new token.
     public func installed(teamID: String) {
         _ = cache.withLock { $0.removeValue(forKey: teamID) }
+    }
+
+    /// The workspace uninstalled the app or revoked its bot token (`app_uninstalled`,
+    /// `tokens_revoked`): its installation and sealed token are deleted, and the opened token
+    /// forgotten. True when there was an installation.
+    @discardableResult
+    public func uninstalled(teamID: String) async throws -> Bool {
+        _ = cache.withLock { $0.removeValue(forKey: teamID) }
+        return try await store.deleteSlackInstallation(teamID: teamID)
     }
 }

@@ -14,15 +14,27 @@ struct HealthController: Sendable {
         }
     }
 
-    /// `/readyz`'s body: `{"status": "ready", "channels": {"telegram": "active" | "paused", …}}`.
+    /// `/readyz`'s body: `{"status": "ready", "channels": {"telegram": "active" | "paused", …},
+    /// "paused_workspaces": {"slack": ["T0001", …]}}` (a Slack channel is `paused` while any of
+    /// its workspaces is; the list says which).
     struct Readiness: Encodable {
         var status: String
         var channels: [String: String]
+        var pausedWorkspaces: [String: [String]]
+
+        enum CodingKeys: String, CodingKey {
+            case status, channels
+            case pausedWorkspaces = "paused_workspaces"
+        }
     }
 
-    func channelStates() -> [String: String] {
-        guard let chat = dependencies.chat else { return [:] }
-        return chat.channelHealth.states(of: Array(chat.messengers.keys))
+    func readiness() -> Readiness {
+        guard let chat = dependencies.chat else { return Readiness(status: "ready", channels: [:], pausedWorkspaces: [:]) }
+        var workspaces: [String: [String]] = [:]
+        for (scope, _) in chat.channelHealth.all() {
+            if let workspace = scope.workspace { workspaces[scope.channel.rawValue, default: []].append(workspace) }
+        }
+        return Readiness(status: "ready", channels: chat.channelHealth.states(of: Array(chat.messengers.keys)), pausedWorkspaces: workspaces)
     }
 
     /// The admin listener's routes: liveness, readiness and metrics.
@@ -33,7 +45,7 @@ struct HealthController: Sendable {
                 try await dependencies.store.checkReady()
                 // A paused channel does not make the replica unready: every replica would be,
                 // and the events must still be taken in. It is said here instead.
-                return Response.json(status: .ok, Readiness(status: "ready", channels: channelStates()))
+                return Response.json(status: .ok, readiness())
             } catch {
                 context.logger.warning("Store not ready", metadata: ["error": "\(error)"])
                 return APIError(status: .serviceUnavailable, code: "store_unavailable", message: "The store cannot be reached").response()

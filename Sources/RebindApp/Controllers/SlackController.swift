@@ -18,7 +18,10 @@ struct SlackController: Sendable {
     let opener: SlackKeyFormOpener
     let inbox: LaneInbox
     let wakeup: Wakeup
+    let workspaces: SlackWorkspaces
+    let health: ChannelHealth
     let now: @Sendable () -> Date
+    let logger: Logger
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.post("/v1/slack/events") { request, context in
@@ -65,6 +68,10 @@ struct SlackController: Sendable {
         case .urlVerification(let challenge):
             return Response.json(status: .ok, ["challenge": challenge])
         case .eventCallback(let callback):
+            if callback.event.endsInstallation {
+                try await uninstall(teamID: callback.teamID, because: callback.event.type)
+                return Response(status: .ok)
+            }
             // Slack retries (X-Slack-Retry-Num) carry the same event_id: stored once.
             if callback.event.isDirectMessageFromUser, let user = callback.event.user {
                 let team = callback.event.team ?? callback.teamID
@@ -73,6 +80,21 @@ struct SlackController: Sendable {
             return Response(status: .ok)
         case .other:
             return Response(status: .ok)
+        }
+    }
+
+    /// The workspace uninstalled the app or revoked its bot token: its installation and
+    /// sealed token are deleted at once, and the workspace pauses — its users' notices wait for
+    /// a reinstall (or go to their other chats) instead of being dead-lettered. Idempotent, so
+    /// Slack's retries of the event change nothing.
+    func uninstall(teamID: String, because event: String) async throws(APIError) {
+        let deleted = try await run { try await workspaces.uninstalled(teamID: teamID) }
+        let paused = health.pause(ChannelHealth.Scope(channel: .slack, workspace: teamID), reason: "Slack: \(event)", now: now())
+        if deleted || paused {
+            logger.critical(
+                "Slack workspace paused: the app was uninstalled or its token revoked; its notices wait for a reinstall",
+                metadata: ["workspace": "\(teamID)", "event": "\(event)", "installation_deleted": "\(deleted)"]
+            )
         }
     }
 

@@ -119,7 +119,7 @@ struct ExpiryWarner: Service {
             case .permanent:
                 logger.warning("Expiry warning refused by the chat platform", metadata: ["chat": "\(chat)", "error": "\(error)"])
             case .channelRefused(let reason):
-                sender.health?.pause(chat.channel, reason: reason, now: now)
+                sender.health?.pause(chat, reason: reason, now: now)
                 paused = true
             }
         }
@@ -191,7 +191,7 @@ struct ExpiryWarner: Service {
 
     func send(_ reply: ChatReply, to chat: ChatAddress) async -> DeliveryError? {
         guard let messenger = sender.messengers[chat.channel] else { return .permanent(reason: "the \(chat.channel.rawValue) channel is off") }
-        if sender.health?.isPaused(chat.channel) == true { return .channelRefused(reason: "the channel is paused") }
+        if sender.health?.isPaused(chat) == true { return .channelRefused(reason: "the channel is paused") }
         let message: OutgoingMessage
         do {
             message = try await sender.render(reply, for: chat)

@@ -243,7 +243,7 @@ struct NoticeDispatcher: Service {
             // The last step completes the notice in its write, unless an earlier chat is to be retried.
             let last = index == plan.steps.count - 1 && retry == nil
             do throws(DeliveryError) {
-                if health?.isPaused(chat.channel) == true { throw DeliveryError.channelRefused(reason: "the channel is paused") }
+                if health?.isPaused(chat) == true { throw DeliveryError.channelRefused(reason: "the channel is paused") }
                 let message: OutgoingMessage
                 let language = await resolved(&locale, userID: plan.incident.userID)
                 let key = RenderKey(channel: chat.channel, kind: step.kind, locale: language, offersKeyForm: KeyFormLink.isOffered(in: chat))
@@ -271,10 +271,10 @@ struct NoticeDispatcher: Service {
                     await giveUp(chat, due: due, error: error)
                     refusal = (chat, error)
                 case .channelRefused(let reason):
-                    if health?.pause(chat.channel, reason: reason, now: now()) == true {
+                    if health?.pause(chat, reason: reason, now: now()) == true {
                         logger.critical(
                             "Chat channel paused: the platform refuses the bot's token; notices wait for it",
-                            metadata: ["channel": "\(chat.channel.rawValue)", "error": "\(error)"]
+                            metadata: ["chat": "\(chat)", "error": "\(error)"]
                         )
                     }
                     retry = retry ?? (chat, error)
@@ -404,7 +404,7 @@ struct NoticeDispatcher: Service {
             try await deadLetter(due, chat: chat, error: error)
         case .channelRefused:
             // Kept, without an attempt counted, for when the channel's token works again.
-            let resume = chat.flatMap { health?.nextProbe($0.channel) } ?? now().addingTimeInterval(5)
+            let resume = chat.flatMap { health?.nextProbe(ChannelHealth.Scope($0)) } ?? now().addingTimeInterval(5)
             try await store.deferNotice(id: due.id, at: max(resume, now()).addingTimeInterval(1))
         }
     }

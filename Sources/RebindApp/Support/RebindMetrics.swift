@@ -74,8 +74,9 @@ public final class RebindMetrics: Sendable {
     }
 
     /// `rebind_channel_paused{channel}`: 1 while the platform refuses the bot's token.
-    public func channelPaused(_ channel: Channel, _ paused: Bool) {
-        gauge("rebind_channel_paused", [("channel", channel.rawValue)]).record(paused ? 1 : 0)
+    /// (For Slack, how many workspaces are paused.)
+    public func channelPaused(_ channel: Channel, count: Int) {
+        gauge("rebind_channel_paused", [("channel", channel.rawValue)]).record(count)
     }
 
     /// `rebind_retention_deleted_total{table}`: finished records retention deleted.
