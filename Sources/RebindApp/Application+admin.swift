@@ -9,10 +9,20 @@ import RebindCore
 public func buildAdminRouter(configuration: RebindConfiguration, dependencies: AppDependencies) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
-    router.add(middleware: AdminAccessMiddleware(token: configuration.adminToken))
+    let session = ConsoleSession(adminToken: configuration.adminToken)
+    router.add(middleware: AdminAccessMiddleware(token: configuration.adminToken, session: session, now: dependencies.now))
     HealthController(dependencies: dependencies).addRoutes(to: router)
     if let notices = dependencies.store as? any NoticeOutbox {
         NoticeReplayController(store: notices, wakeup: dependencies.chat?.noticesWakeup, now: dependencies.now).addRoutes(to: router)
+        if let console = dependencies.store as? any ConsoleStore {
+            ConsoleController(
+                store: console,
+                notices: notices,
+                dependencies: dependencies,
+                session: session,
+                adminToken: configuration.adminToken
+            ).addRoutes(to: router)
+        }
     }
     return router
 }

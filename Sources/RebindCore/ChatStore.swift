@@ -318,6 +318,8 @@ public protocol ConversationStore: Sendable {
 
 /// Incidents' notices on their way to chats, with their retry state, and the messages they left.
 public protocol NoticeOutbox: Sendable {
+    /// Records what each try to deliver a notice to a chat came to, for the console.
+    func recordNoticeAttempts(_ attempts: [NoticeAttempt]) async throws
     /// Takes up to `limit` due notices for delivery, most urgent first (recovery, then first
     /// messages, then reminders), and leases them until `leaseUntil`: another pass (or another
     /// replica) does not take them meanwhile, and a sender that dies lets them fall due again.

@@ -401,6 +401,30 @@ extension PostgresStore {
                 "CREATE INDEX check_failures_time ON check_failures (failed_at)",
             ]
         ),
+        Migration(
+            version: "v15_console",
+            statements: [
+                // The console (DESIGN §11): every delivery attempt of a notice, and the indexes
+                // its pages read by, so a page costs the same at a million events.
+                """
+                CREATE TABLE notice_attempts (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    notice_id bigint NOT NULL,
+                    address text NOT NULL,
+                    at double precision NOT NULL,
+                    outcome text NOT NULL,
+                    error text
+                )
+                """,
+                "CREATE INDEX notice_attempts_notice ON notice_attempts (notice_id, at)",
+                "CREATE INDEX incidents_opened ON incidents (opened_at, id)",
+                "CREATE INDEX incidents_user_opened ON incidents (user_id, opened_at, id)",
+                "CREATE INDEX incidents_account_opened ON incidents (account_id, opened_at, id)",
+                "CREATE INDEX incidents_open_opened ON incidents (opened_at, id) WHERE resolved_at IS NULL",
+                "CREATE INDEX inbox_account_received ON inbox (account_id, received_at)",
+                "CREATE INDEX bindings_expires ON bindings (expires_at, account_id) WHERE expires_at IS NOT NULL",
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

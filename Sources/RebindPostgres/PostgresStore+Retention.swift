@@ -40,11 +40,15 @@ extension PostgresStore: RetentionStore {
                 ) RETURNING 1
                 """
         case .notices:
+            // Their delivery attempts go with them.
             query = """
-                DELETE FROM notices WHERE id IN (
+                WITH gone AS (
                     SELECT id FROM notices WHERE status IN ('sent', 'dead', 'waiting_for_chat') AND created_at < \(finished)
                     LIMIT \(batch) FOR UPDATE SKIP LOCKED
-                ) RETURNING 1
+                ), attempts AS (
+                    DELETE FROM notice_attempts WHERE notice_id IN (SELECT id FROM gone)
+                )
+                DELETE FROM notices WHERE id IN (SELECT id FROM gone) RETURNING 1
                 """
         case .incidents:
             // Resolved long ago, with no notice left; their robots and messages go with them.

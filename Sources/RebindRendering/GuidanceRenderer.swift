@@ -20,6 +20,8 @@ public struct GuidanceRenderer: Sendable {
     let templates: TemplateDirectory
     /// The pages served from the templates' `web/` folder (the Mini App key form).
     public let web: WebPages
+    /// The operator's console, from the templates' `console/` folder.
+    public let console: ConsolePages
 
     public static let catalogueFileName = "catalogue.json"
 
@@ -43,6 +45,7 @@ public struct GuidanceRenderer: Sendable {
         }
         templates = try TemplateDirectory.load(from: source, exchanges: catalogue.exchangeIDs.sorted())
         web = try WebPages(source: source)
+        console = try ConsolePages(source: source)
     }
 
     /// The same renderer with the operator's wording (`REBIND_HELP_URL`, `REBIND_PLATFORM_NAME`).

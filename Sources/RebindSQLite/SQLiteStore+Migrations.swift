@@ -368,6 +368,28 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v14_console") { db in
+            // The console (DESIGN §11): every delivery attempt of a notice, and the indexes its
+            // pages read by, so a page costs the same at a million events.
+            try db.execute(
+                sql: """
+                    CREATE TABLE notice_attempts (
+                        notice_id INTEGER NOT NULL,
+                        address TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        outcome TEXT NOT NULL,
+                        error TEXT
+                    );
+                    CREATE INDEX notice_attempts_notice ON notice_attempts(notice_id, at);
+                    CREATE INDEX incidents_opened ON incidents(opened_at, id);
+                    CREATE INDEX incidents_user_opened ON incidents(user_id, opened_at, id);
+                    CREATE INDEX incidents_account_opened ON incidents(account_id, opened_at, id);
+                    CREATE INDEX incidents_open_opened ON incidents(opened_at, id) WHERE resolved_at IS NULL;
+                    CREATE INDEX inbox_account_received ON inbox(account_id, received_at);
+                    CREATE INDEX bindings_expires ON bindings(expires_at, account_id) WHERE expires_at IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

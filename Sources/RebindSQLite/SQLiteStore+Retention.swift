@@ -33,15 +33,18 @@ extension SQLiteStore: RetentionStore {
                 arguments: [processed, batch]
             )
         case .notices:
-            // Sent, dead, or parked for a chat that was never linked; never a pending one.
-            try db.execute(
-                sql: """
-                    DELETE FROM notices WHERE id IN (
-                        SELECT id FROM notices WHERE status IN ('sent', 'dead', 'waiting_for_chat') AND created_at < ? LIMIT ?
-                    )
-                    """,
+            // Sent, dead, or parked for a chat that was never linked; never a pending one. Their
+            // delivery attempts go with them.
+            let ids = try Int64.fetchAll(
+                db,
+                sql: "SELECT id FROM notices WHERE status IN ('sent', 'dead', 'waiting_for_chat') AND created_at < ? LIMIT ?",
                 arguments: [finished, batch]
             )
+            for id in ids {
+                try db.execute(sql: "DELETE FROM notice_attempts WHERE notice_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM notices WHERE id = ?", arguments: [id])
+            }
+            return ids.count
         case .incidents:
             // Resolved long ago, with no notice left (a pending one keeps its incident).
             let ids = try String.fetchAll(

@@ -55,6 +55,8 @@ struct NoticeDispatcher: Service {
     /// A chat that is not ready for longer than this (a 429 hold) gives its notice back to
     /// the outbox instead of keeping a sender waiting.
     var longestSenderWait: Duration = .seconds(2)
+    /// Why a chat of a paused channel or workspace is skipped without a try.
+    static let pausedReason = "the channel is paused"
     /// How often reminders are looked for.
     var reminderScan: Duration = .seconds(1)
 
@@ -206,6 +208,17 @@ struct NoticeDispatcher: Service {
     /// fails for now (429, 5xx) has the notice retried after the others went (chats that got
     /// their first message are not sent it again).
     func send(_ due: DueNotice, plan: Plan, slots: [DeliveryPacer.Slot], shared: Shared) async {
+        var attempts: [NoticeAttempt] = []
+        await send(due, plan: plan, slots: slots, shared: shared, attempts: &attempts)
+        // The console's delivery history; losing it loses no message, so a failure is logged only.
+        do {
+            try await store.recordNoticeAttempts(attempts)
+        } catch {
+            logger.warning("Delivery attempts not recorded", metadata: ["notice.id": "\(due.id)", "error": "\(error)"])
+        }
+    }
+
+    func send(_ due: DueNotice, plan: Plan, slots: [DeliveryPacer.Slot], shared: Shared, attempts: inout [NoticeAttempt]) async {
         // Rendered here, on the senders, not in the claiming loop: it is most of the CPU a
         // notice costs, and the loop must keep up with the rate. And at the slot rather than
         // ahead of it, so the work is spread as evenly as the sends (a batch rendered at once
@@ -243,7 +256,7 @@ struct NoticeDispatcher: Service {
             // The last step completes the notice in its write, unless an earlier chat is to be retried.
             let last = index == plan.steps.count - 1 && retry == nil
             do throws(DeliveryError) {
-                if health?.isPaused(chat) == true { throw DeliveryError.channelRefused(reason: "the channel is paused") }
+                if health?.isPaused(chat) == true { throw DeliveryError.channelRefused(reason: Self.pausedReason) }
                 let message: OutgoingMessage
                 let language = await resolved(&locale, userID: plan.incident.userID)
                 let key = RenderKey(channel: chat.channel, kind: step.kind, locale: language, offersKeyForm: KeyFormLink.isOffered(in: chat))
@@ -254,7 +267,13 @@ struct NoticeDispatcher: Service {
                     rendered[key] = message
                 }
                 pacer.sent(chat, at: .now)
-                try await take(step, message: message, due: due, chat: chat, last: last, shared: shared)
+                do throws(DeliveryError) {
+                    try await take(step, message: message, due: due, chat: chat, last: last, shared: shared)
+                    attempts.append(NoticeAttempt(noticeID: due.id, chat: chat, at: now(), failure: nil))
+                } catch {
+                    attempts.append(NoticeAttempt(noticeID: due.id, chat: chat, at: now(), failure: error))
+                    throw error
+                }
                 // And again once the platform answered: the chat's next message is timed from
                 // when this one arrived, not from when the call began (for Slack, opening the DM
                 // comes first), or it could land a hair under the platform's interval.

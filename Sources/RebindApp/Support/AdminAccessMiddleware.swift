@@ -7,14 +7,35 @@ import RebindCrypto
 /// `/healthz` needs `Authorization: Bearer <token>`. Without one the listener is on loopback
 /// only, and a request whose `Host` is not a loopback name or address is refused: a web page
 /// that rebinds its own name to 127.0.0.1 would otherwise read the operator's routes.
+///
+/// The console (`/console…`) also takes the session cookie its login form sets; a browser that
+/// has none is sent to the login form instead of getting a bare 401.
 struct AdminAccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: Secret?
+    var session: ConsoleSession
+    var now: @Sendable () -> Date
 
-    /// Paths a load balancer or kubelet may ask without the token: they say nothing but "up".
-    static var openPaths: Set<String> { ["/healthz"] }
+    init(token: Secret?, session: ConsoleSession? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+        self.token = token
+        self.session = session ?? ConsoleSession(adminToken: token)
+        self.now = now
+    }
+
+    /// Paths a load balancer or kubelet may ask without the token: they say nothing but "up";
+    /// and the console's login form and stylesheet, which a signed-out browser needs.
+    static var openPaths: Set<String> { ["/healthz", "/console/login", "/console/console.css"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        switch Self.decision(token: token, host: request.head.authority, authorization: request.headers[.authorization], path: request.uri.path) {
+        let path = request.uri.path
+        var decision = Self.decision(token: token, host: request.head.authority, authorization: request.headers[.authorization], path: path)
+        if decision == .unauthorized, ConsoleController.isConsole(path) {
+            if let cookie = ConsoleSession.cookie(in: request.headers[.cookie]), session.isValid(cookie, now: now()) {
+                decision = .allow
+            } else if request.method == .get || request.method == .head {
+                return Response(status: .seeOther, headers: [.location: ConsoleController.base + "/login"])
+            }
+        }
+        switch decision {
         case .allow:
             return try await next(request, context)
         case .unauthorized:
