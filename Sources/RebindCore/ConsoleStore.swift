@@ -125,6 +125,7 @@ public struct ConsoleIncident: Sendable, Equatable {
 
 public struct ConsoleIncidentDetail: Sendable, Equatable {
     public var incident: ConsoleIncident
+    /// What the platform reported, as it wrote it (with its code and message when it gave them).
     public var reason: String
     public var remindersSent: Int
     public var events: [ConsoleEvent]
@@ -139,6 +140,13 @@ public struct ConsoleIncidentDetail: Sendable, Equatable {
         self.events = events
         self.notices = notices
         self.chats = chats
+    }
+
+    /// The reason as the stores keep it (`RobotEvent.Reason` as JSON), for reading: its text,
+    /// then its code and message; the stored text itself if it is not that JSON.
+    public static func reasonText(stored: String) -> String {
+        guard let reason = try? JSONDecoder().decode(RobotEvent.Reason.self, from: Data(stored.utf8)) else { return stored }
+        return ([reason.text] + [reason.code, reason.message].compactMap { $0 }).joined(separator: " · ")
     }
 }
 

@@ -164,7 +164,7 @@ extension PostgresStore: ConsoleStore {
             }
             return ConsoleIncidentDetail(
                 incident: incident,
-                reason: reason,
+                reason: ConsoleIncidentDetail.reasonText(stored: reason),
                 remindersSent: reminders,
                 events: events,
                 notices: notices,

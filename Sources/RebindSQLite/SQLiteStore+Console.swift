@@ -157,7 +157,7 @@ extension SQLiteStore: ConsoleStore {
             }
             return ConsoleIncidentDetail(
                 incident: incident,
-                reason: row["reason"],
+                reason: ConsoleIncidentDetail.reasonText(stored: row["reason"]),
                 remindersSent: row["reminders_sent"],
                 events: events,
                 notices: notices,

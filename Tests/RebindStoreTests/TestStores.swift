@@ -8,7 +8,7 @@ import Testing
 @testable import RebindPostgres
 
 /// What the storage tests need of a store: both ports and the secrets rotation.
-typealias TestableStore = ChatStore & EventStore & SealedSecretStore & SlackInstallationStore & StoreInspection & RetentionStore
+typealias TestableStore = ChatStore & EventStore & SealedSecretStore & SlackInstallationStore & StoreInspection & RetentionStore & ConsoleStore
 
 /// Reads only tests need, so they live here rather than in the app's ports: what is due, what
 /// is waiting, which messages an incident left. Both stores answer them.
