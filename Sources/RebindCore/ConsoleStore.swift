@@ -232,6 +232,10 @@ public struct NoticeAttempt: Sendable, Equatable {
 /// A chat of the incident's user, and its key conversation, still sealed.
 public struct ConsoleChat: Sendable, Equatable {
     public var chat: ChatAddress
+    /// Linked through a link (`true`), or named by the platform's events (`telegram_chat_id`,
+    /// the Slack ids) (`false`).
+    public var linked: Bool = true
+    /// When it was linked, or when the platform last named it.
     public var linkedAt: Date
     public var blockedAt: Date?
     public var conversation: SealedData?
@@ -243,6 +247,14 @@ public struct ConsoleChat: Sendable, Equatable {
         self.blockedAt = blockedAt
         self.conversation = conversation
         self.conversationActiveAt = conversationActiveAt
+    }
+
+    /// The chats the platform's events name for a user (its `users` row), as addresses.
+    public static func eventChats(telegramChatID: Int64?, slackTeamID: String?, slackUserID: String?) -> [ChatAddress] {
+        var chats: [ChatAddress] = []
+        if let telegramChatID { chats.append(ChatAddress(channel: .telegram, id: String(telegramChatID))) }
+        if let slackTeamID, let slackUserID { chats.append(.slack(teamID: slackTeamID, userID: slackUserID)) }
+        return chats
     }
 }
 

@@ -142,7 +142,7 @@ extension PostgresStore: ConsoleStore {
                     attempts: byNotice[noticeID] ?? []
                 )
             }
-            let chats = try await connection.all(
+            var chats = try await connection.all(
                 """
                 SELECT c.address, c.linked_at, c.blocked_at, v.key_id, v.sealed, v.active_at
                 FROM chats c LEFT JOIN conversations v ON v.address = c.address
@@ -162,13 +162,48 @@ extension PostgresStore: ConsoleStore {
                     conversationActiveAt: try row.optionalDate("active_at")
                 )
             }
+            .compactMap { $0 }
+            // The chats the platform's events name, unless linked too.
+            let named =
+                try await connection.first(
+                    "SELECT telegram_chat_id, slack_team_id, slack_user_id, updated_at FROM users WHERE id = \(incident.userID)",
+                    logger: self.logger,
+                    table: "users"
+                ) { row in
+                    (
+                        ConsoleChat.eventChats(
+                            telegramChatID: try row("telegram_chat_id", as: Int64?.self),
+                            slackTeamID: try row("slack_team_id", as: String?.self),
+                            slackUserID: try row("slack_user_id", as: String?.self)
+                        ),
+                        try row.date("updated_at")
+                    )
+                }
+            for chat in named?.0 ?? [] where !chats.contains(where: { $0.chat == chat }) {
+                let conversation = try await connection.first(
+                    "SELECT key_id, sealed, active_at FROM conversations WHERE address = \(chat.description)",
+                    logger: self.logger,
+                    table: "conversations"
+                ) { row in
+                    (SealedData(keyID: try row("key_id"), data: try row("sealed")), try row.date("active_at"))
+                }
+                var entry = ConsoleChat(
+                    chat: chat,
+                    linkedAt: named?.1 ?? incident.openedAt,
+                    blockedAt: nil,
+                    conversation: conversation?.0,
+                    conversationActiveAt: conversation?.1
+                )
+                entry.linked = false
+                chats.append(entry)
+            }
             return ConsoleIncidentDetail(
                 incident: incident,
                 reason: ConsoleIncidentDetail.reasonText(stored: reason),
                 remindersSent: reminders,
                 events: events,
                 notices: notices,
-                chats: chats.compactMap { $0 }
+                chats: chats
             )
         }
     }

@@ -136,7 +136,7 @@ extension SQLiteStore: ConsoleStore {
                     attempts: attempts[row["id"]] ?? []
                 )
             }
-            let chats = try Row.fetchAll(
+            var chats = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT c.address, c.linked_at, c.blocked_at, v.key_id, v.sealed, v.active_at
@@ -154,6 +154,34 @@ extension SQLiteStore: ConsoleStore {
                     conversation: keyID.map { SealedData(keyID: $0, data: row["sealed"]) },
                     conversationActiveAt: (row["active_at"] as Double?).map(Date.init(timeIntervalSince1970:))
                 )
+            }
+            // The chats the platform's events name, unless linked too.
+            if let user = try Row.fetchOne(
+                db,
+                sql: "SELECT telegram_chat_id, slack_team_id, slack_user_id, updated_at FROM users WHERE id = ?",
+                arguments: [incident.userID]
+            ) {
+                let named = ConsoleChat.eventChats(
+                    telegramChatID: user["telegram_chat_id"],
+                    slackTeamID: user["slack_team_id"],
+                    slackUserID: user["slack_user_id"]
+                )
+                for chat in named where !chats.contains(where: { $0.chat == chat }) {
+                    let conversation = try Row.fetchOne(
+                        db,
+                        sql: "SELECT key_id, sealed, active_at FROM conversations WHERE address = ?",
+                        arguments: [chat.description]
+                    )
+                    var entry = ConsoleChat(
+                        chat: chat,
+                        linkedAt: Date(timeIntervalSince1970: user["updated_at"]),
+                        blockedAt: nil,
+                        conversation: conversation.map { SealedData(keyID: $0["key_id"], data: $0["sealed"]) },
+                        conversationActiveAt: conversation.map { Date(timeIntervalSince1970: $0["active_at"]) }
+                    )
+                    entry.linked = false
+                    chats.append(entry)
+                }
             }
             return ConsoleIncidentDetail(
                 incident: incident,

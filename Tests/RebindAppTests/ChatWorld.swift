@@ -48,6 +48,8 @@ struct ChatWorld {
         var keyFormAnswerWait: Duration = .seconds(10)
         /// The first wait before a paused channel is probed.
         var channelProbeWait: TimeInterval = 0.2
+        /// More `REBIND_*` settings (the admin token, …).
+        var environment: [String: String] = [:]
     }
 
     let env: TestEnvironment
@@ -101,6 +103,7 @@ struct ChatWorld {
             "REBIND_BINANCE_API_URL": binance.baseURL, "REBIND_OKX_API_URL": okx.baseURL,
         ]
         if let publicURL = options.publicURL { environment["REBIND_PUBLIC_URL"] = publicURL }
+        environment.merge(options.environment) { $1 }
         if let platform {
             environment["REBIND_PLATFORM_URL"] = platform.url
             environment["REBIND_PLATFORM_SECRET"] = platformSecret

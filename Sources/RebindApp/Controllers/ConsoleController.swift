@@ -127,7 +127,8 @@ struct ConsoleController: Sendable {
         }
         let chats: [[String: Any]] = detail.chats.map { chat in
             [
-                "chat": chat.chat.description, "linked_at": Self.time(chat.linkedAt), "blocked_at": chat.blockedAt.map(Self.time) ?? "",
+                "chat": chat.chat.description, "linked": chat.linked, "linked_at": Self.time(chat.linkedAt),
+                "blocked_at": chat.blockedAt.map(Self.time) ?? "",
                 "conversation": conversation(chat),
             ]
         }
@@ -306,7 +307,9 @@ struct ConsoleController: Sendable {
             .contentSecurityPolicy:
                 "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             .init("X-Content-Type-Options")!: "nosniff",
-            .init("Referrer-Policy")!: "no-referrer",
+            // Not no-referrer: with it, browsers post forms with `Origin: null`, which the origin
+            // check refuses. same-origin sends nothing to other sites.
+            .init("Referrer-Policy")!: "same-origin",
             .init("X-Frame-Options")!: "DENY",
         ]
     }

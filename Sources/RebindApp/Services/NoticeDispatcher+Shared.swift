@@ -21,6 +21,8 @@ extension NoticeDispatcher {
         let maxInFlight: Int
         /// Records delivered notices; senders that finish together share one transaction.
         let completions: GroupCommit<DeliveredNotice, Void>
+        /// Records the delivery attempts of the console's history, many notices' in one write.
+        let attempts: GroupCommit<[NoticeAttempt], Void>
 
         init(maxInFlight: Int, store: any ChatStore) {
             self.maxInFlight = maxInFlight
@@ -29,6 +31,10 @@ extension NoticeDispatcher {
             completions = GroupCommit(maxBatch: 32) { delivered in
                 try await store.completeNotices(delivered)
                 return delivered.map { _ in .success(()) }
+            }
+            attempts = GroupCommit(maxBatch: 64) { batches in
+                try await store.recordNoticeAttempts(batches.flatMap { $0 })
+                return batches.map { _ in .success(()) }
             }
         }
 

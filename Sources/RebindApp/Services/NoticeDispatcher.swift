@@ -211,8 +211,9 @@ struct NoticeDispatcher: Service {
         var attempts: [NoticeAttempt] = []
         await send(due, plan: plan, slots: slots, shared: shared, attempts: &attempts)
         // The console's delivery history; losing it loses no message, so a failure is logged only.
+        guard !attempts.isEmpty else { return }
         do {
-            try await store.recordNoticeAttempts(attempts)
+            try await shared.attempts.submit(attempts)
         } catch {
             logger.warning("Delivery attempts not recorded", metadata: ["notice.id": "\(due.id)", "error": "\(error)"])
         }
