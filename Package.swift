@@ -132,13 +132,16 @@ let package = Package(
             name: "rebind",
             dependencies: [
                 "RebindApp", "RebindExchanges", "RebindTelegram", "RebindSQLite", "RebindPostgres", "RebindRendering", "RebindTemplates",
+                "RebindSimulator", "RebindHTTP", "RebindCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        // Real HTTP servers on loopback that stand in for the outside world in tests.
+        // Simulated Telegram, Slack, Binance, OKX and platform: real HTTP servers on loopback that
+        // stand in for the outside world in the tests and in `rebind demo`.
         .target(
-            name: "RebindTestSupport",
+            name: "RebindSimulator",
             dependencies: [
                 "RebindCore", "RebindTelegram", "RebindSlack",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -151,7 +154,7 @@ let package = Package(
         ),
 
         .testTarget(name: "RebindCoreTests", dependencies: ["RebindCore"]),
-        .testTarget(name: "RebindHTTPTests", dependencies: ["RebindCore", "RebindHTTP", "RebindTestSupport"]),
+        .testTarget(name: "RebindHTTPTests", dependencies: ["RebindCore", "RebindHTTP", "RebindSimulator"]),
         .testTarget(name: "RebindCryptoTests", dependencies: ["RebindCrypto"]),
         // The storage tests: the same suite on SQLite always and on PostgreSQL when
         // REBIND_TEST_POSTGRES_URL is set (scripts/test.sh sets it).
@@ -166,26 +169,26 @@ let package = Package(
         ),
         .testTarget(
             name: "RebindExchangesTests",
-            dependencies: ["RebindCore", "RebindExchanges", "RebindHTTP", "RebindTestSupport"]
+            dependencies: ["RebindCore", "RebindExchanges", "RebindHTTP", "RebindSimulator"]
         ),
         .testTarget(
             name: "RebindPlatformTests",
             dependencies: [
-                "RebindCore", "RebindCrypto", "RebindPlatform", "RebindHTTP", "RebindTestSupport",
+                "RebindCore", "RebindCrypto", "RebindPlatform", "RebindHTTP", "RebindSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "RebindTelegramTests",
             dependencies: [
-                "RebindTelegram", "RebindHTTP", "RebindTestSupport",
+                "RebindTelegram", "RebindHTTP", "RebindSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "RebindSlackTests",
             dependencies: [
-                "RebindSlack", "RebindCrypto", "RebindHTTP", "RebindTestSupport",
+                "RebindSlack", "RebindCrypto", "RebindHTTP", "RebindSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -196,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "RebindAppTests",
             dependencies: [
-                "RebindApp", "RebindTestSupport", "RebindTemplates",
+                "RebindApp", "RebindSimulator", "RebindTemplates",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // To make the SQLite store fail on purpose (a trigger), as a disk or lock would.
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,7 +1,7 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles the top-level `templates/` folder into the target it is applied to, so the
+/// Compiles the top-level `templates/` folder (and `examples/`, for `rebind demo`) into the target it is applied to, so the
 /// executable carries its templates and catalogue wherever it is installed. `templates/` stays
 /// the one source: every file of it is an input, so an edit rebuilds the generated file.
 @main
@@ -12,6 +12,8 @@ struct EmbedTemplates: BuildToolPlugin {
         let tool = try context.tool(named: "rebind-embed-templates").url
         let git = context.package.directoryURL.appending(path: ".git")
         let commitOutput = context.pluginWorkDirectoryURL.appending(path: "BuildCommit.swift")
+        let examples = context.package.directoryURL.appending(path: "examples")
+        let examplesOutput = context.pluginWorkDirectoryURL.appending(path: "EmbeddedExampleFiles.swift")
         return [
             .buildCommand(
                 displayName: "Embedding \(templates.path) into \(target.name)",
@@ -19,6 +21,13 @@ struct EmbedTemplates: BuildToolPlugin {
                 arguments: [templates.path, output.path],
                 inputFiles: [templates] + files(under: templates),
                 outputFiles: [output]
+            ),
+            .buildCommand(
+                displayName: "Embedding \(examples.path) into \(target.name)",
+                executable: tool,
+                arguments: [examples.path, examplesOutput.path, "encodedExamples"],
+                inputFiles: [examples] + files(under: examples),
+                outputFiles: [examplesOutput]
             ),
             .buildCommand(
                 displayName: "Recording the commit built",

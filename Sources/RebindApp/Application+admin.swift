@@ -6,7 +6,11 @@ import RebindCore
 
 /// The admin listener's routes (DESIGN §3): `/healthz`, `/readyz`, `/metrics`, behind the
 /// token or loopback-Host rule. The operator's console (DESIGN §11) adds its routes here.
-public func buildAdminRouter(configuration: RebindConfiguration, dependencies: AppDependencies) -> Router<BasicRequestContext> {
+public func buildAdminRouter(
+    configuration: RebindConfiguration,
+    dependencies: AppDependencies,
+    adminRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
+) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     let session = ConsoleSession(adminToken: configuration.adminToken)
@@ -24,6 +28,7 @@ public func buildAdminRouter(configuration: RebindConfiguration, dependencies: A
             ).addRoutes(to: router)
         }
     }
+    adminRoutes?(router)
     return router
 }
 
@@ -33,10 +38,11 @@ public func buildAdminRouter(configuration: RebindConfiguration, dependencies: A
 public func buildAdminApplication(
     configuration: RebindConfiguration,
     dependencies: AppDependencies,
-    logger: Logger
+    logger: Logger,
+    adminRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
 ) -> some ApplicationProtocol {
     Application(
-        router: buildAdminRouter(configuration: configuration, dependencies: dependencies),
+        router: buildAdminRouter(configuration: configuration, dependencies: dependencies, adminRoutes: adminRoutes),
         server: configuration.httpServer,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.adminHost, port: configuration.adminPort),

@@ -6,10 +6,13 @@ import ServiceLifecycle
 
 /// Builds the application from its configuration and dependencies. The executable calls it
 /// with live dependencies; tests call it with fakes.
+///
+/// `adminRoutes` adds routes to the admin listener (`rebind demo` adds its page there).
 public func buildApplication(
     configuration: RebindConfiguration,
     dependencies: AppDependencies,
-    logger: Logger
+    logger: Logger,
+    adminRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
 ) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
@@ -45,7 +48,7 @@ public func buildApplication(
 
     // Last, so a service group stops it just before the public listener: /readyz and /metrics
     // answer until then.
-    services.append(buildAdminApplication(configuration: configuration, dependencies: dependencies, logger: logger))
+    services.append(buildAdminApplication(configuration: configuration, dependencies: dependencies, logger: logger, adminRoutes: adminRoutes))
 
     if configuration.eventsSecrets.isEmpty {
         logger.warning("REBIND_EVENTS_SECRET is not set: POST /v1/events and /v1/links refuse every request")

@@ -22,6 +22,8 @@ public struct GuidanceRenderer: Sendable {
     public let web: WebPages
     /// The operator's console, from the templates' `console/` folder.
     public let console: ConsolePages
+    /// The page of `rebind demo`, from the templates' `demo/` folder.
+    public let demo: DemoPages
 
     public static let catalogueFileName = "catalogue.json"
 
@@ -46,6 +48,7 @@ public struct GuidanceRenderer: Sendable {
         templates = try TemplateDirectory.load(from: source, exchanges: catalogue.exchangeIDs.sorted())
         web = try WebPages(source: source)
         console = try ConsolePages(source: source)
+        demo = try DemoPages(source: source)
     }
 
     /// The same renderer with the operator's wording (`REBIND_HELP_URL`, `REBIND_PLATFORM_NAME`).

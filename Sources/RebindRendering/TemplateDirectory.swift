@@ -36,7 +36,7 @@ struct TemplateDirectory: Sendable {
     static let slackPrologue = "{{% CONTENT_TYPE: TEXT }}\n"
 
     static func load(from source: TemplateFiles, exchanges: [String]) throws(GuidanceRenderer.Error) -> TemplateDirectory {
-        var locales = Set(source.subfolders(of: "").filter { $0 != WebPages.folder && $0 != ConsolePages.folder })
+        var locales = Set(source.subfolders(of: "").filter { ![WebPages.folder, ConsolePages.folder, DemoPages.folder].contains($0) })
         locales.insert(defaultLocale)
         var libraries: [Key: Library] = [:]
         for locale in locales.sorted() {

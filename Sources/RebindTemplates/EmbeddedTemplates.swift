@@ -13,4 +13,13 @@ public enum EmbeddedTemplates {
         }
         return files
     }()
+
+    /// The example events of the repository's `examples/` (file name → JSON), for `rebind demo`.
+    public static let examples: [String: Data] = {
+        var files: [String: Data] = [:]
+        for (path, base64) in encodedExamples where path.hasSuffix(".json") {
+            files[path] = Data(base64Encoded: base64) ?? Data()
+        }
+        return files
+    }()
 }

@@ -12,6 +12,7 @@ struct Rebind: AsyncParsableCommand {
         version: "rebind \(BuildInfo.version) (commit \(BuildInfo.commit))",
         subcommands: [
             Serve.self, Migrate.self, Events.self, Preview.self, Link.self, Telegram.self, Exchange.self, Keys.self, Notices.self, Templates.self,
+            Demo.self,
             DoctorCommand.self,
         ]
     )

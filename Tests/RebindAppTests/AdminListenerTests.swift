@@ -4,8 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import RebindApp
 import RebindCore
+import RebindSimulator
 import RebindTemplates
-import RebindTestSupport
 import Testing
 
 @Suite("The admin listener")

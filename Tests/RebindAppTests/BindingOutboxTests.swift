@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// The binding update goes to the platform through an outbox of its own: retried with backoff

@@ -10,8 +10,8 @@ import RebindExchanges
 import RebindHTTP
 import RebindPlatform
 import RebindSQLite
+import RebindSimulator
 import RebindTelegram
-import RebindTestSupport
 import Synchronization
 import Testing
 

@@ -4,6 +4,10 @@ import HummingbirdTesting
 import RebindApp
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs the real `rebind` executable, built next to the test bundle.
 struct RebindCommand {
     struct Result {
@@ -131,6 +135,32 @@ struct CommandLineTests {
         let missing = try await RebindCommand.run(["preview", "event.json"], environment: ["REBIND_TEMPLATES_DIR": "nowhere"], directory: directory)
         #expect(missing.status != 0)
         #expect(missing.errors.contains("REBIND_TEMPLATES_DIR") && missing.errors.contains("nowhere"), "\(missing.errors)")
+    }
+
+    @Test("rebind demo on a port in use stops at once, naming the variable to change")
+    func demoPortInUse() async throws {
+        // Hold a port as another program would.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                try #require(bind(holder, socketAddress, length) == 0)
+                try #require(listen(holder, 1) == 0)
+                try #require(getsockname(holder, socketAddress, &length) == 0)
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try await RebindCommand.run(["demo"], environment: ["REBIND_HTTP_PORT": String(port)])
+        #expect(result.status != 0)
+        #expect(result.errors.contains("Port \(port) on 127.0.0.1 is in use: set REBIND_HTTP_PORT"), "\(result.errors)")
+        let bad = try await RebindCommand.run(["demo"], environment: ["REBIND_ADMIN_PORT": "eighty"])
+        #expect(bad.status != 0)
+        #expect(bad.errors.contains("REBIND_ADMIN_PORT must be a port number"))
     }
 
     @Test("--version names the release and the commit it was built from")

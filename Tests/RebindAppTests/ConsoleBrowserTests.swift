@@ -2,7 +2,7 @@ import Foundation
 import HummingbirdTesting
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// The console in a real browser: headless Chromium (Debian's, through its chromedriver),

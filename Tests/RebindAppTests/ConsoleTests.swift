@@ -4,7 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// The operator's console (DESIGN §11) over a short real scenario: a guidance message, a

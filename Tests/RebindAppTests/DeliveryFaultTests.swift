@@ -9,8 +9,8 @@ import RebindCrypto
 import RebindHTTP
 import RebindRendering
 import RebindSQLite
+import RebindSimulator
 import RebindTelegram
-import RebindTestSupport
 import Synchronization
 import Testing
 

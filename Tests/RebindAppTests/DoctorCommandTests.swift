@@ -1,5 +1,5 @@
 import Foundation
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 @Suite("rebind doctor", .enabled(if: FileManager.default.isExecutableFile(atPath: RebindCommand.executable.path)))

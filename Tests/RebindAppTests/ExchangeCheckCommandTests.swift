@@ -1,6 +1,6 @@
 import Foundation
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// `rebind exchange check` run as the real executable against the fake exchanges.

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// Expiry warnings end to end (DESIGN §10): events over signed HTTP, the warnings through the

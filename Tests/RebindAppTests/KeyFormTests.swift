@@ -5,7 +5,7 @@ import NIOCore
 import RebindApp
 import RebindCore
 import RebindCrypto
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// The Mini App key form (DESIGN §3) over real HTTP with the fakes: the launch data Telegram

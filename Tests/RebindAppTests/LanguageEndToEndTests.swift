@@ -2,7 +2,7 @@ import Foundation
 import HummingbirdTesting
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// Users read Rebind in their language (DESIGN §4), on both channels and in every message:

@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RebindCore
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 /// The holes issue 11 names in linking, tried as an attacker would: a stranger's link sent to

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// Dead letters replayed (DESIGN §3, §6): a notice Telegram refused for good is requeued

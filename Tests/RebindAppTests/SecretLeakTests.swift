@@ -2,7 +2,7 @@ import Foundation
 import HummingbirdTesting
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Synchronization
 import Testing
 

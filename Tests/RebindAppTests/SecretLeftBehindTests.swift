@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import HummingbirdTesting
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 @testable import RebindSQLite

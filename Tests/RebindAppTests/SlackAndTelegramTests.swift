@@ -4,9 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import RebindApp
 import RebindCore
+import RebindSimulator
 import RebindSlack
 import RebindTelegram
-import RebindTestSupport
 import Testing
 
 /// A user the platform knows on both Telegram and Slack: the incident reaches both, and the

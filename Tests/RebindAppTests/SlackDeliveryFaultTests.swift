@@ -2,8 +2,8 @@ import Foundation
 import HummingbirdTesting
 import RebindCore
 import RebindCrypto
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 /// Slack's outbox over real HTTP against the fake Web API with Slack's posting limit on

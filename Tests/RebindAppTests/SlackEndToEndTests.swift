@@ -3,8 +3,8 @@ import HummingbirdTesting
 import RebindApp
 import RebindCore
 import RebindCrypto
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 /// The whole recovery in Slack, through real HTTP: the platform's signed event, the guidance

@@ -2,7 +2,7 @@ import Foundation
 import HummingbirdTesting
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// The same exchange account on Slack: the key form's key is refused when it belongs to another

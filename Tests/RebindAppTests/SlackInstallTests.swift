@@ -7,8 +7,8 @@ import RebindCore
 import RebindCrypto
 import RebindHTTP
 import RebindSQLite
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Synchronization
 import Testing
 

@@ -5,8 +5,8 @@ import HummingbirdTesting
 import RebindApp
 import RebindCore
 import RebindCrypto
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 /// What Slack's endpoints refuse or answer without doing anything: Slack's URL check, bad,

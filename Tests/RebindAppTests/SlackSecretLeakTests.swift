@@ -2,8 +2,8 @@ import Foundation
 import HummingbirdTesting
 import RebindApp
 import RebindCore
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 /// No secret typed into Slack is left anywhere: not in the logs (every level, the

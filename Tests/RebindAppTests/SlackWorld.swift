@@ -10,9 +10,9 @@ import RebindExchanges
 import RebindHTTP
 import RebindPlatform
 import RebindSQLite
+import RebindSimulator
 import RebindSlack
 import RebindTelegram
-import RebindTestSupport
 import Synchronization
 import Testing
 

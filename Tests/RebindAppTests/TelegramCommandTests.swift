@@ -1,5 +1,5 @@
 import Foundation
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// `rebind telegram set-webhook` run as the real executable against the fake Bot API.

@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// The conversation side over real HTTP: the OKX key update, `/status`, `/help`, linking a

@@ -9,8 +9,8 @@ import RebindCrypto
 import RebindExchanges
 import RebindHTTP
 import RebindPlatform
+import RebindSimulator
 import RebindTelegram
-import RebindTestSupport
 import Testing
 
 /// The whole recovery over real HTTP: a signed event, the guidance on (fake) Telegram, the

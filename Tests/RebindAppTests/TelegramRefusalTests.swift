@@ -2,7 +2,7 @@ import Foundation
 import HummingbirdTesting
 import RebindApp
 import RebindCore
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// Every way the key update can be refused or cut short, over real HTTP with the fakes: what

@@ -2,7 +2,7 @@ import Foundation
 import RebindCore
 import RebindExchanges
 import RebindHTTP
-import RebindTestSupport
+import RebindSimulator
 import Synchronization
 import Testing
 

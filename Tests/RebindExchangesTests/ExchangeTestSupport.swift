@@ -1,7 +1,7 @@
 import Foundation
 import RebindCore
 import RebindHTTP
-import RebindTestSupport
+import RebindSimulator
 import Synchronization
 
 /// The transport the chat flows use. The default timeout is far longer than any answer from a

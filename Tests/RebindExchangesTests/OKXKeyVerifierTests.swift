@@ -2,7 +2,7 @@ import Foundation
 import RebindCore
 import RebindExchanges
 import RebindHTTP
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// `OKXKeyVerifier` over the real `CurlTransport` against the fake OKX, one test per case the

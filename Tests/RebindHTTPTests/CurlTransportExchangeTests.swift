@@ -1,7 +1,7 @@
 import Foundation
 import RebindCore
 import RebindHTTP
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 @Suite("CurlTransport exchanges requests and responses")

@@ -2,7 +2,7 @@ import Foundation
 import RebindCore
 import RebindCrypto
 import RebindHTTP
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// The fake platform really checks what it receives, so a test that passes against it says

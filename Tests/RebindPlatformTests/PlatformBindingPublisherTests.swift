@@ -4,7 +4,7 @@ import RebindCore
 import RebindCrypto
 import RebindHTTP
 import RebindPlatform
-import RebindTestSupport
+import RebindSimulator
 import Testing
 
 /// `PlatformBindingPublisher` over the real `CurlTransport` against the fake platform, which

@@ -4,7 +4,7 @@ import RebindCore
 import RebindCrypto
 import RebindHTTP
 import RebindPlatform
-import RebindTestSupport
+import RebindSimulator
 import Synchronization
 
 /// Updates, keys and a secret as the tests use them.

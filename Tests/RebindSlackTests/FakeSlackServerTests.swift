@@ -1,8 +1,8 @@
 import Foundation
 import RebindCore
 import RebindHTTP
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 @Suite("The fake Slack Web API behaves as Slack does")

@@ -1,7 +1,7 @@
 import Foundation
 import RebindCore
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 @Suite("SlackClient against the fake Web API")

@@ -1,7 +1,7 @@
 import Foundation
 import RebindCore
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 @Suite("SlackMessenger sends and edits guidance as Block Kit DMs")

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import RebindCore
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 import Testing
 
 @Suite("The bot token, the client secret and OAuth codes stay out of errors and logs")

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import RebindCore
 import RebindHTTP
+import RebindSimulator
 import RebindSlack
-import RebindTestSupport
 
 /// The libcurl transport. The default timeout is far longer than any answer from the fake
 /// takes, even when a loaded machine runs the fake late; tests of a hanging fake pass a short one.

@@ -1,8 +1,8 @@
 import Foundation
 import RebindCore
 import RebindHTTP
+import RebindSimulator
 import RebindTelegram
-import RebindTestSupport
 import Testing
 
 @Suite("The fake Bot API behaves as Telegram does where Rebind depends on it")

@@ -1,7 +1,7 @@
 import Foundation
 import RebindCore
+import RebindSimulator
 import RebindTelegram
-import RebindTestSupport
 import Testing
 
 @Suite("Telegram failures become DeliveryError")

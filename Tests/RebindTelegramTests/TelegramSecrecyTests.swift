@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import RebindCore
+import RebindSimulator
 import RebindTelegram
-import RebindTestSupport
 import Testing
 
 @Suite("The bot token stays out of errors and logs")

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import RebindCore
 import RebindHTTP
+import RebindSimulator
 import RebindTelegram
-import RebindTestSupport
 import Synchronization
 
 /// The libcurl transport. The default timeout is far longer than any answer from the fake
