@@ -83,7 +83,7 @@ counts=$(curl -fs "$base" | python3 -c '
 import re, sys
 html = sys.stdin.read()
 cards = dict(re.findall(r"<span class=\"label\">([^<]+)</span><span class=\"value\">(?:<a[^>]*>)?([0-9]+)", html))
-print(" ".join(f"{k.replace(chr(32), \"_\")}={v}" for k, v in cards.items()))')
+print(" ".join(k.replace(" ", "_") + "=" + v for k, v in cards.items()))')
 say "store: $counts"
 
 # A deep page: follow the next-page links 20 times.

@@ -103,7 +103,7 @@ final class DemoSimulation: Sendable {
             return [
                 "id": message.messageID, "from_bot": message.fromBot, "html": html,
                 "text": html ? message.current.sentText : message.current.text,
-                "edited": message.editDate == nil ? "" : "edited",
+                "edited": message.editDate != nil,
                 "buttons": rows.map { row in
                     row.map { button -> [String: String] in
                         var shown = ["text": button.text]

@@ -108,7 +108,7 @@ struct ConsoleBrowserTests {
                 #expect(incident.text.contains("telegram:\(ChatWorld.chatID)"))
                 #expect(!incident.text.contains(world.telegram.token.value))
                 #expect(seen.bindings == ["acc_55"])
-                #expect(seen.overview.cards["Keys expiring within 7 days"] == "1")
+                #expect(seen.overview.cards["Keys expired or expiring within 7 days"] == "1")
                 #expect(seen.deadLetters.count == 1)
                 #expect(seen.afterReplay == "1 notice requeued.")
                 #expect(seen.scripts == 0, "usable without JavaScript: there is none")

@@ -134,6 +134,14 @@ struct ConsoleTests {
             #expect(wrong.headers[.setCookie] == nil)
             #expect(try await Self.post("/console/login", form: "token=\(Self.token)", via: admin).status == .forbidden, "no CSRF token")
 
+            // Behind a reverse proxy the browser's Origin is the proxy's name, which it forwards.
+            let proxied: HTTPFields = [.origin: "https://ops.example", HTTPField.Name("X-Forwarded-Host")!: "ops.example"]
+            #expect(try await Self.post("/console/login", form: "csrf=\(csrf)&token=\(Self.token)", headers: proxied, via: admin).status == .seeOther)
+            let elsewhere: HTTPFields = [.origin: "https://evil.example", HTTPField.Name("X-Forwarded-Host")!: "ops.example"]
+            #expect(
+                try await Self.post("/console/login", form: "csrf=\(csrf)&token=\(Self.token)", headers: elsewhere, via: admin).status == .forbidden
+            )
+
             let signedIn = try await Self.post("/console/login", form: "csrf=\(csrf)&token=\(Self.token)", via: admin)
             #expect(signedIn.status == .seeOther)
             let setCookie = try #require(signedIn.headers[.setCookie])

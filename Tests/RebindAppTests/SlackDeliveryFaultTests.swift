@@ -244,6 +244,23 @@ struct SlackDeliveryFaultTests {
             #expect(await eventually(timeout: .seconds(10)) { world.botMessages().count == 1 })
             #expect(await eventually(timeout: .seconds(5)) { try await world.sqlite.pendingNotices().isEmpty })
             #expect(try await world.sqlite.deadNotices(limit: 10, beforeID: nil).isEmpty)
+
+            // Reinstalled, then Slack's late retry of the uninstall arrives: the new installation stays.
+            let reinstall = SlackInstallation(
+                teamID: SlackWorld.teamID,
+                sealedToken: try envelope.seal(world.slack.token, as: SlackInstallation.context(teamID: SlackWorld.teamID)),
+                installedAt: TestEnvironment.start.addingTimeInterval(600)
+            )
+            try await world.sqlite.saveSlackInstallation(reinstall)
+            let late = SlackEventCallback(
+                teamID: SlackWorld.teamID,
+                eventID: "EvX1",
+                eventTime: Int64(TestEnvironment.start.timeIntervalSince1970) + 60,
+                event: SlackEvent(type: "app_uninstalled")
+            )
+            #expect(try await world.postEvent(late, retryNum: 2, via: client).status == .ok)
+            #expect(try await world.sqlite.slackInstallation(teamID: SlackWorld.teamID) == reinstall)
+            #expect((try await world.env.admin("/readyz").json["channels"] as? [String: String])?["slack"] == "active")
         }
     }
 

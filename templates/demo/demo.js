@@ -57,7 +57,7 @@ function render(messages) {
     if (message.edited) {
       const edited = document.createElement("span");
       edited.className = "edited";
-      edited.textContent = message.edited;
+      edited.textContent = chat.dataset.edited || "";
       bubble.appendChild(edited);
     }
     if (message.buttons.length > 0) {
@@ -68,7 +68,7 @@ function render(messages) {
         line.className = "row";
         for (const button of row) {
           let control;
-          if (button.url) {
+          if (button.url && /^https?:\/\//i.test(button.url)) {
             control = document.createElement("a");
             control.href = button.url;
             control.target = "_blank";
@@ -76,7 +76,7 @@ function render(messages) {
           } else {
             control = document.createElement("button");
             control.type = "button";
-            control.addEventListener("click", () => post("demo/tap", { message_id: message.id, data: button.data }).then(refresh));
+            control.addEventListener("click", () => post("demo/tap", { message_id: message.id, data: button.data }).then(refresh, refresh));
           }
           control.textContent = button.text;
           line.appendChild(control);
@@ -108,11 +108,11 @@ document.addEventListener("DOMContentLoaded", () => {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    post("demo/send", { text }).then(refresh);
+    post("demo/send", { text }).then(refresh, refresh);
   });
   for (const button of document.querySelectorAll("button.scenario")) {
     button.addEventListener("click", () => {
-      post("demo/scenario", { name: button.dataset.scenario }).then(() => { button.classList.add("sent"); refresh(); });
+      post("demo/scenario", { name: button.dataset.scenario }).then(() => { button.classList.add("sent"); refresh(); }, refresh);
     });
   }
   refresh();

@@ -60,10 +60,14 @@ public final class SlackWorkspaces: Sendable {
     }
 
     /// The workspace uninstalled the app or revoked its bot token (`app_uninstalled`,
-    /// `tokens_revoked`): its installation and sealed token are deleted, and the opened token
-    /// forgotten. True when there was an installation.
-    @discardableResult
-    public func uninstalled(teamID: String) async throws -> Bool {
+    /// `tokens_revoked`) at `eventTime`: its installation and sealed token are deleted, and the
+    /// opened token forgotten. An installation made after the event (a reinstall that Slack's
+    /// late retry of the event overtook) is kept. Nil when it was kept; else whether there was
+    /// one to delete.
+    public func uninstalled(teamID: String, eventTime: Date?) async throws -> Bool? {
+        if let eventTime, let installation = try await store.slackInstallation(teamID: teamID), installation.installedAt > eventTime {
+            return nil
+        }
         _ = cache.withLock { $0.removeValue(forKey: teamID) }
         return try await store.deleteSlackInstallation(teamID: teamID)
     }

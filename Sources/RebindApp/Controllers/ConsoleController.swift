@@ -44,7 +44,9 @@ struct ConsoleController: Sendable {
         router.post("\(Self.base)/logout") { request, _ in try await signOut(request) }
         router.get("\(Self.base)/incidents") { request, _ in try await incidents(request) }
         router.get("\(Self.base)/incidents/:id") { request, context in
-            try await incident(request, id: context.parameters.get("id") ?? "")
+            // Route parameters arrive as sent: an id with characters its link encoded is decoded here.
+            let raw = context.parameters.get("id") ?? ""
+            return try await incident(request, id: raw.removingPercentEncoding ?? raw)
         }
         router.get("\(Self.base)/dead-letters") { request, _ in try await deadLetters(request) }
         router.post("\(Self.base)/dead-letters/replay") { request, _ in try await replay(request) }
@@ -79,7 +81,7 @@ struct ConsoleController: Sendable {
             ] as [String: Any],
             "channels": channels, "has_channels": !channels.isEmpty,
         ]
-        return page(.overview, title: "Overview", nav: "nav_overview", data, request)
+        return page(.overview, nav: "nav_overview", data, request)
     }
 
     func incidents(_ request: Request) async throws -> Response {
@@ -105,7 +107,7 @@ struct ConsoleController: Sendable {
             "incidents": shown.map(Self.incidentRow), "has_incidents": !shown.isEmpty,
             "next_page": Self.value(next), "first_page": after == nil ? false : Self.link("/incidents", link),
         ]
-        return page(.incidents, title: "Incidents", nav: "nav_incidents", data, request)
+        return page(.incidents, nav: "nav_incidents", data, request)
     }
 
     func incident(_ request: Request, id: String) async throws -> Response {
@@ -141,18 +143,18 @@ struct ConsoleController: Sendable {
         let data: [String: Any] = [
             "incident": Self.incidentRow(detail.incident), "reason": detail.reason, "reminders": detail.remindersSent,
             "notices": notices, "has_notices": !notices.isEmpty, "chats": chats, "has_chats": !chats.isEmpty,
-            "events": events, "has_events": !events.isEmpty,
+            "events": events, "has_events": !events.isEmpty, "event_limit": Self.eventLimit,
         ]
-        return page(.incident, title: "Incident \(detail.incident.id)", nav: "nav_incidents", data, request)
+        return page(.incident, nav: "nav_incidents", data, request)
     }
 
     /// The step a chat's key conversation is at, opened with the master key; never what it holds.
-    func conversation(_ chat: ConsoleChat) -> String {
-        guard let sealed = chat.conversation else { return "none" }
+    func conversation(_ chat: ConsoleChat) -> [String: Any] {
+        guard let sealed = chat.conversation else { return ["none": true] }
         guard let envelope = dependencies.chat?.envelope,
             let data = try? envelope.open(sealed, as: .conversation(chat.chat), Data.self),
             let conversation = try? KeyConversation(snapshot: data)
-        else { return "sealed" }
+        else { return ["sealed": true] }
         let step: String =
             switch conversation.step {
             case .awaitingKey: "awaiting_key"
@@ -162,7 +164,7 @@ struct ConsoleController: Sendable {
             case .applying: "applying"
             case .finished: "finished"
             }
-        return "\(step) · \(conversation.target.accountID) · \(Self.time(conversation.lastActivityAt))"
+        return ["step": step, "account": conversation.target.accountID, "active_at": Self.time(conversation.lastActivityAt)]
     }
 
     func deadLetters(_ request: Request) async throws -> Response {
@@ -180,10 +182,12 @@ struct ConsoleController: Sendable {
             "dead": dead, "has_dead": !dead.isEmpty,
             "next_page": rows.count > Self.pageSize ? Self.value(shown.last.map { Self.link("/dead-letters", [("before", String($0.id))]) }) : false,
         ]
-        if let replayed = request.uri.queryParameters["replayed"].flatMap({ Int(String($0)) }) {
-            data["notice"] = replayed == 1 ? "1 notice requeued." : "\(replayed) notices requeued."
+        if let replayed = request.uri.queryParameters["replayed"].flatMap({ Int(String($0)) }), replayed >= 0 {
+            data["has_replayed"] = true
+            data["replayed"] = replayed
+            data["replayed_one"] = replayed == 1
         }
-        return page(.deadLetters, title: "Dead letters", nav: "nav_dead", data, request)
+        return page(.deadLetters, nav: "nav_dead", data, request)
     }
 
     func bindings(_ request: Request) async throws -> Response {
@@ -204,14 +208,17 @@ struct ConsoleController: Sendable {
             "bindings": bindings, "has_bindings": !bindings.isEmpty,
             "next_page": rows.count > Self.pageSize ? Self.value(shown.last.map { Self.link("/bindings", [("after", $0.cursor.token)]) }) : false,
         ]
-        return page(.bindings, title: "Bindings", nav: "nav_bindings", data, request)
+        return page(.bindings, nav: "nav_bindings", data, request)
     }
 
     // MARK: Signing in, replaying
 
     func login(_ request: Request, failed: Bool) -> Response {
         guard adminToken != nil else { return Response(status: .seeOther, headers: [.location: Self.base]) }
-        let html = pages.render(.login, ["base": Self.base, "csrf": session.csrf(for: "login"), "failed": failed])
+        let html = pages.render(
+            .login,
+            ["base": Self.base, "csrf": session.csrf(for: "login"), "failed": failed, "session_hours": Int(ConsoleSession.lifetime / 3600)]
+        )
         return Self.html(html, status: failed ? .unauthorized : .ok)
     }
 
@@ -259,7 +266,7 @@ struct ConsoleController: Sendable {
         {
             return "bearer"
         }
-        return ConsoleSession.cookie(in: request.headers[.cookie]) ?? "none"
+        return session.validCookie(in: request.headers[.cookie], now: now) ?? "none"
     }
 
     func checkPost(_ request: Request, form: Form) throws {
@@ -269,26 +276,30 @@ struct ConsoleController: Sendable {
         }
     }
 
-    /// A browser names the page a form was posted from; it must be this console's own.
+    /// A browser names the page a form was posted from; it must be this console's own: the
+    /// `Host` it asked, or the one a reverse proxy says it was asked (`X-Forwarded-Host`).
     func checkOrigin(_ request: Request) throws {
         guard let origin = request.headers[.origin] else { return }
-        let host = request.head.authority ?? ""
-        guard origin == "http://\(host)" || origin == "https://\(host)" else {
+        var hosts = [request.head.authority ?? ""]
+        if let forwarded = request.headers[.init("X-Forwarded-Host")!] {
+            hosts += forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        guard hosts.contains(where: { !$0.isEmpty && (origin == "http://\($0)" || origin == "https://\($0)") }) else {
             throw HTTPError(.forbidden, message: "The form was posted from another site")
         }
     }
 
     // MARK: Rendering
 
-    func page(_ page: ConsolePages.Page, title: String, nav: String, _ data: [String: Any], _ request: Request) -> Response {
+    func page(_ page: ConsolePages.Page, nav: String, _ data: [String: Any], _ request: Request) -> Response {
         var all = data
-        all["title"] = title
+        all["page_\(page.rawValue)"] = true
         all[nav] = true
         all["base"] = Self.base
         all["version"] = BuildInfo.version
         all["generated_at"] = Self.time(now)
         all["csrf"] = session.csrf(for: identity(request))
-        all["logout"] = adminToken != nil && ConsoleSession.cookie(in: request.headers[.cookie]) != nil
+        all["logout"] = adminToken != nil && session.validCookie(in: request.headers[.cookie], now: now) != nil
         return Self.html(pages.render(page, all), status: .ok)
     }
 
@@ -342,11 +353,8 @@ struct ConsoleController: Sendable {
         }
     }
 
-    static let queryAllowed: CharacterSet = {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return allowed
-    }()
+    /// RFC 3986's unreserved characters, ASCII only (`alphanumerics` would let other scripts through).
+    static let queryAllowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     static func queryValue(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? "" }
     static func pathComponent(_ text: String) -> String { queryValue(text) }

@@ -69,7 +69,11 @@ struct SlackController: Sendable {
             return Response.json(status: .ok, ["challenge": challenge])
         case .eventCallback(let callback):
             if callback.event.endsInstallation {
-                try await uninstall(teamID: callback.teamID, because: callback.event.type)
+                try await uninstall(
+                    teamID: callback.teamID,
+                    because: callback.event.type,
+                    at: callback.eventTime.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+                )
                 return Response(status: .ok)
             }
             // Slack retries (X-Slack-Retry-Num) carry the same event_id: stored once.
@@ -87,8 +91,9 @@ struct SlackController: Sendable {
     /// sealed token are deleted at once, and the workspace pauses — its users' notices wait for
     /// a reinstall (or go to their other chats) instead of being dead-lettered. Idempotent, so
     /// Slack's retries of the event change nothing.
-    func uninstall(teamID: String, because event: String) async throws(APIError) {
-        let deleted = try await run { try await workspaces.uninstalled(teamID: teamID) }
+    func uninstall(teamID: String, because event: String, at eventTime: Date?) async throws(APIError) {
+        // A retry of an uninstall that a reinstall has overtaken changes nothing.
+        guard let deleted = try await run({ try await workspaces.uninstalled(teamID: teamID, eventTime: eventTime) }) else { return }
         let paused = health.pause(ChannelHealth.Scope(channel: .slack, workspace: teamID), reason: "Slack: \(event)", now: now())
         if deleted || paused {
             logger.critical(

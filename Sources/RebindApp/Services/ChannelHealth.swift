@@ -58,8 +58,11 @@ final class ChannelHealth: Sendable {
     /// `rebind_channel_paused{channel}`: how many of the channel's scopes are paused (0 or 1
     /// for Telegram; paused workspaces for Slack).
     private func count(_ channel: Channel) {
-        let paused = pauses.withLock { $0.keys.filter { $0.channel == channel }.count }
-        metrics?.channelPaused(channel, count: paused)
+        let metrics = self.metrics
+        // Set under the lock, so a pause and a resume racing cannot leave the gauge behind.
+        pauses.withLock { pauses in
+            metrics?.channelPaused(channel, count: pauses.keys.filter { $0.channel == channel }.count)
+        }
     }
 
     /// Whether writing to `chat` would use a paused token.

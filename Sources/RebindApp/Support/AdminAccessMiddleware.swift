@@ -29,7 +29,7 @@ struct AdminAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         let path = request.uri.path
         var decision = Self.decision(token: token, host: request.head.authority, authorization: request.headers[.authorization], path: path)
         if decision == .unauthorized, ConsoleController.isConsole(path) {
-            if let cookie = ConsoleSession.cookie(in: request.headers[.cookie]), session.isValid(cookie, now: now()) {
+            if session.validCookie(in: request.headers[.cookie], now: now()) != nil {
                 decision = .allow
             } else if request.method == .get || request.method == .head {
                 return Response(status: .seeOther, headers: [.location: ConsoleController.base + "/login"])

@@ -59,16 +59,20 @@ struct ConsoleSession: Sendable {
         return ConstantTime.equals(presented, csrf(for: identity))
     }
 
-    /// The session cookie's value in a `Cookie` header, if present.
-    static func cookie(in header: String?) -> String? {
-        guard let header else { return nil }
-        for pair in header.split(separator: ";") {
+    /// The session cookie's values in a `Cookie` header (a browser may send several of the
+    /// same name, e.g. one planted by a sibling domain beside the real one).
+    static func cookies(in header: String?) -> [String] {
+        guard let header else { return [] }
+        return header.split(separator: ";").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == cookieName {
-                return parts[1].trimmingCharacters(in: .whitespaces)
-            }
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == cookieName else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
         }
-        return nil
+    }
+
+    /// The first session cookie in a `Cookie` header that is valid now.
+    func validCookie(in header: String?, now: Date) -> String? {
+        Self.cookies(in: header).first { isValid($0, now: now) }
     }
 
     /// `Set-Cookie` for a new session; `Secure` when the request came over HTTPS (through a proxy).
