@@ -25,6 +25,10 @@ struct ChannelPauseTests {
             )
             let ready = try await world.env.admin("/readyz")
             #expect(ready.status == .ok, "a paused channel does not make the replica unready")
+            // The console's overview says so too, with why.
+            let console = String(buffer: try await world.env.admin("/console").body)
+            #expect(console.contains(#"<span class="badge paused">paused</span>"#), "\(console)")
+            #expect(console.contains("Unauthorized"))
             #expect(String(buffer: try await world.env.admin("/metrics").body).contains(#"rebind_channel_paused{channel="telegram"} 1"#))
             // The token is probed (getMe), backing off, while nothing is dead-lettered.
             #expect(await NoticeReplayTests.eventually { world.telegram.calls(method: "getMe").count >= 2 })
@@ -42,6 +46,7 @@ struct ChannelPauseTests {
                 }
             )
             #expect(String(buffer: try await world.env.admin("/metrics").body).contains(#"rebind_channel_paused{channel="telegram"} 0"#))
+            #expect(String(buffer: try await world.env.admin("/console").body).contains(#"<span class="badge active">active</span>"#))
             #expect(try await world.sqlite.deadNotices(limit: 10, beforeID: nil).isEmpty)
             #expect(try await world.sqlite.dueNotices(now: .distantFuture, limit: 10).isEmpty)
             try await world.settle(via: client)

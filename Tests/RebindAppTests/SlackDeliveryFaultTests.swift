@@ -170,6 +170,10 @@ struct SlackDeliveryFaultTests {
             let ready = try await world.env.admin("/readyz")
             #expect(ready.status == .ok, "a paused workspace does not make the replica unready")
             #expect((ready.json["channels"] as? [String: String])?["slack"] == "paused")
+            // The console lists the workspace as paused, with Slack's refusal.
+            let console = String(buffer: try await world.env.admin("/console").body)
+            #expect(console.contains(SlackWorld.teamID) && console.contains(#"<span class="badge paused">paused</span>"#))
+            #expect(console.contains(broken.rawValue))
             #expect(try await world.metrics().contains(#"rebind_channel_paused{channel="slack"} 1"#))
             // Probed with auth.test, backing off; nothing dead-lettered, the notice still pending.
             #expect(await eventually(timeout: .seconds(10)) { world.slack.calls(method: "auth.test").count >= 2 })
