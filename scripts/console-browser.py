@@ -32,20 +32,7 @@ import json
 import os
 import sys
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-def start_browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+from browser_harness import log_checks, start_browser
 
 
 def main(argv: list[str]) -> int:
@@ -60,7 +47,7 @@ def main(argv: list[str]) -> int:
 
     from selenium.webdriver.common.by import By
 
-    driver = start_browser()
+    driver = start_browser(1280, 900)
     driver.set_page_load_timeout(args.timeout)
     seen: dict = {"scripts": 0}
     logs: list[dict] = []
@@ -137,8 +124,7 @@ def main(argv: list[str]) -> int:
             driver.quit()
         return 2
     driver.quit()
-    seen["console_errors"] = [entry["message"] for entry in logs if entry.get("level") == "SEVERE" and "favicon.ico" not in entry["message"]]
-    seen["csp_violations"] = [entry["message"] for entry in logs if "Content Security Policy" in entry["message"]]
+    seen.update(log_checks(logs))
     print(json.dumps(seen))
     return 0
 

@@ -30,8 +30,7 @@ import sys
 import time
 import urllib.request
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from browser_harness import log_checks, start_browser
 
 
 def free_port() -> int:
@@ -82,17 +81,10 @@ def main(argv: list[str]) -> int:
 
 
 def walk(base: str, args) -> int:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = start_browser(1280, 900)
     seen: dict = {}
 
     # The page redraws the chat whenever it changes (a message deleted, edited or added), so the
@@ -156,8 +148,7 @@ def walk(base: str, args) -> int:
             driver.quit()
         return 2
     driver.quit()
-    seen["console_errors"] = [e["message"] for e in logs if e.get("level") == "SEVERE" and "favicon.ico" not in e["message"]]
-    seen["csp_violations"] = [e["message"] for e in logs if "Content Security Policy" in e["message"]]
+    seen.update(log_checks(logs))
     print(json.dumps(seen))
     return 0
 

@@ -48,8 +48,7 @@ import re
 import signal
 import sys
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from browser_harness import CHROMEDRIVER, CHROMIUM, start_browser as start_chromium
 WIDTH, HEIGHT = 360, 740
 FIELDS = ("api_key", "api_secret", "passphrase")
 SETTLED = ("done", "refused", "failed")
@@ -91,16 +90,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
 
 
 def start_browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     f"--window-size={WIDTH},{HEIGHT}", "--hide-scrollbars"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = start_chromium(WIDTH, HEIGHT)
     # Chromium keeps a window at least 500 px wide, headless too: a phone's viewport is emulated.
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": True})
