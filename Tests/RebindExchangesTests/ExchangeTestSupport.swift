@@ -6,7 +6,7 @@ import Synchronization
 
 /// The transport the chat flows use. The default timeout is far longer than any answer from a
 /// fake takes, even when a loaded machine runs it late; tests of a hanging fake pass a short one.
-func testTransport(timeout: TimeInterval = 20) throws -> CurlTransport {
+func testTransport(timeout: TimeInterval = 45) throws -> CurlTransport {
     try CurlTransport(configuration: .init(connectTimeout: 2, timeout: timeout))
 }
 

@@ -19,7 +19,7 @@ struct CurlTransportFailureTests {
             #expect(error?.kind == .timedOut)
             #expect(error?.endpoint == "http://127.0.0.1:\(server.port)")
             #expect(elapsed >= .milliseconds(450))
-            #expect(elapsed < .seconds(15), "a short timeout must win over the long default, even on a loaded machine")
+            #expect(elapsed < .seconds(30), "a short timeout must win over the long default, even on a loaded machine")
         }
     }
 
@@ -33,7 +33,7 @@ struct CurlTransportFailureTests {
                 try await transport.send(HTTPRequest(url: server.baseURL + "/slow", timeout: 0.5))
             }
             #expect(error?.kind == .timedOut)
-            #expect(clock.now - started < .seconds(15), "a short timeout must win over the long default, even on a loaded machine")
+            #expect(clock.now - started < .seconds(30), "a short timeout must win over the long default, even on a loaded machine")
         }
     }
 
@@ -170,7 +170,7 @@ struct CurlTransportFailureTests {
                 group.cancelAll()
                 await #expect(throws: CancellationError.self) { try await group.next() }
             }
-            #expect(clock.now - started < .seconds(15), "a short timeout must win over the long default, even on a loaded machine")
+            #expect(clock.now - started < .seconds(30), "a short timeout must win over the long default, even on a loaded machine")
         }
     }
 

@@ -60,7 +60,7 @@ enum Fixture {
 
 /// The transport binding updates go through. The default timeout is far longer than any answer
 /// from the fake takes, even when a loaded machine runs it late; tests of a hanging fake pass a short one.
-func testTransport(timeout: TimeInterval = 20, logger: Logger = Logger(label: "rebind.test.curl")) throws -> CurlTransport {
+func testTransport(timeout: TimeInterval = 45, logger: Logger = Logger(label: "rebind.test.curl")) throws -> CurlTransport {
     try CurlTransport(configuration: .init(connectTimeout: 2, timeout: timeout), logger: logger)
 }
 

@@ -9,7 +9,7 @@ struct SlackErrorMappingTests {
     static let hello = OutgoingMessage(text: "Hello", format: .mrkdwn)
 
     /// The DeliveryError of a send whose `chat.postMessage` meets `fault` (the DM is opened first).
-    func deliveryError(_ fault: FakeSlackServer.Fault, method: String = "chat.postMessage", timeout: TimeInterval = 20) async throws -> DeliveryError?
+    func deliveryError(_ fault: FakeSlackServer.Fault, method: String = "chat.postMessage", timeout: TimeInterval = 45) async throws -> DeliveryError?
     {
         try await FakeSlackServer.withServer(limits: .unlimited) { fake in
             fake.inject(fault, method: method)

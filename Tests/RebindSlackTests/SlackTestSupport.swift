@@ -7,7 +7,7 @@ import RebindSlack
 
 /// The libcurl transport. The default timeout is far longer than any answer from the fake
 /// takes, even when a loaded machine runs the fake late; tests of a hanging fake pass a short one.
-func testTransport(timeout: TimeInterval = 20, logger: Logger = Logger(label: "test.curl")) throws -> CurlTransport {
+func testTransport(timeout: TimeInterval = 45, logger: Logger = Logger(label: "test.curl")) throws -> CurlTransport {
     try CurlTransport(configuration: .init(connectTimeout: 2, timeout: timeout), logger: logger)
 }
 
@@ -15,7 +15,7 @@ func testTransport(timeout: TimeInterval = 20, logger: Logger = Logger(label: "t
 func client(
     of fake: FakeSlackServer,
     token: Secret? = nil,
-    timeout: TimeInterval = 20,
+    timeout: TimeInterval = 45,
     logger: Logger = Logger(label: "test.slack")
 ) throws -> SlackClient {
     try SlackClient(

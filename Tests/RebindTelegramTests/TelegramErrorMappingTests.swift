@@ -10,7 +10,7 @@ struct TelegramErrorMappingTests {
     static let hello = OutgoingMessage(text: "Hello", format: .html)
     static let address = ChatAddress(channel: .telegram, id: "777")
 
-    func deliveryError(_ fault: FakeTelegramServer.Fault, timeout: TimeInterval = 20) async throws -> DeliveryError? {
+    func deliveryError(_ fault: FakeTelegramServer.Fault, timeout: TimeInterval = 45) async throws -> DeliveryError? {
         try await FakeTelegramServer.withServer { fake in
             fake.inject(fault)
             let messenger = TelegramMessenger(client: try client(of: fake, timeout: timeout))
@@ -80,7 +80,7 @@ struct TelegramErrorMappingTests {
             return
         }
         #expect(reason.contains("timed out"))
-        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("a dropped connection becomes transient")

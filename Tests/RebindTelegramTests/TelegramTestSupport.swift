@@ -8,12 +8,12 @@ import Synchronization
 
 /// The libcurl transport. The default timeout is far longer than any answer from the fake
 /// takes, even when a loaded machine runs the fake late; tests of a hanging fake pass a short one.
-func testTransport(timeout: TimeInterval = 20, logger: Logger = Logger(label: "test.curl")) throws -> CurlTransport {
+func testTransport(timeout: TimeInterval = 45, logger: Logger = Logger(label: "test.curl")) throws -> CurlTransport {
     try CurlTransport(configuration: .init(connectTimeout: 2, timeout: timeout), logger: logger)
 }
 
 /// A client of the fake, over the real HTTP client.
-func client(of fake: FakeTelegramServer, timeout: TimeInterval = 20, logger: Logger = Logger(label: "test.telegram")) throws -> TelegramClient {
+func client(of fake: FakeTelegramServer, timeout: TimeInterval = 45, logger: Logger = Logger(label: "test.telegram")) throws -> TelegramClient {
     try TelegramClient(
         baseURL: fake.baseURL,
         token: fake.token,
