@@ -4,121 +4,63 @@ import PostgresNIO
 import RebindCore
 
 extension PostgresStore {
-    /// Stores the event and everything it causes in one transaction, committed before this
-    /// returns. A transaction that lost a race to another replica (a deadlock victim, a
-    /// unique key taken meanwhile) is run again; the second run sees the winner's rows.
+    /// Stores the event and everything it causes, committed before this returns. Events that
+    /// arrive together share one transaction (`ingest(batch:)`); the batch's outcome is each
+    /// event's as if it had been alone.
     public func ingest(_ event: IncomingEvent) async throws -> IngestOutcome {
-        let book = book
-        let expiryPolicy = configuration.expiryPolicy
-        let logger = logger
-        var attempt = 1
-        while true {
-            do {
-                return try await transaction { connection in
-                    try await Self.ingest(event, book: book, expiryPolicy: expiryPolicy, on: connection, logger: logger)
-                }
-            } catch let error as Error where error.isRetryable && attempt < 3 {
-                attempt += 1
-                logger.debug("Ingest retried", metadata: ["event.id": "\(event.id)", "error": "\(error)"])
-            }
-        }
+        try await committer.submit(event)
     }
 
+    /// Writes a batch in one transaction. A transaction that lost a race to another replica
+    /// (a deadlock victim, a unique key taken meanwhile) is run again; the second run sees the
+    /// winner's rows. A batch that still fails is written one event per transaction, so one
+    /// event that cannot be stored fails alone and its batch mates are stored.
     static func ingest(
-        _ incoming: IncomingEvent,
+        _ batch: [IncomingEvent],
         book: IncidentBook,
         expiryPolicy: ExpiryPolicy,
-        on connection: PostgresConnection,
+        connections: Connections,
         logger: Logger
-    ) async throws -> IngestOutcome {
-        let event = incoming.event
-        let user = event.user
-        // One round trip for what every event does first: store it unless its id was seen,
-        // keep what the platform knows of the user, and take the row lock that makes grouping
-        // safe across replicas (a second event of this user and account waits here until the
-        // first commits). The round trips, not the SQL, are most of an event's cost.
-        let (inserted, storedCause) =
-            try await connection.first(
-                """
-                WITH stored AS (
-                    INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
-                    VALUES (\(incoming.id), \(event.type.rawValue), \(user.id), \(event.account.id), \(event.robot?.id),
-                            \(incoming.cause?.rawValue), \(event.occurredAt.timeIntervalSince1970), \(incoming.receivedAt.timeIntervalSince1970),
-                            \(incoming.body))
-                    ON CONFLICT (webhook_id) DO NOTHING
-                    RETURNING 1
-                ), known AS (
-                    INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
-                    SELECT \(user.id), \(user.locale), \(user.telegramChatId), \(user.slack?.teamId), \(user.slack?.userId),
-                           \(incoming.receivedAt.timeIntervalSince1970)
-                    WHERE EXISTS (SELECT 1 FROM stored)
-                    ON CONFLICT (id) DO UPDATE SET
-                        locale = coalesce(excluded.locale, users.locale),
-                        telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
-                        slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
-                        slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
-                        updated_at = excluded.updated_at
-                    WHERE excluded.locale IS DISTINCT FROM users.locale
-                        OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
-                        OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
-                        OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
-                    RETURNING 1
-                ), locked AS (
-                    INSERT INTO incident_groups (user_id, account_id)
-                    SELECT \(user.id), \(event.account.id) WHERE EXISTS (SELECT 1 FROM stored)
-                    ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
-                    RETURNING 1
+    ) async -> [Result<IngestOutcome, any Swift.Error>] {
+        func retrying<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+            var attempt = 1
+            while true {
+                do {
+                    return try await connections.transaction(body)
+                } catch let error as Error where error.isRetryable && attempt < 3 {
+                    attempt += 1
+                    logger.debug("Ingest retried", metadata: ["events": "\(batch.count)", "error": "\(error)"])
+                }
+            }
+        }
+        if batch.count > 1 {
+            do {
+                let outcomes = try await retrying { connection in
+                    try await Self.ingest(batch: batch, book: book, expiryPolicy: expiryPolicy, on: connection, logger: logger)
+                }
+                return outcomes.map { .success($0) }
+            } catch {
+                logger.warning(
+                    "A batch of events failed; its events are written one at a time",
+                    metadata: ["events": "\(batch.count)", "error": "\(error)"]
                 )
-                -- Data-modifying WITH clauses run to completion whether or not they are read.
-                SELECT (SELECT count(*) FROM stored) AS inserted,
-                       (SELECT cause FROM inbox WHERE webhook_id = \(incoming.id)) AS stored_cause
-                """,
-                logger: logger,
-                table: "inbox"
-            ) { (try $0("inserted", as: Int.self), try $0("stored_cause", as: String?.self)) } ?? (0, nil)
-        // The snapshot is the statement's start: a duplicate reads the first copy's cause.
-        guard inserted == 1 else {
-            return .duplicate(cause: storedCause.flatMap(Cause.init(rawValue:)))
+            }
         }
-
-        if let uid = event.account.exchangeUID {
-            try await saveExchangeUID(uid, accountID: event.account.id, source: .platform, at: incoming.receivedAt, on: connection, logger: logger)
+        var results: [Result<IngestOutcome, any Swift.Error>] = []
+        for incoming in batch {
+            do {
+                results.append(
+                    .success(
+                        try await retrying { connection in
+                            try await Self.ingest(batch: [incoming], book: book, expiryPolicy: expiryPolicy, on: connection, logger: logger)[0]
+                        }
+                    )
+                )
+            } catch {
+                results.append(.failure(error))
+            }
         }
-        if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
-            try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
-            try await replanExpiry(accountID: event.account.id, policy: expiryPolicy, now: incoming.receivedAt, on: connection, logger: logger)
-        } else if event.type == .apiBindingDeleted {
-            // The binding, its sealed key, its warnings and the exchange account it was of are
-            // forgotten: a new binding may be of another exchange account.
-            try await connection.run("DELETE FROM bindings WHERE account_id = \(event.account.id)", logger: logger)
-            try await connection.run("DELETE FROM exchange_uids WHERE account_id = \(event.account.id)", logger: logger)
-            try await connection.run("DELETE FROM expiry_warnings WHERE account_id = \(event.account.id)", logger: logger)
-        }
-        // A new statement, so a new snapshot: after waiting on the lock, it sees what the
-        // event that held it committed.
-        let open = try await openIncidents(userID: event.user.id, accountID: event.account.id, on: connection, logger: logger)
-        var stored: [IncidentRobot] = []
-        if let robot = event.robot {
-            stored = try await robotRows(robotID: robot.id, userID: event.user.id, accountID: event.account.id, on: connection, logger: logger)
-        }
-        let changes = book.apply(
-            event,
-            eventID: incoming.id,
-            cause: incoming.cause ?? .unknown,
-            open: open,
-            stored: stored,
-            now: incoming.receivedAt
-        )
-        var notices = changes.notices
-        for incident in changes.incidents {
-            let notice = notices.firstIndex { $0.incidentID == incident.id }.map { notices.remove(at: $0) }
-            let robot = changes.robots.first { $0.incidentID == incident.id }
-            try await save(incident, robot: robot, notice: notice, now: incoming.receivedAt, on: connection, logger: logger)
-        }
-        for notice in notices {
-            try await enqueue(notice, now: incoming.receivedAt, on: connection, logger: logger)
-        }
-        return .stored(cause: incoming.cause)
+        return results
     }
 
     /// Where an account's exchange id was learnt.
@@ -195,28 +137,6 @@ extension PostgresStore {
         )
     }
 
-    /// The rows the user and account's open incidents hold of one robot: at most one per open
-    /// incident, whatever the incidents' sizes.
-    static func robotRows(
-        robotID: String,
-        userID: String,
-        accountID: String,
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> [IncidentRobot] {
-        try await connection.all(
-            """
-            SELECT * FROM incident_robots
-            WHERE robot_id = \(robotID) AND incident_id IN (
-                SELECT id FROM incidents WHERE user_id = \(userID) AND account_id = \(accountID) AND resolved_at IS NULL
-            )
-            """,
-            logger: logger,
-            table: "incident_robots",
-            incidentRobot(from:)
-        )
-    }
-
     /// Saves the incident and, in the same round trip, the robot row and the notice the event
     /// caused for it (if any). The robot keeps its place in the list when its row is replaced.
     static func save(
@@ -279,11 +199,6 @@ extension PostgresStore {
         case .resolve: ("resolve", now, 0)
         case .withdraw: ("withdraw", now, 0)
         }
-    }
-
-    static func enqueue(_ notice: IncidentNotice, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
-        let (kind, dueAt, priority) = noticeRow(notice, now: now)
-        try await insertNotice(incidentID: notice.incidentID, kind: kind, dueAt: dueAt, now: now, priority: priority, on: connection, logger: logger)
     }
 
     static func insertNotice(

@@ -41,16 +41,24 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
     let book: IncidentBook
     let logger: Logger
     private let schema: SchemaGate
+    /// Concurrent ingests share a transaction, as on SQLite.
+    let committer: GroupCommit<IncomingEvent, IngestOutcome>
 
     /// Returns at once; nothing runs until `run()`. Operations wait for the migrations, and
     /// fail as `unreachable` while the pool is not running or the database cannot be reached.
     public init(configuration: Configuration, logger: Logger = Logger(label: "rebind.postgres")) {
         self.configuration = configuration
         self.logger = logger
-        book = IncidentBook(policy: configuration.incidentPolicy)
+        let book = IncidentBook(policy: configuration.incidentPolicy)
+        self.book = book
         client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
         let connections = Connections(client: client, configuration: configuration, logger: logger)
-        schema = SchemaGate { try await Self.migrate(connections) }
+        let schema = SchemaGate { try await Self.migrate(connections) }
+        self.schema = schema
+        committer = GroupCommit(maxBatch: 128) { events in
+            _ = try await schema.applied()
+            return await Self.ingest(events, book: book, expiryPolicy: configuration.expiryPolicy, connections: connections, logger: logger)
+        }
     }
 
     /// Runs the connection pool until cancelled or until the service group shuts down, and

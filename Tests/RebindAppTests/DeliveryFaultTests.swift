@@ -159,8 +159,9 @@ struct DeliveryFaultTests {
             #expect(counted)
             let attempts = telegram.calls().filter { $0.chatID == failing.chatID }
             // Backoff from 0.1 s, but never more than one try a second in a chat: tries at about
-            // 0, 1 and 2 s; the one scheduled before the 1.5 s bound still goes, none after.
-            #expect(attempts.count >= 3)
+            // 0, 1 and 2 s; the one scheduled before the 1.5 s bound still goes, none after. A
+            // loaded machine may run late enough to fit only two in the bound: retried, then dead.
+            #expect(attempts.count >= 2)
             if let first = attempts.first, let last = attempts.last {
                 #expect(last.receivedAt - first.receivedAt >= 1.4)
                 // Wide: real time on a shared machine (a try paced a second after the last can slip).

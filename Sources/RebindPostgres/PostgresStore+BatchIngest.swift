@@ -1,0 +1,310 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import RebindCore
+
+extension PostgresStore {
+    /// Stores a batch of concurrent events in one transaction with a handful of multi-row
+    /// statements, whatever the batch's size: the inbox; the users and the grouping locks; the
+    /// open incidents and the robot rows the events need; then every incident, robot row and
+    /// notice the batch changed. The book runs between the reads and the writes, event after
+    /// event in arrival order (`IncidentBatch`), so the outcome is what one transaction per
+    /// event would have stored. Binding events add their own statements, as they do alone.
+    ///
+    /// Returns one outcome per event, in order. A repeated id (in an earlier batch, another
+    /// replica's, or earlier in this one) is a duplicate carrying the first copy's cause.
+    static func ingest(
+        batch: [IncomingEvent],
+        book: IncidentBook,
+        expiryPolicy: ExpiryPolicy,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [IngestOutcome] {
+        // The first copy of each id in the batch is offered to the inbox; later copies follow it.
+        var first: [String: Int] = [:]
+        for (index, incoming) in batch.enumerated() where first[incoming.id] == nil {
+            first[incoming.id] = index
+        }
+        let offered = batch.indices.filter { first[batch[$0].id] == $0 }.map { batch[$0] }
+        let inserted = try await insertInbox(offered, on: connection, logger: logger)
+        let stored = offered.filter { inserted.contains($0.id) }
+        let earlier = offered.filter { !inserted.contains($0.id) }.map(\.id)
+        let storedCauses = earlier.isEmpty ? [:] : try await causes(of: earlier, on: connection, logger: logger)
+
+        let outcomes: [IngestOutcome] = batch.enumerated().map { index, incoming in
+            let firstIndex = first[incoming.id] ?? index
+            if inserted.contains(incoming.id) {
+                // The first copy is stored; a later copy in the batch is its duplicate.
+                return firstIndex == index ? .stored(cause: incoming.cause) : .duplicate(cause: batch[firstIndex].cause)
+            }
+            return .duplicate(cause: storedCauses[incoming.id].flatMap(Cause.init(rawValue:)))
+        }
+        guard !stored.isEmpty else { return outcomes }
+
+        try await lockAccounts(of: stored, on: connection, logger: logger)
+        for incoming in stored {
+            try await saveAccountFacts(incoming, expiryPolicy: expiryPolicy, on: connection, logger: logger)
+        }
+
+        // New statements, so new snapshots: after waiting on the locks, they see what the
+        // transactions that held them committed.
+        let accounts = Set(stored.map { IncidentBatch.Account(userID: $0.event.user.id, accountID: $0.event.account.id) })
+        let open = try await openIncidents(of: accounts, on: connection, logger: logger)
+        let rows = try await robotRows(for: stored, open: open, on: connection, logger: logger)
+
+        var changes = IncidentBatch(book: book, open: open, rows: rows)
+        for incoming in stored {
+            changes.apply(incoming.event, eventID: incoming.id, cause: incoming.cause ?? .unknown, now: incoming.receivedAt)
+        }
+        try await save(changes, on: connection, logger: logger)
+        return outcomes
+    }
+
+    /// Inserts the events whose ids the inbox does not hold yet; returns those ids.
+    static func insertInbox(_ events: [IncomingEvent], on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        let ids = PostgresColumn(events.map(\.id))
+        let types = PostgresColumn(events.map(\.event.type.rawValue))
+        let users = PostgresColumn(events.map(\.event.user.id))
+        let accounts = PostgresColumn(events.map(\.event.account.id))
+        let robots = PostgresColumn(events.map(\.event.robot?.id))
+        let causes = PostgresColumn(events.map(\.cause?.rawValue))
+        let occurred = PostgresColumn(events.map(\.event.occurredAt.timeIntervalSince1970))
+        let received = PostgresColumn(events.map(\.receivedAt.timeIntervalSince1970))
+        let bodies = PostgresColumn(events.map { ByteBuffer(bytes: $0.body) })
+        let rows = try await connection.all(
+            """
+            INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+            SELECT * FROM unnest(\(ids), \(types), \(users), \(accounts), \(robots), \(causes), \(occurred), \(received), \(bodies))
+            ON CONFLICT (webhook_id) DO NOTHING
+            RETURNING webhook_id
+            """,
+            logger: logger,
+            table: "inbox"
+        ) { try $0("webhook_id", as: String.self) }
+        return Set(rows)
+    }
+
+    /// The causes stored with events seen before.
+    static func causes(of ids: [String], on connection: PostgresConnection, logger: Logger) async throws -> [String: String] {
+        let rows = try await connection.all(
+            "SELECT webhook_id, cause FROM inbox WHERE webhook_id = ANY(\(ids))",
+            logger: logger,
+            table: "inbox"
+        ) { (try $0("webhook_id", as: String.self), try $0("cause", as: String?.self)) }
+        return Dictionary(rows.compactMap { id, cause in cause.map { (id, $0) } }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Keeps what the platform says of the users (later events' values over earlier ones',
+    /// absent fields keeping stored ones) and takes the grouping row locks of every user and
+    /// account in the batch, in one order for every replica, so two batches cannot deadlock.
+    static func lockAccounts(of events: [IncomingEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        var users: [String: (user: RobotEvent.User, at: Date)] = [:]
+        var order: [String] = []
+        for incoming in events {
+            let user = incoming.event.user
+            guard let known = users[user.id] else {
+                users[user.id] = (user, incoming.receivedAt)
+                order.append(user.id)
+                continue
+            }
+            var merged = known.user
+            merged.locale = user.locale ?? merged.locale
+            merged.telegramChatId = user.telegramChatId ?? merged.telegramChatId
+            merged.slack = user.slack ?? merged.slack
+            users[user.id] = (merged, incoming.receivedAt)
+        }
+        let merged = order.compactMap { users[$0] }
+        let accounts = Set(events.map { IncidentBatch.Account(userID: $0.event.user.id, accountID: $0.event.account.id) })
+            .sorted { ($0.userID, $0.accountID) < ($1.userID, $1.accountID) }
+        let ids = PostgresColumn(merged.map(\.user.id))
+        let locales = PostgresColumn(merged.map(\.user.locale))
+        let chats = PostgresColumn(merged.map(\.user.telegramChatId))
+        let teams = PostgresColumn(merged.map(\.user.slack?.teamId))
+        let slackUsers = PostgresColumn(merged.map(\.user.slack?.userId))
+        let updated = PostgresColumn(merged.map(\.at.timeIntervalSince1970))
+        let lockUsers = PostgresColumn(accounts.map(\.userID))
+        let lockAccounts = PostgresColumn(accounts.map(\.accountID))
+        try await connection.run(
+            """
+            WITH known AS (
+                INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
+                SELECT * FROM unnest(\(ids), \(locales), \(chats), \(teams), \(slackUsers), \(updated))
+                ON CONFLICT (id) DO UPDATE SET
+                    locale = coalesce(excluded.locale, users.locale),
+                    telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
+                    slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
+                    slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
+                    updated_at = excluded.updated_at
+                WHERE excluded.locale IS DISTINCT FROM users.locale
+                    OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
+                    OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
+                    OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
+                RETURNING 1
+            )
+            -- Data-modifying WITH clauses run to completion whether or not they are read.
+            INSERT INTO incident_groups (user_id, account_id)
+            SELECT user_id, account_id FROM unnest(\(lockUsers), \(lockAccounts)) WITH ORDINALITY AS locks (user_id, account_id, position)
+            ORDER BY position
+            ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
+            """,
+            logger: logger
+        )
+    }
+
+    /// What a binding event changes besides incidents: the exchange account, the binding and
+    /// its expiry warnings. Rare beside robot events; each takes its own statements.
+    static func saveAccountFacts(
+        _ incoming: IncomingEvent,
+        expiryPolicy: ExpiryPolicy,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        let event = incoming.event
+        if let uid = event.account.exchangeUID {
+            try await saveExchangeUID(uid, accountID: event.account.id, source: .platform, at: incoming.receivedAt, on: connection, logger: logger)
+        }
+        if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
+            try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
+            try await replanExpiry(accountID: event.account.id, policy: expiryPolicy, now: incoming.receivedAt, on: connection, logger: logger)
+        } else if event.type == .apiBindingDeleted {
+            // The binding, its sealed key, its warnings and the exchange account it was of are
+            // forgotten: a new binding may be of another exchange account.
+            try await connection.run("DELETE FROM bindings WHERE account_id = \(event.account.id)", logger: logger)
+            try await connection.run("DELETE FROM exchange_uids WHERE account_id = \(event.account.id)", logger: logger)
+            try await connection.run("DELETE FROM expiry_warnings WHERE account_id = \(event.account.id)", logger: logger)
+        }
+    }
+
+    static func openIncidents(of accounts: Set<IncidentBatch.Account>, on connection: PostgresConnection, logger: Logger) async throws -> [Incident] {
+        let users = PostgresColumn(accounts.map(\.userID))
+        let ids = PostgresColumn(accounts.map(\.accountID))
+        return try await connection.all(
+            """
+            SELECT incidents.* FROM incidents
+            JOIN unnest(\(users), \(ids)) AS batch (user_id, account_id)
+                ON incidents.user_id = batch.user_id AND incidents.account_id = batch.account_id
+            WHERE incidents.resolved_at IS NULL
+            """,
+            logger: logger,
+            table: "incidents",
+            incident(from:)
+        )
+    }
+
+    /// The rows the open incidents hold of the batch's robots: one index probe per robot and
+    /// open incident of its account, whatever the incidents' sizes.
+    static func robotRows(
+        for events: [IncomingEvent],
+        open: [Incident],
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [IncidentRobot] {
+        var incidentsOf: [IncidentBatch.Account: [String]] = [:]
+        for incident in open {
+            incidentsOf[IncidentBatch.Account(userID: incident.userID, accountID: incident.accountID), default: []].append(incident.id)
+        }
+        var pairs = Set<[String]>()
+        for incoming in events {
+            guard let robot = incoming.event.robot else { continue }
+            let account = IncidentBatch.Account(userID: incoming.event.user.id, accountID: incoming.event.account.id)
+            for incidentID in incidentsOf[account] ?? [] { pairs.insert([incidentID, robot.id]) }
+        }
+        guard !pairs.isEmpty else { return [] }
+        let incidentIDs = PostgresColumn(pairs.map { $0[0] })
+        let robotIDs = PostgresColumn(pairs.map { $0[1] })
+        return try await connection.all(
+            """
+            SELECT incident_robots.* FROM incident_robots
+            JOIN unnest(\(incidentIDs), \(robotIDs)) AS wanted (incident_id, robot_id)
+                ON incident_robots.incident_id = wanted.incident_id AND incident_robots.robot_id = wanted.robot_id
+            """,
+            logger: logger,
+            table: "incident_robots",
+            incidentRobot(from:)
+        )
+    }
+
+    /// Every incident, robot row and notice the batch changed, in one statement. Incidents
+    /// stored before come first, so one resolved here leaves the one-open-per-cause index
+    /// before a new one of its cause is inserted; robot rows and notices reference incidents
+    /// inserted by the same statement (foreign keys are checked at its end).
+    static func save(_ changes: IncidentBatch, on connection: PostgresConnection, logger: Logger) async throws {
+        let incidents = changes.incidents
+        guard !incidents.isEmpty else { return }
+        let ids = PostgresColumn(incidents.map(\.id))
+        let users = PostgresColumn(incidents.map(\.userID))
+        let accounts = PostgresColumn(incidents.map(\.accountID))
+        let exchanges = PostgresColumn(incidents.map(\.exchange))
+        let causes = PostgresColumn(incidents.map(\.cause.rawValue))
+        let reasons = PostgresColumn(try incidents.map { try json($0.reason) })
+        let opened = PostgresColumn(incidents.map(\.openedAt.timeIntervalSince1970))
+        let announce = PostgresColumn(incidents.map(\.announceAt.timeIntervalSince1970))
+        let reminders = PostgresColumn(incidents.map(\.remindersSent))
+        let resolved = PostgresColumn(incidents.map(\.resolvedAt?.timeIntervalSince1970))
+        let resolutions = PostgresColumn(incidents.map(\.resolution?.rawValue))
+        let urgent = PostgresColumn(incidents.map(\.isUrgent))
+        let robotCounts = PostgresColumn(incidents.map(\.totals.robots))
+        let halted = PostgresColumn(incidents.map(\.totals.halted))
+        let haltedFutures = PostgresColumn(incidents.map(\.totals.haltedFutures))
+        let positions = PostgresColumn(incidents.map(\.totals.openPositions))
+        let exposure = PostgresColumn(try incidents.map { try json($0.totals.exposureAmounts) })
+
+        let rows = changes.robots
+        let rowIncidents = PostgresColumn(rows.map(\.incidentID))
+        let rowRobots = PostgresColumn(rows.map(\.robot.id))
+        let rowPositions = PostgresColumn(rows.map(\.position))
+        let rowNames = PostgresColumn(rows.map(\.robot.name))
+        let rowStates = PostgresColumn(rows.map(\.robot.state.rawValue))
+        let rowFutures = PostgresColumn(rows.map(\.robot.futures))
+        let rowOpenPositions = PostgresColumn(rows.map(\.robot.openPositions))
+        let rowAmounts = PostgresColumn(rows.map(\.robot.exposure?.amount))
+        let rowCurrencies = PostgresColumn(rows.map(\.robot.exposure?.currency))
+
+        let queued = changes.notices.map { ($0.notice.incidentID, noticeRow($0.notice, now: $0.now), $0.now) }
+        let noticeIncidents = PostgresColumn(queued.map(\.0))
+        let kinds = PostgresColumn(queued.map(\.1.kind))
+        let due = PostgresColumn(queued.map(\.1.dueAt.timeIntervalSince1970))
+        let created = PostgresColumn(queued.map(\.2.timeIntervalSince1970))
+        let priorities = PostgresColumn(queued.map(\.1.priority))
+        try await connection.run(
+            """
+            WITH saved AS (
+                INSERT INTO incidents (id, user_id, account_id, exchange, cause, reason, opened_at,
+                                       announce_at, reminders_sent, resolved_at, resolution, urgent,
+                                       robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure)
+                SELECT id, user_id, account_id, exchange, cause, reason, opened_at, announce_at, reminders_sent, resolved_at,
+                       resolution, urgent, robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure
+                FROM unnest(\(ids), \(users), \(accounts), \(exchanges), \(causes), \(reasons), \(opened), \(announce), \(reminders),
+                            \(resolved), \(resolutions), \(urgent), \(robotCounts), \(halted), \(haltedFutures), \(positions), \(exposure))
+                    WITH ORDINALITY AS batch (id, user_id, account_id, exchange, cause, reason, opened_at, announce_at, reminders_sent,
+                                              resolved_at, resolution, urgent, robot_count, halted_count, halted_futures_count,
+                                              unmanaged_positions, unmanaged_exposure, position)
+                ORDER BY position
+                ON CONFLICT (id) DO UPDATE SET
+                    reason = excluded.reason,
+                    reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
+                    resolution = excluded.resolution, urgent = excluded.urgent,
+                    robot_count = excluded.robot_count, halted_count = excluded.halted_count,
+                    halted_futures_count = excluded.halted_futures_count, unmanaged_positions = excluded.unmanaged_positions,
+                    unmanaged_exposure = excluded.unmanaged_exposure
+                RETURNING id
+            ), robots AS (
+                INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
+                                             exposure_amount, exposure_currency)
+                SELECT * FROM unnest(\(rowIncidents), \(rowRobots), \(rowPositions), \(rowNames), \(rowStates), \(rowFutures),
+                                     \(rowOpenPositions), \(rowAmounts), \(rowCurrencies))
+                ON CONFLICT (incident_id, robot_id) DO UPDATE SET
+                    name = excluded.name, state = excluded.state, futures = excluded.futures,
+                    open_positions = excluded.open_positions, exposure_amount = excluded.exposure_amount,
+                    exposure_currency = excluded.exposure_currency
+                RETURNING 1
+            )
+            -- Data-modifying WITH clauses run to completion whether or not they are read.
+            INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
+            SELECT * FROM unnest(\(noticeIncidents), \(kinds), \(due), \(created), \(priorities))
+            """,
+            logger: logger
+        )
+    }
+}

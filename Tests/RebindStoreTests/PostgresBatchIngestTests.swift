@@ -1,0 +1,174 @@
+import Foundation
+import PostgresNIO
+import RebindCore
+import Testing
+
+@testable import RebindPostgres
+
+/// PostgreSQL writes concurrent events as one batch with multi-row statements; a batch must
+/// store exactly what the same events store one transaction at a time.
+@Suite("PostgreSQL store, events written as a batch", .enabled(if: StoreKind.postgresURL != nil))
+struct PostgresBatchIngestTests {
+    let now = Date(timeIntervalSince1970: 1_795_685_400)
+
+    func event(
+        _ id: String,
+        _ type: EventType,
+        account: String,
+        robot: String? = nil,
+        cause: Cause? = .keyExpired,
+        user: RobotEvent.User = .init(id: "u_1"),
+        at offset: TimeInterval
+    ) -> IncomingEvent {
+        let event = RobotEvent(
+            type: type,
+            occurredAt: now,
+            user: user,
+            account: .init(id: account, exchange: "binance"),
+            robot: robot.map {
+                .init(id: $0, name: "Grid \($0)", market: .futures, openPositions: 2, exposure: .init(amount: "10.5", currency: "USDT"))
+            },
+            reason: type.reportsHalt ? .init(text: "API expired or no permission") : nil
+        )
+        return IncomingEvent(
+            id: id,
+            event: event,
+            cause: type.reportsHalt ? cause : nil,
+            body: Data("{\"id\":\"\(id)\"}".utf8),
+            receivedAt: now.addingTimeInterval(offset)
+        )
+    }
+
+    /// Stored before the batch: an open incident of acc_c with robot r1, announced already.
+    var before: [IncomingEvent] {
+        [event("p0", .robotPaused, account: "acc_c", robot: "r1", at: -3_600), event("p1", .robotPaused, account: "acc_c", robot: "r2", at: -3_500)]
+    }
+
+    /// One batch with what can meet in one: events of one account building on each other, an
+    /// id repeated inside the batch and one stored before it, an incident withdrawn and a new
+    /// one of the same cause opened after it, a robot of an incident stored before the batch
+    /// halting again and resuming, a binding update resolving an incident, a user's chat
+    /// learnt from a later event, a second cause.
+    var batch: [IncomingEvent] {
+        [
+            event("a1", .robotPaused, account: "acc_a", robot: "r1", at: 0),
+            event("a2", .robotPaused, account: "acc_a", robot: "r2", at: 1),
+            event("a1", .robotPaused, account: "acc_a", robot: "r1", at: 2),
+            event("p0", .robotPaused, account: "acc_c", robot: "r1", at: 3),
+            event("a3", .robotResumed, account: "acc_a", robot: "r1", at: 4),
+            event("c1", .robotStopped, account: "acc_c", robot: "r1", at: 5),
+            event("a4", .robotResumed, account: "acc_a", robot: "r2", at: 6),
+            event("a5", .robotPaused, account: "acc_a", robot: "r3", at: 7),
+            event("b1", .robotPaused, account: "acc_b", robot: "r9", cause: .ipNotAllowed, user: .init(id: "u_2"), at: 8),
+            event("b2", .robotPaused, account: "acc_b", robot: "r8", user: .init(id: "u_2", locale: "zh-Hans", telegramChatId: 42), at: 9),
+            event("c2", .robotResumed, account: "acc_c", robot: "r2", at: 10),
+            event("b3", .apiBindingUpdated, account: "acc_b", user: .init(id: "u_2"), at: 11),
+            event("a6", .robotPaused, account: "acc_a", robot: "r3", at: 12),
+        ]
+    }
+
+    struct Stored: Equatable {
+        var events: Int
+        var incidents: [Incident]
+        var robots: [String: [Incident.AffectedRobot]]
+        var notices: [String]
+        var user: [String]
+    }
+
+    func contents(of store: PostgresStore) async throws -> Stored {
+        let incidents = try await store.withConnection { connection in
+            try await connection.all("SELECT * FROM incidents ORDER BY id", logger: store.logger, table: "incidents", PostgresStore.incident(from:))
+        }
+        var robots: [String: [Incident.AffectedRobot]] = [:]
+        for incident in incidents { robots[incident.id] = try await store.robots(ofIncident: incident.id, limit: nil) }
+        let notices = try await store.withConnection { connection in
+            try await connection.all(
+                "SELECT incident_id, kind, due_at, created_at, priority, status FROM notices ORDER BY incident_id, created_at, kind",
+                logger: store.logger,
+                table: "notices"
+            ) { row in
+                "\(try row("incident_id", as: String.self)) \(try row("kind", as: String.self)) \(try row("due_at", as: Double.self)) \(try row("created_at", as: Double.self)) \(try row("priority", as: Int.self)) \(try row("status", as: String.self))"
+            }
+        }
+        let users = try await store.withConnection { connection in
+            try await connection.all("SELECT id, locale, telegram_chat_id, updated_at FROM users ORDER BY id", logger: store.logger, table: "users") {
+                row in
+                "\(try row("id", as: String.self)) \(try row("locale", as: String?.self) ?? "-") \(try row("telegram_chat_id", as: Int64?.self) ?? 0) \(try row("updated_at", as: Double.self))"
+            }
+        }
+        return Stored(events: try await store.eventCount(), incidents: incidents, robots: robots, notices: notices, user: users)
+    }
+
+    @Test("A batch in one transaction stores what its events one transaction each store, and gives each event the same outcome")
+    func sameAsOneByOne() async throws {
+        try await withFixture(.postgres) { batched in
+            try await withFixture(.postgres) { single in
+                let stores = [batched.store, single.store].compactMap { $0 as? PostgresStore }
+                try #require(stores.count == 2)
+                for store in stores {
+                    for incoming in before { _ = try await store.ingest(incoming) }
+                }
+                let batch = batch
+                let store = stores[0]
+                let batchOutcomes = try await store.transaction { connection in
+                    try await PostgresStore.ingest(
+                        batch: batch,
+                        book: store.book,
+                        expiryPolicy: store.configuration.expiryPolicy,
+                        on: connection,
+                        logger: store.logger
+                    )
+                }
+                let alone = stores[1]
+                var singleOutcomes: [IngestOutcome] = []
+                for incoming in batch {
+                    singleOutcomes.append(
+                        try await alone.transaction { connection in
+                            try await PostgresStore.ingest(
+                                batch: [incoming],
+                                book: alone.book,
+                                expiryPolicy: alone.configuration.expiryPolicy,
+                                on: connection,
+                                logger: alone.logger
+                            )[0]
+                        }
+                    )
+                }
+                #expect(batchOutcomes == singleOutcomes)
+                #expect(batchOutcomes[2] == .duplicate(cause: .keyExpired) && batchOutcomes[3] == .duplicate(cause: .keyExpired))
+                let expected = try await contents(of: alone)
+                let got = try await contents(of: store)
+                #expect(got == expected)
+                // The case the order of the writes is for: a1's incident withdrawn, a5's open.
+                #expect(expected.incidents.contains { $0.id == "a1" && $0.resolution == .robotsResumed })
+                #expect(expected.incidents.contains { $0.id == "a5" && $0.isOpen && $0.totals.robots == 1 })
+                #expect(expected.incidents.contains { $0.id == "p0" && $0.totals.robots == 2 && $0.totals.halted == 1 })
+                #expect(expected.incidents.contains { $0.id == "b2" && $0.resolution == .bindingUpdated })
+                #expect(try await store.binding(accountID: "acc_b") != nil)
+                #expect(expected.events == 2 + 11)
+            }
+        }
+    }
+
+    @Test("Concurrent events are written together: every one stored once, grouped as one at a time would")
+    func concurrentBatches() async throws {
+        try await withStore(.postgres) { store in
+            let events = (0..<600).map { index in
+                event("e\(index)", .robotPaused, account: "acc_\(index % 40)", robot: "r\(index % 7)", at: Double(index) / 1_000)
+            }
+            try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+                for incoming in events + events.prefix(50) { group.addTask { try await store.ingest(incoming) } }
+                var stored = 0
+                for try await outcome in group where !outcome.isDuplicate { stored += 1 }
+                #expect(stored == 600)
+            }
+            #expect(try await store.eventCount() == 600)
+            for account in 0..<40 {
+                let open = try await store.openIncidents(userID: "u_1", accountID: "acc_\(account)")
+                #expect(open.count == 1)
+                #expect(open.first?.totals.robots == 7)
+            }
+            #expect(try await store.pendingNotices().count == 40)
+        }
+    }
+}
