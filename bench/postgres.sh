@@ -465,8 +465,16 @@ w("")
 w(f"- measurement valid (no errors, every 202 stored): {'yes' if ok else 'NO'}")
 text = "\n".join(lines)
 open(os.path.join(results, "summary.md"), "w").write(text + "\n")
+# One line for bench/run.sh, which reports these beside its own runs.
+with open(os.path.join(results, "result.txt"), "w") as f:
+    for key, r in (("a", a), ("b", b), ("c", c)):
+        f.write(f"PG config={key} replicas={r['replicas']} rps={r['rps']:.1f} p50_ms={r['p50']:.3f} p99_ms={r['p99']:.3f}"
+                f" accepted={r['accepted']} stored={r['stored']} rebind_cpu={r['rebind_cpu']:.2f} postgres_cpu={r['postgres_cpu']:.2f}"
+                f" valid={int(ok)}\n")
 print(text)
 sys.exit(0 if ok else 2)
 EOF
 say "results in $RESULTS"
+# bench/run.sh asks where the results went.
+[ -z "${BENCH_PG_RESULT_LINK:-}" ] || ln -sfn "$RESULTS" "$BENCH_PG_RESULT_LINK"
 exit $STATUS

@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Rebind's intake benchmark, against Prometheus Alertmanager in the same run.
+# Rebind's intake benchmark, against Prometheus Alertmanager and a Hummingbird hello-world
+# server in the same run, with Rebind on SQLite (both durability settings) and on PostgreSQL
+# (one replica and three).
 #
 #   bench/run.sh
 #
-# 1. builds the release binary (.build-release), starts Rebind on a fresh SQLite database
-#    (REBIND_SQLITE_SYNCHRONOUS=normal, the default) and Alertmanager (null receiver);
+# 1. builds the release binaries (Rebind in .build-release, bench/hello in its own .build),
+#    starts Rebind on a fresh SQLite database (REBIND_SQLITE_SYNCHRONOUS=normal, the default),
+#    Alertmanager (null receiver) and the hello-world server (a fixed 202, nothing read);
 # 2. presigns BENCH_PRESIGN distinct events, then wrk POSTs them, one event per request, over
 #    BENCH_CONNECTIONS keep-alive connections for BENCH_DURATION seconds;
 # 3. wrk POSTs single alerts with distinct labels to Alertmanager, same threads, connections
 #    and duration;
-# 4. keeps posting signed events to the same Rebind process until its store holds
+# 4. wrk POSTs the same request (one presigned event, bench/hello.lua) to the hello-world
+#    server: the framework's ceiling on this machine, of which Rebind's rate is printed as a share;
+# 5. keeps posting signed events to the same Rebind process until its store holds
 #    BENCH_FILL events, and reads its peak RSS (VmHWM);
-# 5. repeats step 2 on a fresh database with REBIND_SQLITE_SYNCHRONOUS=full.
-# Prints both rates, the ratio, Rebind's latency, error counts, CPU used by each process and
-# the peak RSS; writes everything to bench/results/<time>/ (git-ignored).
+# 6. repeats step 2 on a fresh database with REBIND_SQLITE_SYNCHRONOUS=full;
+# 7. runs bench/postgres.sh with the same binary, duration and connections: SQLite, PostgreSQL
+#    with one replica and with three, each against a fresh database, in one invocation (its
+#    own SQLite run is the baseline of its PostgreSQL ratios: same minutes of the machine).
+# Prints every rate, the ratios, p50/p99, error counts, CPU per event and the peak RSS; writes
+# everything to bench/results/<time>/ (git-ignored). With BENCH_STRICT=1 exits 1 when a target
+# is missed (Rebind >= 0.5x Alertmanager with p99 < 10 ms; full p99 < 20 ms; PostgreSQL >= 0.5x
+# SQLite; three replicas >= 0.9x one; peak RSS < 150 MB after 1,000,000 events).
 #
 # Environment: BENCH_DURATION (20), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
-# BENCH_PRESIGN (1000000), BENCH_FILL (1000000; 0 skips step 4), BENCH_FULL (1; 0 skips
-# step 5), BENCH_BUILD (1; 0 uses the existing .build-release binary), BENCH_STRICT (0; 1
-# exits 1 when a target is missed).
+# BENCH_PRESIGN (1000000), BENCH_FILL (1000000; 0 skips step 5), BENCH_FULL (1; 0 skips
+# step 6), BENCH_POSTGRES (1; 0 skips step 7), BENCH_BUILD (1; 0 uses the existing binaries),
+# BENCH_STRICT (0; 1 exits 1 when a target is missed).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,9 +39,11 @@ THREADS=${BENCH_THREADS:-2}
 PRESIGN=${BENCH_PRESIGN:-1000000}
 FILL=${BENCH_FILL:-1000000}
 RUN_FULL=${BENCH_FULL:-1}
+RUN_POSTGRES=${BENCH_POSTGRES:-1}
 BUILD=${BENCH_BUILD:-1}
 STRICT=${BENCH_STRICT:-0}
 BINARY=.build-release/release/rebind
+HELLO=bench/hello/.build/release/hello
 
 say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -47,10 +59,12 @@ if [ ${#MISSING[@]} -gt 0 ]; then
 fi
 
 if [ "$BUILD" = 1 ]; then
-    say "building the release binary (the first build takes a while)"
+    say "building the release binaries (the first build takes a while)"
     swift build -c release --product rebind --scratch-path .build-release >&2
+    swift build -c release --package-path bench/hello >&2
 fi
 [ -x "$BINARY" ] || { say "no $BINARY: run with BENCH_BUILD=1"; exit 1; }
+[ -x "$HELLO" ] || { say "no $HELLO: run with BENCH_BUILD=1"; exit 1; }
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$ROOT/bench/results/$STAMP"
@@ -175,7 +189,24 @@ say "$AM_RESULT"
 # Alertmanager keeps working on the alerts it holds; stop it so it does not take CPU from what follows.
 stop "$AM_PID"
 
-# --- 4. fill Rebind's store, through HTTP, to BENCH_FILL events ---
+# --- 4. the hello-world server: the framework's ceiling ---
+HELLO_PORT=$(free_port)
+"$HELLO" "$HELLO_PORT" >"$RESULTS/hello.log" 2>&1 &
+HELLO_PID=$!
+PIDS+=("$HELLO_PID")
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$HELLO_PORT") 2>/dev/null && break; sleep 0.1; done
+presign 10 "$WORK/events-hello" 0
+say "wrk: $DURATION s of the same request to the hello-world server"
+H0=$(cpu_seconds "$HELLO_PID")
+run_wrk hello bench/hello.lua "http://127.0.0.1:$HELLO_PORT" "$WORK/events-hello"
+HELLO_RESULT=$WRK_RESULT
+HELLO_CPU=$(awk -v a="$H0" -v b="$(cpu_seconds "$HELLO_PID")" 'BEGIN{printf "%.2f", b-a}')
+HELLO_WRK_CPU=$WRK_CPU
+rm -f "$WORK"/events-hello.*
+say "$HELLO_RESULT"
+stop "$HELLO_PID"
+
+# --- 5. fill Rebind's store, through HTTP, to BENCH_FILL events ---
 RATE=$(field "$REBIND_RESULT" rps | cut -d. -f1)
 [ "${RATE:-0}" -gt 1000 ] || RATE=1000
 NEXT=$((PRESIGN + 1000))
@@ -221,7 +252,7 @@ DB_BYTES=$(du -cb "$NORMAL_DB"* | tail -1 | cut -f1)
 say "rebind holds $STORED events; VmHWM $RSS_HWM KiB, VmRSS $RSS_NOW KiB"
 stop "$NORMAL_PID"
 
-# --- 5. Rebind, synchronous=full ---
+# --- 6. Rebind, synchronous=full ---
 FULL_RESULT=""
 if [ "$RUN_FULL" = 1 ]; then
     start_rebind full full
@@ -239,13 +270,24 @@ if [ "$RUN_FULL" = 1 ]; then
     stop "$FULL_PID"
 fi
 
+# --- 7. PostgreSQL, one replica and three, beside SQLite (bench/postgres.sh) ---
+PG_RESULTS=""
+if [ "$RUN_POSTGRES" = 1 ]; then
+    say "bench/postgres.sh: SQLite, PostgreSQL one replica and three"
+    BENCH_BINARY="$ROOT/$BINARY" BENCH_BUILD=0 BENCH_DURATION="$DURATION" BENCH_CONNECTIONS="$CONNECTIONS" \
+        BENCH_THREADS="$THREADS" BENCH_PG_RESULT_LINK="$WORK/pg-results" bench/postgres.sh >"$RESULTS/postgres.txt" || true
+    [ -f "$WORK/pg-results/result.txt" ] && PG_RESULTS=$(cat "$WORK/pg-results/result.txt")
+    [ -n "$PG_RESULTS" ] || say "bench/postgres.sh printed no result: see $RESULTS/postgres.txt"
+fi
+
 # --- report ---
 STATUS=0
 python3 - "$RESULTS/summary.md" <<EOF || STATUS=$?
 import re, sys
 def parse(line):
     return dict(re.findall(r"(\w+)=(\S+)", line))
-rebind, am = parse("""$REBIND_RESULT"""), parse("""$AM_RESULT""")
+rebind, am, hello = parse("""$REBIND_RESULT"""), parse("""$AM_RESULT"""), parse("""$HELLO_RESULT""")
+pg = {r["config"]: r for r in map(parse, """$PG_RESULTS""".strip().splitlines())}
 full = parse("""$FULL_RESULT""") if """$FULL_RESULT""" else None
 duration, cores = $DURATION, $(nproc)
 ratio = float(rebind["rps"]) / float(am["rps"])
@@ -255,7 +297,8 @@ stored, fill = $STORED, $FILL
 def valid(r, bad_key):
     return all(int(r[k]) == 0 for k in (bad_key, "connect_errors", "read_errors", "write_errors", "timeouts")) \
         and int(r.get("exhausted_threads", 0)) == 0 and int(r.get("duplicates", 0)) == 0
-ok_rebind, ok_am = valid(rebind, "non202"), valid(am, "non2xx")
+ok_rebind, ok_am, ok_hello = valid(rebind, "non202"), valid(am, "non2xx"), valid(hello, "non202")
+ok_pg = all(r["valid"] == "1" for r in pg.values()) if pg else True
 ok_full = valid(full, "non202") if full else True
 lines = []
 w = lines.append
@@ -273,8 +316,29 @@ row("Rebind, synchronous=normal (default)", rebind, "non202", "$REBIND_CPU", "$R
 row("Alertmanager (in memory)", am, "non2xx", "$AM_CPU", "$AM_WRK_CPU")
 if full:
     row("Rebind, synchronous=full", full, "non202", "${FULL_CPU:-}", "${FULL_WRK_CPU:-}")
+row("Hummingbird hello-world (fixed 202, nothing read)", hello, "non202", "$HELLO_CPU", "$HELLO_WRK_CPU")
 w("")
-w(f"- Ratio Rebind (normal) / Alertmanager: **{ratio:.2f}x** (target >= 1.0x)"
+def per_event(cpu, r):
+    return 1e6 * float(cpu) / max(int(r["accepted"]), 1)
+w(f"- Server CPU per event: Rebind (normal) {per_event('$REBIND_CPU', rebind):.0f} µs"
+  + (f", (full) {per_event('${FULL_CPU:-0}', full):.0f} µs" if full else "")
+  + f", hello-world {per_event('$HELLO_CPU', hello):.0f} µs; Alertmanager {1e6 * float('$AM_CPU') / max(int(am['requests']), 1):.0f} µs per alert")
+w(f"- Rebind (normal) / hello-world: **{float(rebind['rps']) / float(hello['rps']):.2f}** of the framework's ceiling on this machine")
+if pg:
+    w("")
+    w("PostgreSQL (bench/postgres.sh in this run; its own SQLite run is the baseline of its ratios):")
+    w("")
+    w("| configuration | req/s | p50 ms | p99 ms | Rebind CPU per event | PostgreSQL CPU per event | every 202 stored |")
+    w("|---|---|---|---|---|---|---|")
+    names = {"a": "SQLite, 1 replica", "b": "PostgreSQL, 1 replica", "c": f"PostgreSQL, {pg['c']['replicas']} replicas" if "c" in pg else ""}
+    for key in ("a", "b", "c"):
+        if key in pg:
+            r = pg[key]
+            n = max(int(r["accepted"]), 1)
+            w(f"| {names[key]} | {float(r['rps']):.0f} | {float(r['p50_ms']):.2f} | {float(r['p99_ms']):.2f} | {1e6 * float(r['rebind_cpu']) / n:.0f} µs"
+              f" | {1e6 * float(r['postgres_cpu']) / n:.0f} µs | {'yes' if int(r['stored']) >= int(r['accepted']) else 'NO'} |")
+w("")
+w(f"- Ratio Rebind (normal) / Alertmanager: **{ratio:.2f}x** (target >= 0.5x)"
   + (f"; Rebind (full) / Alertmanager: **{float(full['rps']) / float(am['rps']):.2f}x**" if full else ""))
 w(f"- Rebind p50 / p99 (normal): {rebind['p50_ms']} ms / **{rebind['p99_ms']} ms** (target p99 < 10 ms)"
   + (f"; full: {full['p50_ms']} ms / {full['p99_ms']} ms" if full else ""))
@@ -283,15 +347,27 @@ w(f"- Rebind peak RSS (VmHWM) after {stored:,} stored events, all received over 
 w(f"- Alertmanager peak RSS after its run: {$AM_HWM / 1024:.0f} MB")
 w(f"- Idle CPU during the other's run: Alertmanager {'$IDLE_AM_CPU'} s, Rebind {'$IDLE_REBIND_CPU'} s")
 w("")
-targets = [("rate >= 1.0x Alertmanager", ratio >= 1.0), ("p99 < 10 ms", float(rebind["p99_ms"]) < 10),
+targets = [("rate >= 0.5x Alertmanager", ratio >= 0.5), ("p99 < 10 ms", float(rebind["p99_ms"]) < 10),
            ("peak RSS < 150 MB after 1,000,000 events", hwm_mb < 150 and stored >= 1_000_000)]
+if full:
+    targets.append(("full: p99 < 20 ms", float(full["p99_ms"]) < 20))
+if pg and "a" in pg and "b" in pg:
+    pg_ratio = float(pg["b"]["rps"]) / float(pg["a"]["rps"])
+    w(f"- Ratio PostgreSQL (1 replica) / SQLite: **{pg_ratio:.2f}x** (target >= 0.5x)")
+    targets.append(("PostgreSQL >= 0.5x SQLite", pg_ratio >= 0.5))
+    if "c" in pg:
+        replica_ratio = float(pg["c"]["rps"]) / float(pg["b"]["rps"])
+        w(f"- Ratio PostgreSQL {pg['c']['replicas']} replicas / 1 replica: **{replica_ratio:.2f}x** (target >= 0.9x)")
+        targets.append(("replicas >= 0.9x one", replica_ratio >= 0.9))
+elif $RUN_POSTGRES:
+    targets.append(("PostgreSQL measured", False))
 for name, met in targets:
     w(f"- target {name}: {'met' if met else 'MISSED'}")
-w(f"- measurement valid (no errors, every event answered 202 and new): {'yes' if ok_rebind and ok_am and ok_full else 'NO'}")
+w(f"- measurement valid (no errors, every event answered 202 and new, every PostgreSQL 202 stored): {'yes' if ok_rebind and ok_am and ok_full and ok_hello and ok_pg else 'NO'}")
 text = "\n".join(lines)
 open(sys.argv[1], "w").write(text + "\n")
 print(text)
-status = 0 if ok_rebind and ok_am and ok_full else 2
+status = 0 if ok_rebind and ok_am and ok_full and ok_hello and ok_pg else 2
 if $STRICT and not all(met for _, met in targets):
     status = status or 1
 sys.exit(status)
