@@ -1,7 +1,9 @@
 /// Commits concurrent writes together. The first caller to arrive becomes the leader and
 /// writes its job along with every job that queued meanwhile, in one transaction; when it is
 /// done it hands leadership to the next waiter. Under load a single commit (and its fsync)
-/// serves many requests; with no load a job is written at once, without waiting.
+/// serves many requests; with no load a job is written at once, without waiting. Up to
+/// `maxConcurrent` batches may be in flight at once (a store whose batch mostly waits on round
+/// trips to a server keeps it busy with the next; SQLite's single writer keeps one).
 public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
     public typealias Write = @Sendable ([Job]) async throws -> [Result<Outcome, any Error>]
 
@@ -16,26 +18,30 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
     }
 
     private let maxBatch: Int
+    private let maxConcurrent: Int
     private let write: Write
     private var waiters: [Waiter] = []
-    private var leading = false
+    private var leaders = 0
 
     /// - Parameter write: writes a batch in one transaction and returns one result per job,
     ///   in order. Throwing fails the whole batch.
-    public init(maxBatch: Int = 256, write: @escaping Write) {
+    public init(maxBatch: Int = 256, maxConcurrent: Int = 1, write: @escaping Write) {
         self.maxBatch = max(1, maxBatch)
+        self.maxConcurrent = max(1, maxConcurrent)
         self.write = write
     }
 
     public func submit(_ job: Job) async throws -> Outcome {
-        if leading {
+        if leaders >= maxConcurrent {
             let signal = await withCheckedContinuation { continuation in
                 waiters.append(Waiter(job: job, continuation: continuation))
             }
             if case .done(let result) = signal { return try result.get() }
-            // Handed leadership: our job was taken off the queue and is written below.
+            // Handed leadership (the leader's place passes to us): our job was taken off the
+            // queue and is written below.
+        } else {
+            leaders += 1
         }
-        leading = true
         let followers = Array(waiters.prefix(maxBatch - 1))
         waiters.removeFirst(followers.count)
 
@@ -52,7 +58,7 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
             follower.continuation.resume(returning: .done(result))
         }
         if waiters.isEmpty {
-            leading = false
+            leaders -= 1
         } else {
             waiters.removeFirst().continuation.resume(returning: .lead)
         }

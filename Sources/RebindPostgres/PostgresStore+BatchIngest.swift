@@ -61,8 +61,11 @@ extension PostgresStore {
         return outcomes
     }
 
-    /// Inserts the events whose ids the inbox does not hold yet; returns those ids.
-    static func insertInbox(_ events: [IncomingEvent], on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+    /// Inserts the events whose ids the inbox does not hold yet; returns those ids. Rows go in
+    /// in id order, so two batches holding the same ids (a repeat sent to two replicas) wait
+    /// for each other in one direction only.
+    static func insertInbox(_ unordered: [IncomingEvent], on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        let events = unordered.sorted { $0.id < $1.id }
         let ids = PostgresColumn(events.map(\.id))
         let types = PostgresColumn(events.map(\.event.type.rawValue))
         let users = PostgresColumn(events.map(\.event.user.id))
@@ -75,7 +78,10 @@ extension PostgresStore {
         let rows = try await connection.all(
             """
             INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
-            SELECT * FROM unnest(\(ids), \(types), \(users), \(accounts), \(robots), \(causes), \(occurred), \(received), \(bodies))
+            SELECT webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body
+            FROM unnest(\(ids), \(types), \(users), \(accounts), \(robots), \(causes), \(occurred), \(received), \(bodies))
+                WITH ORDINALITY AS batch (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body, position)
+            ORDER BY position
             ON CONFLICT (webhook_id) DO NOTHING
             RETURNING webhook_id
             """,

@@ -41,7 +41,7 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
     let book: IncidentBook
     let logger: Logger
     private let schema: SchemaGate
-    /// Concurrent ingests share a transaction, as on SQLite.
+    /// Concurrent ingests share transactions, as on SQLite.
     let committer: GroupCommit<IncomingEvent, IngestOutcome>
 
     /// Returns at once; nothing runs until `run()`. Operations wait for the migrations, and
@@ -55,7 +55,9 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
         let connections = Connections(client: client, configuration: configuration, logger: logger)
         let schema = SchemaGate { try await Self.migrate(connections) }
         self.schema = schema
-        committer = GroupCommit(maxBatch: 128) { events in
+        // A batch mostly waits on its round trips to the server: several in flight keep both
+        // busy. They cannot deadlock: each takes its grouping locks in one sorted statement.
+        committer = GroupCommit(maxBatch: 128, maxConcurrent: 4) { events in
             _ = try await schema.applied()
             return await Self.ingest(events, book: book, expiryPolicy: configuration.expiryPolicy, connections: connections, logger: logger)
         }

@@ -50,4 +50,49 @@ struct GroupCommitTests {
         #expect(try await committer.submit(4) == 4)
         await #expect(throws: Odd.self) { try await committer.submit(3) }
     }
+
+    @Test("With two batches allowed in flight, a second starts while the first waits, and never a third")
+    func concurrentBatches() async throws {
+        let (started, start) = AsyncStream.makeStream(of: Int.self)
+        let inFlight = Mutex((now: 0, most: 0))
+        let overlapped = Mutex(false)
+        let committer = GroupCommit<Int, Int>(maxBatch: 8, maxConcurrent: 2) { jobs in
+            inFlight.withLock {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+            }
+            defer { inFlight.withLock { $0.now -= 1 } }
+            start.yield(jobs[0])
+            if jobs == [0] {
+                // The first batch holds its place until another batch has started (or gives
+                // up after 10 s: with one place the test then fails instead of hanging).
+                let seen = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        for await job in started where job != 0 { return true }
+                        return false
+                    }
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(10))
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+                overlapped.withLock { $0 = seen }
+            }
+            return jobs.map { .success($0) }
+        }
+        let first = Task { try await committer.submit(0) }
+        // Let the first job take its place before the others arrive.
+        while inFlight.withLock({ $0.now }) == 0 { await Task.yield() }
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for job in 1..<50 { group.addTask { try await committer.submit(job) } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(try await first.value == 0)
+        #expect(results.sorted() == Array(1..<50))
+        #expect(overlapped.withLock { $0 })
+        #expect(inFlight.withLock { $0.most } == 2)
+    }
 }
