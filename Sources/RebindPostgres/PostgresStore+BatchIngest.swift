@@ -120,7 +120,8 @@ extension PostgresStore {
             merged.slack = user.slack ?? merged.slack
             users[user.id] = (merged, incoming.receivedAt)
         }
-        let merged = order.compactMap { users[$0] }
+        // Sorted as the locks are: two batches in flight lock shared users' rows in one order.
+        let merged = order.sorted().compactMap { users[$0] }
         let accounts = Set(events.map { IncidentBatch.Account(userID: $0.event.user.id, accountID: $0.event.account.id) })
             .sorted { ($0.userID, $0.accountID) < ($1.userID, $1.accountID) }
         let ids = PostgresColumn(merged.map(\.user.id))
