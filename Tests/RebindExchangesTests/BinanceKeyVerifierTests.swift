@@ -103,7 +103,7 @@ struct BinanceKeyVerifierTests {
         try await LoopbackHTTPServer.withServer(handler: { request in
             request.pathWithoutQuery == Self.accountPath ? .json(503, #"{"code":-1001,"msg":"Internal error."}"#) : .json(200, restrictions)
         }) { server in
-            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport(), timeout: 45)
             await #expect(throws: KeyCheckError.busy(exchange: "Binance", status: 503)) {
                 try await verifier.verify(Self.credentials, context: KeyCheckContext())
             }
@@ -112,7 +112,7 @@ struct BinanceKeyVerifierTests {
         try await LoopbackHTTPServer.withServer(handler: { request in
             request.pathWithoutQuery == Self.accountPath ? .json(200, #"{"canTrade":true,"balances":[]}"#) : .json(200, restrictions)
         }) { server in
-            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport(), timeout: 45)
             await #expect {
                 try await verifier.verify(Self.credentials, context: KeyCheckContext())
             } throws: { error in
@@ -139,7 +139,7 @@ struct BinanceKeyVerifierTests {
             default: return .json(200, restrictions)
             }
         }) { server in
-            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport(), timeout: 45)
             let verdict = try await verifier.verify(Self.credentials, context: KeyCheckContext())
             #expect(verdict.exchangeUID == "77")
             #expect(server.requests().map(\.pathWithoutQuery) == [Self.restrictionsPath, Self.accountPath, "/api/v3/time", Self.accountPath])
@@ -153,7 +153,7 @@ struct BinanceKeyVerifierTests {
             request.pathWithoutQuery == Self.accountPath
                 ? .json(401, #"{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}"#) : .json(200, restrictions)
         }) { server in
-            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport(), timeout: 45)
             let verdict = try await verifier.verify(Self.credentials, context: KeyCheckContext())
             #expect(verdict.cause == .unknown)
             #expect(verdict.exchangeUID == nil)
@@ -323,7 +323,7 @@ struct BinanceKeyVerifierTests {
         try await LoopbackHTTPServer.withServer(handler: { _ in
             .respond(status: 403, headers: [("Content-Type", "text/html")], body: Data("<html>Forbidden</html>".utf8))
         }) { server in
-            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport(), timeout: 45)
             await #expect {
                 try await verifier.verify(Self.credentials, context: KeyCheckContext())
             } throws: { error in
@@ -337,7 +337,7 @@ struct BinanceKeyVerifierTests {
     func unlistedCode() async throws {
         let body = #"{"code":-1234,"msg":"Something new."}"#
         try await LoopbackHTTPServer.withServer(handler: { _ in .json(400, body) }) { server in
-            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verifier = BinanceKeyVerifier(baseURL: server.baseURL, transport: try testTransport(), timeout: 45)
             let verdict = try await verifier.verify(Self.credentials, context: KeyCheckContext())
             #expect(verdict.cause == .unknown)
             #expect(verdict.warnings == ["Binance refused the key with an answer Rebind does not know. (Binance -1234: Something new.)"])

@@ -40,7 +40,7 @@ struct OKXKeyVerifierTests {
     /// A verifier against a plain loopback server answering `body` with `status`.
     func verify(answering status: Int, _ body: String) async throws -> Result<KeyVerdict, KeyCheckError> {
         try await LoopbackHTTPServer.withServer(handler: { _ in .json(status, body) }) { server in
-            let verifier = OKXKeyVerifier(baseURL: server.baseURL, transport: try testTransport())
+            let verifier = OKXKeyVerifier(baseURL: server.baseURL, transport: try testTransport(), timeout: 45)
             do throws(KeyCheckError) {
                 return .success(try await verifier.verify(Self.credentials, context: KeyCheckContext()))
             } catch {
