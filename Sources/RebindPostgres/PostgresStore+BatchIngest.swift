@@ -232,12 +232,35 @@ extension PostgresStore {
         )
     }
 
-    /// Every incident, robot row and notice the batch changed, in one statement. Incidents
-    /// stored before come first, so one resolved here leaves the one-open-per-cause index
-    /// before a new one of its cause is inserted; robot rows and notices reference incidents
-    /// inserted by the same statement (foreign keys are checked at its end).
+    /// A notice as the outbox stores it.
+    struct NoticeRow {
+        var incidentID: String
+        var kind: String
+        var dueAt: Date
+        var createdAt: Date
+        var priority: Int
+    }
+
+    /// Every incident, robot row and notice the batch changed, in one statement.
     static func save(_ changes: IncidentBatch, on connection: PostgresConnection, logger: Logger) async throws {
-        let incidents = changes.incidents
+        let notices = changes.notices.map { queued in
+            let row = noticeRow(queued.notice, now: queued.now)
+            return NoticeRow(incidentID: queued.notice.incidentID, kind: row.kind, dueAt: row.dueAt, createdAt: queued.now, priority: row.priority)
+        }
+        try await write(incidents: changes.incidents, robots: changes.robots, notices: notices, on: connection, logger: logger)
+    }
+
+    /// Saves incidents (inserted or updated, in the order given: `IncidentBatch` puts those
+    /// stored before first, so one resolved leaves the one-open-per-cause index before a new one
+    /// of its cause is inserted), robot rows and new notices in one statement. Robot rows and
+    /// notices may reference incidents inserted by it (foreign keys are checked at its end).
+    static func write(
+        incidents: [Incident],
+        robots rows: [IncidentRobot],
+        notices queued: [NoticeRow],
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         guard !incidents.isEmpty else { return }
         let ids = PostgresColumn(incidents.map(\.id))
         let users = PostgresColumn(incidents.map(\.userID))
@@ -257,7 +280,6 @@ extension PostgresStore {
         let positions = PostgresColumn(incidents.map(\.totals.openPositions))
         let exposure = PostgresColumn(try incidents.map { try json($0.totals.exposureAmounts) })
 
-        let rows = changes.robots
         let rowIncidents = PostgresColumn(rows.map(\.incidentID))
         let rowRobots = PostgresColumn(rows.map(\.robot.id))
         let rowPositions = PostgresColumn(rows.map(\.position))
@@ -268,12 +290,11 @@ extension PostgresStore {
         let rowAmounts = PostgresColumn(rows.map(\.robot.exposure?.amount))
         let rowCurrencies = PostgresColumn(rows.map(\.robot.exposure?.currency))
 
-        let queued = changes.notices.map { ($0.notice.incidentID, noticeRow($0.notice, now: $0.now), $0.now) }
-        let noticeIncidents = PostgresColumn(queued.map(\.0))
-        let kinds = PostgresColumn(queued.map(\.1.kind))
-        let due = PostgresColumn(queued.map(\.1.dueAt.timeIntervalSince1970))
-        let created = PostgresColumn(queued.map(\.2.timeIntervalSince1970))
-        let priorities = PostgresColumn(queued.map(\.1.priority))
+        let noticeIncidents = PostgresColumn(queued.map(\.incidentID))
+        let kinds = PostgresColumn(queued.map(\.kind))
+        let due = PostgresColumn(queued.map(\.dueAt.timeIntervalSince1970))
+        let created = PostgresColumn(queued.map(\.createdAt.timeIntervalSince1970))
+        let priorities = PostgresColumn(queued.map(\.priority))
         try await connection.run(
             """
             WITH saved AS (

@@ -137,60 +137,6 @@ extension PostgresStore {
         )
     }
 
-    /// Saves the incident and, in the same round trip, the robot row and the notice the event
-    /// caused for it (if any). The robot keeps its place in the list when its row is replaced.
-    static func save(
-        _ incident: Incident,
-        robot row: IncidentRobot?,
-        notice: IncidentNotice?,
-        now: Date,
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws {
-        let reason = try json(incident.reason)
-        let exposure = try json(incident.totals.exposureAmounts)
-        let totals = incident.totals
-        let robot = row?.robot
-        let queued = notice.map { noticeRow($0, now: now) }
-        try await connection.run(
-            """
-            WITH saved AS (
-                INSERT INTO incidents (id, user_id, account_id, exchange, cause, reason, opened_at,
-                                       announce_at, reminders_sent, resolved_at, resolution, urgent,
-                                       robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure)
-                VALUES (\(incident.id), \(incident.userID), \(incident.accountID), \(incident.exchange), \(incident.cause.rawValue),
-                        \(reason), \(incident.openedAt.timeIntervalSince1970), \(incident.announceAt.timeIntervalSince1970),
-                        \(incident.remindersSent), \(incident.resolvedAt?.timeIntervalSince1970), \(incident.resolution?.rawValue),
-                        \(incident.isUrgent), \(totals.robots), \(totals.halted), \(totals.haltedFutures), \(totals.openPositions), \(exposure))
-                ON CONFLICT (id) DO UPDATE SET
-                    reason = excluded.reason,
-                    reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                    resolution = excluded.resolution, urgent = excluded.urgent,
-                    robot_count = excluded.robot_count, halted_count = excluded.halted_count,
-                    halted_futures_count = excluded.halted_futures_count, unmanaged_positions = excluded.unmanaged_positions,
-                    unmanaged_exposure = excluded.unmanaged_exposure
-                RETURNING id
-            ), robot AS (
-                INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
-                                             exposure_amount, exposure_currency)
-                SELECT id, \(robot?.id), \(row?.position), \(robot?.name), \(robot?.state.rawValue), \(robot?.futures),
-                       \(robot?.openPositions), \(robot?.exposure?.amount), \(robot?.exposure?.currency)
-                FROM saved WHERE \(robot?.id)::text IS NOT NULL
-                ON CONFLICT (incident_id, robot_id) DO UPDATE SET
-                    name = excluded.name, state = excluded.state, futures = excluded.futures,
-                    open_positions = excluded.open_positions, exposure_amount = excluded.exposure_amount,
-                    exposure_currency = excluded.exposure_currency
-                RETURNING 1
-            )
-            -- Data-modifying WITH clauses run to completion whether or not they are read.
-            INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
-            SELECT id, \(queued?.kind), \(queued?.dueAt.timeIntervalSince1970 ?? 0), \(now.timeIntervalSince1970), \(queued?.priority ?? 0)
-            FROM saved WHERE \(queued?.kind)::text IS NOT NULL
-            """,
-            logger: logger
-        )
-    }
-
     /// Recovery (updates, resolutions) goes before first announcements, and those before reminders.
     static func noticeRow(_ notice: IncidentNotice, now: Date) -> (kind: String, dueAt: Date, priority: Int) {
         switch notice {

@@ -266,23 +266,16 @@ extension PostgresStore {
                 table: "incidents",
                 Self.incident(from:)
             )
-            var scheduled = 0
+            var reminded: [Incident] = []
             for var incident in due {
                 guard let next = policy.nextReminder(for: incident), next <= now else { continue }
                 incident.remindersSent += 1
-                try await Self.save(incident, robot: nil, notice: nil, now: now, on: connection, logger: self.logger)
-                try await Self.insertNotice(
-                    incidentID: incident.id,
-                    kind: "reminder",
-                    dueAt: now,
-                    now: now,
-                    priority: 2,
-                    on: connection,
-                    logger: self.logger
-                )
-                scheduled += 1
+                reminded.append(incident)
             }
-            return scheduled
+            // The incidents' new counts and their reminders, in one statement.
+            let reminders = reminded.map { NoticeRow(incidentID: $0.id, kind: "reminder", dueAt: now, createdAt: now, priority: 2) }
+            try await Self.write(incidents: reminded, robots: [], notices: reminders, on: connection, logger: self.logger)
+            return reminded.count
         }
     }
 
