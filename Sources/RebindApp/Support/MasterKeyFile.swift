@@ -43,22 +43,28 @@ public enum MasterKeyFile {
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
         let key = Data(bytes).base64EncodedString()
-        // Created and opened in one step, mode 0600 from the start (never the umask's mode,
-        // even for a moment), and only if no file is there: a replica or a person that created
-        // it meanwhile wins, and its key is read instead.
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        // Written whole to a file of its own, mode 0600 from the start (never the umask's mode,
+        // even for a moment), then linked into place only if no file is there: link(2) is
+        // atomic and never replaces, so a replica starting at the same moment sees either no
+        // file or a complete one, and a replica or person that created it meanwhile wins.
+        let scratch = path + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
+        let descriptor = open(scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { unlink(scratch) }
+        let line = Array((key + "\n").utf8)
+        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = written == line.count && fsync(descriptor) == 0
+        let writeError = errno
+        close(descriptor)
+        guard synced else {
+            throw .unreadable(path: path, reason: "the key could not be written: \(String(cString: strerror(writeError)))")
+        }
+        guard link(scratch, path) == 0 else {
             let code = errno
             if code == EEXIST { return try loadOrCreate(path: path) }
             throw .unreadable(path: path, reason: String(cString: strerror(code)))
-        }
-        defer { close(descriptor) }
-        let line = Array((key + "\n").utf8)
-        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == line.count, fsync(descriptor) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(path)
-            throw .unreadable(path: path, reason: "the key could not be written: \(reason)")
         }
         return (Secret(key), true)
     }
