@@ -75,20 +75,10 @@ extension PostgresStore {
         let occurred = PostgresColumn(events.map(\.event.occurredAt.timeIntervalSince1970))
         let received = PostgresColumn(events.map(\.receivedAt.timeIntervalSince1970))
         let bodies = PostgresColumn(events.map { ByteBuffer(bytes: $0.body) })
-        let rows = try await connection.all(
-            """
-            INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
-            SELECT webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body
-            FROM unnest(\(ids), \(types), \(users), \(accounts), \(robots), \(causes), \(occurred), \(received), \(bodies))
-                WITH ORDINALITY AS batch (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body, position)
-            ORDER BY position
-            ON CONFLICT (webhook_id) DO NOTHING
-            RETURNING webhook_id
-            """,
-            logger: logger,
-            table: "inbox"
-        ) { try $0("webhook_id", as: String.self) }
-        return Set(rows)
+        let statement = BatchStatement.InsertInbox(
+            bindings: PostgresBindings([ids, types, users, accounts, robots, causes, occurred, received, bodies])
+        )
+        return Set(try await connection.all(statement, logger: logger))
     }
 
     /// The causes stored with events seen before.
@@ -132,31 +122,10 @@ extension PostgresStore {
         let updated = PostgresColumn(merged.map(\.at.timeIntervalSince1970))
         let lockUsers = PostgresColumn(accounts.map(\.userID))
         let lockAccounts = PostgresColumn(accounts.map(\.accountID))
-        try await connection.run(
-            """
-            WITH known AS (
-                INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
-                SELECT * FROM unnest(\(ids), \(locales), \(chats), \(teams), \(slackUsers), \(updated))
-                ON CONFLICT (id) DO UPDATE SET
-                    locale = coalesce(excluded.locale, users.locale),
-                    telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
-                    slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
-                    slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
-                    updated_at = excluded.updated_at
-                WHERE excluded.locale IS DISTINCT FROM users.locale
-                    OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
-                    OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
-                    OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
-                RETURNING 1
-            )
-            -- Data-modifying WITH clauses run to completion whether or not they are read.
-            INSERT INTO incident_groups (user_id, account_id)
-            SELECT user_id, account_id FROM unnest(\(lockUsers), \(lockAccounts)) WITH ORDINALITY AS locks (user_id, account_id, position)
-            ORDER BY position
-            ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
-            """,
-            logger: logger
+        let statement = BatchStatement.LockAccounts(
+            bindings: PostgresBindings([ids, locales, chats, teams, slackUsers, updated, lockUsers, lockAccounts])
         )
+        try await connection.run(statement, logger: logger)
     }
 
     /// What a binding event changes besides incidents: the exchange account, the binding and
@@ -186,17 +155,7 @@ extension PostgresStore {
     static func openIncidents(of accounts: Set<IncidentBatch.Account>, on connection: PostgresConnection, logger: Logger) async throws -> [Incident] {
         let users = PostgresColumn(accounts.map(\.userID))
         let ids = PostgresColumn(accounts.map(\.accountID))
-        return try await connection.all(
-            """
-            SELECT incidents.* FROM incidents
-            JOIN unnest(\(users), \(ids)) AS batch (user_id, account_id)
-                ON incidents.user_id = batch.user_id AND incidents.account_id = batch.account_id
-            WHERE incidents.resolved_at IS NULL
-            """,
-            logger: logger,
-            table: "incidents",
-            incident(from:)
-        )
+        return try await connection.all(BatchStatement.OpenIncidents(bindings: PostgresBindings([users, ids])), logger: logger)
     }
 
     /// The rows the open incidents hold of the batch's robots: one index probe per robot and
@@ -220,16 +179,7 @@ extension PostgresStore {
         guard !pairs.isEmpty else { return [] }
         let incidentIDs = PostgresColumn(pairs.map { $0[0] })
         let robotIDs = PostgresColumn(pairs.map { $0[1] })
-        return try await connection.all(
-            """
-            SELECT incident_robots.* FROM incident_robots
-            JOIN unnest(\(incidentIDs), \(robotIDs)) AS wanted (incident_id, robot_id)
-                ON incident_robots.incident_id = wanted.incident_id AND incident_robots.robot_id = wanted.robot_id
-            """,
-            logger: logger,
-            table: "incident_robots",
-            incidentRobot(from:)
-        )
+        return try await connection.all(BatchStatement.RobotRows(bindings: PostgresBindings([incidentIDs, robotIDs])), logger: logger)
     }
 
     /// A notice as the outbox stores it.
@@ -295,44 +245,14 @@ extension PostgresStore {
         let due = PostgresColumn(queued.map(\.dueAt.timeIntervalSince1970))
         let created = PostgresColumn(queued.map(\.createdAt.timeIntervalSince1970))
         let priorities = PostgresColumn(queued.map(\.priority))
-        try await connection.run(
-            """
-            WITH saved AS (
-                INSERT INTO incidents (id, user_id, account_id, exchange, cause, reason, opened_at,
-                                       announce_at, reminders_sent, resolved_at, resolution, urgent,
-                                       robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure)
-                SELECT id, user_id, account_id, exchange, cause, reason, opened_at, announce_at, reminders_sent, resolved_at,
-                       resolution, urgent, robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure
-                FROM unnest(\(ids), \(users), \(accounts), \(exchanges), \(causes), \(reasons), \(opened), \(announce), \(reminders),
-                            \(resolved), \(resolutions), \(urgent), \(robotCounts), \(halted), \(haltedFutures), \(positions), \(exposure))
-                    WITH ORDINALITY AS batch (id, user_id, account_id, exchange, cause, reason, opened_at, announce_at, reminders_sent,
-                                              resolved_at, resolution, urgent, robot_count, halted_count, halted_futures_count,
-                                              unmanaged_positions, unmanaged_exposure, position)
-                ORDER BY position
-                ON CONFLICT (id) DO UPDATE SET
-                    reason = excluded.reason,
-                    reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
-                    resolution = excluded.resolution, urgent = excluded.urgent,
-                    robot_count = excluded.robot_count, halted_count = excluded.halted_count,
-                    halted_futures_count = excluded.halted_futures_count, unmanaged_positions = excluded.unmanaged_positions,
-                    unmanaged_exposure = excluded.unmanaged_exposure
-                RETURNING id
-            ), robots AS (
-                INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
-                                             exposure_amount, exposure_currency)
-                SELECT * FROM unnest(\(rowIncidents), \(rowRobots), \(rowPositions), \(rowNames), \(rowStates), \(rowFutures),
-                                     \(rowOpenPositions), \(rowAmounts), \(rowCurrencies))
-                ON CONFLICT (incident_id, robot_id) DO UPDATE SET
-                    name = excluded.name, state = excluded.state, futures = excluded.futures,
-                    open_positions = excluded.open_positions, exposure_amount = excluded.exposure_amount,
-                    exposure_currency = excluded.exposure_currency
-                RETURNING 1
-            )
-            -- Data-modifying WITH clauses run to completion whether or not they are read.
-            INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
-            SELECT * FROM unnest(\(noticeIncidents), \(kinds), \(due), \(created), \(priorities))
-            """,
-            logger: logger
+        let statement = BatchStatement.Write(
+            bindings: PostgresBindings([
+                ids, users, accounts, exchanges, causes, reasons, opened, announce, reminders, resolved, resolutions, urgent,
+                robotCounts, halted, haltedFutures, positions, exposure,
+                rowIncidents, rowRobots, rowPositions, rowNames, rowStates, rowFutures, rowOpenPositions, rowAmounts, rowCurrencies,
+                noticeIncidents, kinds, due, created, priorities,
+            ])
         )
+        try await connection.run(statement, logger: logger)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import RebindCore
 import Testing
 
@@ -199,6 +200,39 @@ struct PostgresReplicaTests {
             let notices = try await store.pendingNotices()
             #expect(notices.count == accounts)
             #expect(Set(notices.map(\.notice.incidentID)).count == accounts)
+        }
+    }
+
+    @Test("A newer replica adding columns while this one runs does not break its ingest: the prepared batch statements name what they read")
+    func columnsAddedWhileRunning() async throws {
+        try await withFixture(.postgres) { fixture in
+            let store = fixture.store
+            let accounts = 20
+            // Concurrent events use several of the pool's connections, each preparing the batch statements.
+            func pause(robot: String, round: Int) async throws {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for user in 0..<accounts {
+                        group.addTask { _ = try await store.ingest(paused("\(robot)-\(user)-\(round)", user: "u_\(user)", robot: robot)) }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            try await pause(robot: "rb_1", round: 1)
+            // What a later migration would do: every table the batch reads or writes gains a column.
+            try await PostgresTesting.withClient(schema: fixture.place) { client in
+                for table in ["inbox", "users", "incident_groups", "incidents", "incident_robots", "notices"] {
+                    try await client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(table) ADD COLUMN added_later TEXT"))
+                }
+            }
+            // The same robots again (their rows are read back) and a second robot each.
+            try await pause(robot: "rb_1", round: 2)
+            try await pause(robot: "rb_2", round: 2)
+            for user in 0..<accounts {
+                let open = try await store.openIncidents(userID: "u_\(user)", accountID: "acc_u_\(user)")
+                let incident = try #require(open.first)
+                #expect(open.count == 1)
+                #expect(incident.totals == Incident.Totals(robots: 2, halted: 2))
+            }
         }
     }
 

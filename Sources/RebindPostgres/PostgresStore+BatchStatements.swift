@@ -1,0 +1,181 @@
+import Logging
+import PostgresNIO
+import RebindCore
+
+extension PostgresStore {
+    /// The statements every ingest batch runs, as named prepared statements: each connection
+    /// parses them once and then only binds and executes, where an unnamed statement is parsed,
+    /// analysed and planned again on every batch (bench/README.md, issue 15).
+    ///
+    /// Every column they read is named: a prepared `SELECT *` would fail with "cached plan must
+    /// not change result type" on every later use once a newer replica's migration added a
+    /// column. With a pooler in front of PostgreSQL, named statements need session pooling (or
+    /// PgBouncer 1.21+ with `max_prepared_statements`).
+    enum BatchStatement {
+        /// Inserts the batch's new events, in id order; returns the ids it inserted.
+        struct InsertInbox: PostgresPreparedStatement {
+            static let name = "rebind_batch_insert_inbox"
+            static let sql = """
+                INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+                SELECT webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body
+                FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    WITH ORDINALITY AS batch (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body, position)
+                ORDER BY position
+                ON CONFLICT (webhook_id) DO NOTHING
+                RETURNING webhook_id
+                """
+            let bindings: PostgresBindings
+
+            func makeBindings() -> PostgresBindings { bindings }
+
+            func decodeRow(_ row: PostgresRow) throws -> String {
+                try Columns(row: row.makeRandomAccess(), table: "inbox")("webhook_id")
+            }
+        }
+
+        /// Upserts the batch's users (only those that changed are rewritten) and takes the
+        /// grouping row locks of its accounts in the order given.
+        struct LockAccounts: PostgresPreparedStatement {
+            typealias Row = ()
+            static let name = "rebind_batch_lock_accounts"
+            static let sql = """
+                WITH known AS (
+                    INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
+                    SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (id) DO UPDATE SET
+                        locale = coalesce(excluded.locale, users.locale),
+                        telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
+                        slack_team_id = coalesce(excluded.slack_team_id, users.slack_team_id),
+                        slack_user_id = coalesce(excluded.slack_user_id, users.slack_user_id),
+                        updated_at = excluded.updated_at
+                    WHERE excluded.locale IS DISTINCT FROM users.locale
+                        OR excluded.telegram_chat_id IS DISTINCT FROM users.telegram_chat_id
+                        OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
+                        OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
+                    RETURNING 1
+                )
+                -- Data-modifying WITH clauses run to completion whether or not they are read.
+                INSERT INTO incident_groups (user_id, account_id)
+                SELECT user_id, account_id FROM unnest($7, $8) WITH ORDINALITY AS locks (user_id, account_id, position)
+                ORDER BY position
+                ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
+                """
+            let bindings: PostgresBindings
+
+            func makeBindings() -> PostgresBindings { bindings }
+
+            func decodeRow(_ row: PostgresRow) throws {}
+        }
+
+        /// The open incidents of the batch's (user, account) pairs.
+        struct OpenIncidents: PostgresPreparedStatement {
+            static let name = "rebind_batch_open_incidents"
+            static let sql = """
+                SELECT incidents.id, incidents.user_id, incidents.account_id, incidents.exchange, incidents.cause,
+                       incidents.reason, incidents.opened_at, incidents.announce_at, incidents.reminders_sent,
+                       incidents.resolved_at, incidents.resolution, incidents.robot_count, incidents.halted_count,
+                       incidents.halted_futures_count, incidents.unmanaged_positions, incidents.unmanaged_exposure
+                FROM incidents
+                JOIN unnest($1, $2) AS batch (user_id, account_id)
+                    ON incidents.user_id = batch.user_id AND incidents.account_id = batch.account_id
+                WHERE incidents.resolved_at IS NULL
+                """
+            let bindings: PostgresBindings
+
+            func makeBindings() -> PostgresBindings { bindings }
+
+            func decodeRow(_ row: PostgresRow) throws -> Incident {
+                try PostgresStore.incident(from: Columns(row: row.makeRandomAccess(), table: "incidents"))
+            }
+        }
+
+        /// The robot rows of the given (incident, robot) pairs.
+        struct RobotRows: PostgresPreparedStatement {
+            static let name = "rebind_batch_robot_rows"
+            static let sql = """
+                SELECT incident_robots.incident_id, incident_robots.robot_id, incident_robots.position, incident_robots.name,
+                       incident_robots.state, incident_robots.futures, incident_robots.open_positions,
+                       incident_robots.exposure_amount, incident_robots.exposure_currency
+                FROM incident_robots
+                JOIN unnest($1, $2) AS wanted (incident_id, robot_id)
+                    ON incident_robots.incident_id = wanted.incident_id AND incident_robots.robot_id = wanted.robot_id
+                """
+            let bindings: PostgresBindings
+
+            func makeBindings() -> PostgresBindings { bindings }
+
+            func decodeRow(_ row: PostgresRow) throws -> IncidentRobot {
+                try PostgresStore.incidentRobot(from: Columns(row: row.makeRandomAccess(), table: "incident_robots"))
+            }
+        }
+
+        /// Every incident (inserted or updated, in the order given), robot row and new notice.
+        struct Write: PostgresPreparedStatement {
+            typealias Row = ()
+            static let name = "rebind_batch_write"
+            static let sql = """
+                WITH saved AS (
+                    INSERT INTO incidents (id, user_id, account_id, exchange, cause, reason, opened_at,
+                                           announce_at, reminders_sent, resolved_at, resolution, urgent,
+                                           robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure)
+                    SELECT id, user_id, account_id, exchange, cause, reason, opened_at, announce_at, reminders_sent, resolved_at,
+                           resolution, urgent, robot_count, halted_count, halted_futures_count, unmanaged_positions, unmanaged_exposure
+                    FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                        WITH ORDINALITY AS batch (id, user_id, account_id, exchange, cause, reason, opened_at, announce_at, reminders_sent,
+                                                  resolved_at, resolution, urgent, robot_count, halted_count, halted_futures_count,
+                                                  unmanaged_positions, unmanaged_exposure, position)
+                    ORDER BY position
+                    ON CONFLICT (id) DO UPDATE SET
+                        reason = excluded.reason,
+                        reminders_sent = excluded.reminders_sent, resolved_at = excluded.resolved_at,
+                        resolution = excluded.resolution, urgent = excluded.urgent,
+                        robot_count = excluded.robot_count, halted_count = excluded.halted_count,
+                        halted_futures_count = excluded.halted_futures_count, unmanaged_positions = excluded.unmanaged_positions,
+                        unmanaged_exposure = excluded.unmanaged_exposure
+                    RETURNING id
+                ), robots AS (
+                    INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
+                                                 exposure_amount, exposure_currency)
+                    SELECT * FROM unnest($18, $19, $20, $21, $22, $23, $24, $25, $26)
+                    ON CONFLICT (incident_id, robot_id) DO UPDATE SET
+                        name = excluded.name, state = excluded.state, futures = excluded.futures,
+                        open_positions = excluded.open_positions, exposure_amount = excluded.exposure_amount,
+                        exposure_currency = excluded.exposure_currency
+                    RETURNING 1
+                )
+                -- Data-modifying WITH clauses run to completion whether or not they are read.
+                INSERT INTO notices (incident_id, kind, due_at, created_at, priority)
+                SELECT * FROM unnest($27, $28, $29, $30, $31)
+                """
+            let bindings: PostgresBindings
+
+            func makeBindings() -> PostgresBindings { bindings }
+
+            func decodeRow(_ row: PostgresRow) throws {}
+        }
+    }
+}
+
+extension PostgresBindings {
+    /// Bindings for `$1`, `$2`, … in the order given.
+    init(_ values: [any PostgresDynamicTypeEncodable]) {
+        self.init(capacity: values.count)
+        for value in values { append(value) }
+    }
+}
+
+extension PostgresConnection {
+    /// Executes a prepared statement (preparing it first on this connection) and collects its rows.
+    func all<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [Statement.Row] {
+        var rows: [Statement.Row] = []
+        for try await row in try await execute(statement, logger: logger) { rows.append(row) }
+        return rows
+    }
+
+    /// Executes a prepared statement that returns no rows.
+    func run<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws where Statement.Row == () {
+        // Drained as a row sequence: postgres-nio's command-tag variant traps when its stream has not ended.
+        let rows: AsyncThrowingMapSequence<PostgresRowSequence, Statement.Row> = try await execute(statement, logger: logger)
+        for try await _ in rows {}
+    }
+}
