@@ -54,13 +54,16 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
             results = Array(repeating: .failure(error), count: followers.count + 1)
         }
 
-        for (follower, result) in zip(followers, results.dropFirst()) {
-            follower.continuation.resume(returning: .done(result))
-        }
+        // The next leader first: resumed jobs run in the order they were resumed, and the
+        // writer waits for the next batch until its leader runs, not for every follower of this
+        // one to send its answer.
         if waiters.isEmpty {
             leaders -= 1
         } else {
             waiters.removeFirst().continuation.resume(returning: .lead)
+        }
+        for (follower, result) in zip(followers, results.dropFirst()) {
+            follower.continuation.resume(returning: .done(result))
         }
         return try results[0].get()
     }

@@ -55,6 +55,7 @@ public final class SQLiteStore: EventStore {
     }
 
     let pool: DatabasePool
+    let configuration: Configuration
     let book: IncidentBook
     let expiryPolicy: ExpiryPolicy
     private let committer: GroupCommit<IncomingEvent, IngestOutcome>
@@ -91,6 +92,7 @@ public final class SQLiteStore: EventStore {
         } catch {
             throw Error.cannotOpen(path: configuration.path, reason: String(describing: error))
         }
+        self.configuration = configuration
         book = IncidentBook(policy: configuration.incidentPolicy)
         expiryPolicy = configuration.expiryPolicy
         let pool = self.pool
