@@ -155,7 +155,17 @@ extension PostgresStore {
     static func openIncidents(of accounts: Set<IncidentBatch.Account>, on connection: PostgresConnection, logger: Logger) async throws -> [Incident] {
         let users = PostgresColumn(accounts.map(\.userID))
         let ids = PostgresColumn(accounts.map(\.accountID))
-        return try await connection.all(BatchStatement.OpenIncidents(bindings: PostgresBindings([users, ids])), logger: logger)
+        return try await connection.all(
+            """
+            SELECT incidents.* FROM incidents
+            JOIN unnest(\(users), \(ids)) AS batch (user_id, account_id)
+                ON incidents.user_id = batch.user_id AND incidents.account_id = batch.account_id
+            WHERE incidents.resolved_at IS NULL
+            """,
+            logger: logger,
+            table: "incidents",
+            incident(from:)
+        )
     }
 
     /// The rows the open incidents hold of the batch's robots: one index probe per robot and
@@ -179,7 +189,16 @@ extension PostgresStore {
         guard !pairs.isEmpty else { return [] }
         let incidentIDs = PostgresColumn(pairs.map { $0[0] })
         let robotIDs = PostgresColumn(pairs.map { $0[1] })
-        return try await connection.all(BatchStatement.RobotRows(bindings: PostgresBindings([incidentIDs, robotIDs])), logger: logger)
+        return try await connection.all(
+            """
+            SELECT incident_robots.* FROM incident_robots
+            JOIN unnest(\(incidentIDs), \(robotIDs)) AS wanted (incident_id, robot_id)
+                ON incident_robots.incident_id = wanted.incident_id AND incident_robots.robot_id = wanted.robot_id
+            """,
+            logger: logger,
+            table: "incident_robots",
+            incidentRobot(from:)
+        )
     }
 
     /// A notice as the outbox stores it.

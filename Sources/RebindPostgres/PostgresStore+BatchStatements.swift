@@ -3,13 +3,17 @@ import PostgresNIO
 import RebindCore
 
 extension PostgresStore {
-    /// The statements every ingest batch runs, as named prepared statements: each connection
-    /// parses them once and then only binds and executes, where an unnamed statement is parsed,
-    /// analysed and planned again on every batch (bench/README.md, issue 15).
+    /// The three statements every ingest batch writes with, as named prepared statements: each
+    /// connection parses them once and then only binds and executes. Their plans cannot go
+    /// stale: each inserts from its array parameters, and conflicts are found by the unique
+    /// index they name.
     ///
-    /// Every column they read is named: a prepared `SELECT *` would fail with "cached plan must
-    /// not change result type" on every later use once a newer replica's migration added a
-    /// column. With a pooler in front of PostgreSQL, named statements need session pooling (or
+    /// The batch's two reads (its open incidents and robot rows) stay unnamed, planned on every
+    /// batch: prepared, PostgreSQL switched them to a generic plan made while the tables were
+    /// nearly empty, a scan that cost 3.4 ms a batch once they had grown (bench/README.md,
+    /// issue 15). No statement here returns a column it does not name, so a newer replica's
+    /// migration adding one cannot make it fail with "cached plan must not change result type".
+    /// With a pooler in front of PostgreSQL, named statements need session pooling (or
     /// PgBouncer 1.21+ with `max_prepared_statements`).
     enum BatchStatement {
         /// Inserts the batch's new events, in id order; returns the ids it inserted.
@@ -65,48 +69,6 @@ extension PostgresStore {
             func makeBindings() -> PostgresBindings { bindings }
 
             func decodeRow(_ row: PostgresRow) throws {}
-        }
-
-        /// The open incidents of the batch's (user, account) pairs.
-        struct OpenIncidents: PostgresPreparedStatement {
-            static let name = "rebind_batch_open_incidents"
-            static let sql = """
-                SELECT incidents.id, incidents.user_id, incidents.account_id, incidents.exchange, incidents.cause,
-                       incidents.reason, incidents.opened_at, incidents.announce_at, incidents.reminders_sent,
-                       incidents.resolved_at, incidents.resolution, incidents.robot_count, incidents.halted_count,
-                       incidents.halted_futures_count, incidents.unmanaged_positions, incidents.unmanaged_exposure
-                FROM incidents
-                JOIN unnest($1, $2) AS batch (user_id, account_id)
-                    ON incidents.user_id = batch.user_id AND incidents.account_id = batch.account_id
-                WHERE incidents.resolved_at IS NULL
-                """
-            let bindings: PostgresBindings
-
-            func makeBindings() -> PostgresBindings { bindings }
-
-            func decodeRow(_ row: PostgresRow) throws -> Incident {
-                try PostgresStore.incident(from: Columns(row: row.makeRandomAccess(), table: "incidents"))
-            }
-        }
-
-        /// The robot rows of the given (incident, robot) pairs.
-        struct RobotRows: PostgresPreparedStatement {
-            static let name = "rebind_batch_robot_rows"
-            static let sql = """
-                SELECT incident_robots.incident_id, incident_robots.robot_id, incident_robots.position, incident_robots.name,
-                       incident_robots.state, incident_robots.futures, incident_robots.open_positions,
-                       incident_robots.exposure_amount, incident_robots.exposure_currency
-                FROM incident_robots
-                JOIN unnest($1, $2) AS wanted (incident_id, robot_id)
-                    ON incident_robots.incident_id = wanted.incident_id AND incident_robots.robot_id = wanted.robot_id
-                """
-            let bindings: PostgresBindings
-
-            func makeBindings() -> PostgresBindings { bindings }
-
-            func decodeRow(_ row: PostgresRow) throws -> IncidentRobot {
-                try PostgresStore.incidentRobot(from: Columns(row: row.makeRandomAccess(), table: "incident_robots"))
-            }
         }
 
         /// Every incident (inserted or updated, in the order given), robot row and new notice.

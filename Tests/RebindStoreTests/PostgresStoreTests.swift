@@ -203,7 +203,7 @@ struct PostgresReplicaTests {
         }
     }
 
-    @Test("A newer replica adding columns while this one runs does not break its ingest: the prepared batch statements name what they read")
+    @Test("A newer replica adding columns while this one runs does not break its ingest: no prepared statement returns a column it does not name")
     func columnsAddedWhileRunning() async throws {
         try await withFixture(.postgres) { fixture in
             let store = fixture.store
