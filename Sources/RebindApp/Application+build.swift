@@ -273,6 +273,8 @@ func chatServices(
                 envelope: chat.envelope,
                 stateSecret: slack.stateSecret,
                 now: now,
+                replies: dependencies.renderer.replies,
+                matcher: matcher,
                 onInstalled: { teamID in
                     slack.workspaces.installed(teamID: teamID)
                     // A reinstall mends an uninstalled workspace at once: its waiting notices go.

@@ -230,6 +230,32 @@ public enum ChatReply: Sendable, Equatable {
     }
 }
 
+/// The words of the pages a workspace admin sees when installing the Slack app
+/// (`slack/labels/install_*`), plain text.
+public enum InstallLabel: String, Sendable, CaseIterable {
+    case installedTitle = "install_installed_title"
+    /// `{{workspace}}`: the workspace's name, or its id when Slack gave no name.
+    case installed = "install_installed"
+    case notInstalledTitle = "install_not_installed_title"
+    case cancelled = "install_cancelled"
+    /// `{{error}}`: the error code Slack ended the install with.
+    case slackError = "install_slack_error"
+    case linkInvalidTitle = "install_link_invalid_title"
+    case stateMissing = "install_state_missing"
+    case stateForged = "install_state_forged"
+    case stateExpired = "install_state_expired"
+    case stateInFuture = "install_state_in_future"
+    case cookieMissing = "install_cookie_missing"
+    case wrongBrowser = "install_wrong_browser"
+    case replayed = "install_replayed"
+    case noCode = "install_no_code"
+    case unconfirmedTitle = "install_unconfirmed_title"
+    case unconfirmed = "install_unconfirmed"
+    case notSavedTitle = "install_not_saved_title"
+    case notSaved = "install_not_saved"
+    case restart = "install_restart"
+}
+
 /// Plain-text labels: buttons and the Slack key form's title, fields and hints.
 public enum ChatLabel: String, Sendable, CaseIterable {
     case updateKeyButton = "update_key_button"

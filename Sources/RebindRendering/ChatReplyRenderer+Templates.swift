@@ -30,6 +30,9 @@ extension ChatReplyRenderer {
     /// What the default locale must have: every reply and every label.
     static let templateNames = replyNames.map { "replies/\($0)" } + ChatLabel.allCases.map { "labels/\($0.rawValue)" }
 
+    /// What the default locale must have for Slack alone: the install pages' words.
+    static let slackTemplateNames = InstallLabel.allCases.map { "labels/\($0.rawValue)" }
+
     /// The template a reply renders with, and the values only it has.
     static func template(for reply: ChatReply) -> (name: String, values: (Values) -> [String: Any]) {
         let none: (Values) -> [String: Any] = { _ in [:] }

@@ -99,6 +99,14 @@ public struct ChatReplyRenderer: Sendable {
         return channel == .telegram ? TelegramHTML.unescape(text) : text
     }
 
+    /// A word of the Slack install pages in plain text, with its values (`workspace`, `error`)
+    /// as given: the page escapes the whole for HTML.
+    public func label(_ label: InstallLabel, locale: String, values: [String: String] = [:]) -> String {
+        let name = "labels/\(label.rawValue)"
+        guard let (_, library) = templates.library(having: name, locale: locale, channel: .slack) else { return label.rawValue }
+        return GuidanceRenderer.tidy(library.mustache.render(values, withTemplate: name) ?? label.rawValue)
+    }
+
     func languageValues(_ reply: ChatReply, channel: Channel) -> [String: Any] {
         let available: [String]
         var values: [String: Any] = [:]

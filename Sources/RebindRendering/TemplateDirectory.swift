@@ -117,7 +117,8 @@ struct TemplateDirectory: Sendable {
         // A template may be split per exchange (`key_expired.okx.mustache`); then every exchange
         // of the catalogue needs its own file, or a shared one must exist.
         if relative.hasPrefix(defaultLocale + "/") {
-            for required in requiredReplies where !names.contains(required) {
+            let channelOnly = channel == .slack ? ChatReplyRenderer.slackTemplateNames : []
+            for required in requiredReplies + channelOnly where !names.contains(required) {
                 throw .missingFile(path: "\(relative)/\(required)\(suffix)", directory: source.origin)
             }
         }

@@ -6,6 +6,7 @@ import Logging
 import RebindCore
 import RebindCrypto
 import RebindHTTP
+import RebindRendering
 import RebindSQLite
 import RebindSimulator
 import RebindSlack
@@ -51,6 +52,7 @@ struct SlackInstallTests {
                 let logs = LogRecorder()
                 let installed = Installed()
                 let transport = try CurlTransport(configuration: .init(connectTimeout: 2, timeout: 5), logger: logs.logger(label: "test.curl"))
+                let replies = try GuidanceRenderer(templatesDirectory: TestEnvironment.templatesDirectory).replies
                 let controller = SlackInstallController(
                     settings: RebindConfiguration.SlackOAuthSettings(
                         clientID: fake.clientID,
@@ -69,6 +71,8 @@ struct SlackInstallTests {
                     envelope: envelope,
                     stateSecret: Secret("state-key-for-tests-0123456789abcdef"),
                     now: { clock.now },
+                    replies: replies,
+                    matcher: replies.matcher(defaultLocale: "en"),
                     onInstalled: { installed.record($0) }
                 )
                 try await body(
@@ -256,6 +260,8 @@ struct SlackInstallTests {
                     envelope: world.envelope,
                     stateSecret: Secret("someone-elses-key"),
                     now: { world.clock.now },
+                    replies: world.controller.replies,
+                    matcher: world.controller.matcher,
                     onInstalled: { _ in }
                 )
                 let forgeries = [
@@ -347,6 +353,32 @@ struct SlackInstallTests {
                 #expect(status == .ok)
             }
             #expect(world.oauthCalls == 1)
+        }
+    }
+
+    @Test("The pages speak the browser's language: Chinese for zh-CN, with the workspace's name, and English otherwise")
+    func chinesePages() async throws {
+        try await World.with { world in
+            try await world.application().test(.router) { client in
+                let started = try await Self.start(via: client)
+                let code = world.fake.authorize(teamID: Self.teamID, teamName: "Grid <Desk>", installer: "U0ADMIN001", redirectURI: Self.redirectURL)
+                var headers = started.cookieHeader
+                headers[.acceptLanguage] = "zh-CN,zh;q=0.9,en;q=0.8"
+                let (status, page) = try await Self.callback([("code", code), ("state", started.state)], headers: headers, via: client)
+                #expect(status == .ok)
+                #expect(page.contains("<html lang=\"zh-Hans\">"))
+                #expect(page.contains("Rebind 已安装到工作区「Grid &lt;Desk&gt;」。"), "\(page)")
+                #expect(!page.contains("installed in"))
+
+                // A link used twice: refused in Chinese, with the way back.
+                let (again, refused) = try await Self.callback([("code", code), ("state", started.state)], headers: headers, via: client)
+                #expect(again == .badRequest)
+                #expect(refused.contains("安装链接无效") && refused.contains("重新开始安装"), "\(refused)")
+
+                headers[.acceptLanguage] = "fr-FR"
+                let (_, english) = try await Self.callback([("error", "access_denied"), ("state", started.state)], headers: headers, via: client)
+                #expect(english.contains("<html lang=\"en\">") && english.contains("Nothing was installed"))
+            }
         }
     }
 

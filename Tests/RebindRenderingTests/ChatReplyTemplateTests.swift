@@ -127,6 +127,20 @@ struct ChatReplyTemplateTests {
         }
     }
 
+    @Test("The Slack install pages' words exist in every language, one line each, with the workspace and Slack's error in place")
+    func installLabels() throws {
+        let replies = try Fixtures.renderer().replies
+        for locale in replies.locales {
+            for label in InstallLabel.allCases {
+                let text = replies.label(label, locale: locale, values: ["workspace": "Grid Desk", "error": "invalid_code"])
+                #expect(!text.isEmpty && text != label.rawValue && !text.contains("\n") && !text.contains("{{"), "\(locale) \(label)")
+            }
+            #expect(replies.label(.installed, locale: locale, values: ["workspace": "Grid <Desk>"]).contains("Grid <Desk>"), "\(locale)")
+            #expect(replies.label(.slackError, locale: locale, values: ["error": "invalid_code"]).contains("invalid_code"), "\(locale)")
+        }
+        #expect(replies.label(.installed, locale: "zh-Hans", values: ["workspace": "Grid"]) == "Rebind 已安装到工作区「Grid」。")
+    }
+
     @Test("Every language has every template of English, so none falls back without anyone noticing")
     func complete() throws {
         let files = FileManager.default

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import RebindCore
 import RebindCrypto
+import RebindRendering
 import RebindSlack
 import Synchronization
 
@@ -39,6 +40,9 @@ struct SlackInstallController: Sendable {
     let stateSecret: Secret
     let now: @Sendable () -> Date
     let onInstalled: @Sendable (String) async -> Void
+    /// The pages' words (`slack/labels/install_*`), in the browser's language.
+    let replies: ChatReplyRenderer
+    let matcher: LocaleMatcher
     private let usedNonces = UsedNonces()
 
     init(
@@ -48,6 +52,8 @@ struct SlackInstallController: Sendable {
         envelope: SecretEnvelope,
         stateSecret: Secret,
         now: @escaping @Sendable () -> Date,
+        replies: ChatReplyRenderer,
+        matcher: LocaleMatcher,
         onInstalled: @escaping @Sendable (String) async -> Void
     ) {
         self.settings = settings
@@ -57,6 +63,8 @@ struct SlackInstallController: Sendable {
         self.stateSecret = stateSecret
         self.now = now
         self.onInstalled = onInstalled
+        self.replies = replies
+        self.matcher = matcher
     }
 
     func addRoutes(to router: Router<some RequestContext>) {
@@ -108,42 +116,32 @@ struct SlackInstallController: Sendable {
 
     private func finishInstall(_ request: Request, logger: Logger) async -> Response {
         let query = request.uri.queryParameters
+        let page = Page(
+            replies: replies,
+            locale: matcher.match(KeyFormController.firstLanguage(request.headers[.acceptLanguage]))
+        )
         if let error = query["error"].map(String.init) {
             logger.info("Slack install not completed", metadata: ["slack.oauth_error": "\(error.prefix(64))"])
             if error == "access_denied" {
-                return Self.page(
-                    status: .ok,
-                    title: "Nothing was installed",
-                    message: "The install was cancelled, so Rebind was not added to the workspace."
-                )
+                return page(.ok, title: .notInstalledTitle, message: .cancelled)
             }
-            return Self.page(
-                status: .badRequest,
-                title: "Nothing was installed",
-                message: "Slack ended the install with “\(error.prefix(64))”, so Rebind was not added to the workspace.",
-                restart: true
-            )
+            return page(.badRequest, title: .notInstalledTitle, message: .slackError, values: ["error": String(error.prefix(64))], restart: true)
         }
         let nonce: String
         do throws(StateError) {
             nonce = try verifyState(query["state"].map(String.init), cookie: request.cookies[Self.cookieName]?.value)
         } catch {
             logger.info("Slack install refused", metadata: ["error.code": "\(error.code)"])
-            return Self.page(status: .badRequest, title: "This install link is not valid", message: error.description, restart: true)
+            return page(.badRequest, title: .linkInvalidTitle, message: error.label, restart: true)
         }
         guard let code = query["code"].map(String.init), !code.isEmpty else {
             logger.info("Slack install refused", metadata: ["error.code": "missing_code"])
-            return Self.page(status: .badRequest, title: "This install link is not valid", message: "Slack's answer carries no code.", restart: true)
+            return page(.badRequest, title: .linkInvalidTitle, message: .noCode, restart: true)
         }
         // Spent before the exchange, so two tabs racing with one state cannot both go on.
         guard usedNonces.use(nonce, until: now().addingTimeInterval(Self.stateValidity + Self.clockSkew), now: now()) else {
             logger.info("Slack install refused", metadata: ["error.code": "state_replayed"])
-            return Self.page(
-                status: .badRequest,
-                title: "This install link is not valid",
-                message: StateError.replayed.description,
-                restart: true
-            )
+            return page(.badRequest, title: .linkInvalidTitle, message: StateError.replayed.label, restart: true)
         }
 
         let access: SlackOAuthAccess
@@ -152,12 +150,7 @@ struct SlackInstallController: Sendable {
         } catch {
             // The client's errors are already redacted of the code and the secret.
             logger.warning("Slack's oauth.v2.access failed", metadata: ["error": "\(error)"])
-            return Self.page(
-                status: .badGateway,
-                title: "Slack did not confirm the install",
-                message: "Rebind could not complete the install with Slack, so nothing was installed.",
-                restart: true
-            )
+            return page(.badGateway, title: .unconfirmedTitle, message: .unconfirmed, restart: true)
         }
         let teamID = access.team.id
         do {
@@ -173,16 +166,11 @@ struct SlackInstallController: Sendable {
             )
         } catch {
             logger.error("A Slack installation could not be stored", metadata: ["slack.team_id": "\(teamID)", "error": "\(type(of: error))"])
-            return Self.page(
-                status: .serviceUnavailable,
-                title: "The install could not be saved",
-                message: "Slack approved the install, but Rebind could not save it.",
-                restart: true
-            )
+            return page(.serviceUnavailable, title: .notSavedTitle, message: .notSaved, restart: true)
         }
         await onInstalled(teamID)
         logger.info("Slack workspace installed", metadata: ["slack.team_id": "\(teamID)"])
-        return Self.page(status: .ok, title: "Rebind is installed", message: "Rebind is installed in \(access.team.name ?? teamID).")
+        return page(.ok, title: .installedTitle, message: .installed, values: ["workspace": access.team.name ?? teamID])
     }
 
     // MARK: State
@@ -200,6 +188,19 @@ struct SlackInstallController: Sendable {
             case .missingCookie: "state_cookie_missing"
             case .wrongBrowser: "state_cookie_mismatch"
             case .replayed: "state_replayed"
+            }
+        }
+
+        /// What the page says of it.
+        var label: InstallLabel {
+            switch self {
+            case .missing: .stateMissing
+            case .malformed, .forged: .stateForged
+            case .expired: .stateExpired
+            case .issuedInFuture: .stateInFuture
+            case .missingCookie: .cookieMissing
+            case .wrongBrowser: .wrongBrowser
+            case .replayed: .replayed
             }
         }
 
@@ -281,13 +282,35 @@ struct SlackInstallController: Sendable {
         return escaped
     }
 
+    /// The result pages in one language.
+    struct Page {
+        let replies: ChatReplyRenderer
+        let locale: String
+
+        func callAsFunction(
+            _ status: HTTPResponse.Status,
+            title: InstallLabel,
+            message: InstallLabel,
+            values: [String: String] = [:],
+            restart: Bool = false
+        ) -> Response {
+            SlackInstallController.page(
+                status: status,
+                lang: locale,
+                title: replies.label(title, locale: locale),
+                message: replies.label(message, locale: locale, values: values),
+                restart: restart ? replies.label(.restart, locale: locale) : nil
+            )
+        }
+    }
+
     /// A small HTML page. `no-referrer` because the callback's URL holds the code; `no-store`
     /// so no cache keeps it; the CSP allows nothing but the inline text.
-    static func page(status: HTTPResponse.Status, title: String, message: String, restart: Bool = false) -> Response {
-        let link = restart ? "\n<p><a href=\"\(installPath)\">Start the install again</a></p>" : ""
+    static func page(status: HTTPResponse.Status, lang: String, title: String, message: String, restart: String?) -> Response {
+        let link = restart.map { "\n<p><a href=\"\(installPath)\">\(htmlEscaped($0))</a></p>" } ?? ""
         let html = """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(htmlEscaped(title))</title></head>
+            <html lang="\(htmlEscaped(lang))"><head><meta charset="utf-8"><title>\(htmlEscaped(title))</title></head>
             <body><h1>\(htmlEscaped(title))</h1>
             <p>\(htmlEscaped(message))</p>\(link)
             </body></html>
