@@ -27,6 +27,8 @@ extension PostgresStore {
             first[incoming.id] = index
         }
         let offered = batch.indices.filter { first[batch[$0].id] == $0 }.map { batch[$0] }
+        // One round trip: the new events into the inbox, then, for those alone, their users and
+        // the grouping locks of their accounts.
         let inserted = try await insertInbox(offered, on: connection, logger: logger)
         let stored = offered.filter { inserted.contains($0.id) }
         let earlier = offered.filter { !inserted.contains($0.id) }.map(\.id)
@@ -42,7 +44,6 @@ extension PostgresStore {
         }
         guard !stored.isEmpty else { return outcomes }
 
-        try await lockAccounts(of: stored, on: connection, logger: logger)
         for incoming in stored {
             try await saveAccountFacts(incoming, expiryPolicy: expiryPolicy, on: connection, logger: logger)
         }
@@ -61,22 +62,38 @@ extension PostgresStore {
         return outcomes
     }
 
-    /// Inserts the events whose ids the inbox does not hold yet; returns those ids. Rows go in
-    /// in id order, so two batches holding the same ids (a repeat sent to two replicas) wait
-    /// for each other in one direction only.
-    static func insertInbox(_ unordered: [IncomingEvent], on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
-        let events = unordered.sorted { $0.id < $1.id }
-        let ids = PostgresColumn(events.map(\.id))
-        let types = PostgresColumn(events.map(\.event.type.rawValue))
-        let users = PostgresColumn(events.map(\.event.user.id))
-        let accounts = PostgresColumn(events.map(\.event.account.id))
-        let robots = PostgresColumn(events.map(\.event.robot?.id))
-        let causes = PostgresColumn(events.map(\.cause?.rawValue))
-        let occurred = PostgresColumn(events.map(\.event.occurredAt.timeIntervalSince1970))
-        let received = PostgresColumn(events.map(\.receivedAt.timeIntervalSince1970))
-        let bodies = PostgresColumn(events.map { ByteBuffer(bytes: $0.body) })
+    /// Inserts the events whose ids the inbox does not hold yet and returns those ids; for
+    /// those events alone, keeps what the platform says of their users (later events' values
+    /// over earlier ones', absent fields keeping stored ones) and takes the grouping row locks
+    /// of their users and accounts. Inbox rows go in in id order, so two batches holding the
+    /// same ids (a repeat sent to two replicas) wait for each other in one direction only; the
+    /// inbox insert is complete before the first lock (the locks read what it returned); users
+    /// and locks are taken in key order, the same for every replica, so two batches cannot
+    /// deadlock.
+    static func insertInbox(_ offered: [IncomingEvent], on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        let events = offered.sorted { $0.id < $1.id }
+        // In arrival order, one per event: which of them are users' latest is decided by position.
+        let users = offered.map(\.event.user)
         let statement = BatchStatement.InsertInbox(
-            bindings: PostgresBindings([ids, types, users, accounts, robots, causes, occurred, received, bodies])
+            bindings: PostgresBindings([
+                PostgresColumn(events.map(\.id)),
+                PostgresColumn(events.map(\.event.type.rawValue)),
+                PostgresColumn(events.map(\.event.user.id)),
+                PostgresColumn(events.map(\.event.account.id)),
+                PostgresColumn(events.map(\.event.robot?.id)),
+                PostgresColumn(events.map(\.cause?.rawValue)),
+                PostgresColumn(events.map(\.event.occurredAt.timeIntervalSince1970)),
+                PostgresColumn(events.map(\.receivedAt.timeIntervalSince1970)),
+                PostgresColumn(events.map { ByteBuffer(bytes: $0.body) }),
+                PostgresColumn(offered.map(\.id)),
+                PostgresColumn(users.map(\.id)),
+                PostgresColumn(offered.map(\.event.account.id)),
+                PostgresColumn(users.map(\.locale)),
+                PostgresColumn(users.map(\.telegramChatId)),
+                PostgresColumn(users.map(\.slack?.teamId)),
+                PostgresColumn(users.map(\.slack?.userId)),
+                PostgresColumn(offered.map(\.receivedAt.timeIntervalSince1970)),
+            ])
         )
         return Set(try await connection.all(statement, logger: logger))
     }
@@ -89,43 +106,6 @@ extension PostgresStore {
             table: "inbox"
         ) { (try $0("webhook_id", as: String.self), try $0("cause", as: String?.self)) }
         return Dictionary(rows.compactMap { id, cause in cause.map { (id, $0) } }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// Keeps what the platform says of the users (later events' values over earlier ones',
-    /// absent fields keeping stored ones) and takes the grouping row locks of every user and
-    /// account in the batch, in one order for every replica, so two batches cannot deadlock.
-    static func lockAccounts(of events: [IncomingEvent], on connection: PostgresConnection, logger: Logger) async throws {
-        var users: [String: (user: RobotEvent.User, at: Date)] = [:]
-        var order: [String] = []
-        for incoming in events {
-            let user = incoming.event.user
-            guard let known = users[user.id] else {
-                users[user.id] = (user, incoming.receivedAt)
-                order.append(user.id)
-                continue
-            }
-            var merged = known.user
-            merged.locale = user.locale ?? merged.locale
-            merged.telegramChatId = user.telegramChatId ?? merged.telegramChatId
-            merged.slack = user.slack ?? merged.slack
-            users[user.id] = (merged, incoming.receivedAt)
-        }
-        // Sorted as the locks are: two batches in flight lock shared users' rows in one order.
-        let merged = order.sorted().compactMap { users[$0] }
-        let accounts = Set(events.map { IncidentBatch.Account(userID: $0.event.user.id, accountID: $0.event.account.id) })
-            .sorted { ($0.userID, $0.accountID) < ($1.userID, $1.accountID) }
-        let ids = PostgresColumn(merged.map(\.user.id))
-        let locales = PostgresColumn(merged.map(\.user.locale))
-        let chats = PostgresColumn(merged.map(\.user.telegramChatId))
-        let teams = PostgresColumn(merged.map(\.user.slack?.teamId))
-        let slackUsers = PostgresColumn(merged.map(\.user.slack?.userId))
-        let updated = PostgresColumn(merged.map(\.at.timeIntervalSince1970))
-        let lockUsers = PostgresColumn(accounts.map(\.userID))
-        let lockAccounts = PostgresColumn(accounts.map(\.accountID))
-        let statement = BatchStatement.LockAccounts(
-            bindings: PostgresBindings([ids, locales, chats, teams, slackUsers, updated, lockUsers, lockAccounts])
-        )
-        try await connection.run(statement, logger: logger)
     }
 
     /// What a binding event changes besides incidents: the exchange account, the binding and

@@ -3,7 +3,7 @@ import PostgresNIO
 import RebindCore
 
 extension PostgresStore {
-    /// The three statements every ingest batch writes with, as named prepared statements: each
+    /// The two statements every ingest batch writes with, as named prepared statements: each
     /// connection parses them once and then only binds and executes. Their plans cannot go
     /// stale: each inserts from its array parameters, and conflicts are found by the unique
     /// index they name.
@@ -16,36 +16,38 @@ extension PostgresStore {
     /// With a pooler in front of PostgreSQL, named statements need session pooling (or
     /// PgBouncer 1.21+ with `max_prepared_statements`).
     enum BatchStatement {
-        /// Inserts the batch's new events, in id order; returns the ids it inserted.
+        /// Inserts the batch's new events, in id order, and returns the ids it inserted; for
+        /// those events only, upserts their users (only those that changed are rewritten) and
+        /// takes the grouping row locks of their accounts, both in key order.
         struct InsertInbox: PostgresPreparedStatement {
-            static let name = "rebind_batch_insert_inbox"
+            static let name = "rebind_batch_insert_inbox_lock"
             static let sql = """
-                INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
-                SELECT webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body
-                FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    WITH ORDINALITY AS batch (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body, position)
-                ORDER BY position
-                ON CONFLICT (webhook_id) DO NOTHING
-                RETURNING webhook_id
-                """
-            let bindings: PostgresBindings
-
-            func makeBindings() -> PostgresBindings { bindings }
-
-            func decodeRow(_ row: PostgresRow) throws -> String {
-                try Columns(row: row.makeRandomAccess(), table: "inbox")("webhook_id")
-            }
-        }
-
-        /// Upserts the batch's users (only those that changed are rewritten) and takes the
-        /// grouping row locks of its accounts in the order given.
-        struct LockAccounts: PostgresPreparedStatement {
-            typealias Row = ()
-            static let name = "rebind_batch_lock_accounts"
-            static let sql = """
-                WITH known AS (
+                WITH inserted AS (
+                    INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+                    SELECT webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body
+                    FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                        WITH ORDINALITY AS batch (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body, position)
+                    ORDER BY position
+                    ON CONFLICT (webhook_id) DO NOTHING
+                    RETURNING webhook_id
+                ), stored AS (
+                    SELECT * FROM unnest($10, $11, $12, $13, $14, $15, $16, $17)
+                        WITH ORDINALITY AS event (webhook_id, user_id, account_id, locale, telegram_chat_id, slack_team_id, slack_user_id,
+                                                  received_at, position)
+                    WHERE event.webhook_id IN (SELECT webhook_id FROM inserted)
+                ), latest AS (
+                    -- Each field from the user's latest event that has it; Slack's team and user as a pair.
+                    SELECT user_id AS id,
+                           (array_agg(locale ORDER BY position DESC) FILTER (WHERE locale IS NOT NULL))[1] AS locale,
+                           (array_agg(telegram_chat_id ORDER BY position DESC) FILTER (WHERE telegram_chat_id IS NOT NULL))[1]
+                               AS telegram_chat_id,
+                           (array_agg(slack_team_id ORDER BY position DESC) FILTER (WHERE slack_user_id IS NOT NULL))[1] AS slack_team_id,
+                           (array_agg(slack_user_id ORDER BY position DESC) FILTER (WHERE slack_user_id IS NOT NULL))[1] AS slack_user_id,
+                           (array_agg(received_at ORDER BY position DESC))[1] AS updated_at
+                    FROM stored GROUP BY user_id
+                ), known AS (
                     INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
-                    SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
+                    SELECT id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at FROM latest ORDER BY id
                     ON CONFLICT (id) DO UPDATE SET
                         locale = coalesce(excluded.locale, users.locale),
                         telegram_chat_id = coalesce(excluded.telegram_chat_id, users.telegram_chat_id),
@@ -57,18 +59,22 @@ extension PostgresStore {
                         OR excluded.slack_team_id IS DISTINCT FROM users.slack_team_id
                         OR excluded.slack_user_id IS DISTINCT FROM users.slack_user_id
                     RETURNING 1
+                ), locks AS (
+                    INSERT INTO incident_groups (user_id, account_id)
+                    SELECT DISTINCT user_id, account_id FROM stored ORDER BY user_id, account_id
+                    ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
+                    RETURNING 1
                 )
                 -- Data-modifying WITH clauses run to completion whether or not they are read.
-                INSERT INTO incident_groups (user_id, account_id)
-                SELECT user_id, account_id FROM unnest($7, $8) WITH ORDINALITY AS locks (user_id, account_id, position)
-                ORDER BY position
-                ON CONFLICT (user_id, account_id) DO UPDATE SET user_id = excluded.user_id
+                SELECT webhook_id FROM inserted
                 """
             let bindings: PostgresBindings
 
             func makeBindings() -> PostgresBindings { bindings }
 
-            func decodeRow(_ row: PostgresRow) throws {}
+            func decodeRow(_ row: PostgresRow) throws -> String {
+                try Columns(row: row.makeRandomAccess(), table: "inbox")("webhook_id")
+            }
         }
 
         /// Every incident (inserted or updated, in the order given), robot row and new notice.
