@@ -64,6 +64,10 @@ struct PostgresBatchIngestTests {
             event("c2", .robotResumed, account: "acc_c", robot: "r2", at: 10),
             event("b3", .apiBindingUpdated, account: "acc_b", user: .init(id: "u_2"), at: 11),
             event("a6", .robotPaused, account: "acc_a", robot: "r3", at: 12),
+            // A user's Slack identity from one event, their language from a later one: both kept.
+            event("s1", .robotPaused, account: "acc_s", robot: "r1", user: .init(id: "u_3", slack: .init(teamId: "T1", userId: "U1")), at: 13),
+            event("s2", .robotPaused, account: "acc_s", robot: "r2", user: .init(id: "u_3", locale: "en"), at: 14),
+            event("s3", .robotPaused, account: "acc_s", robot: "r3", user: .init(id: "u_3", locale: "zh-Hans"), at: 15),
         ]
     }
 
@@ -91,9 +95,14 @@ struct PostgresBatchIngestTests {
             }
         }
         let users = try await store.withConnection { connection in
-            try await connection.all("SELECT id, locale, telegram_chat_id, updated_at FROM users ORDER BY id", logger: store.logger, table: "users") {
-                row in
-                "\(try row("id", as: String.self)) \(try row("locale", as: String?.self) ?? "-") \(try row("telegram_chat_id", as: Int64?.self) ?? 0) \(try row("updated_at", as: Double.self))"
+            try await connection.all(
+                "SELECT id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at FROM users ORDER BY id",
+                logger: store.logger,
+                table: "users"
+            ) { row in
+                "\(try row("id", as: String.self)) \(try row("locale", as: String?.self) ?? "-") \(try row("telegram_chat_id", as: Int64?.self) ?? 0)"
+                    + " \(try row("slack_team_id", as: String?.self) ?? "-")/\(try row("slack_user_id", as: String?.self) ?? "-")"
+                    + " \(try row("updated_at", as: Double.self))"
             }
         }
         return Stored(events: try await store.eventCount(), incidents: incidents, robots: robots, notices: notices, user: users)
@@ -145,7 +154,9 @@ struct PostgresBatchIngestTests {
                 #expect(expected.incidents.contains { $0.id == "p0" && $0.totals.robots == 2 && $0.totals.halted == 1 })
                 #expect(expected.incidents.contains { $0.id == "b2" && $0.resolution == .bindingUpdated })
                 #expect(try await store.binding(accountID: "acc_b") != nil)
-                #expect(expected.events == 2 + 11)
+                #expect(expected.events == 2 + 14)
+                #expect(expected.user.contains { $0.hasPrefix("u_3 zh-Hans 0 T1/U1 ") }, "\(expected.user)")
+                #expect(expected.user.contains { $0.hasPrefix("u_2 zh-Hans 42 -/- ") }, "\(expected.user)")
             }
         }
     }
