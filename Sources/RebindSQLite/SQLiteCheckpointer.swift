@@ -41,13 +41,17 @@ public final class SQLiteCheckpointer: Sendable {
 
     /// Hands the checkpoints to this checkpointer: the writer checkpoints only at the backstop.
     public func takeOver() async throws {
-        try await setWriterThreshold(Self.backstopPages)
+        try await writer.writeWithoutTransaction { db in try db.execute(sql: Self.threshold(Self.backstopPages)) }
     }
 
-    /// Gives the checkpoints back to the writer, as when no checkpointer runs.
-    public func handBack() async throws {
-        try await setWriterThreshold(Self.defaultPages)
+    /// Gives the checkpoints back to the writer, as when no checkpointer runs. Synchronous
+    /// (one pragma on the writer), so a service whose task is already cancelled can still do it
+    /// on its way out.
+    public func handBack() throws {
+        try writer.writeWithoutTransaction { db in try db.execute(sql: Self.threshold(Self.defaultPages)) }
     }
+
+    private static func threshold(_ pages: Int) -> String { "PRAGMA wal_autocheckpoint = \(pages)" }
 
     /// The writer's `wal_autocheckpoint`, for tests.
     public func writerThreshold() async throws -> Int {
@@ -66,10 +70,6 @@ public final class SQLiteCheckpointer: Sendable {
             let result = try db.checkpoint(.passive)
             return Frames(inLog: result.walFrameCount, copied: result.checkpointedFrameCount)
         }
-    }
-
-    private func setWriterThreshold(_ pages: Int) async throws {
-        try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(pages)") }
     }
 }
 

@@ -50,24 +50,26 @@ public struct RawTCPConnection {
     public mutating func readUntilClosed(bound: Duration) async -> Received {
         let clock = ContinuousClock()
         let start = clock.now
-        let timedOut = Atomic(false)
+        let timedOut = TimedOut()
         let underlying = channel.channel
-        let timer = Task {
-            try await Task.sleep(for: bound)
-            timedOut.store(true, ordering: .sequentiallyConsistent)
-            underlying.close(promise: nil)
-        }
-        defer { timer.cancel() }
         var bytes: [UInt8] = []
-        do {
-            while let chunk = try await iterator.next() {
-                bytes += chunk.readableBytesView
+        // The timer is a child task: it never outlives the read, whichever ends first.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                guard (try? await Task.sleep(for: bound)) != nil else { return }
+                timedOut.flag.store(true, ordering: .sequentiallyConsistent)
+                underlying.close(promise: nil)
             }
-        } catch {
-            // A reset from the server is a close too.
+            do {
+                while let chunk = try await iterator.next() {
+                    bytes += chunk.readableBytesView
+                }
+            } catch {
+                // A reset from the server is a close too.
+            }
+            group.cancelAll()
         }
-        timer.cancel()
-        return Received(bytes: bytes, closedByServer: !timedOut.load(ordering: .sequentiallyConsistent), elapsed: clock.now - start)
+        return Received(bytes: bytes, closedByServer: !timedOut.flag.load(ordering: .sequentiallyConsistent), elapsed: clock.now - start)
     }
 
     /// Reads one response with a `Content-Length` (or none, then its head), or until the
@@ -87,4 +89,9 @@ public struct RawTCPConnection {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// Whether a read's bound ran out, shared with the timer that closes the connection.
+private final class TimedOut: Sendable {
+    let flag = Atomic(false)
 }

@@ -49,7 +49,7 @@ struct SQLiteCheckpointerTests {
         #expect(try await store.eventCount() == 800)
         #expect(try await store.openIncidents(userID: "u_b399", accountID: "acc_b399").count == 1)
 
-        try await checkpointer.handBack()
+        try checkpointer.handBack()
         #expect(try await checkpointer.writerThreshold() == SQLiteCheckpointer.defaultPages)
     }
 

@@ -175,7 +175,7 @@ struct SlackInstallController: Sendable {
 
     // MARK: State
 
-    enum StateError: Error, Equatable, CustomStringConvertible {
+    enum StateError: Error, Equatable {
         case missing, malformed, forged, expired, issuedInFuture, missingCookie, wrongBrowser, replayed
 
         var code: String {
@@ -201,18 +201,6 @@ struct SlackInstallController: Sendable {
             case .missingCookie: .cookieMissing
             case .wrongBrowser: .wrongBrowser
             case .replayed: .replayed
-            }
-        }
-
-        var description: String {
-            switch self {
-            case .missing: "Slack's answer carries no state, so it cannot be matched to an install started here."
-            case .malformed, .forged: "The state in this link was not issued by Rebind."
-            case .expired: "This install link is more than 10 minutes old."
-            case .issuedInFuture: "This install link's time is ahead of the server's clock."
-            case .missingCookie: "This browser did not start the install (its install cookie is missing)."
-            case .wrongBrowser: "This install was started in another browser or tab."
-            case .replayed: "This install link has already been used."
             }
         }
     }
