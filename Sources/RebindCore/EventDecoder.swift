@@ -31,16 +31,26 @@ public struct EventDecoder: Sendable {
     }
 
     public func decode(_ body: Data) throws(Error) -> RobotEvent {
-        let event: RobotEvent
+        let event = try Self.read(body)
+        try validate(event)
+        return event
+    }
+
+    /// The event the body holds, before validation: read byte by byte when it is plainly
+    /// valid, otherwise decoded by `JSONDecoder`, whose error says what is wrong.
+    static func read(_ body: Data) throws(Error) -> RobotEvent {
+        if let event = EventReader.read(body) { return event }
+        return try jsonDecode(body)
+    }
+
+    static func jsonDecode(_ body: Data) throws(Error) -> RobotEvent {
         do {
-            event = try Self.jsonDecoder.decode(RobotEvent.self, from: body)
+            return try Self.jsonDecoder.decode(RobotEvent.self, from: body)
         } catch let error as DecodingError {
             throw Self.describe(error)
         } catch {
             throw .invalidJSON(String(describing: error))
         }
-        try validate(event)
-        return event
     }
 
     func validate(_ event: RobotEvent) throws(Error) {

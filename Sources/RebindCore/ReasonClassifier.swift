@@ -78,7 +78,13 @@ public struct ReasonClassifier: Sendable {
     }
 
     static func normalizedCode(_ code: String) -> String {
-        var trimmed = code.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Trimmed scalar by scalar, not through NSString: Foundation's `.whitespacesAndNewlines`
+        // is Unicode's White_Space and the zero-width space (checked over every scalar).
+        func isBlank(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isWhitespace || scalar.value == 0x200B }
+        let scalars = code.unicodeScalars
+        let first = scalars.firstIndex { !isBlank($0) } ?? scalars.endIndex
+        let end = scalars[first...].lastIndex { !isBlank($0) }.map(scalars.index(after:)) ?? first
+        var trimmed = String(scalars[first..<end])
         // A typographic minus pasted from a document reads the same to a person.
         if trimmed.hasPrefix("\u{2212}") { trimmed = "-" + trimmed.dropFirst() }
         return trimmed
@@ -158,14 +164,38 @@ enum Phrase {
 
     static func matches(_ phrase: String, _ pattern: Pattern) -> Bool {
         var rest = phrase[...]
+        let isASCII = phrase.utf8.allSatisfy { $0 < 0x80 }
         for (index, fragment) in pattern.fragments.enumerated() {
-            guard let range = rest.range(of: fragment) else { return false }
+            let found = isASCII ? asciiRange(of: fragment, in: rest) : rest.range(of: fragment)
+            guard let range = found else { return false }
             if index == 0, range.lowerBound != rest.startIndex { return false }
             rest = rest[range.upperBound...]
         }
         if rest.isEmpty { return true }
         // Trailing detail is allowed only after a whole word.
         return pattern.isPrefix && rest.first == " "
+    }
+
+    /// The first occurrence of `fragment` in an ASCII `text`, byte by byte; what Foundation's
+    /// `range(of:)` finds there, without its trip through NSString on every event (the patterns
+    /// are ASCII; a phrase with other letters keeps Foundation's comparison).
+    static func asciiRange(of fragment: String, in text: Substring) -> Range<Substring.Index>? {
+        let needle = fragment.utf8
+        let haystack = text.utf8
+        guard !needle.isEmpty else { return nil }
+        var start = haystack.startIndex
+        while start != haystack.endIndex {
+            var cursor = start
+            var wanted = needle.startIndex
+            while wanted != needle.endIndex, cursor != haystack.endIndex, haystack[cursor] == needle[wanted] {
+                haystack.formIndex(after: &cursor)
+                needle.formIndex(after: &wanted)
+            }
+            if wanted == needle.endIndex { return start..<cursor }
+            if cursor == haystack.endIndex { return nil }
+            haystack.formIndex(after: &start)
+        }
+        return nil
     }
 
     static let platformTexts: [(Pattern, Cause)] = [

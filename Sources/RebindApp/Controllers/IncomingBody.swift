@@ -26,11 +26,24 @@ enum IncomingBody {
     }
 
     static func requireJSON(_ request: Request) throws(APIError) {
-        let mediaType = request.headers[.contentType]?
-            .split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else {
+        guard let contentType = request.headers[.contentType], isJSON(contentType: contentType) else {
             throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type", message: "Send the body as application/json")
+        }
+    }
+
+    /// Whether a Content-Type names `application/json`, in any case, with or without
+    /// parameters and blanks around it. Byte by byte: Foundation's trimming went through
+    /// NSString on every event (bench/README.md, issue 15).
+    static func isJSON(contentType: String) -> Bool {
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }[...]
+        while let first = mediaType.first, isBlank(first) { mediaType = mediaType.dropFirst() }
+        while let last = mediaType.last, isBlank(last) { mediaType = mediaType.dropLast() }
+        let expected = "application/json".utf8
+        guard mediaType.count == expected.count else { return false }
+        return zip(mediaType, expected).allSatisfy { byte, wanted in
+            // ASCII letters fold to lower case; nothing else in the name changes.
+            ((0x41...0x5A).contains(byte) ? byte | 0x20 : byte) == wanted
         }
     }
 }
