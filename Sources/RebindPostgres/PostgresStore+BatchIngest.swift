@@ -216,7 +216,7 @@ extension PostgresStore {
         let accounts = PostgresColumn(incidents.map(\.accountID))
         let exchanges = PostgresColumn(incidents.map(\.exchange))
         let causes = PostgresColumn(incidents.map(\.cause.rawValue))
-        let reasons = PostgresColumn(try incidents.map { try json($0.reason) })
+        let reasons = PostgresColumn(incidents.map { JSONText.reason($0.reason) })
         let opened = PostgresColumn(incidents.map(\.openedAt.timeIntervalSince1970))
         let announce = PostgresColumn(incidents.map(\.announceAt.timeIntervalSince1970))
         let reminders = PostgresColumn(incidents.map(\.remindersSent))
@@ -227,7 +227,7 @@ extension PostgresStore {
         let halted = PostgresColumn(incidents.map(\.totals.halted))
         let haltedFutures = PostgresColumn(incidents.map(\.totals.haltedFutures))
         let positions = PostgresColumn(incidents.map(\.totals.openPositions))
-        let exposure = PostgresColumn(try incidents.map { try json($0.totals.exposureAmounts) })
+        let exposure = PostgresColumn(incidents.map { JSONText.object($0.totals.exposureAmounts) })
 
         let rowIncidents = PostgresColumn(rows.map(\.incidentID))
         let rowRobots = PostgresColumn(rows.map(\.robot.id))

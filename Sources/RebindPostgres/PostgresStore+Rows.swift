@@ -68,7 +68,7 @@ extension PostgresStore {
                 openPositions: try row("unmanaged_positions"),
                 exposure: try exposure(row)
             ),
-            reason: try decode(RobotEvent.Reason.self, try row("reason"), table: "incidents"),
+            reason: try reason(try row("reason")),
             openedAt: try row.date("opened_at"),
             announceAt: try row.date("announce_at"),
             remindersSent: try row("reminders_sent"),
@@ -78,7 +78,8 @@ extension PostgresStore {
     }
 
     static func exposure(_ row: Columns) throws -> [String: Decimal] {
-        let amounts = try decode([String: String].self, try row("unmanaged_exposure"), table: "incidents")
+        let text: String = try row("unmanaged_exposure")
+        let amounts = try JSONText.readObject(text) ?? decode([String: String].self, text, table: "incidents")
         guard let exposure = Incident.Totals.exposure(amounts: amounts) else {
             throw Error.corruptRow(table: "incidents", detail: "unmanaged_exposure \(amounts) is not decimal")
         }
@@ -159,13 +160,16 @@ extension PostgresStore {
         )
     }
 
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    static let decoder = JSONDecoder()
+
+    /// An incident's stored reason: read directly when it is as `JSONText` writes it.
+    static func reason(_ text: String) throws -> RobotEvent.Reason {
+        try JSONText.readReason(text) ?? decode(RobotEvent.Reason.self, text, table: "incidents")
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String, table: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(text.utf8))
+            return try decoder.decode(type, from: Data(text.utf8))
         } catch {
             throw Error.corruptRow(table: table, detail: String(describing: error))
         }

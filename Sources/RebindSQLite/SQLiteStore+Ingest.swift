@@ -187,11 +187,11 @@ extension SQLiteStore {
                 """
         ).execute(arguments: [
             incident.id, incident.userID, incident.accountID, incident.exchange, incident.cause.rawValue,
-            try json(incident.reason), incident.openedAt.timeIntervalSince1970,
+            JSONText.reason(incident.reason), incident.openedAt.timeIntervalSince1970,
             incident.announceAt.timeIntervalSince1970, incident.remindersSent,
             incident.resolvedAt?.timeIntervalSince1970, incident.resolution?.rawValue, incident.isUrgent,
             incident.totals.robots, incident.totals.halted, incident.totals.haltedFutures, incident.totals.openPositions,
-            try json(incident.totals.exposureAmounts),
+            JSONText.object(incident.totals.exposureAmounts),
         ])
     }
 
@@ -258,7 +258,7 @@ extension SQLiteStore {
                 openPositions: row["unmanaged_positions"],
                 exposure: try exposure(row)
             ),
-            reason: try decode(RobotEvent.Reason.self, row["reason"], table: "incidents"),
+            reason: try reason(row["reason"]),
             openedAt: Date(timeIntervalSince1970: row["opened_at"]),
             announceAt: Date(timeIntervalSince1970: row["announce_at"]),
             remindersSent: row["reminders_sent"],
@@ -304,18 +304,19 @@ extension SQLiteStore {
         return PendingNotice(id: row["id"], notice: notice, dueAt: dueAt)
     }
 
-    static let encoder = JSONEncoder()
     static let decoder = JSONDecoder()
     static func exposure(_ row: Row) throws -> [String: Decimal] {
-        let amounts = try decode([String: String].self, row["unmanaged_exposure"], table: "incidents")
+        let text: String = row["unmanaged_exposure"]
+        let amounts = try JSONText.readObject(text) ?? decode([String: String].self, text, table: "incidents")
         guard let exposure = Incident.Totals.exposure(amounts: amounts) else {
             throw Error.corruptRow(table: "incidents", detail: "unmanaged_exposure \(amounts) is not decimal")
         }
         return exposure
     }
 
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+    /// An incident's stored reason: read directly when it is as `JSONText` writes it.
+    static func reason(_ text: String) throws -> RobotEvent.Reason {
+        try JSONText.readReason(text) ?? decode(RobotEvent.Reason.self, text, table: "incidents")
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String, table: String) throws -> T {

@@ -337,7 +337,7 @@ extension SQLiteStore {
             for (incidentID, exposure) in sums {
                 try db.execute(
                     sql: "UPDATE incidents SET unmanaged_exposure = ? WHERE id = ?",
-                    arguments: [try json(Incident.Totals(exposure: exposure.filter { $0.value != 0 }).exposureAmounts), incidentID]
+                    arguments: [JSONText.object(Incident.Totals(exposure: exposure.filter { $0.value != 0 }).exposureAmounts), incidentID]
                 )
             }
         }
