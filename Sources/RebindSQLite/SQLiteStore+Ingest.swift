@@ -145,18 +145,19 @@ extension SQLiteStore {
     }
 
     static func openIncidents(userID: String, accountID: String, in db: Database) throws -> [Incident] {
-        try Row.fetchAll(
+        try decodeAll(
             db.cachedStatement(
                 sql: "SELECT * FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL ORDER BY opened_at"
             ),
-            arguments: [userID, accountID]
-        ).map(incident(from:))
+            arguments: [userID, accountID],
+            incident(from:)
+        )
     }
 
     /// The rows the user and account's open incidents hold of one robot: at most one per open
     /// incident, whatever the incidents' sizes.
     static func robotRows(robotID: String, userID: String, accountID: String, in db: Database) throws -> [IncidentRobot] {
-        try Row.fetchAll(
+        try decodeAll(
             db.cachedStatement(
                 sql: """
                     SELECT * FROM incident_robots
@@ -165,8 +166,9 @@ extension SQLiteStore {
                     )
                     """
             ),
-            arguments: [robotID, userID, accountID]
-        ).map(incidentRobot(from:))
+            arguments: [robotID, userID, accountID],
+            incidentRobot(from:)
+        )
     }
 
     static func save(_ incident: Incident, in db: Database) throws {
@@ -216,10 +218,10 @@ extension SQLiteStore {
 
     /// An incident's robots in halt order, the first `limit` (all when nil).
     static func robots(ofIncident incidentID: String, limit: Int?, in db: Database) throws -> [Incident.AffectedRobot] {
-        try Row.fetchAll(
+        try decodeAll(
             db.cachedStatement(sql: "SELECT * FROM incident_robots WHERE incident_id = ? ORDER BY position LIMIT ?"),
             arguments: [incidentID, limit ?? -1]
-        ).map { try incidentRobot(from: $0).robot }
+        ) { try incidentRobot(from: $0).robot }
     }
 
     static func enqueue(_ notice: IncidentNotice, now: Date, in db: Database) throws {
@@ -239,6 +241,15 @@ extension SQLiteStore {
     }
 
     // MARK: Rows
+
+    /// Every row decoded while the statement stands on it, rather than copied first: a copied
+    /// row finds a column by lowercasing every column name before it, on each access.
+    static func decodeAll<Value>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> Value) throws -> [Value] {
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var values: [Value] = []
+        while let row = try rows.next() { values.append(try decode(row)) }
+        return values
+    }
 
     static func incident(from row: Row) throws -> Incident {
         let causeText: String = row["cause"]
