@@ -106,9 +106,10 @@ struct SlackDeliveryFaultTests {
                 // Nothing went to the DM before Slack's Retry-After was over…
                 #expect(call.receivedAt - refused.receivedAt >= Double(retryAfter) - 0.05, "\(call.receivedAt - refused.receivedAt) s after the 429")
             }
-            // …and the first went soon after it.
+            // …and the first went soon after it: not when a lease ran out (60 s). Generous, as
+            // this runs beside the whole suite: there it took 6 s where alone it takes 3.
             if let first = delivered.first {
-                #expect(first.receivedAt - refused.receivedAt <= Double(retryAfter) + 2, "\(first.receivedAt - refused.receivedAt) s after the 429")
+                #expect(first.receivedAt - refused.receivedAt <= Double(retryAfter) + 10, "\(first.receivedAt - refused.receivedAt) s after the 429")
             }
             let messages = world.botMessages()
             #expect(messages.count == 2)
