@@ -25,6 +25,14 @@ public enum JSONText {
         return text + "}"
     }
 
+    /// `text` as a JSON string literal, for answers written without an encoder.
+    public static func quoted(_ text: String) -> String {
+        var quoted = ""
+        quoted.reserveCapacity(text.utf8.count + 2)
+        appendString(text, to: &quoted)
+        return quoted
+    }
+
     /// A JSON string: quotes and backslashes escaped, control characters as escapes, the rest
     /// as it is (JSON text is UTF-8).
     static func appendString(_ value: String, to text: inout String) {

@@ -184,6 +184,7 @@ struct ConfigurationTests {
     @Test("The generated master key file is private and stable")
     func masterKeyFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-\(UUID().uuidString).masterkey").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let first = try MasterKeyFile.loadOrCreate(path: path)
         #expect(first.created)
         let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
@@ -204,6 +205,7 @@ struct ConfigurationTests {
     @Test("The master key file is created 0600 whatever the umask, and several starting at once agree on one key")
     func masterKeyFileCreatedPrivately() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-\(UUID().uuidString).masterkey").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let keys = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<8 { group.addTask { try MasterKeyFile.loadOrCreate(path: path).key.value } }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }

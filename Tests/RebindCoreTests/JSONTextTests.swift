@@ -26,6 +26,14 @@ struct JSONTextTests {
         }
     }
 
+    @Test("A quoted string reads back as itself")
+    func quoted() throws {
+        for text in Self.awkward {
+            #expect(try JSONDecoder().decode(String.self, from: Data(JSONText.quoted(text).utf8)) == text)
+        }
+        #expect(JSONText.quoted("a\"b\u{1}") == #""a\"b\u0001""#)
+    }
+
     @Test("Exposure per currency reads back as written, keys in order")
     func objects() throws {
         let members = Dictionary(uniqueKeysWithValues: Self.awkward.enumerated().map { ("k\($0.offset)\($0.element)", $0.element) })

@@ -98,7 +98,11 @@ final class StoreFixture: Sendable {
 
     func close() async throws {
         await opened.shutdownAll()
-        if kind == .postgres { try await PostgresTesting.dropSchema(place) }
+        switch kind {
+        case .postgres: try await PostgresTesting.dropSchema(place)
+        // The test's own directory; a store still open keeps reading its unlinked files.
+        case .sqlite: try? FileManager.default.removeItem(at: URL(fileURLWithPath: place).deletingLastPathComponent())
+        }
     }
 }
 

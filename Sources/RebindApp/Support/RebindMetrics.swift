@@ -13,6 +13,21 @@ public final class RebindMetrics: Sendable {
     private let counters = Mutex<[String: Metrics.Counter]>([:])
     private let timers = Mutex<[String: Metrics.Timer]>([:])
     private let gauges = Mutex<[String: Metrics.Gauge]>([:])
+    /// Every event counts here: its handles by a key that costs no string to build.
+    private let eventCounters = Mutex<[EventKey: Metrics.Counter]>([:])
+    private let requestTimers = Mutex<[RequestKey: Metrics.Timer]>([:])
+
+    private struct EventKey: Hashable {
+        var type: EventType
+        var cause: Cause?
+        var duplicate: Bool
+    }
+
+    private struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -42,10 +57,17 @@ public final class RebindMetrics: Sendable {
     }
 
     public func eventAccepted(type: EventType, cause: Cause?, duplicate: Bool) {
-        counter(
-            "rebind_events_total",
-            [("type", type.rawValue), ("cause", cause?.rawValue ?? "none"), ("duplicate", duplicate ? "true" : "false")]
-        ).increment()
+        let counter = eventCounters.withLock { cache in
+            let key = EventKey(type: type, cause: cause, duplicate: duplicate)
+            if let counter = cache[key] { return counter }
+            let counter = self.counter(
+                "rebind_events_total",
+                [("type", type.rawValue), ("cause", cause?.rawValue ?? "none"), ("duplicate", duplicate ? "true" : "false")]
+            )
+            cache[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     public func eventRejected(reason: String) {
@@ -54,8 +76,8 @@ public final class RebindMetrics: Sendable {
 
     public func requestCompleted(route: String, method: String, status: Int, duration: Duration) {
         let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        let key = "\(route)|\(method)|\(status)"
-        let timer = timers.withLock { cache in
+        let key = RequestKey(route: route, method: method, status: status)
+        let timer = requestTimers.withLock { cache in
             if let timer = cache[key] { return timer }
             let timer = Metrics.Timer(
                 label: "rebind_http_request_duration_seconds",
