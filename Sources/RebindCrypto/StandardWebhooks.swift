@@ -76,7 +76,9 @@ public struct StandardWebhooks: Sendable {
         guard let id, !id.isEmpty else { throw .missingHeader("webhook-id") }
         guard let timestamp, !timestamp.isEmpty else { throw .missingHeader("webhook-timestamp") }
         guard let signature, !signature.isEmpty else { throw .missingHeader("webhook-signature") }
-        guard timestamp.allSatisfy(\.isASCIIDigit), let seconds = Int64(timestamp) else { throw .invalidTimestamp }
+        guard timestamp.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let seconds = Int64(timestamp) else {
+            throw .invalidTimestamp
+        }
         let age = now.timeIntervalSince1970 - Double(seconds)
         if age > Self.tolerance { throw .timestampTooOld }
         if age < -Self.tolerance { throw .timestampTooNew }
@@ -85,12 +87,15 @@ public struct StandardWebhooks: Sendable {
             guard entry.hasPrefix("v1,") else { return nil }
             return Data(base64Encoded: String(entry.dropFirst(3)))
         }
-        let bodyBytes = Array(body)
+        var signed = id
+        signed += "."
+        signed += timestamp
+        signed += "."
         var matched = false
         for secret in secrets {
             var mac = HMAC<SHA256>(key: secret.key)
-            mac.update(data: Array("\(id).\(timestamp).".utf8))
-            mac.update(data: bodyBytes)
+            signed.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+            mac.update(data: body)
             let expected = Array(mac.finalize())
             // Check every entry rather than stopping early, so timing says nothing of which matched.
             for candidate in candidates where ConstantTime.equals(expected, candidate) {

@@ -72,10 +72,8 @@ public final class SQLiteStore: EventStore {
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // Each event of a batch runs in a savepoint, whose sub-journal keeps the pages the
-            // batch had already changed; past 64 KiB SQLite spills it to a temporary file,
-            // and those writes were the largest part of the writer's CPU. In memory it is a
-            // batch's worth of pages (bench/README.md, issue 15: about a quarter less CPU per event).
+            // Temporary files (statement journals, sorts) in memory: written to disk, they were
+            // the largest part of the writer's CPU (bench/README.md, issue 15).
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let directory = URL(fileURLWithPath: configuration.path).deletingLastPathComponent()
@@ -99,21 +97,35 @@ public final class SQLiteStore: EventStore {
         let book = self.book
         let expiryPolicy = self.expiryPolicy
         committer = GroupCommit { events in
-            try await pool.write { db in
-                events.map { event in
-                    // A savepoint per event: one event's failure does not undo its batch mates.
-                    var outcome: Result<IngestOutcome, any Swift.Error> = .failure(CancellationError())
-                    do {
-                        try db.inSavepoint {
-                            outcome = .success(try Self.ingest(event, book: book, expiryPolicy: expiryPolicy, in: db))
-                            return .commit
-                        }
-                    } catch {
-                        outcome = .failure(error)
-                    }
-                    return outcome
+            await Self.write(events, book: book, expiryPolicy: expiryPolicy, pool: pool)
+        }
+    }
+
+    /// Writes a batch of events in one transaction. No savepoint per event: a savepoint's
+    /// statements and sub-journal cost more than the rare retry (bench/README.md, issue 15).
+    /// When an event fails, the batch is undone and each event is written again in a
+    /// transaction of its own, so the failing one fails alone and its batch mates are kept.
+    static func write(
+        _ events: [IncomingEvent],
+        book: IncidentBook,
+        expiryPolicy: ExpiryPolicy,
+        pool: DatabasePool
+    ) async -> [Result<IngestOutcome, any Swift.Error>] {
+        do {
+            return try await pool.write { db in
+                try events.map { .success(try ingest($0, book: book, expiryPolicy: expiryPolicy, in: db)) }
+            }
+        } catch {
+            guard events.count > 1 else { return [.failure(error)] }
+            var outcomes: [Result<IngestOutcome, any Swift.Error>] = []
+            for event in events {
+                do {
+                    outcomes.append(.success(try await pool.write { db in try ingest(event, book: book, expiryPolicy: expiryPolicy, in: db) }))
+                } catch {
+                    outcomes.append(.failure(error))
                 }
             }
+            return outcomes
         }
     }
 
