@@ -40,7 +40,11 @@ extension SQLiteStore {
         }
 
         let open = try openIncidents(userID: event.user.id, accountID: event.account.id, in: db)
-        let stored = try event.robot.map { try robotRows(robotID: $0.id, userID: event.user.id, accountID: event.account.id, in: db) } ?? []
+        // Robot rows belong to open incidents: with none open there are none to read.
+        let stored =
+            try event.robot.flatMap { robot in
+                open.isEmpty ? nil : try robotRows(robotID: robot.id, userID: event.user.id, accountID: event.account.id, in: db)
+            } ?? []
         let changes = book.apply(
             event,
             eventID: incoming.id,
