@@ -8,7 +8,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration()
-        var logger = Logger(label: "rebind")
+        var logger = Logger(label: "rebind", factory: { ServiceLogHandler(label: $0) })
         logger.logLevel = configuration.logLevel
         let dependencies: AppDependencies
         do {

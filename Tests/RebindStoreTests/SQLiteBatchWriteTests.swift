@@ -55,7 +55,7 @@ struct SQLiteBatchWriteTests {
         #expect(try await store.eventCount() == 3)
     }
 
-    @Test("A batch that succeeds is one transaction: every event stored, in order")
+    @Test("A batch that succeeds stores every event, each building on the ones before it")
     func wholeBatch() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebind-batch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
