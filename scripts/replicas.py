@@ -265,10 +265,16 @@ async def run(args: argparse.Namespace) -> dict:
         # And for every expiry warning.
         while len([c for c in fake.sends_ok if WARN_CHAT_BASE <= c < purge.PROBE_CHAT_BASE]) < args.warned and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
+        # A warning Telegram took is recorded as sent right after: wait for the records too (on a
+        # loaded machine one second was not always enough), until the deadline.
+        def warnings_recorded() -> int:
+            return int(psql(url, "SELECT count(*) FROM expiry_warnings WHERE status = 'sent'").strip())
+        while warnings_recorded() < args.warned and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
         await asyncio.sleep(1)
         replies = {chat: n for chat, n in fake.sends_ok.items() if chat >= purge.PROBE_CHAT_BASE}
         warnings = {chat: n for chat, n in fake.sends_ok.items() if WARN_CHAT_BASE <= chat < purge.PROBE_CHAT_BASE}
-        warnings_sent = int(psql(url, "SELECT count(*) FROM expiry_warnings WHERE status = 'sent'").strip())
+        warnings_sent = warnings_recorded()
         result = {
             "replicas": args.replicas, "events": len({s[0] for s in sends if not s[0].startswith("update_")}), "requests": len(sends),
             "warned_accounts": args.warned, "users_warned": len(warnings),
