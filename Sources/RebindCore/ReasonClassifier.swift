@@ -96,7 +96,8 @@ public struct ReasonClassifier: Sendable {
     static func textCause(_ text: String) -> Cause? {
         let phrase = Phrase.normalize(text)
         guard !phrase.isEmpty else { return nil }
-        for (pattern, cause) in Phrase.platformTexts where Phrase.matches(phrase, pattern) {
+        let isASCII = phrase.utf8.allSatisfy { $0 < 0x80 }
+        for (pattern, cause) in Phrase.platformTexts where Phrase.matches(phrase, pattern, isASCII: isASCII) {
             return cause
         }
         return nil
@@ -106,7 +107,8 @@ public struct ReasonClassifier: Sendable {
     static func messageCause(_ message: String) -> Cause? {
         let phrase = Phrase.normalize(message)
         guard !phrase.isEmpty else { return nil }
-        for (pattern, cause) in Phrase.exchangeMessages where Phrase.matches(phrase, pattern) {
+        let isASCII = phrase.utf8.allSatisfy { $0 < 0x80 }
+        for (pattern, cause) in Phrase.exchangeMessages where Phrase.matches(phrase, pattern, isASCII: isASCII) {
             return cause
         }
         return nil
@@ -162,9 +164,9 @@ enum Phrase {
         return String(result)
     }
 
-    static func matches(_ phrase: String, _ pattern: Pattern) -> Bool {
+    /// `isASCII`: whether the phrase is all ASCII, found once for all the patterns it is tried on.
+    static func matches(_ phrase: String, _ pattern: Pattern, isASCII: Bool) -> Bool {
         var rest = phrase[...]
-        let isASCII = phrase.utf8.allSatisfy { $0 < 0x80 }
         for (index, fragment) in pattern.fragments.enumerated() {
             let found = isASCII ? asciiRange(of: fragment, in: rest) : rest.range(of: fragment)
             guard let range = found else { return false }

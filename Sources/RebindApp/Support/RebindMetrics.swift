@@ -60,9 +60,10 @@ public final class RebindMetrics: Sendable {
         let counter = eventCounters.withLock { cache in
             let key = EventKey(type: type, cause: cause, duplicate: duplicate)
             if let counter = cache[key] { return counter }
-            let counter = self.counter(
-                "rebind_events_total",
-                [("type", type.rawValue), ("cause", cause?.rawValue ?? "none"), ("duplicate", duplicate ? "true" : "false")]
+            let counter = Metrics.Counter(
+                label: "rebind_events_total",
+                dimensions: [("type", type.rawValue), ("cause", cause?.rawValue ?? "none"), ("duplicate", duplicate ? "true" : "false")],
+                factory: factory
             )
             cache[key] = counter
             return counter
