@@ -355,12 +355,14 @@ struct DeliveryWorld {
     /// - Parameters:
     ///   - telegram: the fake to deliver to; nil switches the chat side off.
     ///   - rate: Rebind's global rate, messages per second.
-    ///   - timeout: seconds a Telegram call may take, short so hangs are quick to see.
+    ///   - timeout: seconds a Telegram call may take: short so hangs are quick to see, and long
+    ///     enough that a call the fake answered is not given up on when the whole suite loads
+    ///     the machine (at 0.5 s a CI run saw answered sends time out and go again).
     init(
         telegram: FakeTelegramServer?,
         rate: Double = 200,
         retry: RetryPolicy = RetryPolicy(initialDelay: 0.05, maximumDelay: 0.5, giveUpAfter: 30),
-        timeout: TimeInterval = 0.5,
+        timeout: TimeInterval = 2,
         clock: TestClock? = nil,
         directory: URL? = nil,
         environment: [String: String] = [:]
