@@ -21,10 +21,12 @@
 # 0.2 s) reaching them. After the last chunk: the process's peak RSS (VmHWM).
 #
 # Prints one table per store: the rate of each 100,000, for both workloads, the ratio of the
-# chunk after 600,000 events (600k-700k) and of the last to the first, p99 of each chunk, and
-# the peak RSS; every chunk must be answered 202 to every event, none a duplicate. With
-# BENCH_STRICT=1 exits 1 when a target is missed (600k-700k at least 0.9x the first 100,000 on
-# each store and workload; peak RSS under 150 MB). Results go to bench/results/growth-<time>/.
+# chunk after 600,000 events (600k-700k) and of the last to the first, p99 of each chunk, per
+# event of each chunk Rebind's CPU time and the bytes it read and wrote through system calls
+# (on PostgreSQL only Rebind's side), and the peak RSS; every chunk must be answered 202 to
+# every event, none a duplicate. With BENCH_STRICT=1 exits 1 when a target is missed (600k-700k
+# at least 0.9x the first 100,000 on each store and workload; peak RSS under 150 MB). Results
+# go to bench/results/growth-<time>/.
 #
 # Environment: BENCH_TOTAL (1000000), BENCH_PG_TOTAL (BENCH_TOTAL: PostgreSQL's, which takes
 # longer), BENCH_CHUNK (100000), BENCH_ACCOUNTS (20000),
@@ -100,18 +102,26 @@ proc_kib() { awk -v f="$2:" '$1==f {print $2}' "/proc/$1/status"; }
 SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
 MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 
-# Sends one presigned chunk and prints "seconds p99_ms non202 duplicates socket_errors": the
-# time from wrk's start until Rebind has counted TARGET new events.
-send_chunk() { # NAME PORT ADMIN_PORT PREFIX TARGET
-    local name=$1 port=$2 admin=$3 prefix=$4 target=$5
-    python3 - "$admin" "$target" "$RESULTS/wrk-$name.txt" "$prefix" "$port" "$CONNECTIONS" "$THREADS" "$ROOT/bench/rebind.lua" <<'EOF'
-import re, signal, subprocess, sys, time, urllib.request
-admin, target, out, prefix, port, connections, threads, script = sys.argv[1:]
+# Sends one presigned chunk and prints "seconds events p99_ms non202 duplicates socket_errors
+# cpu_us read_kb written_kb": the time from wrk's start until Rebind has counted TARGET new
+# events, and Rebind's CPU time and the bytes it read and wrote through system calls
+# (/proc/PID/io rchar and wchar: SQLite's page reads and WAL writes) per event of the chunk.
+send_chunk() { # NAME PORT ADMIN_PORT PREFIX TARGET PID
+    local name=$1 port=$2 admin=$3 prefix=$4 target=$5 pid=$6
+    python3 - "$admin" "$target" "$RESULTS/wrk-$name.txt" "$prefix" "$port" "$CONNECTIONS" "$THREADS" "$ROOT/bench/rebind.lua" "$pid" <<'EOF'
+import os, re, signal, subprocess, sys, time, urllib.request
+admin, target, out, prefix, port, connections, threads, script, pid = sys.argv[1:]
+def usage():
+    """Rebind's CPU seconds and its bytes read and written through system calls so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    io = dict(l.split(": ") for l in open(f"/proc/{pid}/io").read().splitlines())
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(io["rchar"]), int(io["wchar"])
 def stored():
     text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5).read().decode()
     return sum(int(float(l.rsplit(" ", 1)[1])) for l in text.splitlines()
                if l.startswith("rebind_events_total{") and 'duplicate="false"' in l)
 begin = stored()
+before = usage()
 with open(out, "w") as f:
     started = time.monotonic()
     wrk = subprocess.Popen(["wrk", f"-t{threads}", f"-c{connections}", "-d280s", "--timeout", "10s", "--latency", "-s", script,
@@ -128,13 +138,17 @@ with open(out, "w") as f:
             seconds = float("nan")
             break
         last = now
+    after = usage()
     wrk.send_signal(signal.SIGINT)
     wrk.wait()
 text = open(out).read()
 m = re.search(r"^RESULT .*$", text, re.M)
 r = dict(re.findall(r"(\w+)=(\S+)", m.group(0))) if m else {}
 socket = sum(int(r.get(k, 0)) for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
-print(f"{seconds:.3f} {int(target) - begin} {r.get('p99_ms', 'nan')} {r.get('non202', '-1')} {r.get('duplicates', '-1')} {socket}")
+events = int(target) - begin
+cpu, read, written = ((a - b) / events for a, b in zip(after, before))
+print(f"{seconds:.3f} {events} {r.get('p99_ms', 'nan')} {r.get('non202', '-1')} {r.get('duplicates', '-1')} {socket}"
+      f" {cpu * 1e6:.0f} {read / 1024:.1f} {written / 1024:.1f}")
 EOF
 }
 
@@ -166,10 +180,10 @@ measure() { # STORE WORKLOAD DATABASE_URL
         fi
         # wrk stops a thread whose file ran out with a few requests read but never sent: the
         # chunk is done when all but 2 x CONNECTIONS of its events are stored.
-        line=$(send_chunk "$store-$workload-$chunk" "$port" "$admin" "$WORK/chunk" $((sent + CHUNK - 2 * CONNECTIONS)))
+        line=$(send_chunk "$store-$workload-$chunk" "$port" "$admin" "$WORK/chunk" $((sent + CHUNK - 2 * CONNECTIONS)) "$pid")
         sent=$((sent + CHUNK))
         echo "$store $workload $chunk $sent $line" >>"$RESULTS/chunks.txt"
-        say "$store / $workload: $sent events; chunk $chunk: $line (seconds events p99 non202 duplicates socket)"
+        say "$store / $workload: $sent events; chunk $chunk: $line (seconds events p99 non202 duplicates socket cpu_us read_kb written_kb per event)"
         rm -f "$WORK"/chunk.*
     done
     echo "$store $workload $(proc_kib "$pid" VmHWM)" >>"$RESULTS/rss.txt"
@@ -200,11 +214,11 @@ results, chunk, strict = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 rows = collections.defaultdict(dict)
 valid = True
 for line in open(os.path.join(results, "chunks.txt")):
-    store, workload, n, sent, seconds, events, p99, non202, dupl, socket = line.split()
+    store, workload, n, sent, seconds, events, p99, non202, dupl, socket, cpu, read, written = line.split()
     seconds = float(seconds)
     ok = not math.isnan(seconds) and non202 == "0" and dupl == "0" and socket == "0"
     valid = valid and ok
-    rows[(store, workload)][int(n)] = (int(events) / seconds if ok else float("nan"), p99, int(sent))
+    rows[(store, workload)][int(n)] = (int(events) / seconds if ok else float("nan"), p99, int(sent), cpu, read, written)
 rss = {tuple(l.split()[:2]): int(l.split()[2]) for l in open(os.path.join(results, "rss.txt"))}
 lines = [f"# Ingest rate per {chunk:,} events, $STAMP", "",
          f"Machine: $(nproc) cores (shared), $(uname -r); load at start: $(sed 's/.*load average/load average/' "$RESULTS/uptime-start.txt"), at end: $(sed 's/.*load average/load average/' "$RESULTS/uptime-end.txt").",
@@ -214,13 +228,13 @@ for store in dict.fromkeys(s for s, _ in rows):
     workloads = [w for s, w in rows if s == store]
     lines.append(f"## {store}")
     lines.append("")
-    lines.append("| events | " + " | ".join(f"{w} events/s | {w} p99 ms" for w in workloads) + " |")
-    lines.append("|---|" + "---|---|" * len(workloads))
+    lines.append("| events | " + " | ".join(f"{w} events/s | p99 ms | CPU µs | read KB | written KB" for w in workloads) + " |")
+    lines.append("|---|" + "---|---|---|---|---|" * len(workloads))
     for n in sorted(rows[(store, workloads[0])]):
         cells = []
         for w in workloads:
-            rate, p99, sent = rows[(store, w)].get(n, (float("nan"), "-", 0))
-            cells += [f"{rate:,.0f}", p99]
+            rate, p99, sent, cpu, read, written = rows[(store, w)].get(n, (float("nan"), "-", 0, "-", "-", "-"))
+            cells += [f"{rate:,.0f}", p99, cpu, read, written]
         lines.append(f"| {(n - 1) * chunk:,}–{n * chunk:,} | " + " | ".join(cells) + " |")
     lines.append("")
     for w in workloads:

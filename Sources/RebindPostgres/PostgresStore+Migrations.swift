@@ -425,6 +425,15 @@ extension PostgresStore {
                 "CREATE INDEX bindings_expires ON bindings (expires_at, account_id) WHERE expires_at IS NOT NULL",
             ]
         ),
+        Migration(
+            version: "v16_incident_robots_unordered",
+            statements: [
+                // As SQLite's v15: robots are listed by the key's range and sorted; the index
+                // by position cost every event another page in a tree that grows with every
+                // robot of every incident.
+                "DROP INDEX incident_robots_order"
+            ]
+        ),
     ]
 
     /// Applies the steps not yet recorded in `schema_migrations`, in one transaction and

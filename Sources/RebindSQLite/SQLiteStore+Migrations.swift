@@ -390,6 +390,13 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v15_incident_robots_unordered") { db in
+            // An incident's robots are listed by its key's range and sorted, which only a
+            // message or a console page does; the index by position cost every event a page of
+            // its own, anywhere in a B-tree that grows with every robot of every incident, so
+            // an exchange-wide purge slowed as incidents grew (bench/README.md, issue 15).
+            try db.execute(sql: "DROP INDEX incident_robots_order")
+        }
         return migrator
     }
 }

@@ -95,6 +95,20 @@ struct IncidentRobotsStoreTests {
         }
     }
 
+    @Test("Robots are listed in the order they halted, not by their ids, with a limit too", arguments: StoreKind.available)
+    func haltOrderNotIDOrder(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            // No index orders the rows by position (v15/v16): the listing must sort them.
+            for (offset, robot) in ["rb_9", "rb_10", "rb_1", "rb_5"].enumerated() {
+                _ = try await store.ingest(incoming("e\(offset)", robot: robot, at: TimeInterval(offset)))
+            }
+            #expect(try await store.robots(ofIncident: "e0", limit: nil).map(\.id) == ["rb_9", "rb_10", "rb_1", "rb_5"])
+            #expect(try await store.robots(ofIncident: "e0", limit: 3).map(\.id) == ["rb_9", "rb_10", "rb_1"])
+            let context = try #require(try await store.deliveryContexts(incidentIDs: ["e0"], robotLimit: 2)["e0"])
+            #expect(context.robots.map(\.id) == ["rb_9", "rb_10"])
+        }
+    }
+
     @Test("A robot that halts again after resuming keeps its place and counts again", arguments: StoreKind.available)
     func rePause(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in

@@ -110,6 +110,7 @@ struct PostgresReplicaTests {
                     "v1_events_incidents", "v2_chats_conversations_delivery", "v3_binding_updates", "v4_slack_installations", "v5_update_lanes",
                     "v6_notices_by_incident", "v7_chat_languages", "v8_exchange_uid", "v9_confirmed_links",
                     "v10_urgent_incidents", "v11_key_expiry", "v12_incident_robots", "v13_dead_letters", "v14_retention", "v15_console",
+                    "v16_incident_robots_unordered",
                 ]
             )
             #expect(try await replica.migrate() == PostgresStore.migrations.map(\.version))
