@@ -16,7 +16,11 @@ late duplicates, and checks:
   * exactly one guidance message (sendMessage) per account, none doubled;
   * every event a replica acknowledged with 202 is stored;
   * every chat update (a user's /help, posted to a random replica's Telegram webhook and a
-    fifth again to another) is answered exactly once;
+    fifth again to another) is answered exactly once, but for one the killed replica answered
+    in its last moments (up to KILL_WINDOW seconds before the kill) and so may not have
+    recorded: a live replica answers it again after the kill, once the lane's lease ends
+    (delivery is at least once, README); such a pair is counted apart, and any other second
+    answer fails the check;
   * nothing is left claimed: no notice still pending (the dead replica's leases were taken
     over by the live ones once they expired);
   * every user of WARNED accounts (an api_binding.created of a Binance key bound 55 days ago,
@@ -35,6 +39,7 @@ import hashlib
 import hmac
 import importlib.util
 import json
+import math
 import os
 import pathlib
 import random
@@ -56,6 +61,9 @@ WEBHOOK_SECRET = "replicas-webhook-secret"
 CHAT_BASE = purge.GUIDANCE_CHAT_BASE
 # Chats of the users warned of a lapsing key: between the guidance chats and the probes.
 WARN_CHAT_BASE = 500_000_000
+# How long before the kill the killed replica's answer to an update may have come and gone
+# unrecorded (Telegram took it; the replica died before writing that it did).
+KILL_WINDOW = 2.0
 
 
 def free_port() -> int:
@@ -203,6 +211,7 @@ async def run(args: argparse.Namespace) -> dict:
 
         dead: set[int] = set()
         kill_at = int(len(sends) * args.kill_after)
+        killed_at = math.inf
         acked: set[str] = set()
         counts: collections.Counter = collections.Counter()
         queue: asyncio.Queue = asyncio.Queue()
@@ -211,7 +220,7 @@ async def run(args: argparse.Namespace) -> dict:
         done = 0
 
         async def worker() -> None:
-            nonlocal done
+            nonlocal done, killed_at
             while True:
                 try:
                     webhook_id, body, replica = queue.get_nowait()
@@ -237,6 +246,7 @@ async def run(args: argparse.Namespace) -> dict:
                 if done == kill_at and not dead:
                     victim = args.replicas - 1
                     replicas[victim].send_signal(signal.SIGKILL)
+                    killed_at = time.monotonic()
                     dead.add(victim)
                     counts["killed_after_requests"] = done
                     counts["killed_after_seconds"] = round(time.monotonic() - started, 1)
@@ -273,6 +283,12 @@ async def run(args: argparse.Namespace) -> dict:
             await asyncio.sleep(0.5)
         await asyncio.sleep(1)
         replies = {chat: n for chat, n in fake.sends_ok.items() if chat >= purge.PROBE_CHAT_BASE}
+        # A second answer is the crash's (at least once) only when the first came in the killed
+        # replica's last moments and the second after the kill; every second answer's times are
+        # printed relative to the kill, so a failure shows which it was.
+        twice = {chat: fake.reply_times[chat] for chat, n in replies.items() if n > 1}
+        across_kill = [chat for chat, times in twice.items()
+                       if len(times) == 2 and killed_at - KILL_WINDOW <= times[0] <= killed_at < times[1]]
         warnings = {chat: n for chat, n in fake.sends_ok.items() if WARN_CHAT_BASE <= chat < purge.PROBE_CHAT_BASE}
         warnings_sent = warnings_recorded()
         result = {
@@ -292,13 +308,16 @@ async def run(args: argparse.Namespace) -> dict:
             "notices_left_pending": pending,
             "chat_updates": args.chat_updates,
             "chat_updates_answered": len(replies),
-            "chat_updates_answered_more_than_once": sum(1 for n in replies.values() if n > 1),
+            "chat_updates_answered_more_than_once": len(twice),
+            "chat_updates_answered_again_after_the_kill": len(across_kill),
+            "second_answers_seconds_from_kill": {str(chat - purge.PROBE_CHAT_BASE): [round(t - killed_at, 3) for t in times]
+                                                 for chat, times in twice.items()},
             "seconds_to_post": round(posted, 1), "seconds_to_deliver": round(delivered, 1),
         }
         result["pass"] = (result["accounts_with_guidance"] == args.accounts and result["guidance_messages"] == args.accounts
                           and result["acknowledged_not_stored"] == 0 and len(acked) == result["events"]
                           and pending == 0 and len(replies) == args.chat_updates
-                          and all(n == 1 for n in replies.values())
+                          and len(twice) == len(across_kill)
                           and len(warnings) == args.warned and all(n == 1 for n in warnings.values())
                           and warnings_sent == args.warned)
         if not result["pass"]:
