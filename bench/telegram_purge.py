@@ -104,7 +104,7 @@ class FakeTelegram:
         self.refused_chat = 0
         self.other_calls: collections.Counter[str] = collections.Counter()
         self.probe_replies: dict[int, float] = {}
-        self.reply_times: dict[int, list[float]] = collections.defaultdict(list)  # probe chat -> every accepted reply
+        self.send_log: dict[int, list[float]] = collections.defaultdict(list)  # chat -> every accepted sendMessage
         self.calls = 0
 
     def admit(self, chat: int, now: float) -> int | None:
@@ -146,9 +146,9 @@ class FakeTelegram:
                                         "parameters": {"retry_after": retry_after}}).encode()
             if method == "sendMessage":
                 self.sends_ok[chat] += 1
+                self.send_log[chat].append(now)
                 if chat >= PROBE_CHAT_BASE:
                     self.probe_replies.setdefault(chat, now)
-                    self.reply_times[chat].append(now)
                 else:
                     self.send_times.append(now)
                     self.first_guidance.setdefault(chat, now)
