@@ -96,16 +96,17 @@ class FakeTelegram:
         self.last_in_chat: dict[int, float] = {}
         self.next_message_id = 1
         # What happened.
-        self.sends_ok: dict[int, int] = collections.Counter()  # chat -> accepted sendMessage
-        self.send_times: list[float] = []  # accepted sendMessage to guidance chats
-        self.first_guidance: dict[int, float] = {}  # guidance chat -> arrival of its first accepted sendMessage
+        self.send_log: dict[int, list[float]] = collections.defaultdict(list)  # chat -> arrival of every accepted sendMessage
         self.edits_ok = 0
         self.refused_global = 0
         self.refused_chat = 0
         self.other_calls: collections.Counter[str] = collections.Counter()
-        self.probe_replies: dict[int, float] = {}
-        self.send_log: dict[int, list[float]] = collections.defaultdict(list)  # chat -> every accepted sendMessage
         self.calls = 0
+
+    @property
+    def sends_ok(self) -> dict[int, int]:
+        """Chat -> how many sendMessage calls it accepted."""
+        return {chat: len(times) for chat, times in self.send_log.items()}
 
     def admit(self, chat: int, now: float) -> int | None:
         """Takes one message from the limits; returns retry_after when past them."""
@@ -145,13 +146,7 @@ class FakeTelegram:
                 return 429, json.dumps({"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
                                         "parameters": {"retry_after": retry_after}}).encode()
             if method == "sendMessage":
-                self.sends_ok[chat] += 1
                 self.send_log[chat].append(now)
-                if chat >= PROBE_CHAT_BASE:
-                    self.probe_replies.setdefault(chat, now)
-                else:
-                    self.send_times.append(now)
-                    self.first_guidance.setdefault(chat, now)
             else:
                 self.edits_ok += 1
             return 200, json.dumps({"ok": True, "result": self.message(chat)}).encode()
@@ -161,19 +156,19 @@ class FakeTelegram:
         return 200, b'{"ok":true,"result":true}'
 
     def stats(self) -> dict:
-        guidance = {chat: n for chat, n in self.sends_ok.items() if chat < PROBE_CHAT_BASE}
+        guidance = {chat: times for chat, times in self.send_log.items() if chat < PROBE_CHAT_BASE}
         return {
             "calls": self.calls,
-            "guidance_sends": sum(guidance.values()),
+            "guidance_sends": sum(len(times) for times in guidance.values()),
             "guidance_chats": len(guidance),
-            "guidance_chats_with_more_than_one": sum(1 for n in guidance.values() if n > 1),
-            "send_times": self.send_times,
-            "first_guidance": {str(chat - GUIDANCE_CHAT_BASE): t for chat, t in self.first_guidance.items()},
+            "guidance_chats_with_more_than_one": sum(1 for times in guidance.values() if len(times) > 1),
+            "send_times": [t for times in guidance.values() for t in times],
+            "first_guidance": {str(chat - GUIDANCE_CHAT_BASE): times[0] for chat, times in guidance.items()},
             "edits": self.edits_ok,
             "refused_429_global": self.refused_global,
             "refused_429_per_chat": self.refused_chat,
             "other_calls": dict(self.other_calls),
-            "probe_replies": {str(chat): t for chat, t in self.probe_replies.items()},
+            "probe_replies": {str(chat): times[0] for chat, times in self.send_log.items() if chat >= PROBE_CHAT_BASE},
         }
 
     async def serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -94,24 +94,12 @@ public struct ReasonClassifier: Sendable {
 
     /// The platform's own texts.
     static func textCause(_ text: String) -> Cause? {
-        let phrase = Phrase.normalize(text)
-        guard !phrase.isEmpty else { return nil }
-        let isASCII = phrase.utf8.allSatisfy { $0 < 0x80 }
-        for (pattern, cause) in Phrase.platformTexts where Phrase.matches(phrase, pattern, isASCII: isASCII) {
-            return cause
-        }
-        return nil
+        Phrase.firstCause(of: text, in: Phrase.platformTexts)
     }
 
     /// The exchanges' messages, when no code came with them.
     static func messageCause(_ message: String) -> Cause? {
-        let phrase = Phrase.normalize(message)
-        guard !phrase.isEmpty else { return nil }
-        let isASCII = phrase.utf8.allSatisfy { $0 < 0x80 }
-        for (pattern, cause) in Phrase.exchangeMessages where Phrase.matches(phrase, pattern, isASCII: isASCII) {
-            return cause
-        }
-        return nil
+        Phrase.firstCause(of: message, in: Phrase.exchangeMessages)
     }
 }
 
@@ -162,6 +150,14 @@ enum Phrase {
             }
         }
         return String(result)
+    }
+
+    /// The cause of the first pattern the text matches, in the list's order.
+    static func firstCause(of text: String, in patterns: [(Pattern, Cause)]) -> Cause? {
+        let phrase = normalize(text)
+        guard !phrase.isEmpty else { return nil }
+        let isASCII = phrase.utf8.allSatisfy { $0 < 0x80 }
+        return patterns.first { matches(phrase, $0.0, isASCII: isASCII) }?.1
     }
 
     /// `isASCII`: whether the phrase is all ASCII, found once for all the patterns it is tried on.
