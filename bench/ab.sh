@@ -5,15 +5,15 @@
 #
 # For each round (BENCH_ROUNDS, 3) and each binary in turn: a fresh SQLite database, a fresh
 # `rebind serve` (synchronous=normal), BENCH_PRESIGN (150000) events presigned right before
-# (bench/presign.py), then wrk (bench/rebind.lua) for BENCH_DURATION (10) seconds over
-# BENCH_CONNECTIONS (32) keep-alive connections, 2 threads. Prints per run: events/s, p50 and p99,
-# Rebind's CPU per event, the bytes it wrote per event (/proc/PID/io wchar: the WAL and the
-# checkpoints), the machine's idle CPU and steal time, and with BENCH_THREADS_CPU=1 each of
-# Rebind's threads' CPU seconds. This machine's speed drifts by tens of percent within minutes:
-# compare the binaries round by round, never against another sitting's numbers. Build the
-# binaries first (e.g. `swift build -c release --product rebind --scratch-path .build-release`
-# and copy the result aside); nothing here builds. Needs wrk and python3; results and logs go to
-# bench/results/ab-<time>/ (git-ignored).
+# (bench/presign.py; BENCH_IDS=random for webhook ids in no order), then wrk (bench/rebind.lua)
+# for BENCH_DURATION (10) seconds over BENCH_CONNECTIONS (32) keep-alive connections, 2 threads.
+# Prints per run: events/s, p50 and p99, Rebind's CPU per event, the bytes it wrote per event
+# (/proc/PID/io wchar: the WAL and the checkpoints), the machine's idle CPU and steal time,
+# and with BENCH_THREADS_CPU=1 each of Rebind's threads' CPU seconds. This machine's speed
+# drifts by tens of percent within minutes: compare the binaries round by round, never against
+# another sitting's numbers. Build the binaries first (e.g. `swift build -c release --product
+# rebind --scratch-path .build-release` and copy the result aside); nothing here builds. Needs
+# wrk and python3; results and logs go to bench/results/ab-<time>/ (git-ignored).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -32,7 +32,8 @@
 # longer), BENCH_CHUNK (100000), BENCH_ACCOUNTS (20000),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_STORES ("sqlite postgres"),
 # BENCH_WORKLOADS ("grow fresh"), BENCH_BUILD (1; 0 uses .build-release), BENCH_BINARY
-# (another build), BENCH_STRICT (0).
+# (another build), BENCH_STRICT (0), BENCH_IDS (sequential; random: webhook ids in no order,
+# as a sender of random UUIDs sends them, see bench/presign.py).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

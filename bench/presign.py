@@ -7,6 +7,11 @@ Every event has a unique webhook-id; all are signed with the current time, so th
 must be sent within 300 seconds (the Standard Webhooks tolerance). Standard library only;
 the files are written in parallel, one process per file.
 
+Webhook ids are numbered (`msg_bench_00000042`: each sorts after the one before, as a sender
+with time-ordered ids sends them) unless BENCH_IDS=random, which makes each one a hash of that
+name (`msg_` and 27 hex digits: ids in no order, as a sender of random UUIDs sends them). The
+same for bench/incident_size.py, which writes its lines through `line` here.
+
     python3 bench/presign.py --secret whsec_… --count 1000000 --files 2 --prefix /tmp/ev --start 0
 """
 
@@ -17,6 +22,7 @@ import base64
 import hashlib
 import hmac
 import multiprocessing
+import os
 import time
 
 REASONS = [
@@ -60,8 +66,13 @@ def write(args: tuple[str, str, str, int, int, int, str]) -> int:
     return written
 
 
-def line(key: bytes, webhook_id: str, timestamp: str, text: str) -> str:
-    """One request as bench/rebind.lua reads it: id, timestamp, signature and body, tab-separated."""
+RANDOM_IDS = os.environ.get("BENCH_IDS", "sequential") == "random"
+
+
+def line(key: bytes, name: str, timestamp: str, text: str) -> str:
+    """One request as bench/rebind.lua reads it: id, timestamp, signature and body, tab-separated.
+    The id is `name`, or with BENCH_IDS=random a hash of it."""
+    webhook_id = f"msg_{hashlib.sha256(name.encode()).hexdigest()[:27]}" if RANDOM_IDS else name
     mac = hmac.new(key, f"{webhook_id}.{timestamp}.{text}".encode(), hashlib.sha256).digest()
     return f"{webhook_id}\t{timestamp}\tv1,{base64.b64encode(mac).decode()}\t{text}\n"
 

@@ -397,6 +397,38 @@ extension SQLiteStore {
             // an exchange-wide purge slowed as incidents grew (bench/README.md, issue 15).
             try db.execute(sql: "DROP INDEX incident_robots_order")
         }
+        migrator.registerMigration("v16_inbox_row_key") { db in
+            // The inbox keyed by an integer row id, its webhook id a unique index: a stored event
+            // (its body several hundred bytes) is appended at the end of the table instead of
+            // being placed among all others by its webhook id, which a sender of random ids
+            // scatters over the whole table; and the indexes by time and by account hold a row
+            // id beside their key instead of the webhook id (bench/README.md, issue 15). Events
+            // are copied in the order they were received, so row ids follow it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE inbox_by_row (
+                        id INTEGER PRIMARY KEY,
+                        webhook_id TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        account_id TEXT NOT NULL,
+                        robot_id TEXT,
+                        cause TEXT,
+                        occurred_at REAL NOT NULL,
+                        received_at REAL NOT NULL,
+                        body BLOB NOT NULL
+                    );
+                    INSERT INTO inbox_by_row (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+                    SELECT webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body
+                    FROM inbox ORDER BY received_at, webhook_id;
+                    DROP TABLE inbox;
+                    ALTER TABLE inbox_by_row RENAME TO inbox;
+                    CREATE UNIQUE INDEX inbox_webhook ON inbox(webhook_id);
+                    CREATE INDEX inbox_received ON inbox(received_at);
+                    CREATE INDEX inbox_account_received ON inbox(account_id, received_at);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -20,7 +20,7 @@ extension SQLiteStore: RetentionStore {
         switch table {
         case .events:
             try db.execute(
-                sql: "DELETE FROM inbox WHERE webhook_id IN (SELECT webhook_id FROM inbox WHERE received_at < ? LIMIT ?)",
+                sql: "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < ? LIMIT ?)",
                 arguments: [finished, batch]
             )
         case .updates:

@@ -140,14 +140,7 @@ struct IncidentRobotsStoreTests {
     static func layOutBeforeRobotRows(_ kind: StoreKind, place: String) async throws {
         switch kind {
         case .sqlite:
-            try FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: place).deletingLastPathComponent(),
-                withIntermediateDirectories: true
-            )
-            let queue = try DatabaseQueue(path: place)
-            let migrator = SQLiteStore.migrator
-            let index = try #require(migrator.migrations.firstIndex(of: "v11_incident_robots"))
-            try migrator.migrate(queue, upTo: migrator.migrations[index - 1])
+            let queue = try SQLiteStore.queue(at: place, before: "v11_incident_robots")
             try await queue.write { try $0.execute(sql: oldIncident) }
             try queue.close()
         case .postgres:

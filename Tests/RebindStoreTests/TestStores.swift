@@ -1,11 +1,12 @@
 import Foundation
+import GRDB
 import Logging
 import PostgresNIO
 import RebindCore
-import RebindSQLite
 import Testing
 
 @testable import RebindPostgres
+@testable import RebindSQLite
 
 /// What the storage tests need of a store: both ports and the secrets rotation.
 typealias TestableStore = ChatStore & EventStore & SealedSecretStore & SlackInstallationStore & StoreInspection & RetentionStore & ConsoleStore
@@ -26,7 +27,17 @@ extension StoreInspection {
     }
 }
 
-extension SQLiteStore: StoreInspection {}
+extension SQLiteStore: StoreInspection {
+    /// A new database at `path` with the schema as it was before `migration`, to lay out the
+    /// rows an older release left and check what the migration makes of them.
+    static func queue(at path: String, before migration: String) throws -> DatabaseQueue {
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        let index = try #require(migrator.migrations.firstIndex(of: migration))
+        try migrator.migrate(queue, upTo: migrator.migrations[index - 1])
+        return queue
+    }
+}
 extension PostgresStore: StoreInspection {}
 
 /// The stores the behavioural tests run on: SQLite always, PostgreSQL when

@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import RebindCore
+import Testing
+
+@testable import RebindSQLite
+
+@Suite("SQLite: the inbox moves to an integer row key")
+struct SQLiteInboxMigrationTests {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("rebind-inbox-\(UUID().uuidString)").appendingPathComponent("rebind.sqlite").path
+    let now = Date(timeIntervalSince1970: 1_795_685_400)
+
+    /// Events stored before the migration, received in an order their webhook ids do not sort in.
+    static let storedBefore: [(id: String, account: String, cause: String?, receivedAt: Double)] = [
+        ("msg_c", "acc_1", "key_expired", 1_795_685_010),
+        ("msg_a", "acc_1", "key_deleted", 1_795_685_020),
+        ("msg_d", "acc_2", nil, 1_795_685_030),
+        ("msg_b", "acc_1", "key_expired", 1_795_685_040),
+    ]
+
+    /// A database as it was before v16, holding `storedBefore`.
+    func layOutBeforeRowKey() throws {
+        let queue = try SQLiteStore.queue(at: path, before: "v16_inbox_row_key")
+        try queue.write { db in
+            for event in Self.storedBefore {
+                try db.execute(
+                    sql: """
+                        INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
+                        VALUES (?, 'robot.paused', 'u_1', ?, 'rb_1', ?, ?, ?, ?)
+                        """,
+                    arguments: [event.id, event.account, event.cause, event.receivedAt - 5, event.receivedAt, Data("{\"id\":\"\(event.id)\"}".utf8)]
+                )
+            }
+        }
+        try queue.close()
+    }
+
+    func event(robot: String) -> RobotEvent {
+        RobotEvent(
+            type: .robotPaused,
+            occurredAt: now,
+            user: .init(id: "u_1"),
+            account: .init(id: "acc_1", exchange: "binance"),
+            robot: .init(id: robot, name: "Grid"),
+            reason: .init(text: "API expired or no permission")
+        )
+    }
+
+    @Test("Stored events keep their ids, bodies and causes, in the order received; a resent one is still a duplicate")
+    func keepsEvents() async throws {
+        try layOutBeforeRowKey()
+        let store = try SQLiteStore(configuration: .init(path: path))
+        #expect(try await store.eventCount() == 4)
+        for stored in Self.storedBefore {
+            #expect(try await store.containsEvent(id: stored.id))
+        }
+        // The sender retries an event stored before the upgrade: answered as the duplicate it
+        // is, with the cause stored then, and nothing created again.
+        let resent = IncomingEvent(id: "msg_a", event: event(robot: "rb_1"), cause: .keyExpired, body: Data("{}".utf8), receivedAt: now)
+        #expect(try await store.ingest(resent) == .duplicate(cause: .keyDeleted))
+        let fresh = IncomingEvent(id: "msg_0", event: event(robot: "rb_2"), cause: .keyExpired, body: Data("{}".utf8), receivedAt: now)
+        #expect(try await store.ingest(fresh) == .stored(cause: .keyExpired))
+        #expect(try await store.ingest(fresh) == .duplicate(cause: .keyExpired))
+        #expect(try await store.eventCount() == 5)
+
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        try await queue.read { db in
+            // Row ids follow the order of receipt, the new event last, whatever its webhook id.
+            #expect(
+                try String.fetchAll(db, sql: "SELECT webhook_id FROM inbox ORDER BY id")
+                    == ["msg_c", "msg_a", "msg_d", "msg_b", "msg_0"]
+            )
+            #expect(
+                try String.fetchOne(db, sql: "SELECT CAST(body AS TEXT) FROM inbox WHERE webhook_id = 'msg_d'") == "{\"id\":\"msg_d\"}"
+            )
+            // The webhook id is unique by an index; the account's events are found by theirs.
+            let indexes = try Row.fetchAll(db, sql: "PRAGMA index_list(inbox)").map { ($0["name"] as String, $0["unique"] as Bool) }
+            #expect(Set(indexes.map(\.0)) == ["inbox_webhook", "inbox_received", "inbox_account_received"])
+            #expect(indexes.first { $0.0 == "inbox_webhook" }?.1 == true)
+            let plan = try Row.fetchAll(
+                db,
+                sql: "EXPLAIN QUERY PLAN SELECT webhook_id FROM inbox WHERE account_id = 'acc_1' AND received_at >= 0 ORDER BY received_at DESC"
+            ).map { $0["detail"] as String }
+            #expect(plan.contains { $0.contains("inbox_account_received") }, "\(plan)")
+        }
+    }
+
+    @Test("Retention deletes migrated events by age, in batches, and keeps the younger ones")
+    func retentionAfterMigration() async throws {
+        try layOutBeforeRowKey()
+        let store = try SQLiteStore(configuration: .init(path: path))
+        let cutoffs = RetentionCutoffs(finished: Date(timeIntervalSince1970: 1_795_685_035), processedUpdates: now)
+        #expect(try await store.deleteFinished(cutoffs, batch: 2)[.events] == 2)
+        #expect(try await store.deleteFinished(cutoffs, batch: 2)[.events] == 1)
+        #expect(try await store.deleteFinished(cutoffs, batch: 2)[.events] == 0)
+        #expect(try await store.containsEvent(id: "msg_b"))
+        #expect(try await store.eventCount() == 1)
+    }
+}
