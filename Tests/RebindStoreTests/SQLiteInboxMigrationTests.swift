@@ -87,6 +87,13 @@ struct SQLiteInboxMigrationTests {
         }
     }
 
+    @Test("Once migrated, the writer and the readers keep temporary files in memory (migrations keep theirs on disk)")
+    func temporaryStorage() async throws {
+        let store = try SQLiteStore(configuration: .init(path: path))
+        #expect(try await store.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
+        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
+    }
+
     @Test("Retention deletes migrated events by age, in batches, and keeps the younger ones")
     func retentionAfterMigration() async throws {
         try layOutBeforeRowKey()
