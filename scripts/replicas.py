@@ -283,29 +283,31 @@ async def run(args: argparse.Namespace) -> dict:
         while warnings_recorded() < args.warned and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
         await asyncio.sleep(1)
-        replies = {chat: n for chat, n in fake.sends_ok.items() if chat >= purge.PROBE_CHAT_BASE}
-        warnings = {chat: n for chat, n in fake.sends_ok.items() if WARN_CHAT_BASE <= chat < purge.PROBE_CHAT_BASE}
+        # Chat -> arrival of every message it got.
+        replies = {chat: times for chat, times in fake.send_log.items() if chat >= purge.PROBE_CHAT_BASE}
+        warnings = {chat: times for chat, times in fake.send_log.items() if WARN_CHAT_BASE <= chat < purge.PROBE_CHAT_BASE}
         # A second message is the crash's (at least once) only when the first went in the killed
         # replica's last moments and the second after the kill; every second message's times
         # are printed relative to the kill, so a failure shows which it was.
-        def sent_twice(sent: dict[int, int]) -> dict[int, list[float]]:
-            return {chat: fake.send_log[chat] for chat, n in sent.items() if n > 1}
+        def sent_twice(sent: dict[int, list[float]]) -> dict[int, list[float]]:
+            return {chat: times for chat, times in sent.items() if len(times) > 1}
 
-        def across_kill(twice: dict[int, list[float]]) -> list[int]:
-            return [chat for chat, times in twice.items()
-                    if len(times) == 2 and killed_at - KILL_WINDOW <= times[0] <= killed_at < times[1]]
+        def across_kill(twice: dict[int, list[float]]) -> int:
+            return sum(1 for times in twice.values() if len(times) == 2 and killed_at - KILL_WINDOW <= times[0] <= killed_at < times[1])
 
         def from_kill(twice: dict[int, list[float]], base: int) -> dict[str, list[float]]:
             return {str(chat - base): [round(t - killed_at, 3) for t in times] for chat, times in twice.items()}
 
         twice = sent_twice(replies)
+        answered_again = across_kill(twice)
         warned_twice = sent_twice(warnings)
+        warned_again = across_kill(warned_twice)
         warnings_sent = warnings_recorded()
         result = {
             "replicas": args.replicas, "events": len({s[0] for s in sends if not s[0].startswith("update_")}), "requests": len(sends),
             "warned_accounts": args.warned, "users_warned": len(warnings),
             "users_warned_more_than_once": len(warned_twice),
-            "users_warned_again_after_the_kill": len(across_kill(warned_twice)),
+            "users_warned_again_after_the_kill": warned_again,
             "second_warnings_seconds_from_kill": from_kill(warned_twice, WARN_CHAT_BASE),
             "warnings_sent_in_store": warnings_sent,
             "accounts": args.accounts, "killed_replica": args.replicas - 1,
@@ -322,15 +324,15 @@ async def run(args: argparse.Namespace) -> dict:
             "chat_updates": args.chat_updates,
             "chat_updates_answered": len(replies),
             "chat_updates_answered_more_than_once": len(twice),
-            "chat_updates_answered_again_after_the_kill": len(across_kill(twice)),
+            "chat_updates_answered_again_after_the_kill": answered_again,
             "second_answers_seconds_from_kill": from_kill(twice, purge.PROBE_CHAT_BASE),
             "seconds_to_post": round(posted, 1), "seconds_to_deliver": round(delivered, 1),
         }
         result["pass"] = (result["accounts_with_guidance"] == args.accounts and result["guidance_messages"] == args.accounts
                           and result["acknowledged_not_stored"] == 0 and len(acked) == result["events"]
                           and pending == 0 and len(replies) == args.chat_updates
-                          and len(twice) == len(across_kill(twice))
-                          and len(warnings) == args.warned and len(warned_twice) == len(across_kill(warned_twice))
+                          and len(twice) == answered_again
+                          and len(warnings) == args.warned and len(warned_twice) == warned_again
                           and warnings_sent == args.warned)
         if not result["pass"]:
             result["logs"] = workdir
