@@ -16,8 +16,6 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
-    let metrics = dependencies.metrics
-    dependencies.store.reportCommits { metrics.storeCommitted($0) }
     // Only liveness here: readiness, metrics (and the console) are on the admin listener.
     HealthController.addLivenessRoute(to: router)
     EventsController(secrets: configuration.eventsSecrets, dependencies: dependencies).addRoutes(to: router)

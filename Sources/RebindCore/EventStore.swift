@@ -101,11 +101,4 @@ public protocol EventStore: Sendable {
     func incident(id: String) async throws -> Incident?
     func pendingNotices() async throws -> [PendingNotice]
     func binding(accountID: String) async throws -> Binding?
-    /// Reports each commit of ingested events (how many, how long) to `observer`; a store
-    /// that does not group its commits reports nothing.
-    func reportCommits(to observer: @escaping @Sendable (CommitReport) -> Void)
-}
-
-extension EventStore {
-    public func reportCommits(to observer: @escaping @Sendable (CommitReport) -> Void) {}
 }

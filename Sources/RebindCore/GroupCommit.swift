@@ -1,17 +1,3 @@
-import Synchronization
-
-/// One batch's write, as `GroupCommit` reports it: how many jobs it carried and how long the
-/// write took (its transaction, from the first statement to the commit).
-public struct CommitReport: Sendable, Equatable {
-    public var jobs: Int
-    public var duration: Duration
-
-    public init(jobs: Int, duration: Duration) {
-        self.jobs = jobs
-        self.duration = duration
-    }
-}
-
 /// Commits concurrent writes together. The first caller to arrive becomes the leader and
 /// writes its job along with every job that queued meanwhile, in one transaction; when it is
 /// done it hands leadership to the next waiter. Under load a single commit (and its fsync)
@@ -36,7 +22,6 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
     private let write: Write
     private var waiters: [Waiter] = []
     private var leaders = 0
-    private let observer = Mutex<(@Sendable (CommitReport) -> Void)?>(nil)
 
     /// - Parameter write: writes a batch in one transaction and returns one result per job,
     ///   in order. Throwing fails the whole batch.
@@ -44,12 +29,6 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
         self.maxBatch = max(1, maxBatch)
         self.maxConcurrent = max(1, maxConcurrent)
         self.write = write
-    }
-
-    /// Reports every batch written from now on to `observer` (replacing any earlier one), as
-    /// the service's metrics do: how full the batches are says how much a commit is shared.
-    public nonisolated func report(to observer: @escaping @Sendable (CommitReport) -> Void) {
-        self.observer.withLock { $0 = observer }
     }
 
     public func submit(_ job: Job) async throws -> Outcome {
@@ -67,16 +46,12 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
         waiters.removeFirst(followers.count)
 
         let results: [Result<Outcome, any Error>]
-        let started = ContinuousClock.now
         do {
             let written = try await write([job] + followers.map(\.job))
             precondition(written.count == followers.count + 1, "a batch write must return one result per job")
             results = written
         } catch {
             results = Array(repeating: .failure(error), count: followers.count + 1)
-        }
-        if let observer = observer.withLock({ $0 }) {
-            observer(CommitReport(jobs: results.count, duration: ContinuousClock.now - started))
         }
 
         // The next leader first: resumed jobs run in the order they were resumed, and the

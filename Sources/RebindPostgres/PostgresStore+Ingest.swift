@@ -11,10 +11,6 @@ extension PostgresStore {
         try await committer.submit(event)
     }
 
-    public func reportCommits(to observer: @escaping @Sendable (CommitReport) -> Void) {
-        committer.report(to: observer)
-    }
-
     /// Writes a batch in one transaction. A transaction that lost a race to another replica
     /// (a deadlock victim, a unique key taken meanwhile) is run again; the second run sees the
     /// winner's rows. A batch that still fails is written one event per transaction, so one

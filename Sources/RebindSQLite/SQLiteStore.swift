@@ -146,10 +146,6 @@ public final class SQLiteStore: EventStore {
         try await committer.submit(event)
     }
 
-    public func reportCommits(to observer: @escaping @Sendable (CommitReport) -> Void) {
-        committer.report(to: observer)
-    }
-
     /// The writer connection's `PRAGMA synchronous` (1 normal, 2 full), for tests and doctor.
     public func synchronousLevel() async throws -> Int {
         try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
