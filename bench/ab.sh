@@ -8,7 +8,8 @@
 # (bench/presign.py; BENCH_IDS=random for webhook ids in no order), then wrk (bench/rebind.lua)
 # for BENCH_DURATION (10) seconds over BENCH_CONNECTIONS (32) keep-alive connections, 2 threads.
 # Prints per run: events/s, p50 and p99, Rebind's CPU per event, the bytes it wrote per event
-# (/proc/PID/io wchar: the WAL and the checkpoints), the machine's idle CPU and steal time,
+# (/proc/PID/io wchar: the WAL and the checkpoints), events per commit and a commit's mean time
+# (the service's rebind_store_commit_* histograms), the machine's idle CPU and steal time,
 # and with BENCH_THREADS_CPU=1 each of Rebind's threads' CPU seconds. This machine's speed
 # drifts by tens of percent within minutes: compare the binaries round by round, never against
 # another sitting's numbers. Build the binaries first (e.g. `swift build -c release --product
@@ -36,8 +37,8 @@ machine() { awk '/^cpu /{print $5, $9}' /proc/stat; } # idle, steal (ticks)
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true' EXIT
 
-echo "| round | binary | events/s | p50 ms | p99 ms | CPU µs/event | bytes written/event | idle CPU s | steal s |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| round | binary | events/s | p50 ms | p99 ms | CPU µs/event | bytes written/event | events/commit | commit ms | idle CPU s | steal s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for round in $(seq "$ROUNDS"); do
     for index in $(seq $#); do
         binary=${!index}
@@ -60,6 +61,12 @@ for round in $(seq "$ROUNDS"); do
         cpu1=$(ticks "$PID")
         io1=$(awk '/^wchar/{print $2}' "/proc/$PID/io")
         read -r idle1 steal1 < <(machine)
+        # Events per commit and a commit's mean time, from the service's own histograms
+        # (rebind_store_commit_*; a build without them prints "-").
+        commits=$(curl -sf "http://127.0.0.1:$admin/metrics" | awk '
+            /^rebind_store_commit_events_sum/ { es = $2 } /^rebind_store_commit_events_count/ { n = $2 }
+            /^rebind_store_commit_seconds_sum/ { ss = $2 }
+            END { if (n > 0) printf "%.1f | %.2f", es / n, ss * 1000 / n; else printf "- | -" }') || commits="- | -"
         if [ "$THREAD_CPU" = 1 ]; then
             for task in /proc/"$PID"/task/*; do echo "$(cat "$task/comm") $(awk '{print ($14 + $15) / 100}' "$task/stat")"; done >"$run/threads.txt"
         fi
@@ -72,8 +79,8 @@ for round in $(seq "$ROUNDS"); do
         [ "$(field non202)" = 0 ] && [ "$(field duplicates)" = 0 ] || { echo "invalid run (non-202 or duplicates): $run" >&2; exit 2; }
         awk -v r="$round" -v b="$(basename "$(dirname "$binary")")/$(basename "$binary")" -v rps="$(field rps)" \
             -v p50="$(field p50_ms)" -v p99="$(field p99_ms)" -v n="$accepted" -v cpu=$((cpu1 - cpu0)) \
-            -v io=$((io1 - io0)) -v idle=$((idle1 - idle0)) -v steal=$((steal1 - steal0)) \
-            'BEGIN { printf "| %d | %s | %.0f | %s | %s | %.0f | %.0f | %.1f | %.1f |\n", r, b, rps, p50, p99, cpu * 10000 / n, io / n, idle / 100, steal / 100 }'
+            -v io=$((io1 - io0)) -v idle=$((idle1 - idle0)) -v steal=$((steal1 - steal0)) -v commits="$commits" \
+            'BEGIN { printf "| %d | %s | %.0f | %s | %s | %.0f | %.0f | %s | %.1f | %.1f |\n", r, b, rps, p50, p99, cpu * 10000 / n, io / n, commits, idle / 100, steal / 100 }'
         [ "$THREAD_CPU" = 1 ] && sort "$run/threads.txt" | sed 's/^/    thread /'
         rm -f "$run"/events.*
     done

@@ -20,7 +20,8 @@
 # 7. runs bench/postgres.sh with the same binary, duration and connections: SQLite, PostgreSQL
 #    with one replica and with three, each against a fresh database, in one invocation (its
 #    own SQLite run is the baseline of its PostgreSQL ratios: same minutes of the machine).
-# Prints every rate, the ratios, p50/p99, error counts, CPU per event and the peak RSS; writes
+# Prints every rate, the ratios, p50/p99, error counts, CPU per event, events per commit (the
+# service's rebind_store_commit_* histograms) and the peak RSS; writes
 # everything to bench/results/<time>/ (git-ignored). With BENCH_STRICT=1 exits 1 when a target
 # is missed (Rebind >= 0.5x Alertmanager with p99 < 10 ms; full p99 < 20 ms; PostgreSQL >= 0.5x
 # SQLite; three replicas >= 0.9x one; peak RSS < 150 MB after 1,000,000 events).
@@ -115,6 +116,16 @@ print(sum(int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines()
 EOF
 }
 
+commit_stats() { # ADMIN_PORT: events per commit and a commit's mean ms so far, from rebind_store_commit_*
+    python3 - "$1" <<'EOF'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+value = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line.startswith("rebind_store_commit_")}
+n = value.get("rebind_store_commit_events_count", 0)
+print(f"{value['rebind_store_commit_events_sum'] / n:.1f} {1000 * value['rebind_store_commit_seconds_sum'] / n:.2f}" if n else "- -")
+EOF
+}
+
 SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
 start_rebind() { # NAME SYNCHRONOUS -> REBIND_PID REBIND_PORT ADMIN_PORT REBIND_DB
     REBIND_PORT=$(free_port)
@@ -173,6 +184,7 @@ REBIND_RESULT=$WRK_RESULT
 REBIND_CPU=$(awk -v a="$R0" -v b="$(cpu_seconds "$NORMAL_PID")" 'BEGIN{printf "%.2f", b-a}')
 IDLE_AM_CPU=$(awk -v a="$A0" -v b="$(cpu_seconds "$AM_PID")" 'BEGIN{printf "%.2f", b-a}')
 REBIND_WRK_CPU=$WRK_CPU
+read -r REBIND_PER_COMMIT REBIND_COMMIT_MS < <(commit_stats "$NORMAL_ADMIN_PORT")
 rm -f "$WORK"/events-normal.*
 say "$REBIND_RESULT"
 
@@ -264,6 +276,7 @@ if [ "$RUN_FULL" = 1 ]; then
     FULL_RESULT=$WRK_RESULT
     FULL_CPU=$(awk -v a="$R0" -v b="$(cpu_seconds "$FULL_PID")" 'BEGIN{printf "%.2f", b-a}')
     FULL_WRK_CPU=$WRK_CPU
+    read -r FULL_PER_COMMIT FULL_COMMIT_MS < <(commit_stats "$ADMIN_PORT")
     FULL_HWM=$(proc_kib "$FULL_PID" VmHWM)
     rm -f "$WORK"/events-full.*
     say "$FULL_RESULT"
@@ -323,6 +336,8 @@ def per_event(cpu, r):
 w(f"- Server CPU per event: Rebind (normal) {per_event('$REBIND_CPU', rebind):.0f} µs"
   + (f", (full) {per_event('${FULL_CPU:-0}', full):.0f} µs" if full else "")
   + f", hello-world {per_event('$HELLO_CPU', hello):.0f} µs; Alertmanager {1e6 * float('$AM_CPU') / max(int(am['requests']), 1):.0f} µs per alert")
+w(f"- Events per commit (rebind_store_commit_*): normal $REBIND_PER_COMMIT, a commit $REBIND_COMMIT_MS ms on average"
+  + (f"; full ${FULL_PER_COMMIT:-}, ${FULL_COMMIT_MS:-} ms" if full else ""))
 w(f"- Rebind (normal) / hello-world: **{float(rebind['rps']) / float(hello['rps']):.2f}** of the framework's ceiling on this machine")
 if pg:
     w("")

@@ -13,16 +13,18 @@ extension AppDependencies {
         let store: any EventStore & ChatStore
         var services: [any Service] = []
         let expiryPolicy = ExpiryPolicy(catalogue: renderer.catalogue, schedule: configuration.expirySchedule)
+        let metrics = RebindMetrics()
+        let observeCommits: @Sendable (CommitReport) -> Void = { metrics.storeCommitted($0) }
         switch configuration.database {
         case .sqlite(let path):
-            store = try SQLiteStore(
-                configuration: .init(
-                    path: path,
-                    synchronous: configuration.sqliteSynchronous,
-                    incidentPolicy: configuration.incidentPolicy,
-                    expiryPolicy: expiryPolicy
-                )
+            var settings = SQLiteStore.Configuration(
+                path: path,
+                synchronous: configuration.sqliteSynchronous,
+                incidentPolicy: configuration.incidentPolicy,
+                expiryPolicy: expiryPolicy
             )
+            settings.observeCommits = observeCommits
+            store = try SQLiteStore(configuration: settings)
             logger.info(
                 "Store opened",
                 metadata: ["store.kind": "sqlite", "store.path": "\(path)", "store.synchronous": "\(configuration.sqliteSynchronous.rawValue)"]
@@ -32,6 +34,7 @@ extension AppDependencies {
             // the database is down) /readyz fails and events get 503.
             var settings = try PostgresStore.Configuration(url: url.value, incidentPolicy: configuration.incidentPolicy)
             settings.expiryPolicy = expiryPolicy
+            settings.observeCommits = observeCommits
             let postgres = PostgresStore(configuration: settings, logger: logger)
             store = postgres
             services = [postgres]
@@ -48,7 +51,7 @@ extension AppDependencies {
             }
         }
         let chat = try masterKey.flatMap { try ChatDependencies.live(configuration: configuration, store: store, masterKey: $0, logger: logger) }
-        var dependencies = AppDependencies(store: store, renderer: renderer, chat: chat)
+        var dependencies = AppDependencies(store: store, renderer: renderer, metrics: metrics, chat: chat)
         dependencies.services = services
         return dependencies
     }

@@ -1,3 +1,16 @@
+/// One batch's write, as `GroupCommit` reports it: how many jobs it carried and how long the
+/// write took, from handing the batch to the store until it returned (the transaction, and the
+/// hops to the store's writer and back).
+public struct CommitReport: Sendable, Equatable {
+    public var jobs: Int
+    public var duration: Duration
+
+    public init(jobs: Int, duration: Duration) {
+        self.jobs = jobs
+        self.duration = duration
+    }
+}
+
 /// Commits concurrent writes together. The first caller to arrive becomes the leader and
 /// writes its job along with every job that queued meanwhile, in one transaction; when it is
 /// done it hands leadership to the next waiter. Under load a single commit (and its fsync)
@@ -22,12 +35,24 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
     private let write: Write
     private var waiters: [Waiter] = []
     private var leaders = 0
+    private let observe: (@Sendable (CommitReport) -> Void)?
 
-    /// - Parameter write: writes a batch in one transaction and returns one result per job,
-    ///   in order. Throwing fails the whole batch.
-    public init(maxBatch: Int = 256, maxConcurrent: Int = 1, write: @escaping Write) {
+    /// - Parameters:
+    ///   - observe: told of every batch written, a failed one too (the service's metrics: how
+    ///     full the batches are says how much a commit is shared). Held as a constant: copied
+    ///     out of a `Mutex` for each batch instead, it grew the process's memory with every
+    ///     batch (bench/README.md, issue 15).
+    ///   - write: writes a batch in one transaction and returns one result per job, in order.
+    ///     Throwing fails the whole batch.
+    public init(
+        maxBatch: Int = 256,
+        maxConcurrent: Int = 1,
+        observe: (@Sendable (CommitReport) -> Void)? = nil,
+        write: @escaping Write
+    ) {
         self.maxBatch = max(1, maxBatch)
         self.maxConcurrent = max(1, maxConcurrent)
+        self.observe = observe
         self.write = write
     }
 
@@ -46,12 +71,16 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
         waiters.removeFirst(followers.count)
 
         let results: [Result<Outcome, any Error>]
+        let started = ContinuousClock.now
         do {
             let written = try await write([job] + followers.map(\.job))
             precondition(written.count == followers.count + 1, "a batch write must return one result per job")
             results = written
         } catch {
             results = Array(repeating: .failure(error), count: followers.count + 1)
+        }
+        if let observe {
+            observe(CommitReport(jobs: results.count, duration: ContinuousClock.now - started))
         }
 
         // The next leader first: resumed jobs run in the order they were resumed, and the

@@ -33,6 +33,8 @@ extension PostgresStore {
         public var incidentPolicy: IncidentPolicy
         /// How bindings' expiry is computed and when their warnings fall due.
         public var expiryPolicy = ExpiryPolicy()
+        /// Told of every transaction of ingested events: how many, how long (the metrics).
+        public var observeCommits: (@Sendable (CommitReport) -> Void)?
 
         public init(
             host: String = "127.0.0.1",

@@ -58,7 +58,7 @@ public final class PostgresStore: EventStore, ChatStore, SealedSecretStore, Serv
         // A batch mostly waits on its round trips to the server: a second in flight keeps both
         // busy (more make batches smaller and cost more per event: bench/README.md, issue 15).
         // They cannot deadlock: each takes its grouping locks in one sorted statement.
-        committer = GroupCommit(maxBatch: 128, maxConcurrent: 2) { events in
+        committer = GroupCommit(maxBatch: 128, maxConcurrent: 2, observe: configuration.observeCommits) { events in
             _ = try await schema.applied()
             return await Self.ingest(events, book: book, expiryPolicy: configuration.expiryPolicy, connections: connections, logger: logger)
         }

@@ -23,6 +23,8 @@ public final class SQLiteStore: EventStore {
         /// Whether this process serves the file: it then releases the chats' lanes a crashed
         /// one held. A command run beside a serving process (`rebind notices replay`) must not.
         public var serves: Bool
+        /// Told of every transaction of ingested events: how many, how long (the metrics).
+        public var observeCommits: (@Sendable (CommitReport) -> Void)?
 
         public init(
             path: String,
@@ -103,7 +105,7 @@ public final class SQLiteStore: EventStore {
         let pool = self.pool
         let book = self.book
         let expiryPolicy = self.expiryPolicy
-        committer = GroupCommit { events in
+        committer = GroupCommit(observe: configuration.observeCommits) { events in
             await Self.write(events, book: book, expiryPolicy: expiryPolicy, pool: pool)
         }
     }

@@ -242,7 +242,7 @@ struct EventsEndpointTests {
         #expect(ready.errorCode == "store_unavailable")
     }
 
-    @Test("Health answers on the public listener, readiness and metrics on the admin one; metrics count events and refusals")
+    @Test("Health answers on the public listener, readiness and metrics on the admin one; metrics count events, refusals and commits")
     func operatorEndpoints() async throws {
         let env = try TestEnvironment()
         let body = TestEnvironment.event()
@@ -256,12 +256,23 @@ struct EventsEndpointTests {
                 body: ByteBuffer(data: body)
             )
             try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(data: body))
+            try await client.execute(
+                uri: "/v1/events",
+                method: .post,
+                headers: env.signedHeaders(id: "msg_2", body: body),
+                body: ByteBuffer(data: body)
+            )
             let response = try await env.admin("/metrics")
             #expect(response.status == .ok)
             let text = String(buffer: response.body)
-            #expect(text.contains(#"rebind_events_total{type="robot.paused",cause="permission_missing",duplicate="false"} 1"#))
+            #expect(text.contains(#"rebind_events_total{type="robot.paused",cause="permission_missing",duplicate="false"} 2"#))
             #expect(text.contains(#"rebind_events_rejected_total{reason="missing_header"} 1"#))
             #expect(text.contains(#"rebind_http_request_duration_seconds_bucket{route="/v1/events",method="POST",status="202""#))
+            // Two events one after the other: two commits of one event each (the refused
+            // request is not stored, so it is no commit).
+            #expect(text.contains(#"rebind_store_commit_events_bucket{le="1.0"} 2"#))
+            #expect(text.contains("rebind_store_commit_events_count 2\n"))
+            #expect(text.contains("rebind_store_commit_seconds_count 2\n"))
         }
     }
 }

@@ -74,17 +74,20 @@ struct TestEnvironment {
         variables.merge(environment) { $1 }
         configuration = try RebindConfiguration.load(from: variables)
         let renderer = try Self.repositoryRenderer.get()
-        let sqlite = try SQLiteStore(
-            configuration: .init(
-                path: self.directory.appendingPathComponent("rebind.sqlite").path,
-                incidentPolicy: configuration.incidentPolicy,
-                expiryPolicy: ExpiryPolicy(catalogue: renderer.catalogue, schedule: configuration.expirySchedule)
-            )
+        // Wired as `AppDependencies.live` wires them: the store reports its commits to the metrics.
+        let metrics = RebindMetrics()
+        var settings = SQLiteStore.Configuration(
+            path: self.directory.appendingPathComponent("rebind.sqlite").path,
+            incidentPolicy: configuration.incidentPolicy,
+            expiryPolicy: ExpiryPolicy(catalogue: renderer.catalogue, schedule: configuration.expirySchedule)
         )
+        settings.observeCommits = { metrics.storeCommitted($0) }
+        let sqlite = try SQLiteStore(configuration: settings)
         let clock = self.clock
         dependencies = AppDependencies(
             store: store ?? sqlite,
             renderer: renderer,
+            metrics: metrics,
             chat: try chat?(configuration, sqlite),
             now: { clock.now }
         )

@@ -25,6 +25,34 @@ struct GroupCommitTests {
         #expect(sizes.allSatisfy { $0 <= 64 })
     }
 
+    @Test("Every batch is reported with its size, a failed one too, so the reports add up to the jobs")
+    func reports() async throws {
+        struct Boom: Error {}
+        let batchSizes = Mutex<[Int]>([])
+        let reports = Mutex<[CommitReport]>([])
+        let committer = GroupCommit<Int, Int>(maxBatch: 16, observe: { report in reports.withLock { $0.append(report) } }) { jobs in
+            let first = batchSizes.withLock { sizes in
+                sizes.append(jobs.count)
+                return sizes.count == 1
+            }
+            await Task.yield()
+            if first { throw Boom() }
+            return jobs.map { .success($0) }
+        }
+        let failed = await withTaskGroup(of: Bool.self) { group in
+            for job in 0..<200 {
+                group.addTask { (try? await committer.submit(job)) == nil }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        let sizes = batchSizes.withLock { $0 }
+        let reported = reports.withLock { $0 }
+        #expect(reported.map(\.jobs) == sizes)
+        #expect(reported.map(\.jobs).reduce(0, +) == 200)
+        #expect(failed == sizes[0])
+        #expect(reported.allSatisfy { $0.duration >= .zero })
+    }
+
     @Test("A failed batch fails each of its jobs, and later jobs still run")
     func failure() async throws {
         struct Boom: Error {}

@@ -16,6 +16,8 @@ public final class RebindMetrics: Sendable {
     /// Every event counts here: its handles by a key that costs no string to build.
     private let eventCounters = Mutex<[EventKey: Metrics.Counter]>([:])
     private let requestTimers = Mutex<[RequestKey: Metrics.Timer]>([:])
+    private let commitEvents: ValueHistogram
+    private let commitSeconds: DurationHistogram
 
     private struct EventKey: Hashable {
         var type: EventType
@@ -38,6 +40,30 @@ public final class RebindMetrics: Sendable {
             .seconds(1), .seconds(2.5), .seconds(5),
         ]
         self.factory = factory
+        commitEvents = registry.makeValueHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "rebind",
+                subsystem: "store",
+                metricName: "commit",
+                unitName: "events",
+                helpText: "Events stored per transaction (group commit)."
+            ),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        )
+        commitSeconds = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "rebind",
+                subsystem: "store",
+                metricName: "commit",
+                unitName: "seconds",
+                helpText: "How long a transaction storing ingested events took, with the hops to the store and back."
+            ),
+            buckets: [
+                .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .seconds(1),
+            ]
+        )
         // `rebind_build_info{version,commit}` 1: which build each replica runs.
         Metrics.Gauge(
             label: "rebind_build_info",
@@ -161,6 +187,15 @@ public final class RebindMetrics: Sendable {
             cache[key] = gauge
             return gauge
         }
+    }
+
+    /// `rebind_store_commit_events` and `rebind_store_commit_seconds`: for every transaction
+    /// that stored ingested events, how many it carried and how long it took. Under load one
+    /// commit serves many events (group commit); few events per commit with many requests in
+    /// flight means the store's commits, not the events, are the cost.
+    public func storeCommitted(_ report: CommitReport) {
+        commitEvents.record(Double(report.jobs))
+        commitSeconds.record(report.duration)
     }
 
     /// The Prometheus text exposition.
