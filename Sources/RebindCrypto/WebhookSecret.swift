@@ -5,9 +5,13 @@ import RebindCore
 /// A Standard Webhooks signing secret, `whsec_` followed by base64 key bytes. Its description
 /// is redacted so that logging one by mistake leaks nothing.
 public struct WebhookSecret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    private let bytes: [UInt8]
+    /// HMAC-SHA256 with the key already absorbed. Setting up a key hashes two blocks, which a
+    /// signature check of every event need not repeat (bench/README.md, issue 15): each MAC
+    /// starts from a copy of this one.
+    private let keyed: KeyedMAC
 
-    var key: SymmetricKey { SymmetricKey(data: bytes) }
+    /// A MAC ready for the message, keyed with this secret.
+    var mac: HMAC<SHA256> { keyed.mac }
 
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case malformed(variable: String)
@@ -21,7 +25,11 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomDebugStrin
     }
 
     public init(keyBytes: some ContiguousBytes) {
-        bytes = keyBytes.withUnsafeBytes { Array($0) }
+        self.init(key: SymmetricKey(data: keyBytes))
+    }
+
+    private init(key: SymmetricKey) {
+        keyed = KeyedMAC(key: key)
     }
 
     /// Parses one `whsec_…` secret. `variable` names where it came from, for the error.
@@ -31,7 +39,7 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomDebugStrin
         guard let bytes = Data(base64Encoded: encoded), bytes.count >= 16 else {
             throw .malformed(variable: variable)
         }
-        self.bytes = Array(bytes)
+        self.init(key: SymmetricKey(data: bytes))
     }
 
     /// Parses a space-separated list of secrets, as used during rotation.
@@ -53,4 +61,16 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomDebugStrin
 
     public var description: String { "whsec_<redacted>" }
     public var debugDescription: String { description }
+}
+
+/// A keyed HMAC shared by every check. `HMAC` is a value whose hash states copy themselves
+/// before their first change when shared (swift-crypto's digests are copy-on-write), so each
+/// copy taken from here is a MAC of its own and this one is never changed; swift-crypto does
+/// not mark it `Sendable`.
+private struct KeyedMAC: @unchecked Sendable {
+    let mac: HMAC<SHA256>
+
+    init(key: SymmetricKey) {
+        mac = HMAC(key: key)
+    }
 }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Testing
 
 @testable import RebindApp
@@ -25,5 +26,30 @@ struct IncomingBodyTests {
     )
     func refused(contentType: String) {
         #expect(!IncomingBody.isJSON(contentType: contentType))
+    }
+
+    @Test("A signed request's fields are found whatever their case and order; one sent twice reads as both values joined")
+    func signedRequestFields() throws {
+        var fields = HTTPFields()
+        fields.append(HTTPField(name: try #require(HTTPField.Name("Webhook-Signature")), value: "v1,first"))
+        fields.append(HTTPField(name: .contentType, value: "application/json"))
+        fields.append(HTTPField(name: try #require(HTTPField.Name("X-Other")), value: "ignored"))
+        fields.append(HTTPField(name: try #require(HTTPField.Name("WEBHOOK-ID")), value: "msg_1"))
+        fields.append(HTTPField(name: .contentLength, value: "42"))
+        fields.append(HTTPField(name: try #require(HTTPField.Name("webhook-signature")), value: "v1,second"))
+        fields.append(HTTPField(name: try #require(HTTPField.Name("webhook-timestamp")), value: "1614265330"))
+
+        let found = SignedRequestFields(fields)
+        #expect(found.webhookID == "msg_1")
+        #expect(found.webhookTimestamp == "1614265330")
+        #expect(found.contentType == "application/json")
+        #expect(found.contentLength == "42")
+        // As HTTPFields' subscript reads them, so a sender sees no difference.
+        #expect(found.webhookSignature == "v1,first, v1,second")
+        #expect(found.webhookSignature == fields[.webhookSignature])
+
+        let none = SignedRequestFields(HTTPFields())
+        #expect(none.webhookID == nil && none.webhookTimestamp == nil && none.webhookSignature == nil)
+        #expect(none.contentType == nil && none.contentLength == nil)
     }
 }

@@ -54,6 +54,41 @@ struct StandardWebhooksTests {
         }
     }
 
+    @Test("One secret checks many messages at once, each against its own body")
+    func sharedSecretConcurrently() async throws {
+        // Every check starts from the secret's keyed MAC: a check that changed it would make
+        // the next ones fail, or pass a tampered body.
+        let verifier = self.verifier
+        let signedAt = self.signedAt
+        let tampered = Data(#"{"test": 2432232315}"#.utf8)
+        let outcomes = await withTaskGroup(of: (Bool, Bool).self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let genuine = index % 3 != 0
+                    let accepted =
+                        (try? verifier.verify(
+                            id: Self.id,
+                            timestamp: String(Self.timestamp),
+                            signature: Self.expected,
+                            body: genuine ? Self.body : tampered,
+                            now: signedAt
+                        )) != nil
+                    return (genuine, accepted)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 200)
+        #expect(outcomes.allSatisfy { genuine, accepted in genuine == accepted })
+        #expect(StandardWebhooks.sign(id: Self.id, timestamp: Self.timestamp, body: Self.body, secret: secret) == Self.expected)
+    }
+
+    @Test("Blank runs and empty entries in the signature header are skipped")
+    func blankEntries() throws {
+        try verify(signature: "  v1,  \(Self.lastBitFlipped)   \(Self.expected)  ")
+        #expect(throws: StandardWebhooks.Error.noMatchingSignature) { try verify(signature: "v1, v1,x v1") }
+    }
+
     @Test("Old and new secrets both verify during rotation")
     func rotation() throws {
         let (other, _) = WebhookSecret.generate()

@@ -74,16 +74,16 @@ struct EventsController: Sendable {
     }
 
     func accept(_ request: Request, logger: Logger) async throws(APIError) -> Accepted {
-        let body = try await IncomingBody.collect(request, limit: Self.maxBodyBytes)
-        try IncomingBody.requireJSON(request)
+        let fields = SignedRequestFields(request.headers)
+        let body = try await IncomingBody.collect(request, limit: Self.maxBodyBytes, contentLength: fields.contentLength)
+        try IncomingBody.requireJSON(contentType: fields.contentType)
 
-        let headers = request.headers
-        let webhookID = headers[.webhookID]
+        let webhookID = fields.webhookID
         do throws(StandardWebhooks.Error) {
             try verifier.verify(
                 id: webhookID,
-                timestamp: headers[.webhookTimestamp],
-                signature: headers[.webhookSignature],
+                timestamp: fields.webhookTimestamp,
+                signature: fields.webhookSignature,
                 body: body,
                 now: dependencies.now()
             )
