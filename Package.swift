@@ -87,6 +87,8 @@ let package = Package(
             dependencies: [
                 "RebindCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own functions, for the statements every event runs (DirectStatement).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // The PostgreSQL store, for several replicas on one database.

@@ -447,11 +447,9 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     public func deliveryContexts(incidentIDs: [String], robotLimit: Int) async throws -> [String: DeliveryContext] {
         try await pool.read { db in
-            let select = try db.cachedStatement(sql: "SELECT * FROM incidents WHERE id = ?")
             var contexts: [String: DeliveryContext] = [:]
             for id in incidentIDs where contexts[id] == nil {
-                guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
-                let incident = try Self.incident(from: row)
+                guard let incident = try Self.fetchIncidents(where: "id = ?", id, in: db).first else { continue }
                 contexts[id] = DeliveryContext(
                     incident: incident,
                     robots: try Self.robots(ofIncident: id, limit: robotLimit, in: db),
@@ -555,22 +553,19 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         guard policy.maxReminders > 0 else { return 0 }
         // The due test is in SQL so that a pass over many open incidents (an exchange-wide
         // purge leaves tens of thousands) reads only those whose reminder is due, not all.
-        let dueSQL = """
-            SELECT * FROM incidents
-            WHERE resolved_at IS NULL AND reminders_sent < ? AND announce_at + ? * (reminders_sent + 1) <= ?
+        let due = """
+            resolved_at IS NULL AND reminders_sent < ? AND announce_at + ? * (reminders_sent + 1) <= ?
             AND EXISTS (SELECT 1 FROM incident_messages WHERE incident_id = incidents.id)
             """
-        let arguments: StatementArguments = [policy.maxReminders, policy.repeatInterval, now.timeIntervalSince1970]
+        let (limit, interval, nowSeconds) = (policy.maxReminders, policy.repeatInterval, now.timeIntervalSince1970)
         let anyDue = try await pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (\(dueSQL))", arguments: arguments) ?? false
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents WHERE \(due))", arguments: [limit, interval, nowSeconds]) ?? false
         }
         guard anyDue else { return 0 }
         return try await pool.write { db in
-            let rows = try Row.fetchAll(db, sql: dueSQL, arguments: arguments)
             var scheduled = 0
-            for row in rows {
-                var incident = try Self.incident(from: row)
-                guard let due = policy.nextReminder(for: incident), due <= now else { continue }
+            for var incident in try Self.fetchIncidents(where: due, limit, interval, nowSeconds, in: db) {
+                guard let next = policy.nextReminder(for: incident), next <= now else { continue }
                 incident.remindersSent += 1
                 try Self.save(incident, in: db)
                 try db.execute(
@@ -601,8 +596,7 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     public func openIncidents(ofUser userID: String) async throws -> [Incident] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE user_id = ? AND resolved_at IS NULL ORDER BY opened_at", arguments: [userID])
-                .map(Self.incident(from:))
+            try Self.fetchIncidents(where: "user_id = ? AND resolved_at IS NULL ORDER BY opened_at", userID, in: db)
         }
     }
 

@@ -6,16 +6,23 @@ extension SQLiteStore {
     /// Stores one event and everything it causes. Runs inside the batch's transaction.
     static func ingest(_ incoming: IncomingEvent, book: IncidentBook, expiryPolicy: ExpiryPolicy, in db: Database) throws -> IngestOutcome {
         let event = incoming.event
-        try db.cachedStatement(
+        try DirectStatement(
+            db,
             sql: """
                 INSERT INTO inbox (webhook_id, type, user_id, account_id, robot_id, cause, occurred_at, received_at, body)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (webhook_id) DO NOTHING
                 """
-        ).execute(arguments: [
-            incoming.id, event.type.rawValue, event.user.id, event.account.id, event.robot?.id,
-            incoming.cause?.rawValue, event.occurredAt.timeIntervalSince1970,
-            incoming.receivedAt.timeIntervalSince1970, incoming.body,
-        ])
+        ).execute(
+            incoming.id,
+            event.type.rawValue,
+            event.user.id,
+            event.account.id,
+            event.robot?.id,
+            incoming.cause?.rawValue,
+            event.occurredAt.timeIntervalSince1970,
+            incoming.receivedAt.timeIntervalSince1970,
+            incoming.body
+        )
         guard db.changesCount == 1 else {
             let stored = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT cause FROM inbox WHERE webhook_id = ?"),
@@ -67,7 +74,8 @@ extension SQLiteStore {
 
     /// Keeps what the platform knows of the user's chats; absent fields leave stored ones.
     static func saveUser(_ user: RobotEvent.User, at now: Date, in db: Database) throws {
-        try db.cachedStatement(
+        try DirectStatement(
+            db,
             sql: """
                 INSERT INTO users (id, locale, telegram_chat_id, slack_team_id, slack_user_id, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -82,10 +90,7 @@ extension SQLiteStore {
                     OR excluded.slack_team_id IS NOT users.slack_team_id
                     OR excluded.slack_user_id IS NOT users.slack_user_id
                 """
-        ).execute(arguments: [
-            user.id, user.locale, user.telegramChatId, user.slack?.teamId, user.slack?.userId,
-            now.timeIntervalSince1970,
-        ])
+        ).execute(user.id, user.locale, user.telegramChatId, user.slack?.teamId, user.slack?.userId, now.timeIntervalSince1970)
     }
 
     /// Where an account's exchange id was learnt.
@@ -149,35 +154,48 @@ extension SQLiteStore {
     }
 
     static func openIncidents(userID: String, accountID: String, in db: Database) throws -> [Incident] {
-        try decodeAll(
-            db.cachedStatement(
-                sql: "SELECT * FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL ORDER BY opened_at"
-            ),
-            arguments: [userID, accountID],
-            incident(from:)
-        )
+        try fetchIncidents(where: "user_id = ? AND account_id = ? AND resolved_at IS NULL ORDER BY opened_at", userID, accountID, in: db)
     }
+
+    /// The columns an incident is read from, in the order `incident(from:)` reads them.
+    static let incidentColumns = """
+        id, user_id, account_id, exchange, cause, robot_count, halted_count, halted_futures_count,
+        unmanaged_positions, unmanaged_exposure, reason, opened_at, announce_at, reminders_sent, resolved_at, resolution
+        """
+
+    /// The incidents `condition` (what follows `WHERE`, an order or limit too) selects.
+    static func fetchIncidents<each Value: StatementBinding>(
+        where condition: String,
+        _ values: repeat each Value,
+        in db: Database
+    ) throws -> [Incident] {
+        try DirectStatement(db, sql: "SELECT \(incidentColumns) FROM incidents WHERE \(condition)")
+            .fetchAll(repeat each values, table: "incidents", decode: incident(from:))
+    }
+
+    /// The columns an incident's robot is read from, in the order `incidentRobot(from:)` reads them.
+    static let incidentRobotColumns = """
+        incident_id, position, robot_id, name, state, futures, open_positions, exposure_amount, exposure_currency
+        """
 
     /// The rows the user and account's open incidents hold of one robot: at most one per open
     /// incident, whatever the incidents' sizes.
     static func robotRows(robotID: String, userID: String, accountID: String, in db: Database) throws -> [IncidentRobot] {
-        try decodeAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT * FROM incident_robots
-                    WHERE robot_id = ? AND incident_id IN (
-                        SELECT id FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL
-                    )
-                    """
-            ),
-            arguments: [robotID, userID, accountID],
-            incidentRobot(from:)
-        )
+        try DirectStatement(
+            db,
+            sql: """
+                SELECT \(incidentRobotColumns) FROM incident_robots
+                WHERE robot_id = ? AND incident_id IN (
+                    SELECT id FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL
+                )
+                """
+        ).fetchAll(robotID, userID, accountID, table: "incident_robots", decode: incidentRobot(from:))
     }
 
     static func save(_ incident: Incident, in db: Database) throws {
         // `robots`, the JSON list before v11, is no longer read; SQLite cannot drop its NOT NULL.
-        try db.cachedStatement(
+        try DirectStatement(
+            db,
             sql: """
                 INSERT INTO incidents (id, user_id, account_id, exchange, cause, robots, reason, opened_at,
                                        announce_at, reminders_sent, resolved_at, resolution, urgent,
@@ -191,20 +209,32 @@ extension SQLiteStore {
                     halted_futures_count = excluded.halted_futures_count, unmanaged_positions = excluded.unmanaged_positions,
                     unmanaged_exposure = excluded.unmanaged_exposure
                 """
-        ).execute(arguments: [
-            incident.id, incident.userID, incident.accountID, incident.exchange, incident.cause.rawValue,
-            JSONText.reason(incident.reason), incident.openedAt.timeIntervalSince1970,
-            incident.announceAt.timeIntervalSince1970, incident.remindersSent,
-            incident.resolvedAt?.timeIntervalSince1970, incident.resolution?.rawValue, incident.isUrgent,
-            incident.totals.robots, incident.totals.halted, incident.totals.haltedFutures, incident.totals.openPositions,
-            JSONText.object(incident.totals.exposureAmounts),
-        ])
+        ).execute(
+            incident.id,
+            incident.userID,
+            incident.accountID,
+            incident.exchange,
+            incident.cause.rawValue,
+            JSONText.reason(incident.reason),
+            incident.openedAt.timeIntervalSince1970,
+            incident.announceAt.timeIntervalSince1970,
+            incident.remindersSent,
+            incident.resolvedAt?.timeIntervalSince1970,
+            incident.resolution?.rawValue,
+            incident.isUrgent,
+            incident.totals.robots,
+            incident.totals.halted,
+            incident.totals.haltedFutures,
+            incident.totals.openPositions,
+            JSONText.object(incident.totals.exposureAmounts)
+        )
     }
 
     /// Inserts a robot's row or replaces what changed; its place in the list stays.
     static func save(_ row: IncidentRobot, in db: Database) throws {
         let robot = row.robot
-        try db.cachedStatement(
+        try DirectStatement(
+            db,
             sql: """
                 INSERT INTO incident_robots (incident_id, robot_id, position, name, state, futures, open_positions,
                                              exposure_amount, exposure_currency)
@@ -214,18 +244,23 @@ extension SQLiteStore {
                     open_positions = excluded.open_positions, exposure_amount = excluded.exposure_amount,
                     exposure_currency = excluded.exposure_currency
                 """
-        ).execute(arguments: [
-            row.incidentID, robot.id, row.position, robot.name, robot.state.rawValue, robot.futures, robot.openPositions,
-            robot.exposure?.amount, robot.exposure?.currency,
-        ])
+        ).execute(
+            row.incidentID,
+            robot.id,
+            row.position,
+            robot.name,
+            robot.state.rawValue,
+            robot.futures,
+            robot.openPositions,
+            robot.exposure?.amount,
+            robot.exposure?.currency
+        )
     }
 
     /// An incident's robots in halt order, the first `limit` (all when nil).
     static func robots(ofIncident incidentID: String, limit: Int?, in db: Database) throws -> [Incident.AffectedRobot] {
-        try decodeAll(
-            db.cachedStatement(sql: "SELECT * FROM incident_robots WHERE incident_id = ? ORDER BY position LIMIT ?"),
-            arguments: [incidentID, limit ?? -1]
-        ) { try incidentRobot(from: $0).robot }
+        try DirectStatement(db, sql: "SELECT \(incidentRobotColumns) FROM incident_robots WHERE incident_id = ? ORDER BY position LIMIT ?")
+            .fetchAll(incidentID, limit ?? -1, table: "incident_robots") { try incidentRobot(from: $0).robot }
     }
 
     static func enqueue(_ notice: IncidentNotice, now: Date, in db: Database) throws {
@@ -237,67 +272,55 @@ extension SQLiteStore {
             case .resolve: ("resolve", now, 0)
             case .withdraw: ("withdraw", now, 0)
             }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [notice.incidentID, kind, dueAt.timeIntervalSince1970, now.timeIntervalSince1970, priority])
+        try DirectStatement(db, sql: "INSERT INTO notices (incident_id, kind, due_at, created_at, priority) VALUES (?, ?, ?, ?, ?)")
+            .execute(notice.incidentID, kind, dueAt.timeIntervalSince1970, now.timeIntervalSince1970, priority)
     }
 
     // MARK: Rows
 
-    /// Every row decoded while the statement stands on it, rather than copied first: a copied
-    /// row finds a column by lowercasing every column name before it, on each access.
-    static func decodeAll<Value>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> Value) throws -> [Value] {
-        let rows = try Row.fetchCursor(statement, arguments: arguments)
-        var values: [Value] = []
-        while let row = try rows.next() { values.append(try decode(row)) }
-        return values
-    }
-
-    static func incident(from row: Row) throws -> Incident {
-        let causeText: String = row["cause"]
+    static func incident(from row: DirectStatement.Columns) throws -> Incident {
+        let causeText = try row.string(4)
         guard let cause = Cause(rawValue: causeText) else {
             throw Error.corruptRow(table: "incidents", detail: "unknown cause \(causeText)")
         }
         return Incident(
-            id: row["id"],
-            userID: row["user_id"],
-            accountID: row["account_id"],
-            exchange: row["exchange"],
+            id: try row.string(0),
+            userID: try row.string(1),
+            accountID: try row.string(2),
+            exchange: try row.string(3),
             cause: cause,
             totals: Incident.Totals(
-                robots: row["robot_count"],
-                halted: row["halted_count"],
-                haltedFutures: row["halted_futures_count"],
-                openPositions: row["unmanaged_positions"],
-                exposure: try exposure(row)
+                robots: try row.int(5),
+                halted: try row.int(6),
+                haltedFutures: try row.int(7),
+                openPositions: try row.int(8),
+                exposure: try exposure(try row.string(9))
             ),
-            reason: try reason(row["reason"]),
-            openedAt: Date(timeIntervalSince1970: row["opened_at"]),
-            announceAt: Date(timeIntervalSince1970: row["announce_at"]),
-            remindersSent: row["reminders_sent"],
-            resolvedAt: (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            resolution: (row["resolution"] as String?).flatMap(Incident.Resolution.init(rawValue:))
+            reason: try reason(try row.string(10)),
+            openedAt: Date(timeIntervalSince1970: try row.double(11)),
+            announceAt: Date(timeIntervalSince1970: try row.double(12)),
+            remindersSent: try row.int(13),
+            resolvedAt: row.optionalDouble(14).map(Date.init(timeIntervalSince1970:)),
+            resolution: row.optionalString(15).flatMap(Incident.Resolution.init(rawValue:))
         )
     }
 
-    static func incidentRobot(from row: Row) throws -> IncidentRobot {
-        let stateText: String = row["state"]
+    static func incidentRobot(from row: DirectStatement.Columns) throws -> IncidentRobot {
+        let stateText = try row.string(4)
         guard let state = Incident.AffectedRobot.State(rawValue: stateText) else {
             throw Error.corruptRow(table: "incident_robots", detail: "unknown state \(stateText)")
         }
-        let amount: String? = row["exposure_amount"]
-        let currency: String? = row["exposure_currency"]
+        let amount = row.optionalString(7)
+        let currency = row.optionalString(8)
         return IncidentRobot(
-            incidentID: row["incident_id"],
-            position: row["position"],
+            incidentID: try row.string(0),
+            position: try row.int(1),
             robot: Incident.AffectedRobot(
-                id: row["robot_id"],
-                name: row["name"],
+                id: try row.string(2),
+                name: try row.string(3),
                 state: state,
-                futures: row["futures"],
-                openPositions: row["open_positions"],
+                futures: row.optionalBool(5),
+                openPositions: row.optionalInt(6),
                 exposure: amount.flatMap { amount in currency.map { .init(amount: amount, currency: $0) } }
             )
         )
@@ -320,8 +343,7 @@ extension SQLiteStore {
     }
 
     static let decoder = JSONDecoder()
-    static func exposure(_ row: Row) throws -> [String: Decimal] {
-        let text: String = row["unmanaged_exposure"]
+    static func exposure(_ text: String) throws -> [String: Decimal] {
         let amounts = try JSONText.readObject(text) ?? decode([String: String].self, text, table: "incidents")
         guard let exposure = Incident.Totals.exposure(amounts: amounts) else {
             throw Error.corruptRow(table: "incidents", detail: "unmanaged_exposure \(amounts) is not decimal")

@@ -173,7 +173,7 @@ public final class SQLiteStore: EventStore {
 
     public func incident(id: String) async throws -> Incident? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM incidents WHERE id = ?", arguments: [id]).map(Self.incident(from:))
+            try Self.fetchIncidents(where: "id = ?", id, in: db).first
         }
     }
 
