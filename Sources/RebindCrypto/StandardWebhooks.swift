@@ -64,12 +64,14 @@ public struct StandardWebhooks: Sendable {
     }
 
     /// Verifies an inbound message. Accepts it if any `v1` entry matches any configured
-    /// secret, so old and new secrets overlap during rotation.
+    /// secret, so old and new secrets overlap during rotation. The body is `Data`, not any
+    /// `DataProtocol`: every event is checked here, and a generic body ran unspecialised from
+    /// the caller's module (bench/README.md, issue 15).
     public func verify(
         id: String?,
         timestamp: String?,
         signature: String?,
-        body: some DataProtocol,
+        body: Data,
         now: Date
     ) throws(Error) {
         guard !secrets.isEmpty else { throw .noSecretConfigured }
@@ -92,7 +94,7 @@ public struct StandardWebhooks: Sendable {
         for secret in secrets {
             var mac = secret.mac
             signed.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
-            mac.update(data: body)
+            body.withUnsafeBytes { mac.update(data: $0) }
             let expected = Array(mac.finalize())
             // Check every entry rather than stopping early, so timing says nothing of which matched.
             for candidate in candidates where ConstantTime.equals(expected, candidate) {
