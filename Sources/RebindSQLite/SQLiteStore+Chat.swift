@@ -449,7 +449,7 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         try await pool.read { db in
             var contexts: [String: DeliveryContext] = [:]
             for id in incidentIDs where contexts[id] == nil {
-                guard let incident = try Self.fetchIncidents(where: "id = ?", id, in: db).first else { continue }
+                guard let incident = try Self.fetchIncidents(sql: Self.incidentByIDSQL, id, in: db).first else { continue }
                 contexts[id] = DeliveryContext(
                     incident: incident,
                     robots: try Self.robots(ofIncident: id, limit: robotLimit, in: db),
@@ -564,7 +564,7 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
         guard anyDue else { return 0 }
         return try await pool.write { db in
             var scheduled = 0
-            for var incident in try Self.fetchIncidents(where: due, limit, interval, nowSeconds, in: db) {
+            for var incident in try Self.fetchIncidents(sql: Self.selectIncidents + due, limit, interval, nowSeconds, in: db) {
                 guard let next = policy.nextReminder(for: incident), next <= now else { continue }
                 incident.remindersSent += 1
                 try Self.save(incident, in: db)
@@ -596,7 +596,7 @@ extension SQLiteStore: ChatStore, SealedSecretStore {
 
     public func openIncidents(ofUser userID: String) async throws -> [Incident] {
         try await pool.read { db in
-            try Self.fetchIncidents(where: "user_id = ? AND resolved_at IS NULL ORDER BY opened_at", userID, in: db)
+            try Self.fetchIncidents(sql: Self.selectIncidents + "user_id = ? AND resolved_at IS NULL ORDER BY opened_at", userID, in: db)
         }
     }
 

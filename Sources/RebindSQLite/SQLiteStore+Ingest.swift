@@ -154,8 +154,13 @@ extension SQLiteStore {
     }
 
     static func openIncidents(userID: String, accountID: String, in db: Database) throws -> [Incident] {
-        try fetchIncidents(where: "user_id = ? AND account_id = ? AND resolved_at IS NULL ORDER BY opened_at", userID, accountID, in: db)
+        try fetchIncidents(sql: openIncidentsSQL, userID, accountID, in: db)
     }
+
+    static let incidentByIDSQL = selectIncidents + "id = ?"
+
+    /// Composed once: every event runs it, and its text is the statement cache's key.
+    static let openIncidentsSQL = selectIncidents + "user_id = ? AND account_id = ? AND resolved_at IS NULL ORDER BY opened_at"
 
     /// The columns an incident is read from, in the order `incident(from:)` reads them.
     static let incidentColumns = """
@@ -163,14 +168,16 @@ extension SQLiteStore {
         unmanaged_positions, unmanaged_exposure, reason, opened_at, announce_at, reminders_sent, resolved_at, resolution
         """
 
-    /// The incidents `condition` (what follows `WHERE`, an order or limit too) selects.
+    /// An incident's columns selected, for a condition (an order or limit too) to follow.
+    static let selectIncidents = "SELECT \(incidentColumns) FROM incidents WHERE "
+
+    /// The incidents `sql`, `selectIncidents` and its condition, selects.
     static func fetchIncidents<each Value: StatementBinding>(
-        where condition: String,
+        sql: String,
         _ values: repeat each Value,
         in db: Database
     ) throws -> [Incident] {
-        try DirectStatement(db, sql: "SELECT \(incidentColumns) FROM incidents WHERE \(condition)")
-            .fetchAll(repeat each values, table: "incidents", decode: incident(from:))
+        try DirectStatement(db, sql: sql).fetchAll(repeat each values, table: "incidents", decode: incident(from:))
     }
 
     /// The columns an incident's robot is read from, in the order `incidentRobot(from:)` reads them.
@@ -181,16 +188,16 @@ extension SQLiteStore {
     /// The rows the user and account's open incidents hold of one robot: at most one per open
     /// incident, whatever the incidents' sizes.
     static func robotRows(robotID: String, userID: String, accountID: String, in db: Database) throws -> [IncidentRobot] {
-        try DirectStatement(
-            db,
-            sql: """
-                SELECT \(incidentRobotColumns) FROM incident_robots
-                WHERE robot_id = ? AND incident_id IN (
-                    SELECT id FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL
-                )
-                """
-        ).fetchAll(robotID, userID, accountID, table: "incident_robots", decode: incidentRobot(from:))
+        try DirectStatement(db, sql: robotRowsSQL)
+            .fetchAll(robotID, userID, accountID, table: "incident_robots", decode: incidentRobot(from:))
     }
+
+    static let robotRowsSQL = """
+        SELECT \(incidentRobotColumns) FROM incident_robots
+        WHERE robot_id = ? AND incident_id IN (
+            SELECT id FROM incidents WHERE user_id = ? AND account_id = ? AND resolved_at IS NULL
+        )
+        """
 
     static func save(_ incident: Incident, in db: Database) throws {
         // `robots`, the JSON list before v11, is no longer read; SQLite cannot drop its NOT NULL.
@@ -259,9 +266,11 @@ extension SQLiteStore {
 
     /// An incident's robots in halt order, the first `limit` (all when nil).
     static func robots(ofIncident incidentID: String, limit: Int?, in db: Database) throws -> [Incident.AffectedRobot] {
-        try DirectStatement(db, sql: "SELECT \(incidentRobotColumns) FROM incident_robots WHERE incident_id = ? ORDER BY position LIMIT ?")
+        try DirectStatement(db, sql: robotsOfIncidentSQL)
             .fetchAll(incidentID, limit ?? -1, table: "incident_robots") { try incidentRobot(from: $0).robot }
     }
+
+    static let robotsOfIncidentSQL = "SELECT \(incidentRobotColumns) FROM incident_robots WHERE incident_id = ? ORDER BY position LIMIT ?"
 
     static func enqueue(_ notice: IncidentNotice, now: Date, in db: Database) throws {
         // Recovery (updates, resolutions) goes before first announcements, and those before reminders.

@@ -173,7 +173,7 @@ public final class SQLiteStore: EventStore {
 
     public func incident(id: String) async throws -> Incident? {
         try await pool.read { db in
-            try Self.fetchIncidents(where: "id = ?", id, in: db).first
+            try Self.fetchIncidents(sql: Self.incidentByIDSQL, id, in: db).first
         }
     }
 

@@ -74,23 +74,8 @@ struct EventsController: Sendable {
     }
 
     func accept(_ request: Request, logger: Logger) async throws(APIError) -> Accepted {
-        let fields = SignedRequestFields(request.headers)
-        let body = try await IncomingBody.collect(request, limit: Self.maxBodyBytes, contentLength: fields.contentLength)
-        try IncomingBody.requireJSON(contentType: fields.contentType)
-
-        let webhookID = fields.webhookID
-        do throws(StandardWebhooks.Error) {
-            try verifier.verify(
-                id: webhookID,
-                timestamp: fields.webhookTimestamp,
-                signature: fields.webhookSignature,
-                body: body,
-                now: dependencies.now()
-            )
-        } catch {
-            throw APIError(status: .unauthorized, code: error.reason, message: error.description)
-        }
-        guard let webhookID, webhookID.utf8.count <= 256 else {
+        let (body, fields) = try await IncomingBody.signed(request, limit: Self.maxBodyBytes, verifier: verifier, now: dependencies.now())
+        guard let webhookID = fields.webhookID, webhookID.utf8.count <= 256 else {
             throw APIError(status: .badRequest, code: "invalid_field", message: "webhook-id must be at most 256 bytes", field: "webhook-id")
         }
 

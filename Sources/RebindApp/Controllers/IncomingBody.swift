@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RebindCrypto
 
 /// The checks every signed JSON endpoint makes before anything else: size, then media type.
 enum IncomingBody {
@@ -28,6 +29,31 @@ enum IncomingBody {
         } catch {
             throw APIError(status: .badRequest, code: "body_unreadable", message: "The body could not be read")
         }
+    }
+
+    /// The checks of a signed JSON endpoint, in order: size, media type, then the Standard
+    /// Webhooks signature over the body. Returns the body and the request's fields.
+    static func signed(
+        _ request: Request,
+        limit: Int,
+        verifier: StandardWebhooks,
+        now: Date
+    ) async throws(APIError) -> (body: Data, fields: SignedRequestFields) {
+        let fields = SignedRequestFields(request.headers)
+        let body = try await collect(request, limit: limit, contentLength: fields.contentLength)
+        try requireJSON(contentType: fields.contentType)
+        do throws(StandardWebhooks.Error) {
+            try verifier.verify(
+                id: fields.webhookID,
+                timestamp: fields.webhookTimestamp,
+                signature: fields.webhookSignature,
+                body: body,
+                now: now
+            )
+        } catch {
+            throw APIError(status: .unauthorized, code: error.reason, message: error.description)
+        }
+        return (body, fields)
     }
 
     static func requireJSON(_ request: Request) throws(APIError) {

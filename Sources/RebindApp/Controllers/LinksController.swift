@@ -56,19 +56,7 @@ struct LinksController: Sendable {
     }
 
     func create(_ request: Request) async throws(APIError) -> Created {
-        let body = try await IncomingBody.collect(request, limit: EventsController.maxBodyBytes)
-        try IncomingBody.requireJSON(request)
-        do throws(StandardWebhooks.Error) {
-            try verifier.verify(
-                id: request.headers[.webhookID],
-                timestamp: request.headers[.webhookTimestamp],
-                signature: request.headers[.webhookSignature],
-                body: body,
-                now: now()
-            )
-        } catch {
-            throw APIError(status: .unauthorized, code: error.reason, message: error.description)
-        }
+        let (body, fields) = try await IncomingBody.signed(request, limit: EventsController.maxBodyBytes, verifier: verifier, now: now())
         let decoded: Body
         do {
             decoded = try JSONDecoder().decode(Body.self, from: body)
@@ -87,7 +75,7 @@ struct LinksController: Sendable {
             )
         }
         // Signed, so the id is present.
-        let webhookID = request.headers[.webhookID] ?? ""
+        let webhookID = fields.webhookID ?? ""
         let token = Self.newToken()
         let expiresAt = now().addingTimeInterval(Self.validity)
         let created: Bool
