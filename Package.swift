@@ -81,11 +81,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // SQLite's process-wide options, set before its first connection (sqlite3_config).
+        .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The embedded SQLite store.
         .target(
             name: "RebindSQLite",
             dependencies: [
-                "RebindCore",
+                "RebindCore", "CSQLiteSetup",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's own functions, for the statements every event runs (DirectStatement).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -163,10 +165,11 @@ let package = Package(
         .testTarget(
             name: "RebindStoreTests",
             dependencies: [
-                "RebindCore", "RebindSQLite", "RebindPostgres",
+                "RebindCore", "RebindSQLite", "RebindPostgres", "CSQLiteSetup",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // To lay out a database as an earlier version left it, for the migration tests.
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import CSQLiteSetup
 import Foundation
 import GRDB
 import RebindCore
@@ -63,7 +64,13 @@ public final class SQLiteStore: EventStore {
     private let committer: GroupCommit<IncomingEvent, IngestOutcome>
 
     /// Opens (creating if needed) the database and brings its schema up to date.
+    /// SQLite's process-wide options, set once before this process opens its first connection
+    /// (`rebind_sqlite_setup`): no mutex per call or per allocation. `SQLITE_MISUSE` when
+    /// something opened SQLite first; it then runs as it was built, only slower.
+    static let processSetup = rebind_sqlite_setup()
+
     public init(configuration: Configuration) throws {
+        _ = Self.processSetup
         var config = GRDB.Configuration()
         config.busyMode = .timeout(10)
         let synchronous = configuration.synchronous.rawValue.uppercased()
