@@ -81,6 +81,8 @@ public actor GroupCommit<Job: Sendable, Outcome: Sendable> {
             // queue and is written below.
         } else {
             leaders += 1
+            // Let the submissions already queued on this actor join before the batch is taken.
+            await Task.yield()
         }
         let followers = Array(waiters.prefix(maxBatch - 1))
         waiters.removeFirst(followers.count)
