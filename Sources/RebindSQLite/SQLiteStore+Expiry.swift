@@ -6,32 +6,38 @@ extension SQLiteStore {
     /// Computes a binding's expiry from its row and plans its warnings afresh, in the
     /// transaction that changed it. A binding gone, or one whose key does not lapse, has none.
     static func replanExpiry(accountID: String, policy: ExpiryPolicy, now: Date, in db: Database) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bindings WHERE account_id = ?"), arguments: [accountID])
-        else {
-            try db.execute(sql: "DELETE FROM expiry_warnings WHERE account_id = ?", arguments: [accountID])
+        // Every binding event runs these, so they bind and read their values directly
+        // (DirectStatement, bench/README.md, issue 15).
+        guard let binding = try bindingFacts(accountID: accountID, in: db) else {
+            try DirectStatement(db, sql: "DELETE FROM expiry_warnings WHERE account_id = ?").execute(accountID)
             return
         }
-        let ended = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT days, expires_at FROM expiry_warnings WHERE account_id = ? AND status <> 'pending'"),
-            arguments: [accountID]
-        ).map { (days: $0["days"] as Int, expiresAt: Date(timeIntervalSince1970: $0["expires_at"])) }
-        let plan = policy.plan(exchange: row["exchange"], lifetime: lifetime(from: row), ended: ended, now: now)
-        try db.cachedStatement(sql: "UPDATE bindings SET expires_at = ?, expiry_source = ? WHERE account_id = ?").execute(arguments: [
-            plan.expiry?.expiresAt?.timeIntervalSince1970, plan.expiry?.source.rawValue ?? untrackable, accountID,
-        ])
+        let ended = try DirectStatement(
+            db,
+            sql: "SELECT days, expires_at FROM expiry_warnings WHERE account_id = ? AND status <> 'pending'"
+        ).fetchAll(accountID, table: "expiry_warnings") { columns in
+            (days: try columns.int(0), expiresAt: Date(timeIntervalSince1970: try columns.double(1)))
+        }
+        let plan = policy.plan(exchange: binding.exchange, lifetime: binding.lifetime, ended: ended, now: now)
+        try DirectStatement(db, sql: "UPDATE bindings SET expires_at = ?, expiry_source = ? WHERE account_id = ?").execute(
+            plan.expiry?.expiresAt?.timeIntervalSince1970,
+            plan.expiry?.source.rawValue ?? untrackable,
+            accountID
+        )
         // Kept: the warnings already told for this same expiry. Everything else starts afresh.
-        try db.cachedStatement(
+        try DirectStatement(
+            db,
             sql: "DELETE FROM expiry_warnings WHERE account_id = ? AND NOT (status <> 'pending' AND expires_at IS ?)"
-        ).execute(arguments: [accountID, plan.expiry?.expiresAt?.timeIntervalSince1970])
+        ).execute(accountID, plan.expiry?.expiresAt?.timeIntervalSince1970)
         guard let expiresAt = plan.expiry?.expiresAt else { return }
-        let userID: String = row["user_id"]
         for warning in plan.warnings {
-            try db.cachedStatement(
+            try DirectStatement(
+                db,
                 sql: """
                     INSERT INTO expiry_warnings (account_id, days, user_id, expires_at, due_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (account_id, days) DO NOTHING
                     """
-            ).execute(arguments: [accountID, warning.days, userID, expiresAt.timeIntervalSince1970, warning.dueAt.timeIntervalSince1970])
+            ).execute(accountID, warning.days, binding.userID, expiresAt.timeIntervalSince1970, warning.dueAt.timeIntervalSince1970)
         }
     }
 

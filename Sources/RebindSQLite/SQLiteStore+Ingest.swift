@@ -115,9 +115,10 @@ extension SQLiteStore {
         let account = event.account
         // A binding is as old as the platform says; failing that, as old as this event.
         let boundAt = account.boundAt ?? event.occurredAt
-        let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bindings WHERE account_id = ?"), arguments: [account.id])
-        let lifetime = (stored.map(lifetime(from:)) ?? BindingLifetime()).afterEvent(account, boundAt: boundAt)
-        try db.cachedStatement(
+        let stored = try bindingFacts(accountID: account.id, in: db)
+        let lifetime = (stored?.lifetime ?? BindingLifetime()).afterEvent(account, boundAt: boundAt)
+        try DirectStatement(
+            db,
             sql: """
                 INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at,
                                       platform_expires_at, platform_ip_restricted, trading_expires_at,
@@ -134,23 +135,52 @@ extension SQLiteStore {
                     checked_ip_restricted = excluded.checked_ip_restricted,
                     checked_key_hint = excluded.checked_key_hint
                 """
-        ).execute(arguments: [
-            account.id, event.user.id, account.exchange, account.label, account.apiKeyHint,
-            boundAt.timeIntervalSince1970, now.timeIntervalSince1970,
-            lifetime.platformExpiresAt?.timeIntervalSince1970, lifetime.platformIPRestricted,
-            lifetime.checkedExpiresAt?.timeIntervalSince1970, lifetime.checkedIPRestricted, lifetime.checkedKeyHint,
-        ])
+        ).execute(
+            account.id,
+            event.user.id,
+            account.exchange,
+            account.label,
+            account.apiKeyHint,
+            boundAt.timeIntervalSince1970,
+            now.timeIntervalSince1970,
+            lifetime.platformExpiresAt?.timeIntervalSince1970,
+            lifetime.platformIPRestricted,
+            lifetime.checkedExpiresAt?.timeIntervalSince1970,
+            lifetime.checkedIPRestricted,
+            lifetime.checkedKeyHint
+        )
     }
 
-    static func lifetime(from row: Row) -> BindingLifetime {
-        BindingLifetime(
-            boundAt: (row["bound_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            platformExpiresAt: (row["platform_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            platformIPRestricted: row["platform_ip_restricted"],
-            checkedExpiresAt: (row["trading_expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            checkedIPRestricted: row["checked_ip_restricted"],
-            checkedKeyHint: row["checked_key_hint"]
-        )
+    /// What a binding event and its expiry plan read of a stored binding: its owner, exchange
+    /// and lifetime.
+    struct BindingFacts {
+        var userID: String
+        var exchange: String
+        var lifetime: BindingLifetime
+    }
+
+    static func bindingFacts(accountID: String, in db: Database) throws -> BindingFacts? {
+        try DirectStatement(
+            db,
+            sql: """
+                SELECT user_id, exchange, bound_at, platform_expires_at, platform_ip_restricted,
+                       trading_expires_at, checked_ip_restricted, checked_key_hint
+                FROM bindings WHERE account_id = ?
+                """
+        ).fetchAll(accountID, table: "bindings") { columns in
+            BindingFacts(
+                userID: try columns.string(0),
+                exchange: try columns.string(1),
+                lifetime: BindingLifetime(
+                    boundAt: columns.optionalDouble(2).map(Date.init(timeIntervalSince1970:)),
+                    platformExpiresAt: columns.optionalDouble(3).map(Date.init(timeIntervalSince1970:)),
+                    platformIPRestricted: columns.optionalBool(4),
+                    checkedExpiresAt: columns.optionalDouble(5).map(Date.init(timeIntervalSince1970:)),
+                    checkedIPRestricted: columns.optionalBool(6),
+                    checkedKeyHint: columns.optionalString(7)
+                )
+            )
+        }.first
     }
 
     static func openIncidents(userID: String, accountID: String, in db: Database) throws -> [Incident] {
