@@ -165,11 +165,10 @@ let package = Package(
         .testTarget(
             name: "RebindStoreTests",
             dependencies: [
-                "RebindCore", "RebindSQLite", "RebindPostgres", "CSQLiteSetup",
+                "RebindCore", "RebindSQLite", "RebindPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // To lay out a database as an earlier version left it, for the migration tests.
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

@@ -14,7 +14,8 @@ public struct CommitReport: Sendable, Equatable {
 /// Commits concurrent writes together. The first caller to arrive becomes the leader and
 /// writes its job along with every job that queued meanwhile, in one transaction; when it is
 /// done it hands leadership to the next waiter. Under load a single commit (and its fsync)
-/// serves many requests; with no load a job is written at once, without waiting. Up to
+/// serves many requests; with no load a job is written at once (after one yield to the jobs
+/// already queued on the actor, which join it), without waiting for a timer. Up to
 /// `maxConcurrent` batches may be in flight at once (a store whose batch mostly waits on round
 /// trips to a server keeps it busy with the next; SQLite's single writer keeps one).
 ///

@@ -63,12 +63,12 @@ public final class SQLiteStore: EventStore {
     let expiryPolicy: ExpiryPolicy
     private let committer: GroupCommit<IncomingEvent, IngestOutcome>
 
-    /// Opens (creating if needed) the database and brings its schema up to date.
     /// SQLite's process-wide options, set once before this process opens its first connection
-    /// (`rebind_sqlite_setup`): no mutex per call or per allocation. `SQLITE_MISUSE` when
-    /// something opened SQLite first; it then runs as it was built, only slower.
+    /// (`rebind_sqlite_setup`): no memory statistics, so no global mutex per allocation.
+    /// `SQLITE_MISUSE` when something opened SQLite first; it then runs as it was built.
     static let processSetup = rebind_sqlite_setup()
 
+    /// Opens (creating if needed) the database and brings its schema up to date.
     public init(configuration: Configuration) throws {
         _ = Self.processSetup
         var config = GRDB.Configuration()
