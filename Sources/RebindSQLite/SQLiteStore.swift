@@ -9,7 +9,8 @@ import RebindCore
 public final class SQLiteStore: EventStore {
     public enum Synchronous: String, Sendable, CaseIterable {
         /// Survives a crash of the process; the last commits may be lost if the machine
-        /// loses power (WAL is synced at checkpoints only).
+        /// loses power (the log is synced about `logSyncDelay` after commits, in the
+        /// background, and at checkpoints; not before a commit is acknowledged).
         case normal
         /// Survives power loss: every commit is synced to disk before it is acknowledged.
         case full
@@ -26,6 +27,10 @@ public final class SQLiteStore: EventStore {
         public var serves: Bool
         /// Told of every transaction of ingested events: how many, how long (the metrics).
         public var observeCommits: (@Sendable (CommitReport) -> Void)?
+        /// With `normal`, how soon after a commit the write-ahead log is synced in the
+        /// background (`SQLiteLogFlusher`); `nil`, only at checkpoints. `full` syncs every
+        /// commit and has no flusher.
+        public var logSyncDelay: Duration? = .milliseconds(10)
 
         public init(
             path: String,
@@ -62,6 +67,8 @@ public final class SQLiteStore: EventStore {
     let book: IncidentBook
     let expiryPolicy: ExpiryPolicy
     private let committer: GroupCommit<IncomingEvent, IngestOutcome>
+    /// Syncs the log between checkpoints (`normal`, a serving process).
+    let logFlusher: SQLiteLogFlusher?
 
     /// SQLite's process-wide options, set once before this process opens its first connection
     /// (`rebind_sqlite_setup`): no memory statistics, so no global mutex per allocation.
@@ -112,9 +119,20 @@ public final class SQLiteStore: EventStore {
         let pool = self.pool
         let book = self.book
         let expiryPolicy = self.expiryPolicy
-        committer = GroupCommit(observe: configuration.observeCommits) { events in
-            await Self.write(events, book: book, expiryPolicy: expiryPolicy, pool: pool)
+        let logFlusher = configuration.logSyncDelay.flatMap { delay in
+            configuration.serves && configuration.synchronous == .normal
+                ? SQLiteLogFlusher(logPath: configuration.path + "-wal", interval: delay) : nil
         }
+        self.logFlusher = logFlusher
+        committer = GroupCommit(observe: configuration.observeCommits) { events in
+            let outcomes = await Self.write(events, book: book, expiryPolicy: expiryPolicy, pool: pool)
+            logFlusher?.committed()
+            return outcomes
+        }
+    }
+
+    deinit {
+        logFlusher?.stop()
     }
 
     /// Writes a batch of events in one transaction. No savepoint per event: a savepoint's
