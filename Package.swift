@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "RebindCore", "CSQLiteSetup",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 // SQLite's own functions, for the statements every event runs (DirectStatement).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,20 +9,22 @@ import Glibc
 import Darwin
 #endif
 
-/// Syncs the write-ahead log to disk in the background while events commit, as PostgreSQL's
-/// WAL writer does, so that the writer's checkpoints find it already there.
+/// Syncs the write-ahead log to disk in the background while events are ingested, as
+/// PostgreSQL's WAL writer does, so that the writer's checkpoints find it already there.
 ///
 /// With `synchronous = NORMAL` a commit is acknowledged once its pages are in the log (the
-/// page cache), and the log is synced only when the writer checkpoints it into the database
-/// file, every 1,000 pages: two syncs of a log that nothing wrote back before, on the one
-/// writer every ingest waits on. Those stalls were `normal`'s tail (p99 10–11 ms against
-/// 7.6–8.2 ms with this flusher, bench/README.md, issue 15). Synced here a few milliseconds
-/// after its commits, the log is mostly on disk by the time the writer checkpoints, and a
-/// power loss can take only the commits of the last few milliseconds.
+/// page cache), and the log is otherwise synced only when the writer checkpoints it into the
+/// database file, every 1,000 pages: two syncs of a log that nothing wrote back before, on the
+/// one writer every ingest waits on. Those stalls were `normal`'s tail (p99 10.1–11.0 ms
+/// against 8.0–8.1 ms with this flusher, bench/README.md, issue 15). Synced here a few
+/// milliseconds after an ingest's commit, the log is mostly on disk by the time the writer
+/// checkpoints, and usually a power loss can take only the events of the last moments. Best
+/// effort: a commit is still acknowledged before any sync, and other writes (chats, keys) do
+/// not ask for one.
 ///
 /// The syncs run on a thread of their own: they block for milliseconds, which would hold up
-/// one of the cooperative pool's few threads. Idle (no commit since the last sync), the thread
-/// sleeps until the next commit.
+/// one of the cooperative pool's few threads. Idle (no ingest since the last sync), the thread
+/// sleeps until the next one.
 final class SQLiteLogFlusher: Sendable {
     /// Counts of what the thread did, for tests.
     struct Counts: Sendable, Equatable {
@@ -29,76 +33,97 @@ final class SQLiteLogFlusher: Sendable {
     }
 
     private struct State: Sendable {
-        var committed = false
+        /// A commit asked for a sync that has not started yet.
+        var requested = false
         var stopping = false
+        var ended = false
         var counts = Counts()
     }
 
-    /// The log, as SQLite names it beside the database file.
+    /// The log's path, as SQLite opened it.
     let path: String
     /// How long a sync waits after the commit that asked for it, so that the commits of
     /// those milliseconds share it.
-    let interval: Duration
-    private let condition = NSCondition()
-    private let state: Mutex<State> = Mutex(State())
+    let delay: Duration
+    private let state = Mutex(State())
+    /// Signalled once per request (while one is pending, later commits join it) and to stop.
+    private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
+    private let logger = Logger(label: "rebind.sqlite")
 
-    init(logPath: String, interval: Duration) {
+    init(logPath: String, delay: Duration) {
         path = logPath
-        self.interval = interval
+        self.delay = delay
         let thread = Thread { [self] in run() }
         thread.name = "rebind-log-flusher"
         thread.start()
     }
 
-    /// A transaction committed: the log has pages to sync.
+    /// An ingest committed: the log has pages to sync.
     func committed() {
-        condition.lock()
-        state.withLock { $0.committed = true }
-        condition.signal()
-        condition.unlock()
+        let signal = state.withLock { state in
+            if state.requested || state.stopping { return false }
+            state.requested = true
+            return true
+        }
+        if signal { wake.signal() }
     }
 
-    /// Ends the thread and waits for it: no sync starts after this returns. Called once, by
-    /// the store as it goes away.
+    /// Ends the thread and waits for it (at most for a sync in progress): no sync starts
+    /// after this returns. The store calls it as it goes away; a second call returns at once.
     func stop() {
-        condition.lock()
-        state.withLock { $0.stopping = true }
-        condition.signal()
-        condition.unlock()
+        let first = state.withLock { state in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        guard first else { return }
+        wake.signal()
         finished.wait()
     }
 
     var counts: Counts { state.withLock { $0.counts } }
+    /// Whether the thread has ended.
+    var ended: Bool { state.withLock { $0.ended } }
 
     private func run() {
         var descriptor: Int32 = -1
+        var failing = false
         defer {
             if descriptor >= 0 { close(descriptor) }
+            state.withLock { $0.ended = true }
             finished.signal()
         }
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         while true {
-            condition.lock()
-            while !state.withLock({ $0.committed || $0.stopping }) { condition.wait() }
-            // The commits of the next few milliseconds join this sync.
-            let deadline = Date(timeIntervalSinceNow: seconds)
-            while !state.withLock({ $0.stopping }), condition.wait(until: deadline) {}
+            wake.wait()
+            if state.withLock({ $0.stopping }) { return }
+            // The commits of the next few milliseconds join this sync (a monotonic sleep).
+            Thread.sleep(forTimeInterval: seconds)
             let stopping = state.withLock { state in
-                state.committed = false
+                state.requested = false
                 return state.stopping
             }
-            condition.unlock()
             if stopping { return }
 
-            // Opened on first use: the log exists once the writer has opened the database.
+            // Opened on first use: the log exists once the writer has opened the database,
+            // and stays the same file while it is open.
             if descriptor < 0 { descriptor = open(path, O_RDONLY | O_CLOEXEC) }
-            let synced = descriptor >= 0 && Self.sync(descriptor) == 0
-            // A failed sync is counted, not retried: syncing here only shortens the writer's
-            // own syncs, and its checkpoints still sync the log before they copy it.
+            let result = descriptor >= 0 ? Self.sync(descriptor) : -1
+            let error = result == 0 ? nil : String(cString: strerror(errno))
             state.withLock { state in
-                if synced { state.counts.syncs += 1 } else { state.counts.failures += 1 }
+                if error == nil { state.counts.syncs += 1 } else { state.counts.failures += 1 }
             }
+            // Not retried: syncing here only shortens the writer's own syncs, and its
+            // checkpoints still sync the log before they copy it.
+            if let error, !failing {
+                logger.warning(
+                    "Cannot sync the SQLite log in the background; checkpoints still sync it",
+                    metadata: ["sqlite.log": "\(path)", "error": "\(error)"]
+                )
+            } else if error == nil, failing {
+                logger.notice("The SQLite log is synced in the background again", metadata: ["sqlite.log": "\(path)"])
+            }
+            failing = error != nil
         }
     }
 
@@ -106,7 +131,8 @@ final class SQLiteLogFlusher: Sendable {
         #if canImport(Glibc)
         fdatasync(descriptor)
         #else
-        fsync(descriptor)
+        // Darwin's fsync leaves the data in the drive's cache.
+        fcntl(descriptor, F_FULLFSYNC)
         #endif
     }
 }

@@ -1,6 +1,7 @@
 import CSQLiteSetup
 import Foundation
 import GRDB
+import GRDBSQLite
 import RebindCore
 
 /// The embedded store: one SQLite file in WAL mode. Every write that belongs together (an
@@ -9,8 +10,8 @@ import RebindCore
 public final class SQLiteStore: EventStore {
     public enum Synchronous: String, Sendable, CaseIterable {
         /// Survives a crash of the process; the last commits may be lost if the machine
-        /// loses power (the log is synced about `logSyncDelay` after commits, in the
-        /// background, and at checkpoints; not before a commit is acknowledged).
+        /// loses power (the log is synced at checkpoints and, in the background, about
+        /// `logSyncDelay` after ingested events commit; never before a commit is acknowledged).
         case normal
         /// Survives power loss: every commit is synced to disk before it is acknowledged.
         case full
@@ -27,9 +28,9 @@ public final class SQLiteStore: EventStore {
         public var serves: Bool
         /// Told of every transaction of ingested events: how many, how long (the metrics).
         public var observeCommits: (@Sendable (CommitReport) -> Void)?
-        /// With `normal`, how soon after a commit the write-ahead log is synced in the
-        /// background (`SQLiteLogFlusher`); `nil`, only at checkpoints. `full` syncs every
-        /// commit and has no flusher.
+        /// With `normal`, how soon after ingested events commit the write-ahead log is synced
+        /// in the background (`SQLiteLogFlusher`); `nil`, only at checkpoints. `full` syncs
+        /// every commit and has no flusher.
         public var logSyncDelay: Duration? = .milliseconds(10)
 
         public init(
@@ -94,6 +95,7 @@ public final class SQLiteStore: EventStore {
             if db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         }
         let directory = URL(fileURLWithPath: configuration.path).deletingLastPathComponent()
+        let logPath: String?
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             pool = try DatabasePool(path: configuration.path, configuration: config)
@@ -103,9 +105,11 @@ public final class SQLiteStore: EventStore {
             try Self.migrator.migrate(pool)
             // GRDB puts the writer in WAL mode with synchronous=NORMAL after
             // prepareDatabase runs, so the durability setting is applied here, on the writer.
-            try pool.writeWithoutTransaction { db in
+            logPath = try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                // The log as SQLite names it (beside the file a symbolic link points to).
+                return sqlite3_db_filename(db.sqliteConnection, "main").flatMap { sqlite3_filename_wal($0) }.map { String(cString: $0) }
             }
             // One process serves an SQLite file: whoever held chats' lanes before is gone, so
             // a restart after a crash does not wait for their leases to run out.
@@ -121,7 +125,7 @@ public final class SQLiteStore: EventStore {
         let expiryPolicy = self.expiryPolicy
         let logFlusher = configuration.logSyncDelay.flatMap { delay in
             configuration.serves && configuration.synchronous == .normal
-                ? SQLiteLogFlusher(logPath: configuration.path + "-wal", interval: delay) : nil
+                ? SQLiteLogFlusher(logPath: logPath ?? configuration.path + "-wal", delay: delay) : nil
         }
         self.logFlusher = logFlusher
         committer = GroupCommit(observe: configuration.observeCommits) { events in

@@ -57,7 +57,7 @@ struct SQLiteLogFlusherTests {
     func opensLateAndStops() async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("late.sqlite-wal").path
-        let flusher = SQLiteLogFlusher(logPath: path, interval: .milliseconds(1))
+        let flusher = SQLiteLogFlusher(logPath: path, delay: .milliseconds(1))
 
         flusher.committed()
         #expect(try await counts(of: flusher) { $0.failures >= 1 } == .init(syncs: 0, failures: 1))
@@ -66,9 +66,26 @@ struct SQLiteLogFlusherTests {
         flusher.committed()
         #expect(try await counts(of: flusher) { $0.syncs >= 1 } == .init(syncs: 1, failures: 1))
 
+        #expect(!flusher.ended)
         flusher.stop()
-        flusher.committed()
         // The thread has ended (stop waits for it): nothing can sync after this.
+        #expect(flusher.ended)
+        flusher.committed()
+        flusher.stop()
         #expect(flusher.counts == .init(syncs: 1, failures: 1))
+    }
+
+    @Test("A database opened through a symbolic link has its log synced where SQLite writes it, beside the real file")
+    func symbolicLink() async throws {
+        let real = directory.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        let link = directory.appendingPathComponent("linked.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: real.appendingPathComponent("rebind.sqlite").path)
+
+        let store = try SQLiteStore(configuration: .init(path: link.path))
+        let flusher = try #require(store.logFlusher)
+        #expect(flusher.path == real.appendingPathComponent("rebind.sqlite-wal").path)
+        #expect(try await store.ingest(event(1)) == .stored(cause: .keyExpired))
+        #expect(try await counts(of: flusher) { $0.syncs >= 1 } == .init(syncs: 1, failures: 0))
     }
 }
