@@ -6,7 +6,8 @@
 #   - deploy/grafana/rebind.json is valid JSON, and every query in it is valid PromQL: each
 #     panel's `expr`, with Grafana's variables replaced by sample values, is written into a
 #     temporary rules file as a recording rule and checked with `promtool check rules`;
-#   - every rebind_* metric the two files use is one the service defines (a name in Sources/),
+#   - every rebind_* metric the two files use is one the service defines (a name in Sources/,
+#     written whole or as a MetricNameDescriptor's parts),
 #     so a renamed metric cannot leave a dashboard or an alert silently empty.
 # Takes about a second.
 set -euo pipefail
@@ -73,7 +74,18 @@ print(f"{len(exprs)} dashboard queries", file=sys.stderr)
 PY
 promtool check rules "$work/dashboard-rules.yaml"
 
-defined=$(grep -rhoE '"rebind_[a-z_]+"' Sources | tr -d '"' | sort -u)
+# Names written whole, and names a MetricNameDescriptor puts together from its parts
+# (namespace_subsystem_metricName_unitName, as swift-prometheus joins them).
+defined=$({
+  grep -rhoE '"rebind_[a-z_]+"' Sources | tr -d '"'
+  python3 - <<'PY'
+import pathlib, re
+part = lambda label, text: (re.search(label + r':\s*"([a-z_]*)"', text) or [None, ""])[1]
+for path in pathlib.Path("Sources").rglob("*.swift"):
+    for block in re.findall(r"MetricNameDescriptor\((.*?)\)", path.read_text(), re.S):
+        print("_".join(p for p in (part("namespace", block), part("subsystem", block), part("metricName", block), part("unitName", block)) if p))
+PY
+} | sort -u)
 missing=0
 for metric in $(sort -u "$work/metrics"); do
   if ! grep -qx "$metric" <<<"$defined" && ! grep -qw "$metric" <<<"$PENDING_METRICS"; then

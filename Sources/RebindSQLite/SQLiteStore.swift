@@ -24,7 +24,9 @@ public final class SQLiteStore: EventStore {
         /// How bindings' expiry is computed and when their warnings fall due.
         public var expiryPolicy: ExpiryPolicy
         /// Whether this process serves the file: it then releases the chats' lanes a crashed
-        /// one held. A command run beside a serving process (`rebind notices replay`) must not.
+        /// one held, and syncs the log in the background (`logSyncDelay`). A command run beside
+        /// a serving process (`rebind notices replay`) must not release the lanes; a command
+        /// needs no flusher.
         public var serves: Bool
         /// Told of every transaction of ingested events: how many, how long (the metrics).
         public var observeCommits: (@Sendable (CommitReport) -> Void)?

@@ -44,7 +44,7 @@ struct Keys: AsyncParsableCommand {
             let count: Int
             switch configuration.database {
             case .sqlite(let path):
-                count = try await SQLiteStore(configuration: .init(path: path)).rotateSecrets(reseal)
+                count = try await SQLiteStore(configuration: .init(path: path, serves: false)).rotateSecrets(reseal)
             case .postgres(let url):
                 // One transaction: every replica sees all secrets under the old key or all under the new.
                 count = try await PostgresStore.withStore(configuration: try PostgresStore.Configuration(url: url.value)) {
