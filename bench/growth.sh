@@ -241,15 +241,20 @@ for store in dict.fromkeys(s for s, _ in rows):
     for w in workloads:
         r = rows[(store, w)]
         first = r[1][0]
-        after = r.get(7, (float("nan"),))[0]
         last = r[max(r)][0]
-        lines.append(f"- {store} / {w}: 600k–700k / first 100k **{after / first:.2f}x**, last / first {last / first:.2f}x;"
+        # The chunk that starts at 600,000 events (the 600k-700k chunk at the default size).
+        late = next((n for n in sorted(r) if (n - 1) * chunk >= 600000), None)
+        if late is None:
+            comparison = f"600k–700k not reached (the run stopped at {max(r) * chunk:,} events)"
+        else:
+            comparison = f"{(late - 1) * chunk:,}–{late * chunk:,} / first chunk **{r[late][0] / first:.2f}x**"
+        lines.append(f"- {store} / {w}: {comparison}, last / first {last / first:.2f}x;"
                      f" peak RSS {rss.get((store, w), 0) / 1024:.1f} MB after {r[max(r)][2]:,} events")
-        targets.append((f"{store} / {w}: 600k-700k >= 0.9x the first 100k", after / first >= 0.9))
+        targets.append((f"{store} / {w}: 600k-700k >= 0.9x the first 100k", None if late is None else r[late][0] / first >= 0.9))
         targets.append((f"{store} / {w}: peak RSS < 150 MB", rss.get((store, w), 10**9) < 150 * 1024))
     lines.append("")
 for name, met in targets:
-    lines.append(f"- target {name}: {'met' if met else 'MISSED'}")
+    lines.append(f"- target {name}: {'not measured (BENCH_TOTAL below 700,000)' if met is None else 'met' if met else 'MISSED'}")
 lines.append(f"- measurement valid (every chunk answered 202, no duplicate, no socket error): {'yes' if valid else 'NO'}")
 text = "\n".join(lines)
 open(os.path.join(results, "summary.md"), "w").write(text + "\n")

@@ -182,4 +182,58 @@ struct PostgresBatchIngestTests {
             #expect(try await store.pendingNotices().count == 40)
         }
     }
+
+    @Test(
+        "A batch reads its accounts' open incidents and their robot rows one index probe each, however many are open and whatever PostgreSQL's statistics hold"
+    )
+    func readsByIndexProbes() async throws {
+        try await withStore(.postgres) { store in
+            let store = try #require(store as? PostgresStore)
+            // 5,000 open incidents of one robot each, in tables PostgreSQL has no statistics of
+            // yet: a young database, or the first minute of an exchange-wide purge.
+            try await store.withConnection { connection in
+                try await connection.run(
+                    """
+                    INSERT INTO incidents (id, user_id, account_id, exchange, cause, reason, opened_at, announce_at)
+                    SELECT 'i' || n, 'u_1', 'acc_' || n, 'binance', 'key_expired', '{"text":"API expired"}', n, n FROM generate_series(1, 5000) AS n
+                    """,
+                    logger: store.logger
+                )
+                try await connection.run(
+                    """
+                    INSERT INTO incident_robots (incident_id, robot_id, position, name, state)
+                    SELECT 'i' || n, 'r1', 0, 'Grid', 'paused' FROM generate_series(1, 5000) AS n
+                    """,
+                    logger: store.logger
+                )
+            }
+            let accounts = Set((1...16).map { IncidentBatch.Account(userID: "u_1", accountID: "acc_\($0 * 300)") })
+            let open = try await store.withConnection { connection in
+                try await PostgresStore.openIncidents(of: accounts, on: connection, logger: store.logger)
+            }
+            #expect(Set(open.map(\.id)) == Set((1...16).map { "i\($0 * 300)" }))
+            #expect(try await rowsRead(from: "incidents", by: PostgresStore.openIncidentsQuery(of: accounts), in: store) == 16)
+            let held = Set(open.map { PostgresStore.HeldRobot(incidentID: $0.id, robotID: "r1") })
+            #expect(try await rowsRead(from: "incident_robots", by: PostgresStore.robotRowsQuery(held), in: store) == 16)
+        }
+    }
+
+    /// The rows of `table` PostgreSQL read to run `query` (`EXPLAIN ANALYZE`: every scan of the
+    /// table, its rows times its loops).
+    func rowsRead(from table: String, by query: PostgresQuery, in store: PostgresStore) async throws -> Int {
+        let explain = PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql, binds: query.binds)
+        let text = try await store.withConnection { connection in
+            var text = ""
+            for try await plan in try await connection.query(explain, logger: store.logger).decode(ByteBuffer.self) {
+                text += String(buffer: plan)
+            }
+            return text
+        }
+        let plans = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "\(text)")
+        func read(_ node: [String: Any]) -> Int {
+            let own = node["Relation Name"] as? String == table ? (node["Actual Rows"] as? Int ?? 0) * (node["Actual Loops"] as? Int ?? 0) : 0
+            return own + (node["Plans"] as? [[String: Any]] ?? []).map(read).reduce(0, +)
+        }
+        return plans.compactMap { $0["Plan"] as? [String: Any] }.map(read).reduce(0, +)
+    }
 }
