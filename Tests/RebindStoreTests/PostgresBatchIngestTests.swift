@@ -219,7 +219,8 @@ struct PostgresBatchIngestTests {
     }
 
     /// The rows of `table` PostgreSQL read to run `query` (`EXPLAIN ANALYZE`: every scan of the
-    /// table, its rows times its loops).
+    /// table, the rows it returned and those its filter or recheck dropped, times its loops; the
+    /// counts are averages per loop).
     func rowsRead(from table: String, by query: PostgresQuery, in store: PostgresStore) async throws -> Int {
         let explain = PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql, binds: query.binds)
         let text = try await store.withConnection { connection in
@@ -230,10 +231,13 @@ struct PostgresBatchIngestTests {
             return text
         }
         let plans = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "\(text)")
-        func read(_ node: [String: Any]) -> Int {
-            let own = node["Relation Name"] as? String == table ? (node["Actual Rows"] as? Int ?? 0) * (node["Actual Loops"] as? Int ?? 0) : 0
+        func read(_ node: [String: Any]) -> Double {
+            func count(_ key: String) -> Double { (node[key] as? NSNumber)?.doubleValue ?? 0 }
+            let rows = count("Actual Rows") + count("Rows Removed by Filter") + count("Rows Removed by Index Recheck")
+            let own = node["Relation Name"] as? String == table ? rows * count("Actual Loops") : 0
             return own + (node["Plans"] as? [[String: Any]] ?? []).map(read).reduce(0, +)
         }
-        return plans.compactMap { $0["Plan"] as? [String: Any] }.map(read).reduce(0, +)
+        let root = try #require(plans.first?["Plan"] as? [String: Any], "\(text)")
+        return Int(read(root).rounded())
     }
 }
