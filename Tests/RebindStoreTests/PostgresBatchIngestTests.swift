@@ -190,8 +190,11 @@ struct PostgresBatchIngestTests {
         try await withStore(.postgres) { store in
             let store = try #require(store as? PostgresStore)
             // 5,000 open incidents of one robot each, in tables PostgreSQL has no statistics of
-            // yet: a young database, or the first minute of an exchange-wide purge.
+            // yet: a young database, or the first minute of an exchange-wide purge. Autovacuum is
+            // off for them, so it cannot analyse them while the test runs.
             try await store.withConnection { connection in
+                try await connection.run("ALTER TABLE incidents SET (autovacuum_enabled = false)", logger: store.logger)
+                try await connection.run("ALTER TABLE incident_robots SET (autovacuum_enabled = false)", logger: store.logger)
                 try await connection.run(
                     """
                     INSERT INTO incidents (id, user_id, account_id, exchange, cause, reason, opened_at, announce_at)
