@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import RebindCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -93,7 +94,7 @@ final class SQLiteLogFlusher: Sendable {
             state.withLock { $0.ended = true }
             finished.signal()
         }
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        let seconds = delay.seconds
         while true {
             wake.wait()
             if state.withLock({ $0.stopping }) { return }

@@ -58,8 +58,7 @@ public final class FakeSlackServer: Sendable {
             now = { clock.now }
         } else {
             now = {
-                let elapsed = ContinuousClock.now - started
-                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                (ContinuousClock.now - started).seconds
             }
         }
         let api = FakeSlackAPI(

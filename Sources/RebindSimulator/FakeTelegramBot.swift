@@ -1,4 +1,5 @@
 import Foundation
+import RebindCore
 import RebindTelegram
 import Synchronization
 
@@ -86,8 +87,7 @@ final class FakeTelegramBot: Sendable {
     /// Seconds on the fake's clock: the test's, or since the bot started (monotonic).
     func now() -> TimeInterval {
         if let clock { return clock.now }
-        let duration = ContinuousClock.now - started
-        return TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) * 1e-18
+        return (ContinuousClock.now - started).seconds
     }
 
     static func unixTime() -> Int64 { Int64(Date().timeIntervalSince1970) }

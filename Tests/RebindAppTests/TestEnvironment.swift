@@ -24,8 +24,7 @@ final class TestClock: Sendable {
     var now: Date {
         let base = current.withLock { $0 }
         guard let running else { return base }
-        let elapsed = ContinuousClock.now - running
-        return base.addingTimeInterval(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return base.addingTimeInterval((ContinuousClock.now - running).seconds)
     }
 
     func advance(by seconds: TimeInterval) {

@@ -516,10 +516,3 @@ struct NoticeDispatcher: Service {
         return OutgoingMessage(text: rendered.text, format: channel == .telegram ? .html : .mrkdwn, buttons: buttons)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
-    }
-}
