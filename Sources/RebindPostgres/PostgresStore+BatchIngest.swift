@@ -109,7 +109,8 @@ extension PostgresStore {
     }
 
     /// What a binding event changes besides incidents: the exchange account, the binding and
-    /// its expiry warnings. Rare beside robot events; each takes its own statements.
+    /// its expiry warnings. Rare beside robot events; each takes its own statements (two for an
+    /// update that plans no warning, one for a deletion).
     static func saveAccountFacts(
         _ incoming: IncomingEvent,
         expiryPolicy: ExpiryPolicy,
@@ -121,14 +122,18 @@ extension PostgresStore {
             try await saveExchangeUID(uid, accountID: event.account.id, source: .platform, at: incoming.receivedAt, on: connection, logger: logger)
         }
         if event.type == .apiBindingCreated || event.type == .apiBindingUpdated {
-            try await saveBinding(event, at: incoming.receivedAt, on: connection, logger: logger)
-            try await replanExpiry(accountID: event.account.id, policy: expiryPolicy, now: incoming.receivedAt, on: connection, logger: logger)
+            try await saveBinding(event, at: incoming.receivedAt, policy: expiryPolicy, on: connection, logger: logger)
         } else if event.type == .apiBindingDeleted {
             // The binding, its sealed key, its warnings and the exchange account it was of are
             // forgotten: a new binding may be of another exchange account.
-            try await connection.run("DELETE FROM bindings WHERE account_id = \(event.account.id)", logger: logger)
-            try await connection.run("DELETE FROM exchange_uids WHERE account_id = \(event.account.id)", logger: logger)
-            try await connection.run("DELETE FROM expiry_warnings WHERE account_id = \(event.account.id)", logger: logger)
+            try await connection.run(
+                """
+                WITH binding AS (DELETE FROM bindings WHERE account_id = \(event.account.id)),
+                    uid AS (DELETE FROM exchange_uids WHERE account_id = \(event.account.id))
+                DELETE FROM expiry_warnings WHERE account_id = \(event.account.id)
+                """,
+                logger: logger
+            )
         }
     }
 

@@ -5,7 +5,8 @@ import RebindCore
 
 extension PostgresStore {
     /// Computes a binding's expiry from its row and plans its warnings afresh, in the
-    /// transaction that changed it (as the SQLite store does).
+    /// transaction that changed it (as the SQLite store does): the row, then one statement for
+    /// the expiry and the stale warnings, then one for the new warnings if any.
     static func replanExpiry(accountID: String, policy: ExpiryPolicy, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
         guard
             let (userID, exchange, lifetime) = try await connection.first(
@@ -18,39 +19,45 @@ extension PostgresStore {
             try await connection.run("DELETE FROM expiry_warnings WHERE account_id = \(accountID)", logger: logger)
             return
         }
-        let ended = try await connection.all(
-            "SELECT days, expires_at FROM expiry_warnings WHERE account_id = \(accountID) AND status <> 'pending'",
-            logger: logger,
-            table: "expiry_warnings"
-        ) { (days: try $0("days", as: Int.self), expiresAt: try $0.date("expires_at")) }
-        let plan = policy.plan(exchange: exchange, lifetime: lifetime, ended: ended, now: now)
+        let plan = policy.plan(exchange: exchange, lifetime: lifetime, ended: [], now: now)
         let expiresAt = plan.expiry?.expiresAt?.timeIntervalSince1970
+        // Kept: the warnings already told for this same expiry. Everything else starts afresh.
         try await connection.run(
             """
+            WITH stale AS (
+                DELETE FROM expiry_warnings
+                WHERE account_id = \(accountID) AND NOT (status <> 'pending' AND expires_at IS NOT DISTINCT FROM \(expiresAt))
+            )
             UPDATE bindings SET expires_at = \(expiresAt), expiry_source = \(plan.expiry?.source.rawValue ?? untrackable)
             WHERE account_id = \(accountID)
             """,
             logger: logger
         )
-        // Kept: the warnings already told for this same expiry. Everything else starts afresh.
+        try await insertWarnings(plan, accountID: accountID, userID: userID, on: connection, logger: logger)
+    }
+
+    /// A plan's warnings, after its stale ones were deleted. The plan is made without the
+    /// warnings already told (`ended: []`): those are the rows left of the account, and a
+    /// warning of their days is not inserted again (`DO NOTHING`), which is what leaving them
+    /// out of the plan would do, without reading them first.
+    static func insertWarnings(
+        _ plan: ExpiryPlan,
+        accountID: String,
+        userID: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        guard let expiresAt = plan.expiry?.expiresAt, !plan.warnings.isEmpty else { return }
         try await connection.run(
             """
-            DELETE FROM expiry_warnings
-            WHERE account_id = \(accountID) AND NOT (status <> 'pending' AND expires_at IS NOT DISTINCT FROM \(expiresAt))
+            INSERT INTO expiry_warnings (account_id, days, user_id, expires_at, due_at)
+            SELECT \(accountID), days, \(userID), \(expiresAt.timeIntervalSince1970), due_at
+            FROM unnest(\(PostgresColumn(plan.warnings.map(\.days))), \(PostgresColumn(plan.warnings.map(\.dueAt.timeIntervalSince1970))))
+                AS planned (days, due_at)
+            ON CONFLICT (account_id, days) DO NOTHING
             """,
             logger: logger
         )
-        guard let expiresAt else { return }
-        for warning in plan.warnings {
-            try await connection.run(
-                """
-                INSERT INTO expiry_warnings (account_id, days, user_id, expires_at, due_at)
-                VALUES (\(accountID), \(warning.days), \(userID), \(expiresAt), \(warning.dueAt.timeIntervalSince1970))
-                ON CONFLICT (account_id, days) DO NOTHING
-                """,
-                logger: logger
-            )
-        }
     }
 
     /// `expiry_source` of a binding whose expiry nothing says: computed, unlike NULL.

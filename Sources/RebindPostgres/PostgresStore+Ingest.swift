@@ -90,7 +90,11 @@ extension PostgresStore {
         )
     }
 
-    static func saveBinding(_ event: RobotEvent, at now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Keeps what an `api_binding.created`/`updated` event says of the binding, with its expiry
+    /// and warnings planned afresh (`replanExpiry`, computed here from the row being written):
+    /// the row, locked; then the row, its expiry and the stale warnings in one statement; then
+    /// the new warnings, if any.
+    static func saveBinding(_ event: RobotEvent, at now: Date, policy: ExpiryPolicy, on connection: PostgresConnection, logger: Logger) async throws {
         let account = event.account
         // A binding is as old as the platform says; failing that, as old as this event.
         let boundAt = account.boundAt ?? event.occurredAt
@@ -100,16 +104,23 @@ extension PostgresStore {
             table: "bindings",
             lifetime(from:)
         )
-        let lifetime = (stored ?? BindingLifetime()).afterEvent(account, boundAt: boundAt)
+        let lifetime = asStored((stored ?? BindingLifetime()).afterEvent(account, boundAt: boundAt))
+        let plan = policy.plan(exchange: account.exchange, lifetime: lifetime, ended: [], now: now)
+        let expiresAt = plan.expiry?.expiresAt?.timeIntervalSince1970
         try await connection.run(
             """
+            WITH stale AS (
+                DELETE FROM expiry_warnings
+                WHERE account_id = \(account.id) AND NOT (status <> 'pending' AND expires_at IS NOT DISTINCT FROM \(expiresAt))
+            )
             INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at,
                                   platform_expires_at, platform_ip_restricted, trading_expires_at,
-                                  checked_ip_restricted, checked_key_hint)
+                                  checked_ip_restricted, checked_key_hint, expires_at, expiry_source)
             VALUES (\(account.id), \(event.user.id), \(account.exchange), \(account.label), \(account.apiKeyHint),
                     \(boundAt.timeIntervalSince1970), \(now.timeIntervalSince1970),
                     \(lifetime.platformExpiresAt?.timeIntervalSince1970), \(lifetime.platformIPRestricted),
-                    \(lifetime.checkedExpiresAt?.timeIntervalSince1970), \(lifetime.checkedIPRestricted), \(lifetime.checkedKeyHint))
+                    \(lifetime.checkedExpiresAt?.timeIntervalSince1970), \(lifetime.checkedIPRestricted), \(lifetime.checkedKeyHint),
+                    \(expiresAt), \(plan.expiry?.source.rawValue ?? untrackable))
             ON CONFLICT (account_id) DO UPDATE SET
                 user_id = excluded.user_id, exchange = excluded.exchange,
                 label = coalesce(excluded.label, bindings.label),
@@ -119,10 +130,24 @@ extension PostgresStore {
                 platform_ip_restricted = excluded.platform_ip_restricted,
                 trading_expires_at = excluded.trading_expires_at,
                 checked_ip_restricted = excluded.checked_ip_restricted,
-                checked_key_hint = excluded.checked_key_hint
+                checked_key_hint = excluded.checked_key_hint,
+                expires_at = excluded.expires_at, expiry_source = excluded.expiry_source
             """,
             logger: logger
         )
+        try await insertWarnings(plan, accountID: account.id, userID: event.user.id, on: connection, logger: logger)
+    }
+
+    /// A lifetime as its row gives it back (`lifetime(from:)`: seconds since 1970 in a double),
+    /// so an expiry planned before the write is the one a later replan reads, to the last bit:
+    /// warnings already told are kept by comparing it.
+    static func asStored(_ lifetime: BindingLifetime) -> BindingLifetime {
+        func stored(_ date: Date?) -> Date? { date.map { Date(timeIntervalSince1970: $0.timeIntervalSince1970) } }
+        var lifetime = lifetime
+        lifetime.boundAt = stored(lifetime.boundAt)
+        lifetime.platformExpiresAt = stored(lifetime.platformExpiresAt)
+        lifetime.checkedExpiresAt = stored(lifetime.checkedExpiresAt)
+        return lifetime
     }
 
     static func openIncidents(userID: String, accountID: String, on connection: PostgresConnection, logger: Logger) async throws -> [Incident] {

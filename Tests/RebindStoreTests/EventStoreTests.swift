@@ -95,13 +95,16 @@ struct EventStoreTests {
             _ = try await store.ingest(incoming("e1"))
             var created = incoming("b1", type: .apiBindingCreated)
             created.event.robot = nil
+            created.event.account.exchangeUID = "354937868"
             _ = try await store.ingest(created)
             #expect(try await store.binding(accountID: "acc_42") != nil)
+            #expect(try await store.exchangeUID(accountID: "acc_42") == "354937868")
             var deleted = incoming("b2", type: .apiBindingDeleted)
             deleted.event.robot = nil
             deleted.event.reason = nil
             _ = try await store.ingest(deleted)
             #expect(try await store.binding(accountID: "acc_42") == nil)
+            #expect(try await store.exchangeUID(accountID: "acc_42") == nil)
             #expect(try await store.openIncidents(userID: "u_1001", accountID: "acc_42").count == 1)
         }
     }
