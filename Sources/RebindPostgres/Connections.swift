@@ -42,7 +42,9 @@ struct Connections: Sendable {
                 group.addTask {
                     try await client.withConnection { connection in
                         guard race.settle(.leased) else { throw CancellationError() }
-                        return try await body(connection)
+                        return try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
+                            try await body(connection)
+                        }
                     }
                 }
                 group.addTask {

@@ -221,6 +221,23 @@ struct PostgresBatchIngestTests {
         }
     }
 
+    @Test("A transaction runs on its connection's event loop, before and after each statement it awaits")
+    func transactionOnItsEventLoop() async throws {
+        try await withStore(.postgres) { store in
+            let store = try #require(store as? PostgresStore)
+            let onLoop = try await store.transaction { connection in
+                var onLoop = [connection.eventLoop.inEventLoop]
+                for _ in 0..<3 {
+                    try await connection.run("SELECT 1", logger: store.logger)
+                    onLoop.append(connection.eventLoop.inEventLoop)
+                }
+                return onLoop
+            }
+            // Off the loop, each reply would wake a pool thread to send the next statement.
+            #expect(onLoop == [true, true, true, true])
+        }
+    }
+
     /// The rows of `table` PostgreSQL read to run `query` (`EXPLAIN ANALYZE`: every scan of the
     /// table, the rows it returned and those its filter or recheck dropped, times its loops; the
     /// counts are averages per loop).
