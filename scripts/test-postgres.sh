@@ -5,6 +5,8 @@
 #                         postgres user when run as root: the server refuses to run as root)
 #                         and exports REBIND_TEST_POSTGRES_URL
 #   stop_test_postgres    stops the cluster and removes its directory
+# TEST_POSTGRES_OPTIONS adds server settings to the start (e.g. "-c shared_buffers=2GB", as the
+# benchmarks do).
 # Run directly (scripts/test-postgres.sh) it starts a cluster, prints the export line and
 # leaves the cluster running, for development; stop it with pg_ctl -D DIR/data stop.
 
@@ -46,7 +48,7 @@ start_test_postgres() {
   for attempt in 1 2 3; do
     port=$(test_postgres_free_port)
     if "${TEST_POSTGRES_PG_CTL[@]}" -l "$TEST_POSTGRES_DIR/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $TEST_POSTGRES_DIR -c fsync=off -c max_connections=300" start >/dev/null; then
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $TEST_POSTGRES_DIR -c fsync=off -c max_connections=300 ${TEST_POSTGRES_OPTIONS:-}" start >/dev/null; then
       break
     fi
     [[ $attempt -eq 3 ]] && { cat "$TEST_POSTGRES_DIR/server.log" >&2; return 1; }
