@@ -6,11 +6,13 @@ import RebindCore
 extension PostgresStore {
     /// Computes a binding's expiry from its row and plans its warnings afresh, in the
     /// transaction that changed it (as the SQLite store does): the row, then one statement for
-    /// the expiry and the stale warnings, then one for the new warnings if any.
+    /// the expiry and the stale warnings, then one for the new warnings if any. The row is
+    /// locked (its callers hold the lock already): whoever else plans this account's warnings
+    /// waits for it, so the delete's snapshot misses none of theirs.
     static func replanExpiry(accountID: String, policy: ExpiryPolicy, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
         guard
             let (userID, exchange, lifetime) = try await connection.first(
-                "SELECT * FROM bindings WHERE account_id = \(accountID)",
+                "SELECT * FROM bindings WHERE account_id = \(accountID) FOR UPDATE",
                 logger: logger,
                 table: "bindings",
                 { (try $0("user_id", as: String.self), try $0("exchange", as: String.self), try lifetime(from: $0)) }
@@ -34,6 +36,17 @@ extension PostgresStore {
             logger: logger
         )
         try await insertWarnings(plan, accountID: accountID, userID: userID, on: connection, logger: logger)
+    }
+
+    /// Deletes an account's warnings but those already told for `expiresAt`.
+    static func deleteStaleWarnings(accountID: String, expiresAt: Double?, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.run(
+            """
+            DELETE FROM expiry_warnings
+            WHERE account_id = \(accountID) AND NOT (status <> 'pending' AND expires_at IS NOT DISTINCT FROM \(expiresAt))
+            """,
+            logger: logger
+        )
     }
 
     /// A plan's warnings, after its stale ones were deleted. The plan is made without the

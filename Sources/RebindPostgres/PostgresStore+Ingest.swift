@@ -94,6 +94,11 @@ extension PostgresStore {
     /// and warnings planned afresh (`replanExpiry`, computed here from the row being written):
     /// the row, locked; then the row, its expiry and the stale warnings in one statement; then
     /// the new warnings, if any.
+    ///
+    /// A row that was not there to lock may be being created by another transaction (a key
+    /// applied through Rebind, with its warnings): the upsert then waits for it, but a delete in
+    /// the same statement works from the statement's older snapshot and would miss the warnings
+    /// it planned. For a new row the stale warnings go in a statement of their own, after.
     static func saveBinding(_ event: RobotEvent, at now: Date, policy: ExpiryPolicy, on connection: PostgresConnection, logger: Logger) async throws {
         let account = event.account
         // A binding is as old as the platform says; failing that, as old as this event.
@@ -107,11 +112,13 @@ extension PostgresStore {
         let lifetime = asStored((stored ?? BindingLifetime()).afterEvent(account, boundAt: boundAt))
         let plan = policy.plan(exchange: account.exchange, lifetime: lifetime, ended: [], now: now)
         let expiresAt = plan.expiry?.expiresAt?.timeIntervalSince1970
+        let locked = stored != nil
         try await connection.run(
             """
             WITH stale AS (
                 DELETE FROM expiry_warnings
-                WHERE account_id = \(account.id) AND NOT (status <> 'pending' AND expires_at IS NOT DISTINCT FROM \(expiresAt))
+                WHERE \(locked) AND account_id = \(account.id)
+                    AND NOT (status <> 'pending' AND expires_at IS NOT DISTINCT FROM \(expiresAt))
             )
             INSERT INTO bindings (account_id, user_id, exchange, label, api_key_hint, bound_at, updated_at,
                                   platform_expires_at, platform_ip_restricted, trading_expires_at,
@@ -135,6 +142,9 @@ extension PostgresStore {
             """,
             logger: logger
         )
+        if !locked {
+            try await deleteStaleWarnings(accountID: account.id, expiresAt: expiresAt, on: connection, logger: logger)
+        }
         try await insertWarnings(plan, accountID: account.id, userID: event.user.id, on: connection, logger: logger)
     }
 

@@ -238,6 +238,83 @@ struct PostgresBatchIngestTests {
         }
     }
 
+    @Test("A binding update racing a key applied for a new binding leaves the warnings of the binding's final expiry")
+    func bindingRaceKeepsWarningsOfItsExpiry() async throws {
+        try await withStore(.postgres) { store in
+            let store = try #require(store as? PostgresStore)
+            let day: TimeInterval = 86_400
+            // The platform's update: a Binance key bound 55 days ago, so warnings for its 90th day.
+            let update = RobotEvent(
+                type: .apiBindingUpdated,
+                occurredAt: now,
+                user: .init(id: "u_1"),
+                account: .init(id: "acc_r", exchange: "binance", apiKeyHint: "h8A", boundAt: now.addingTimeInterval(-55 * day))
+            )
+            let other = now.addingTimeInterval(20 * day).timeIntervalSince1970
+            try await store.withConnection { applier in
+                // Another transaction creates the binding with its own expiry and warnings, and
+                // has not committed when the update's upsert meets its row.
+                try await applier.run("BEGIN", logger: store.logger)
+                try await applier.run(
+                    """
+                    INSERT INTO bindings (account_id, user_id, exchange, updated_at, expires_at, expiry_source)
+                    VALUES ('acc_r', 'u_1', 'binance', \(now.timeIntervalSince1970), \(other), 'exchange')
+                    """,
+                    logger: store.logger
+                )
+                try await applier.run(
+                    """
+                    INSERT INTO expiry_warnings (account_id, days, user_id, expires_at, due_at)
+                    SELECT 'acc_r', days, 'u_1', \(other), \(other) - days * 86400 FROM unnest(ARRAY[7, 3, 1]) AS days
+                    """,
+                    logger: store.logger
+                )
+                let ingest = Task {
+                    try await store.ingest(IncomingEvent(id: "race", event: update, cause: nil, body: Data("{}".utf8), receivedAt: now))
+                }
+                // Committed only once the update waits on the row (a lock wait PostgreSQL shows).
+                var waiting = false
+                for _ in 0..<1_000 where !waiting {
+                    waiting = try await store.withConnection { watcher in
+                        try await watcher.first(
+                            """
+                            SELECT count(*) AS waiting FROM pg_stat_activity
+                            WHERE datname = current_database() AND wait_event_type = 'Lock'
+                            """,
+                            logger: store.logger,
+                            table: "pg_stat_activity",
+                            { try $0("waiting", as: Int.self) }
+                        ) == 1
+                    }
+                    if !waiting { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                #expect(waiting, "the update never waited on the uncommitted binding")
+                try await applier.run("COMMIT", logger: store.logger)
+                _ = try await ingest.value
+            }
+            let (bindingExpiry, warningExpiries) = try await store.withConnection { connection in
+                let binding = try await connection.first(
+                    "SELECT expires_at FROM bindings WHERE account_id = 'acc_r'",
+                    logger: store.logger,
+                    table: "bindings",
+                    { try $0("expires_at", as: Double?.self) }
+                )
+                let warnings = try await connection.all(
+                    "SELECT expires_at FROM expiry_warnings WHERE account_id = 'acc_r'",
+                    logger: store.logger,
+                    table: "expiry_warnings",
+                    { try $0("expires_at", as: Double.self) }
+                )
+                return (binding ?? nil, warnings)
+            }
+            // The update won: its expiry, and warnings for it alone, none left of the other's.
+            let expiry = try #require(bindingExpiry)
+            #expect(expiry != other)
+            #expect(!warningExpiries.isEmpty)
+            #expect(warningExpiries.allSatisfy { $0 == expiry }, "warnings for \(warningExpiries), binding expires \(expiry)")
+        }
+    }
+
     /// The rows of `table` PostgreSQL read to run `query` (`EXPLAIN ANALYZE`: every scan of the
     /// table, the rows it returned and those its filter or recheck dropped, times its loops; the
     /// counts are averages per loop).
