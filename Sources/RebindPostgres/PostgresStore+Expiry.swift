@@ -5,8 +5,9 @@ import RebindCore
 
 extension PostgresStore {
     /// Computes a binding's expiry from its row and plans its warnings afresh, in the
-    /// transaction that changed it (as the SQLite store does): the row, then one statement for
-    /// the expiry and the stale warnings, then one for the new warnings if any. The row is
+    /// transaction that changed it (as the SQLite store does): the row, the expiry, the stale
+    /// warnings, then the new warnings if any (rare beside ingest: a key applied, an expiry
+    /// planned for an untracked binding). The row is
     /// locked (its callers hold the lock already): whoever else plans this account's warnings
     /// waits for it, so the delete's snapshot misses none of theirs.
     static func replanExpiry(accountID: String, policy: ExpiryPolicy, now: Date, on connection: PostgresConnection, logger: Logger) async throws {
@@ -23,22 +24,19 @@ extension PostgresStore {
         }
         let plan = policy.plan(exchange: exchange, lifetime: lifetime, ended: [], now: now)
         let expiresAt = plan.expiry?.expiresAt?.timeIntervalSince1970
-        // Kept: the warnings already told for this same expiry. Everything else starts afresh.
         try await connection.run(
             """
-            WITH stale AS (
-                DELETE FROM expiry_warnings
-                WHERE account_id = \(accountID) AND NOT (status <> 'pending' AND expires_at IS NOT DISTINCT FROM \(expiresAt))
-            )
             UPDATE bindings SET expires_at = \(expiresAt), expiry_source = \(plan.expiry?.source.rawValue ?? untrackable)
             WHERE account_id = \(accountID)
             """,
             logger: logger
         )
+        try await deleteStaleWarnings(accountID: accountID, expiresAt: expiresAt, on: connection, logger: logger)
         try await insertWarnings(plan, accountID: accountID, userID: userID, on: connection, logger: logger)
     }
 
-    /// Deletes an account's warnings but those already told for `expiresAt`.
+    /// Deletes an account's warnings but those already told for `expiresAt`: everything else
+    /// starts afresh. (`saveBinding` runs the same delete inside its upsert's statement.)
     static func deleteStaleWarnings(accountID: String, expiresAt: Double?, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.run(
             """
